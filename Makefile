@@ -1,0 +1,107 @@
+# SRM build, run and test entry points. `make help` lists them.
+#
+#   make run     migrate, seed the demo data, then web + Celery worker + beat (Ctrl-C stops all)
+#   make test    the whole test suite (CI: .ci/run starts PostgreSQL/Redis, then calls this)
+#   make bench   the benchmarks (bench/ package)
+#   make lint    ruff
+#
+# Nothing here needs a server: with no DATABASE_URL / CELERY_BROKER_URL set, SRM runs on a
+# SQLite file and Celery's filesystem broker under var/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Python >= 3.11 for the virtualenv: the first of these that exists.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+REQUIREMENTS := requirements/base.txt requirements/test.txt
+VENV_STAMP := $(VENV)/.installed
+
+VENDOR_DIR := static/vendor
+ASSETS_STAMP := $(VENDOR_DIR)/.installed
+CHROMIUM := /usr/bin/chromium
+
+# sudo only when not root (CI and the dev machines run as root).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help venv assets browsers run test bench lint clean distclean
+
+help:
+	@echo "SRM make targets:"
+	@echo "  run        migrate + seed demo data, then web (http://127.0.0.1:8000), worker, beat"
+	@echo "  test       run the whole test suite (pytest)"
+	@echo "  bench      run the benchmarks (python -m bench)"
+	@echo "  lint       ruff check"
+	@echo "  venv       create .venv and install requirements/*.txt (only when they changed)"
+	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
+	@echo "  browsers   install Debian chromium at $(CHROMIUM) if missing (browser tests)"
+	@echo "  clean      remove node_modules, static/vendor, caches, test artefacts, var/static"
+	@echo "  distclean  clean + remove .venv and var/ (the embedded SQLite database)"
+
+# --- Python virtualenv ---------------------------------------------------------------------------
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): $(REQUIREMENTS)
+	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	  if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+	    echo "error: SRM needs Python >= 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; \
+	  fi; \
+	  echo "Creating $(VENV) with $(PYTHON)"; \
+	  rm -rf $(VENV); \
+	  "$(PYTHON)" -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet \
+	  -r requirements/base.txt -r requirements/test.txt
+	@touch $@
+
+# --- Front-end assets (vendored, never from a CDN) -----------------------------------------------
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	npm run --silent vendor
+	@touch $@
+
+# --- Browser for the Playwright tests ------------------------------------------------------------
+browsers:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian chromium ($(CHROMIUM))"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-liberation >/dev/null; \
+	  $(CHROMIUM) --version; \
+	fi
+
+# --- Run the product locally ---------------------------------------------------------------------
+run: export DEBUG := 1
+run: export PATH := $(CURDIR)/$(BIN):$(PATH)
+run: venv assets
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/honcho -f Procfile.dev start
+
+# --- Tests, benchmarks, lint ---------------------------------------------------------------------
+test: venv assets browsers
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: venv
+	@if [ -f bench/__init__.py ] || [ -f bench/__main__.py ]; then \
+	  $(BIN)/python -m bench $(BENCH_ARGS); \
+	else \
+	  echo "bench: no bench/ package yet, nothing to run"; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+
+# --- Cleaning ------------------------------------------------------------------------------------
+clean:
+	rm -rf node_modules $(VENDOR_DIR) var/static .pytest_cache .ruff_cache test-artifacts
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) var

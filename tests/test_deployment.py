@@ -1,0 +1,166 @@
+"""Deployment plumbing: docker-compose.yml, Procfiles, Makefile, vendored assets, check --deploy."""
+
+import os
+import re
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+VENDOR_FILES = ("htmx.min.js", "chart.umd.min.js", "pico.min.css")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    with (ROOT / "docker-compose.yml").open() as f:
+        return yaml.safe_load(f)
+
+
+def environment_of(service: dict) -> dict[str, str]:
+    """A service's environment as a dict, whether written as a mapping or a KEY=VALUE list."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(key): str(value) for key, value in env.items()}
+
+
+def test_compose_has_every_service(compose):
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(compose["services"])
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"])
+def test_app_services_share_configuration(compose, variable):
+    values = {
+        name: environment_of(compose["services"][name]).get(variable) for name in APP_SERVICES
+    }
+    assert all(values.values()), f"{variable} missing in some service: {values}"
+    assert len(set(values.values())) == 1, f"{variable} differs between services: {values}"
+
+
+def test_app_services_point_at_the_compose_servers(compose):
+    env = environment_of(compose["services"]["web"])
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379")
+    assert env["DEBUG"] == "0"
+    assert env["ALLOWED_HOSTS"]
+    assert "EMAIL_HOST" in env
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", "web"])
+def test_healthchecks(compose, name):
+    healthcheck = compose["services"][name].get("healthcheck")
+    assert healthcheck and healthcheck.get("test"), f"{name} has no healthcheck"
+
+
+def test_server_images(compose):
+    assert compose["services"]["postgres"]["image"].startswith("postgres:16")
+    assert compose["services"]["redis"]["image"].startswith("redis:7")
+
+
+def test_start_order(compose):
+    services = compose["services"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    web = services["web"]["depends_on"]
+    assert web["migrate"]["condition"] == "service_completed_successfully"
+    assert web["redis"]["condition"] == "service_healthy"
+    for name in ("worker", "beat"):
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["migrate"].get("restart", "no") == "no"
+
+
+def test_process_commands(compose):
+    def command(name):
+        cmd = compose["services"][name]["command"]
+        return " ".join(cmd) if isinstance(cmd, list) else cmd
+
+    assert "manage.py migrate" in command("migrate")
+    assert command("web").startswith("gunicorn srm.wsgi")
+    assert command("worker").startswith("celery -A srm worker")
+    assert command("beat").startswith("celery -A srm beat")
+
+
+def procfile(name: str) -> dict[str, str]:
+    lines = (ROOT / name).read_text().splitlines()
+    return dict(
+        (part.strip() for part in line.split(":", 1))
+        for line in lines
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+def test_procfiles():
+    prod = procfile("Procfile")
+    assert prod["web"].startswith("gunicorn srm.wsgi")
+    assert "WEB_CONCURRENCY" in prod["web"]
+    assert prod["worker"].startswith("celery -A srm worker")
+    assert prod["beat"].startswith("celery -A srm beat")
+
+    dev = procfile("Procfile.dev")
+    assert dev["web"] == "python manage.py runserver 127.0.0.1:8000"
+    assert dev["worker"].startswith("celery -A srm worker")
+    assert dev["beat"].startswith("celery -A srm beat")
+
+
+def test_makefile_targets():
+    text = (ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([A-Za-z][\w.-]*)\s*:(?!=)", text, flags=re.MULTILINE))
+    assert {"run", "test", "bench", "lint", "venv", "assets", "browsers", "clean"} <= targets
+
+
+def test_vendored_assets_present():
+    """`make test` runs `make assets` first; the product never loads these from a CDN."""
+    missing = [f for f in VENDOR_FILES if not (ROOT / "static" / "vendor" / f).is_file()]
+    assert not missing, f"static/vendor/ lacks {missing}: run `make assets`"
+
+
+def test_templates_load_nothing_from_a_cdn():
+    remote = re.compile(
+        r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+        re.IGNORECASE,
+    )
+    folders = [ROOT / "templates"] + [
+        folder / "templates"
+        for folder in ROOT.iterdir()
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name != "node_modules"
+    ]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in folders
+        for path in folder.rglob("*.html")
+        if remote.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, f"templates load remote resources: {offenders}"
+
+
+def test_check_deploy_passes(tmp_path):
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    secret_key = "".join(secrets.choice(alphabet) for _ in range(60))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"HTTPS", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "EMAIL_BACKEND"}
+    }
+    env.update(
+        # pytest-django sets srm.settings_test in os.environ; production settings are checked.
+        DJANGO_SETTINGS_MODULE="srm.settings",
+        DEBUG="0",
+        SECRET_KEY=secret_key,
+        ALLOWED_HOSTS="srm.example.com",
+        SRM_VAR_DIR=str(tmp_path / "var"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
