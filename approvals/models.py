@@ -1,0 +1,274 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from approvals.choices import STEP_TRANSITIONS, Responsible, StepKind, StepState
+from governance.choices import MembershipRole
+
+
+class ApprovalPath(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StepTemplate(models.Model):
+    path = models.ForeignKey(ApprovalPath, on_delete=models.CASCADE, related_name="templates")
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    responsible = models.CharField(max_length=20, choices=Responsible.choices)
+    department = models.ForeignKey(
+        "governance.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Only for “a named department”.",
+    )
+    min_cost = models.DecimalField(
+        "applies from estimated cost",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="The step applies only when the estimated cost is at or above this amount "
+        "(a finance approval). Empty: always applies.",
+    )
+    ola_hours = models.DecimalField(
+        "OLA (business hours)",
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
+    allow_department_approvers = models.BooleanField(
+        default=False,
+        help_text="Members with the approver role may decide, not only the head.",
+    )
+
+    class Meta:
+        ordering = ["path", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["path", "order"], name="step_template_order_unique"),
+            models.CheckConstraint(
+                condition=Q(responsible=Responsible.DEPARTMENT, department__isnull=False)
+                | (~Q(responsible=Responsible.DEPARTMENT) & Q(department__isnull=True)),
+                name="step_template_department_iff_named",
+            ),
+            models.CheckConstraint(condition=Q(ola_hours__gt=0), name="step_template_ola_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} · {self.order}. {self.name}"
+
+    def clean(self) -> None:
+        if self.responsible == Responsible.DEPARTMENT and not self.department_id:
+            raise ValidationError({"department": "Name the department responsible for this step."})
+        if self.responsible != Responsible.DEPARTMENT and self.department_id:
+            raise ValidationError(
+                {"department": "Leave empty unless the step belongs to a named department."}
+            )
+        if self.kind == StepKind.EXECUTION and self.responsible == Responsible.REQUESTER_HEAD:
+            raise ValidationError(
+                {"responsible": "Execution is done by a department's agents, not by a head."}
+            )
+
+    def applies_to(self, estimated_cost: Decimal | None) -> bool:
+        if self.min_cost is None:
+            return True
+        return estimated_cost is not None and estimated_cost >= self.min_cost
+
+
+class StepQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> StepQuerySet:
+        """Steps ``user`` may see (``view``), decide (``decide``) or work on (``work``)."""
+        from requests_app.models import ServiceRequest
+
+        if action == "view":
+            return self.filter(request__in=ServiceRequest.objects.restrict(user, "view"))
+        if action == "decide":
+            return self.decidable_by(user)
+        if action == "work":
+            return self.workable_by(user)
+        raise ValueError(f"Unknown action {action!r}")
+
+    def decidable_by(self, user) -> StepQuerySet:
+        """Active approval steps ``user`` may decide: as the head, as a delegate, or as an
+        approver of the department where the template allows; never on their own request."""
+        if not user.is_authenticated:
+            return self.none()
+        delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
+        approver_of = user.memberships.filter(role=MembershipRole.APPROVER).values("department_id")
+        return self.filter(
+            Q(accountable_head=user)
+            | Q(accountable_head__in=delegators)
+            | Q(template__allow_department_approvers=True, accountable_department__in=approver_of),
+            kind=StepKind.APPROVAL,
+            state=StepState.ACTIVE,
+        ).exclude(request__requester=user)
+
+    def workable_by(self, user) -> StepQuerySet:
+        """Active execution steps of the departments where ``user`` is an agent."""
+        if not user.is_authenticated:
+            return self.none()
+        agent_of = user.memberships.filter(role=MembershipRole.AGENT).values("department_id")
+        return self.filter(
+            kind=StepKind.EXECUTION, state=StepState.ACTIVE, accountable_department__in=agent_of
+        )
+
+    def overdue(self, now=None) -> StepQuerySet:
+        return self.filter(state=StepState.ACTIVE, due_at__lt=now or timezone.now())
+
+
+class Step(models.Model):
+    request = models.ForeignKey(
+        "requests_app.ServiceRequest", on_delete=models.CASCADE, related_name="steps"
+    )
+    template = models.ForeignKey(StepTemplate, on_delete=models.PROTECT, related_name="steps")
+    # Copied from the template at submission, so history survives later edits of the path.
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    ola_hours = models.DecimalField(max_digits=7, decimal_places=2)
+    state = models.CharField(max_length=16, choices=StepState.choices, default=StepState.PENDING)
+    accountable_department = models.ForeignKey(
+        "governance.Department", on_delete=models.PROTECT, related_name="steps"
+    )
+    accountable_head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accountable_steps",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_steps",
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acted_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The head a delegate decided for.",
+    )
+    comment = models.TextField(blank=True)
+
+    objects = StepQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["request", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "order"], name="step_order_unique"),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(state=StepState.ACTIVE),
+                name="step_one_active_per_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=StepState.values), name="step_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=StepState.ACTIVE)
+                | Q(activated_at__isnull=False, due_at__isnull=False),
+                name="step_active_has_due_time",
+            ),
+        ]
+        indexes = [
+            # The delay scan and "overdue" filters read active steps by due time.
+            models.Index(
+                fields=["due_at"], condition=Q(state=StepState.ACTIVE), name="step_active_due"
+            ),
+            models.Index(fields=["accountable_head", "state"], name="step_head_state"),
+            models.Index(fields=["accountable_department", "state"], name="step_dept_state"),
+            models.Index(fields=["state", "completed_at"], name="step_state_completed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_state_display()})"
+
+    # --- What may happen (for the UI; services re-check under a lock) ---------------------
+    def can_move_to(self, state: str) -> bool:
+        return state in STEP_TRANSITIONS.get(self.state, frozenset())
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == StepState.ACTIVE
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_active and self.due_at is not None and self.due_at < timezone.now()
+
+    def can_decide(self, user) -> bool:
+        return Step.objects.decidable_by(user).filter(pk=self.pk).exists()
+
+    def can_work(self, user) -> bool:
+        return Step.objects.workable_by(user).filter(pk=self.pk).exists()
+
+
+class DelegationQuerySet(models.QuerySet):
+    def active(self, on=None) -> DelegationQuerySet:
+        day = on or timezone.localdate()
+        return self.filter(starts_on__lte=day, ends_on__gte=day, ended_at__isnull=True)
+
+
+class Delegation(models.Model):
+    """While active, ``delegate`` may decide the approvals waiting for ``delegator``."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="delegation_dates_ordered"
+            ),
+            models.CheckConstraint(
+                condition=~Q(delegator=models.F("delegate")), name="delegation_not_to_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["delegate", "starts_on", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.delegator} → {self.delegate} ({self.starts_on} – {self.ends_on})"
+
+    @property
+    def is_active(self) -> bool:
+        today = timezone.localdate()
+        return self.ended_at is None and self.starts_on <= today <= self.ends_on
+

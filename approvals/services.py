@@ -1,0 +1,377 @@
+"""The only code that moves steps. Each action locks the request row first (then the step),
+checks its precondition, changes state, writes its audit event and emits its domain event,
+all in one transaction, so two people clicking at once cannot both win."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.choices import Responsible, StepKind, StepState
+from approvals.models import Delegation, Step, StepTemplate
+from approvals.signals import request_closed, step_activated, step_closed
+from governance.errors import AlreadyDecided, Conflict, NotAllowed, ValidationFailed
+from governance.models import Department, User
+from governance.selectors import is_agent_of, is_approver_of
+from governance.services.audit import audit_record
+from requests_app.choices import OPEN_STATES, RequestState
+from requests_app.models import ServiceRequest
+
+_STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment"]
+
+
+# --- Building a request's path ---------------------------------------------------------------
+def steps_materialise(*, request: ServiceRequest, templates: list[StepTemplate]) -> list[Step]:
+    """Create one step per template: pending where it applies, skipped where its condition
+    (a cost threshold) does not hold. Approval steps never land on the requester: when the
+    requester heads the department, the step goes up to the parent department's head."""
+    steps = []
+    for template in templates:
+        department = _responsible_department(template, request)
+        head = department.head
+        if template.kind == StepKind.APPROVAL:
+            department, head = _independent_approver(department, request.requester)
+        applies = template.applies_to(request.estimated_cost)
+        if applies and head is None:
+            raise ValidationFailed(
+                f"{department} has no head to be accountable for “{template.name}”. "
+                "Ask an administrator to name one.",
+                code="no_accountable_head",
+            )
+        steps.append(
+            Step(
+                request=request,
+                template=template,
+                order=template.order,
+                name=template.name,
+                kind=template.kind,
+                ola_hours=template.ola_hours,
+                state=StepState.PENDING if applies else StepState.SKIPPED,
+                accountable_department=department,
+                accountable_head=head,
+            )
+        )
+    return Step.objects.bulk_create(steps)
+
+
+def _responsible_department(template: StepTemplate, request: ServiceRequest) -> Department:
+    if template.responsible == Responsible.REQUESTER_HEAD:
+        return request.requester_department
+    if template.responsible == Responsible.DEPARTMENT:
+        return template.department
+    return request.item.fulfilling_department
+
+
+def _independent_approver(department: Department, requester: User) -> tuple[Department, User | None]:
+    seen = set()
+    while department.head_id == requester.pk:
+        if department.parent_id is None or department.pk in seen:
+            raise ValidationFailed(
+                f"You head {department} and it has no parent department, so nobody independent "
+                "can approve your request. Ask an administrator to set a parent department.",
+                code="no_independent_approver",
+            )
+        seen.add(department.pk)
+        department = department.parent
+    return department, department.head
+
+
+# --- Moving along the path -------------------------------------------------------------------
+def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime) -> Step | None:
+    """Activate the next pending step (a handoff), or fulfil the request when none is left.
+    The caller holds the request's row lock."""
+    step = (
+        request.steps.filter(state=StepState.PENDING)
+        .select_related("accountable_department")
+        .order_by("order")
+        .first()
+    )
+    if step is None:
+        request_close(request=request, state=RequestState.FULFILLED, actor=actor, at=at)
+        return None
+    department = step.accountable_department
+    step.state = StepState.ACTIVE
+    step.activated_at = at
+    step.due_at = department.calendar.add(at, step.ola_hours)
+    step.save(update_fields=["state", "activated_at", "due_at"])
+    new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
+    old_state = request.state
+    request.current_step = step
+    request.accountable_department = department
+    request.state = new_state
+    request.save(update_fields=["current_step", "accountable_department", "state"])
+    audit_record(
+        actor=actor,
+        verb="step.activated",
+        target=step,
+        from_state=StepState.PENDING,
+        to_state=StepState.ACTIVE,
+        correlation=request.reference,
+        data={
+            "step": step.name,
+            "department": department.code,
+            "head": step.accountable_head.username if step.accountable_head else None,
+            "due_at": step.due_at,
+        },
+        at=at,
+    )
+    if old_state != new_state:
+        audit_record(
+            actor=actor,
+            verb=f"request.{new_state}",
+            target=request,
+            from_state=old_state,
+            to_state=new_state,
+            correlation=request.reference,
+            at=at,
+        )
+    step_activated.send(sender=Step, step=step, at=at)
+    return step
+
+
+def request_close(*, request: ServiceRequest, state: str, actor: User | None, at: datetime) -> None:
+    """Close the request and cancel whatever of its path had not started.
+    The caller holds the request's row lock."""
+    old_state = request.state
+    request.state = state
+    request.closed_at = at
+    request.current_step = None
+    request.accountable_department = None
+    request.save(update_fields=["state", "closed_at", "current_step", "accountable_department"])
+    request.steps.filter(state=StepState.PENDING).update(state=StepState.CANCELLED)
+    audit_record(
+        actor=actor,
+        verb=f"request.{state}",
+        target=request,
+        from_state=old_state,
+        to_state=state,
+        correlation=request.reference,
+        at=at,
+    )
+    request_closed.send(sender=ServiceRequest, request=request, at=at)
+
+
+def _lock(step: Step) -> Step:
+    """Lock the step's request, then the step, and return the fresh step (request attached).
+    Locking in that order everywhere keeps concurrent actions on one request deadlock-free."""
+    request = ServiceRequest.objects.select_for_update().get(pk=step.request_id)
+    fresh = (
+        Step.objects.select_for_update(of=("self",))
+        .select_related("template", "accountable_department", "accountable_head")
+        .get(pk=step.pk)
+    )
+    fresh.request = request
+    return fresh
+
+
+def _require_active(step: Step, kind: str) -> None:
+    if step.state != StepState.ACTIVE:
+        if step.state in (StepState.APPROVED, StepState.REJECTED, StepState.DONE):
+            who = f" by {step.decided_by}" if step.decided_by_id else ""
+            raise AlreadyDecided(
+                f"“{step.name}” on {step.request.reference} was already "
+                f"{step.get_state_display().lower()}{who}."
+            )
+        raise Conflict(
+            f"“{step.name}” on {step.request.reference} is {step.get_state_display().lower()}, "
+            "not waiting for anyone.",
+            code="step_not_active",
+        )
+    if step.kind != kind:
+        raise ValidationFailed(
+            f"“{step.name}” is an {step.get_kind_display().lower()} step.", code="wrong_step_kind"
+        )
+
+
+def _decider(actor: User, step: Step) -> User | None:
+    """Check ``actor`` may decide ``step``; return the head they act for when delegated."""
+    if step.request.requester_id == actor.pk:
+        raise NotAllowed("You cannot decide on your own request.", code="own_request")
+    head = step.accountable_head
+    if head is not None and head.pk == actor.pk:
+        return None
+    if head is not None and Delegation.objects.active().filter(delegator=head, delegate=actor).exists():
+        return head
+    if step.template.allow_department_approvers and is_approver_of(actor, step.accountable_department_id):
+        return None
+    raise NotAllowed(
+        f"Only {head} (head of {step.accountable_department}) or their delegate can decide "
+        f"“{step.name}”.",
+        code="not_decider",
+    )
+
+
+def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, comment: str,
+                at: datetime) -> None:
+    old_state = step.state
+    step.state = state
+    step.completed_at = at
+    step.decided_by = actor
+    step.acted_for = acted_for
+    step.comment = comment
+    step.save(update_fields=_STEP_FIELDS_ON_CLOSE)
+    audit_record(
+        actor=actor,
+        on_behalf_of=acted_for,
+        verb=f"step.{state}",
+        target=step,
+        from_state=old_state,
+        to_state=state,
+        correlation=step.request.reference,
+        data={"step": step.name, "comment": comment} if comment else {"step": step.name},
+        at=at,
+    )
+    step_closed.send(sender=Step, step=step, at=at)
+
+
+@transaction.atomic
+def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None) -> Step:
+    at = at or timezone.now()
+    step = _lock(step)
+    _require_active(step, StepKind.APPROVAL)
+    acted_for = _decider(actor, step)
+    _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
+                comment=comment.strip(), at=at)
+    request_advance(request=step.request, actor=actor, at=at)
+    return step
+
+
+@transaction.atomic
+def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = None) -> Step:
+    at = at or timezone.now()
+    if not (comment or "").strip():
+        raise ValidationFailed(
+            "Say why you reject it: the requester needs the reason.",
+            code="comment_required",
+            field_errors={"comment": ["A reason is required to reject."]},
+        )
+    step = _lock(step)
+    _require_active(step, StepKind.APPROVAL)
+    acted_for = _decider(actor, step)
+    _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
+                comment=comment.strip(), at=at)
+    request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
+    return step
+
+
+@transaction.atomic
+def step_complete(*, actor: User, step: Step, note: str = "", at: datetime | None = None) -> Step:
+    at = at or timezone.now()
+    step = _lock(step)
+    _require_active(step, StepKind.EXECUTION)
+    if not is_agent_of(actor, step.accountable_department_id):
+        raise NotAllowed(
+            f"Only agents of {step.accountable_department} can complete “{step.name}”.",
+            code="not_agent",
+        )
+    _close_step(step, state=StepState.DONE, actor=actor, acted_for=None, comment=note.strip(), at=at)
+    request_advance(request=step.request, actor=actor, at=at)
+    return step
+
+
+@transaction.atomic
+def step_claim(*, actor: User, step: Step, at: datetime | None = None) -> Step:
+    """Assign an active execution step to the agent who takes it on."""
+    at = at or timezone.now()
+    step = _lock(step)
+    _require_active(step, StepKind.EXECUTION)
+    if not is_agent_of(actor, step.accountable_department_id):
+        raise NotAllowed(
+            f"Only agents of {step.accountable_department} can take on “{step.name}”.",
+            code="not_agent",
+        )
+    if step.assignee_id == actor.pk:
+        return step
+    previous = step.assignee
+    step.assignee = actor
+    step.save(update_fields=["assignee"])
+    audit_record(
+        actor=actor,
+        verb="step.claimed",
+        target=step,
+        correlation=step.request.reference,
+        data={"step": step.name, "previous_assignee": previous.username if previous else None},
+        at=at,
+    )
+    return step
+
+
+@transaction.atomic
+def request_cancel(*, actor: User, request: ServiceRequest, reason: str = "",
+                   at: datetime | None = None) -> ServiceRequest:
+    at = at or timezone.now()
+    request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if request.state not in OPEN_STATES:
+        raise Conflict(
+            f"{request.reference} is already {request.get_state_display().lower()}.",
+            code="request_closed",
+        )
+    if not request.can_cancel(actor):
+        raise NotAllowed("Only the requester or an ops leader can cancel this request.",
+                         code="not_requester")
+    active = Step.objects.select_for_update().filter(request=request, state=StepState.ACTIVE).first()
+    if active is not None:
+        active.request = request
+        _close_step(active, state=StepState.CANCELLED, actor=actor, acted_for=None,
+                    comment=reason.strip(), at=at)
+    request_close(request=request, state=RequestState.CANCELLED, actor=actor, at=at)
+    return request
+
+
+# --- Delegation ------------------------------------------------------------------------------
+@transaction.atomic
+def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: date,
+                      reason: str = "") -> Delegation:
+    """``actor`` lets ``delegate`` decide their approvals from ``starts_on`` to ``ends_on``."""
+    if delegate.pk == actor.pk:
+        raise ValidationFailed("Choose someone other than yourself.", code="delegate_self",
+                               field_errors={"delegate": ["Choose someone other than yourself."]})
+    if not delegate.is_active:
+        raise ValidationFailed(f"{delegate} cannot sign in, so cannot act for you.",
+                               code="delegate_inactive")
+    if ends_on < starts_on:
+        raise ValidationFailed("The last day must be on or after the first day.",
+                               code="dates_reversed",
+                               field_errors={"ends_on": ["Must be on or after the first day."]})
+    if ends_on < timezone.localdate():
+        raise ValidationFailed("That period is already over.", code="dates_past",
+                               field_errors={"ends_on": ["Must be today or later."]})
+    # Lock the delegator's row so two overlapping delegations cannot be created at once.
+    User.objects.select_for_update().get(pk=actor.pk)
+    overlapping = Delegation.objects.filter(
+        delegator=actor, ended_at__isnull=True, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).first()
+    if overlapping is not None:
+        raise Conflict(
+            f"You already delegate to {overlapping.delegate} from {overlapping.starts_on} to "
+            f"{overlapping.ends_on}. End that delegation first.",
+            code="delegation_overlaps",
+        )
+    delegation = Delegation.objects.create(
+        delegator=actor, delegate=delegate, starts_on=starts_on, ends_on=ends_on, reason=reason
+    )
+    audit_record(
+        actor=actor,
+        verb="delegation.created",
+        target=delegation,
+        to_state="active",
+        data={"delegate": delegate.username, "starts_on": starts_on, "ends_on": ends_on},
+    )
+    return delegation
+
+
+@transaction.atomic
+def delegation_end(*, actor: User, delegation: Delegation) -> Delegation:
+    delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+    if delegation.delegator_id != actor.pk and not actor.is_superuser:
+        raise NotAllowed("Only the person who delegated can end this delegation.",
+                         code="not_delegator")
+    if delegation.ended_at is not None:
+        raise Conflict("This delegation has already ended.", code="delegation_ended")
+    delegation.ended_at = timezone.now()
+    delegation.save(update_fields=["ended_at"])
+    audit_record(actor=actor, verb="delegation.ended", target=delegation,
+                 from_state="active", to_state="ended")
+    return delegation

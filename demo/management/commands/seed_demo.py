@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from demo.organisation import DEMO_LOGINS, DEMO_PASSWORD, seed_organisation, seed_requests
+from requests_app.models import ServiceRequest
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo organisation and requests spread over the past two quarters. "
+        "Idempotent: a second run creates only what is missing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=300,
+                            help="How many requests the demo should hold (default 300).")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, requests: int, seed: int, **options):
+        seed_organisation()
+        missing = max(0, requests - ServiceRequest.objects.count())
+        if missing:
+            with tqdm(total=missing, desc="Demo requests", unit="req",
+                      disable=options["verbosity"] == 0) as bar:
+                created = seed_requests(missing, seed=seed, progress=lambda n: bar.update(1))
+            self.stdout.write(f"Created {created} demo requests.")
+        else:
+            self.stdout.write("Demo requests already present.")
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password “{DEMO_PASSWORD}”):"))
+        for username, role in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<8} {role}")

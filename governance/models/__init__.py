@@ -1,0 +1,10 @@
+"""Governance models, split by subject so the two layers stay visible.
+
+``org`` and ``audit`` are the organisation core that every other app builds on; the
+accountability half (delay risks, change plans) lives in its own modules.
+"""
+
+from .audit import AuditEvent
+from .org import Department, Membership, User
+
+__all__ = ["AuditEvent", "Department", "Membership", "User"]

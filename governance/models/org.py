@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import time
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from governance.calendar import BusinessCalendar
+from governance.choices import MembershipRole
+
+
+def _validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known timezone (for example Europe/Berlin).")
+
+
+def _validate_workdays(value: str) -> None:
+    if not value or any(c not in "1234567" for c in value) or len(set(value)) != len(value):
+        raise ValidationError("Working days are ISO weekday digits, Monday = 1: for example 12345.")
+
+
+def _default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
+def _default_country() -> str:
+    return settings.SRM_DEFAULT_COUNTRY
+
+
+class User(AbstractUser):
+    department = models.ForeignKey(
+        "governance.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+        help_text="Home department: a request is charged to the requester's department.",
+    )
+    is_ops_leader = models.BooleanField(
+        "ops leader",
+        default=False,
+        help_text="Sees every department's accountability, delays and reports.",
+    )
+    timezone = models.CharField(
+        max_length=64, blank=True, validators=[_validate_timezone],
+        help_text="Times are shown in this timezone; empty means the organisation's.",
+    )
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+
+class Department(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    cost_centre = models.CharField(max_length=40, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="headed_departments",
+        help_text="The one person accountable for this department's steps and delays.",
+    )
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deputised_departments",
+    )
+    timezone = models.CharField(
+        max_length=64, default=_default_timezone, validators=[_validate_timezone]
+    )
+    work_start = models.TimeField(default=time(9, 0))
+    work_end = models.TimeField(default=time(17, 0))
+    work_days = models.CharField(
+        max_length=7, default="12345", validators=[_validate_workdays],
+        help_text="ISO weekday digits, Monday = 1.",
+    )
+    holiday_country = models.CharField(
+        max_length=3, blank=True, default=_default_country,
+        help_text="Public holidays of this country (ISO code) are not business time.",
+    )
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(work_end__gt=models.F("work_start")),
+                name="department_working_day_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.deputy_id and self.deputy_id == self.head_id:
+            raise ValidationError({"deputy": "The deputy must be someone other than the head."})
+        if self.holiday_country:
+            from governance.calendar import public_holidays
+
+            try:
+                public_holidays(self.holiday_country, self.holiday_subdivision, 2026)
+            except NotImplementedError as exc:
+                raise ValidationError(
+                    {"holiday_country": f"No holiday calendar for {self.holiday_country}."}
+                ) from exc
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            timezone=self.timezone,
+            day_start=self.work_start,
+            day_end=self.work_end,
+            workdays=frozenset(int(c) for c in self.work_days),
+            country=self.holiday_country,
+            subdiv=self.holiday_subdivision,
+        )
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.department} ({self.get_role_display()})"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from governance.models import AuditEvent, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model,
+    from_state: str = "",
+    to_state: str = "",
+    correlation: str = "",
+    on_behalf_of: User | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one audit event. Call it inside the transaction that made the change."""
+    return AuditEvent.objects.create(
+        created_at=at or timezone.now(),
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        verb=verb,
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=str(target.pk),
+        object_repr=str(target)[:200],
+        correlation=correlation,
+        from_state=from_state,
+        to_state=to_state,
+        data=data or {},
+    )

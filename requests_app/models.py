@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from requests_app.choices import OPEN_STATES, RequestState, Source
+from requests_app.fields import validate_field_specs
+
+
+class CatalogItem(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    fulfilling_department = models.ForeignKey(
+        "governance.Department", on_delete=models.PROTECT, related_name="catalog_items"
+    )
+    path = models.ForeignKey(
+        "approvals.ApprovalPath", on_delete=models.PROTECT, related_name="catalog_items"
+    )
+    form_fields = models.JSONField(
+        default=list, blank=True, validators=[validate_field_specs],
+        help_text='A list of {"name", "label", "type", "required", "help_text", "choices"}.',
+    )
+    asks_cost = models.BooleanField(
+        "asks for an estimated cost", default=True,
+        help_text="The requester states an estimated cost; it decides whether finance approves.",
+    )
+    target_cycle_hours = models.DecimalField(
+        "target cycle time (business hours)",
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
+    cost_of_delay_per_day = models.DecimalField(
+        "cost of delay per business day",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    kpi = models.ForeignKey(
+        "kpis.OutcomeKPI",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="catalog_items",
+        verbose_name="outcome KPI",
+        help_text="The outcome this service exists for. Required before publishing.",
+    )
+    is_published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(
+        "live since", null=True, blank=True, help_text="Go-live: first published."
+    )
+
+    class Meta:
+        ordering = ["fulfilling_department__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_published=False) | Q(kpi__isnull=False),
+                name="catalog_item_published_needs_kpi",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_of_delay_per_day__gte=0), name="catalog_item_cost_of_delay_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_cycle_hours__gt=0), name="catalog_item_target_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.is_published and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.is_published and not self.kpi_id:
+            raise ValidationError(
+                {"kpi": "Choose the outcome KPI this item serves before publishing it."}
+            )
+
+
+class RequestCounter(models.Model):
+    """The last reference number handed out in a year."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.value}"
+
+    @classmethod
+    def next_value(cls, year: int) -> int:
+        # One statement that both creates and increments, so concurrent submissions queue on
+        # the row lock instead of racing (works on PostgreSQL and SQLite ≥ 3.35).
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (year, value) VALUES (%s, 1) "
+                f"ON CONFLICT (year) DO UPDATE SET value = {table}.value + 1 RETURNING value",
+                [year],
+            )
+            return cursor.fetchone()[0]
+
+
+class ServiceRequestQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> ServiceRequestQuerySet:
+        """The one visibility rule for requests, used by every page, export and endpoint.
+
+        Ops leaders and superusers see everything. Anyone else sees the requests they made,
+        those of the departments they head or deputise, and those with a step accountable to
+        a department where they are an agent or approver, to them (or to a head who has
+        delegated to them), or assigned to them.
+        """
+        from approvals.models import Delegation, Step
+        from governance.selectors import department_ids_with_role, departments_led_by
+
+        if action not in {"view", "cancel"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if action == "cancel":
+            base = self.filter(state__in=OPEN_STATES)
+            return base if user.is_ops_leader or user.is_superuser else base.filter(requester=user)
+        if user.is_superuser or user.is_ops_leader:
+            return self
+        led = departments_led_by(user).values("pk")
+        working = department_ids_with_role(user, "agent", "approver")
+        delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
+        touches = Step.objects.filter(request=OuterRef("pk")).filter(
+            Q(accountable_department__in=led)
+            | Q(accountable_department__in=working)
+            | Q(accountable_head=user)
+            | Q(accountable_head__in=delegators)
+            | Q(assignee=user)
+        )
+        return self.filter(Q(requester=user) | Q(requester_department__in=led) | Exists(touches))
+
+    def overdue(self, now=None) -> ServiceRequestQuerySet:
+        return self.filter(state__in=OPEN_STATES, due_at__lt=now or timezone.now())
+
+
+class ServiceRequest(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests"
+    )
+    requester_department = models.ForeignKey(
+        "governance.Department", on_delete=models.PROTECT, related_name="requests_made"
+    )
+    item = models.ForeignKey(CatalogItem, on_delete=models.PROTECT, related_name="requests")
+    answers = models.JSONField(default=dict, blank=True)
+    estimated_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    state = models.CharField(
+        max_length=16, choices=RequestState.choices, default=RequestState.IN_APPROVAL
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.PORTAL)
+    external_key = models.CharField(
+        max_length=120, null=True, blank=True, unique=True,
+        help_text="The key of the record in the system it was imported from.",
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    current_step = models.ForeignKey(
+        "approvals.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accountable_department = models.ForeignKey(
+        "governance.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accountable_requests",
+        help_text="The department whose step is active now.",
+    )
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=RequestState.values), name="request_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="request_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_cost__isnull=True) | Q(estimated_cost__gte=0),
+                name="request_cost_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=sorted(OPEN_STATES)) | Q(closed_at__isnull=False),
+                name="request_closed_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requester", "-submitted_at"], name="request_requester_recent"),
+            models.Index(fields=["requester_department", "-submitted_at"], name="request_dept_recent"),
+            models.Index(fields=["state", "due_at"], name="request_state_due"),
+            models.Index(fields=["accountable_department", "state"], name="request_acc_dept_state"),
+            models.Index(fields=["item", "submitted_at"], name="request_item_submitted"),
+            models.Index(fields=["closed_at"], name="request_closed"),
+            models.Index(fields=["-submitted_at", "-id"], name="request_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_overdue(self) -> bool:
+        now = timezone.now()
+        end = self.closed_at or now
+        return self.due_at is not None and end > self.due_at
+
+    def can_cancel(self, user) -> bool:
+        return self.is_open and (
+            user.pk == self.requester_id or user.is_ops_leader or user.is_superuser
+        )

@@ -1,0 +1,60 @@
+"""Two people clicking at once: exactly one decision wins. Row locks only mean something on
+PostgreSQL, so this runs against the real server (CI sets DATABASE_URL)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from approvals.choices import StepState
+from approvals.services import step_approve, step_reject
+from governance.errors import AlreadyDecided
+from governance.models import AuditEvent, User
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_deciding_one_step_produce_exactly_one_decision(org, submit):
+    request = submit(cost="100")
+    step = request.steps.get(state=StepState.ACTIVE)
+    hank_id = org.hank.pk
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def decide(i: int) -> None:
+        try:
+            hank = User.objects.get(pk=hank_id)
+            barrier.wait(timeout=10)
+            if i % 2:
+                step_approve(actor=hank, step=step, comment=f"approve {i}")
+            else:
+                step_reject(actor=hank, step=step, comment=f"reject {i}")
+            result = "won"
+        except AlreadyDecided:
+            result = "already decided"
+        except Exception as exc:  # anything else is a failure the test reports
+            result = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(outcomes) == ["already decided"] * 19 + ["won"]
+    step.refresh_from_db()
+    assert step.state in (StepState.APPROVED, StepState.REJECTED)
+    decisions = AuditEvent.objects.filter(
+        correlation=request.reference, verb__in=["step.approved", "step.rejected"]
+    )
+    assert decisions.count() == 1
+    assert decisions.get().to_state == step.state
