@@ -176,6 +176,11 @@ class Step(models.Model):
         help_text="The head a delegate decided for.",
     )
     comment = models.TextField(blank=True)
+    on_hold_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while the step waits for the requester's answer: its clock is stopped.",
+    )
 
     objects = StepQuerySet.as_manager()
 

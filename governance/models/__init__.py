@@ -6,5 +6,6 @@ accountability half (delay risks, change plans) lives in its own modules.
 
 from .audit import AuditEvent
 from .org import Department, Membership, User
+from .risks import DelayAccrual, DelayRisk
 
-__all__ = ["AuditEvent", "Department", "Membership", "User"]
+__all__ = ["AuditEvent", "DelayAccrual", "DelayRisk", "Department", "Membership", "User"]
