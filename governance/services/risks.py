@@ -7,8 +7,9 @@ requests, catalog items) through SQL and string references and never calls its s
 1. one transaction-scoped advisory lock (PostgreSQL): a second concurrent scan returns at
    once as "skipped";
 2. one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` opens a risk for every active, not-on-hold
-   step past due that has none (the partial unique constraint is the last word, the steps are
-   locked ``SKIP LOCKED`` so a step being closed right now is left for the next run);
+   step past due that has none (the partial unique constraint is the last word; the step and
+   its request are locked ``SKIP LOCKED``, so a step being closed right now is left for the
+   next run and can never end up with an open risk after it closed);
 3. one ``SELECT`` of the open risks whose step is still overdue — the only rows that reach
    Python, because business time needs the department's calendar (an ``OverdueClock`` per
    distinct calendar, whole days memoised);
@@ -98,7 +99,11 @@ def _open_missing_risks(now: datetime) -> set[int]:
 
     risk, step = DelayRisk._meta, Step._meta
     request, item = ServiceRequest._meta, CatalogItem._meta
-    lock = "FOR UPDATE OF s SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # The lifecycle locks the request (FOR UPDATE) and then the step before closing a step.
+    # Skipping rows it holds leaves a step being closed right now to the next run; locking
+    # both rows makes PostgreSQL re-check the step's state if it changed since the
+    # statement began. NO KEY UPDATE still lets other rows reference the request.
+    lock = "FOR NO KEY UPDATE OF r, s SKIP LOCKED" if connection.vendor == "postgresql" else ""
     at = connection.ops.adapt_datetimefield_value(now)
     sql = f"""
         INSERT INTO {_q(risk.db_table)} (step_id, request_id, department_id, head_id, detected_at,
