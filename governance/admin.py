@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from governance.models import AuditEvent, Department, Membership, User
+from governance.models import (
+    AuditEvent,
+    DelayAccrual,
+    DelayRisk,
+    Department,
+    Membership,
+    Notification,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -69,3 +77,50 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by services (the delay scan, the outbox): the admin looks, never edits."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DelayAccrualInline(admin.TabularInline):
+    model = DelayAccrual
+    fields = ["quarter_start", "overdue_hours", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DelayRisk)
+class DelayRiskAdmin(ReadOnlyAdmin):
+    list_display = ["step", "request", "department", "head", "level", "overdue_hours", "exposure",
+                    "detected_at", "resolved_at", "resolution"]
+    list_filter = ["level", "department", "resolution"]
+    search_fields = ["request__reference", "head__username", "department__code"]
+    date_hierarchy = "detected_at"
+    list_select_related = ["step", "request", "department", "head"]
+    inlines = [DelayAccrualInline]
+    show_full_result_count = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "kind", "subject", "email_status", "attempts",
+                    "email_sent_at", "read_at"]
+    list_filter = ["kind", "email_status"]
+    search_fields = ["recipient__username", "subject"]
+    date_hierarchy = "created_at"
+    list_select_related = ["recipient"]
+    show_full_result_count = False

@@ -4,3 +4,26 @@ from django.apps import AppConfig
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = "Governance"
+
+    def ready(self) -> None:
+        from approvals.signals import step_closed
+        from governance.services.risks import on_step_closed
+        from srm.navigation import NAV, NavEntry
+
+        # A closing step resolves its open delay risk in the same transaction.
+        step_closed.connect(on_step_closed, dispatch_uid="governance.resolve_delay_risk")
+
+        if not any(entry.url_name == "notifications:list" for entry in NAV):
+            NAV.append(NavEntry(
+                label="Notifications",
+                url_name="notifications:list",
+                count=_unread_count,
+                count_label="unread",
+                alert=True,
+            ))
+
+
+def _unread_count(user) -> int:
+    from governance.models import Notification
+
+    return Notification.objects.restrict(user).unread().count()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SRM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -112,6 +113,18 @@ SRM_REPORTING_CURRENCY = env.str("SRM_REPORTING_CURRENCY", default="EUR")
 SRM_FINANCE_THRESHOLD = Decimal(env.str("SRM_FINANCE_THRESHOLD", default="5000"))
 SRM_DEFAULT_COUNTRY = env.str("SRM_DEFAULT_COUNTRY", default="DE")
 
+# --- Delay governance (docs/delay-governance.md) ----------------------------------------------
+# A delay risk is level 1 once the step is past due, level 2 once it is overdue by a further
+# LEVEL2 fraction of its OLA, level 3 at the LEVEL3 fraction or beyond LEVEL3_BUSINESS_DAYS.
+SRM_RISK_LEVEL2_OLA_FRACTION = Decimal(env.str("SRM_RISK_LEVEL2_OLA_FRACTION", default="0.5"))
+SRM_RISK_LEVEL3_OLA_FRACTION = Decimal(env.str("SRM_RISK_LEVEL3_OLA_FRACTION", default="1.0"))
+SRM_RISK_LEVEL3_BUSINESS_DAYS = Decimal(env.str("SRM_RISK_LEVEL3_BUSINESS_DAYS", default="3"))
+# Notification e-mails: attempts before giving up, and the first retry delay (doubling).
+SRM_NOTIFICATION_MAX_ATTEMPTS = env.int("SRM_NOTIFICATION_MAX_ATTEMPTS", default=8)
+SRM_NOTIFICATION_RETRY_SECONDS = env.int("SRM_NOTIFICATION_RETRY_SECONDS", default=30)
+# Absolute links in e-mails (the in-app list works without it).
+SRM_BASE_URL = env.str("SRM_BASE_URL", default="http://127.0.0.1:8000")
+
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -147,6 +160,7 @@ else:
     # Longer than the longest task's hard time limit, so a task is never delivered twice
     # while it is still running.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
@@ -157,8 +171,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The one place the periodic jobs are declared.
-CELERY_BEAT_SCHEDULE: dict = {}
+# The one place the periodic jobs are declared. ``expires`` drops runs that queued up while no
+# worker was there: the next run does the same work, so there is no point doing it N times.
+CELERY_BEAT_SCHEDULE: dict = {
+    "flag-delays": {
+        "task": "governance.tasks.flag_delays",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # The outbox sweep: delivers whatever the on-commit enqueue could not (broker or worker
+    # down, a failed attempt waiting for its retry time).
+    "deliver-notifications": {
+        "task": "governance.tasks.deliver_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "weekly-digests": {
+        "task": "governance.tasks.send_digests",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -181,6 +213,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

@@ -13,3 +13,8 @@ STORAGES = {  # noqa: F405
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
+# Tasks enqueued on commit go nowhere unless a test chooses a real broker (the Redis tests
+# start their own worker with its own environment).
+CELERY_BROKER_URL = env.str("SRM_TEST_CELERY_BROKER_URL", default="memory://")
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -5,7 +5,11 @@ accountability half (delay risks, change plans) lives in its own modules.
 """
 
 from .audit import AuditEvent
+from .notifications import EmailStatus, Notification, NotificationKind
 from .org import Department, Membership, User
 from .risks import DelayAccrual, DelayRisk
 
-__all__ = ["AuditEvent", "DelayAccrual", "DelayRisk", "Department", "Membership", "User"]
+__all__ = [
+    "AuditEvent", "DelayAccrual", "DelayRisk", "Department", "EmailStatus", "Membership",
+    "Notification", "NotificationKind", "User",
+]

@@ -1,9 +1,31 @@
 """Delay risks: the accountability half of governance. Reads the lifecycle (string
 references to approvals and requests); the lifecycle never imports this module."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+
+class DelayRiskQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> DelayRiskQuerySet:
+        """Risks ``user`` may see: ops leaders and superusers all of them; a head or deputy
+        those of the departments they lead (and of their sub-departments); anyone the risks
+        charged to them."""
+        from governance.selectors import departments_led_by
+
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser or user.is_ops_leader:
+            return self
+        led = departments_led_by(user).values("pk")
+        return self.filter(Q(head=user) | Q(department__in=led) | Q(department__parent__in=led))
+
+    def open(self) -> DelayRiskQuerySet:
+        return self.filter(resolved_at__isnull=True)
 
 
 class DelayRisk(models.Model):
@@ -37,6 +59,11 @@ class DelayRisk(models.Model):
     exposure = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refreshed_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(
+        max_length=16, blank=True, help_text="The state the step closed in (approved, done…)."
+    )
+
+    objects = DelayRiskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-detected_at"]
