@@ -1,9 +1,35 @@
 """Delay risks: the accountability half of governance. Reads the lifecycle (string
 references to approvals and requests); the lifecycle never imports this module."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+
+class DelayRiskQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> DelayRiskQuerySet:
+        """The one visibility rule for delay risks.
+
+        Ops leaders and superusers see all; anyone else sees the risks charged to the
+        departments they head or deputise or to themselves, and the risks of the requests
+        they can see (so a risk never reveals a request its detail page would refuse).
+        """
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser or user.is_ops_leader:
+            return self
+        from governance.selectors import departments_led_by
+
+        requests = self.model._meta.get_field("request").related_model.objects.restrict(user)
+        return self.filter(
+            Q(department__in=departments_led_by(user).values("pk"))
+            | Q(head=user)
+            | Q(request__in=requests.values("pk"))
+        )
 
 
 class DelayRisk(models.Model):
@@ -37,6 +63,8 @@ class DelayRisk(models.Model):
     exposure = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refreshed_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DelayRiskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-detected_at"]
