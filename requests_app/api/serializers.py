@@ -131,11 +131,7 @@ class CostField(serializers.Field):
 
 
 class RequestCreateSerializer(serializers.Serializer):
-    item = serializers.SlugRelatedField(
-        slug_field="code", queryset=CatalogItem.objects.filter(is_published=True),
-        help_text="The code of a published catalog item.",
-        error_messages={"does_not_exist": "There is no published catalog item “{value}”."},
-    )
+    item = serializers.CharField(max_length=40, help_text="The code of a published catalog item.")
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
                                   help_text="Defaults to the item's name.")
     answers = serializers.DictField(
@@ -143,6 +139,12 @@ class RequestCreateSerializer(serializers.Serializer):
         help_text="Answers keyed by the item's form field names (see the catalog item).",
     )
     estimated_cost = CostField(required=False, allow_null=True, default=None)
+
+    def validate_item(self, code: str) -> CatalogItem:
+        item = CatalogItem.objects.filter(is_published=True, code=code).first()
+        if item is None:
+            raise serializers.ValidationError(f"There is no published catalog item “{code}”.")
+        return item
 
 
 class CancelSerializer(serializers.Serializer):

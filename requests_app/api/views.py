@@ -132,7 +132,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = RequestFilter
     queryset = ServiceRequest.objects.none()
     lookup_field = "reference"
-    lookup_value_regex = r"[^/]+"
+    lookup_value_regex = r"[-A-Za-z0-9_.]+"
 
     def get_queryset(self):
         return ServiceRequest.objects.restrict(self.request.user).select_related(
