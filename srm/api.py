@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -33,6 +36,56 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        # DRF silently ignores a malformed page size; a client with a bug should hear of it.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return super().get_page_size(request)
+
+    def get_page_number(self, request, paginator) -> str:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit()):
+            raise exceptions.ValidationError({self.page_query_param: ["A page number: 1, 2, …"]})
+        return super().get_page_number(request, paginator)
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput  # NullBooleanSelect would read "null" or "unknown" as "not given"
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+    def validate(self, value) -> None:
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """``true``/``false`` (or 1/0); anything else is a 400, not silently ignored."""
+
+    field_class = _StrictBooleanField
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet, except that a typed parameter given empty (``?state=``) is an
+    error rather than silently ignored: the client meant something."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, spec in self.filters.items():
+            if self.data.get(name, None) == "" and not isinstance(spec, django_filters.CharFilter):
+                self.form.add_error(name, "Give a value or leave the parameter out.")
+                valid = False
+        return valid
 
 
 class AnonThrottle(AnonRateThrottle):
@@ -186,11 +239,11 @@ def document_errors(result: dict, generator, request, public) -> dict:
 # --- URLs -----------------------------------------------------------------------------------
 
 
-def not_found(request, unknown: str = ""):
-    from django.http import JsonResponse
-
+@csrf_exempt  # it changes nothing, and must answer JSON to any method
+def not_found(request, unknown: str = "") -> JsonResponse:
     return JsonResponse(
-        error_body(status=404, code="not_found", message=f"There is no API endpoint /api/v1/{unknown}."),
+        error_body(status=404, code="not_found",
+                   message=f"There is no API endpoint /api/v1/{unknown} (paths end with /)."),
         status=404,
     )
 
@@ -203,5 +256,5 @@ def v1_urls() -> list:
         path("", include("requests_app.api.urls")),
         path("", include("approvals.api.urls")),
         path("", include("kpis.api.urls")),
-        re_path(r"^(?P<unknown>.*)$", not_found),
+        re_path(r"^(?P<unknown>[\s\S]*)$", not_found),
     ]

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from governance.api.serializers import DelayRiskSerializer, MeSerializer
 from governance.models import DelayRisk, Membership, User
 from governance.selectors import departments_led_by
+from srm.api import BooleanFilter, FilterSet
 
 
 class MeView(APIView):
@@ -27,8 +28,8 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
-class DelayRiskFilter(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(
+class DelayRiskFilter(FilterSet):
+    open = BooleanFilter(
         field_name="resolved_at", lookup_expr="isnull", label="Only open (true) or resolved (false)"
     )
     level = django_filters.TypedChoiceFilter(

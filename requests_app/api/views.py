@@ -35,7 +35,7 @@ from requests_app.api.serializers import (
 from requests_app.choices import RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import request_cancel, request_submit
-from srm.api import validated
+from srm.api import BooleanFilter, FilterSet, validated
 
 
 @extend_schema_view(
@@ -69,7 +69,7 @@ class _DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = _AwareDateTimeField
 
 
-class RequestFilter(django_filters.FilterSet):
+class RequestFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=RequestState.choices)
     item = django_filters.CharFilter(field_name="item__code", label="Catalog item code")
     department = django_filters.CharFilter(
@@ -83,7 +83,7 @@ class RequestFilter(django_filters.FilterSet):
     submitted_before = _DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
     due_after = _DateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = _DateTimeFilter(field_name="due_at", lookup_expr="lt")
-    overdue = django_filters.BooleanFilter(
+    overdue = BooleanFilter(
         method="filter_overdue", label="Open and past its due time (true), or not (false)"
     )
 
