@@ -235,6 +235,16 @@ class Step(models.Model):
 
 
 class DelegationQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> DelegationQuerySet:
+        """Delegations ``user`` gave or received; ops leaders and superusers see all."""
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser or user.is_ops_leader:
+            return self
+        return self.filter(Q(delegator=user) | Q(delegate=user))
+
     def active(self, on=None) -> DelegationQuerySet:
         day = on or timezone.localdate()
         return self.filter(starts_on__lte=day, ends_on__gte=day, ended_at__isnull=True)

@@ -192,23 +192,58 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# --- Cache ------------------------------------------------------------------------------------
+# The API's throttles count in the cache. The default is per process; CACHE_URL=redis://… shares
+# the counts between gunicorn workers.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://srm")}
+
 # --- REST API ---------------------------------------------------------------------------------
+# Requests per client before the API answers 429 ("100/minute", "100000/hour", …).
+SRM_API_THROTTLE_ANON = env.str("SRM_API_THROTTLE_ANON", default="1000/hour")
+SRM_API_THROTTLE_USER = env.str("SRM_API_THROTTLE_USER", default="100000/hour")
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated call then gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "srm.api.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": ["srm.api.AnonThrottle", "srm.api.UserThrottle"],
+    "EXCEPTION_HANDLER": "srm.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SRM API",
-    "DESCRIPTION": "Governed service request management.",
+    "DESCRIPTION": (
+        "Governed service request management: submit and follow service requests, act on "
+        "approval and work steps, read delay risks and outcome KPIs. Every error has the body "
+        "described by the `Error` schema. See docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStateEnum": "requests_app.choices.RequestState",
+        "RequestSourceEnum": "requests_app.choices.Source",
+        "FieldTypeEnum": "requests_app.choices.FieldType",
+        "StepStateEnum": "approvals.choices.StepState",
+        "StepKindEnum": "approvals.choices.StepKind",
+        "MembershipRoleEnum": "governance.choices.MembershipRole",
+        "KPIDirectionEnum": "kpis.choices.Direction",
+        "KPIMeasureEnum": "kpis.choices.Measure",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "srm.api.document_errors",
+    ],
 }
 
 # --- Email ------------------------------------------------------------------------------------

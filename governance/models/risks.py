@@ -10,19 +10,28 @@ from django.db.models import Q
 
 class DelayRiskQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> DelayRiskQuerySet:
-        """Risks ``user`` may see: ops leaders and superusers all of them; a head or deputy
-        those of the departments they lead (and of their sub-departments); anyone the risks
-        charged to them."""
-        from governance.selectors import departments_led_by
+        """The one visibility rule for delay risks.
 
+        Ops leaders and superusers see all; anyone else sees the risks charged to them, to
+        the departments they head or deputise (and their sub-departments), and the risks of
+        the requests they can see (a risk never reveals a request its page would refuse).
+        """
         if action != "view":
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser or user.is_ops_leader:
             return self
+        from governance.selectors import departments_led_by
+        from requests_app.models import ServiceRequest
+
         led = departments_led_by(user).values("pk")
-        return self.filter(Q(head=user) | Q(department__in=led) | Q(department__parent__in=led))
+        return self.filter(
+            Q(head=user)
+            | Q(department__in=led)
+            | Q(department__parent__in=led)
+            | Q(request__in=ServiceRequest.objects.restrict(user).values("pk"))
+        )
 
     def open(self) -> DelayRiskQuerySet:
         return self.filter(resolved_at__isnull=True)

@@ -1,0 +1,79 @@
+"""API shapes of steps and delegations."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from approvals.choices import StepKind, StepState
+from approvals.models import Delegation, Step
+from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
+from governance.models import User
+
+
+class StepSerializer(serializers.ModelSerializer):
+    request = serializers.CharField(source="request.reference", read_only=True,
+                                    help_text="The request's reference.")
+    request_title = serializers.CharField(source="request.title", read_only=True)
+    kind = serializers.ChoiceField(choices=StepKind.choices, read_only=True)
+    state = serializers.ChoiceField(choices=StepState.choices, read_only=True)
+    accountable_department = DepartmentRefSerializer(read_only=True)
+    accountable_head = UserRefSerializer(read_only=True, allow_null=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    decided_by = UserRefSerializer(read_only=True, allow_null=True)
+    acted_for = UserRefSerializer(read_only=True, allow_null=True,
+                                  help_text="The head a delegate decided for.")
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Step
+        fields = ["id", "request", "request_title", "order", "name", "kind", "state",
+                  "accountable_department", "accountable_head", "assignee", "ola_hours",
+                  "activated_at", "due_at", "completed_at", "is_overdue", "decided_by",
+                  "acted_for", "comment"]
+        read_only_fields = fields
+
+
+STEP_RELATED = ("request", "accountable_department", "accountable_head", "assignee",
+                "decided_by", "acted_for")
+
+
+class ApproveSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class RejectSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        allow_blank=True, max_length=5000, help_text="Required: the requester needs the reason."
+    )
+
+
+class CompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    delegator = UserRefSerializer(read_only=True)
+    delegate = UserRefSerializer(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Delegation
+        fields = ["id", "delegator", "delegate", "starts_on", "ends_on", "reason", "is_active",
+                  "created_at", "ended_at"]
+        read_only_fields = fields
+
+
+class DelegationCreateSerializer(serializers.Serializer):
+    delegate = serializers.CharField(
+        max_length=150, help_text="Username of the person who may decide your approvals."
+    )
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+    def validate_delegate(self, username: str) -> User:
+        # A CharField, not a SlugRelatedField: it refuses NUL bytes before they reach the database.
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise serializers.ValidationError(f"Nobody has the username “{username}”.")
+        return user

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from approvals.api.serializers import (
+    STEP_RELATED,
+    ApproveSerializer,
+    CompleteSerializer,
+    DelegationCreateSerializer,
+    DelegationSerializer,
+    RejectSerializer,
+    StepSerializer,
+)
+from approvals.models import Delegation, Step
+from approvals.services import (
+    delegation_create,
+    delegation_end,
+    step_approve,
+    step_claim,
+    step_complete,
+    step_reject,
+)
+from srm.api import validated
+
+_ROLE = OpenApiParameter(
+    "role", str, enum=["decide", "work"],
+    description="`decide`: approvals waiting for you (as head, delegate or approver); "
+    "`work`: execution steps of your departments' queues. Omitted: both.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Active steps I can decide or work on", parameters=[_ROLE]),
+    retrieve=extend_schema(summary="A step of a request I can see"),
+)
+@extend_schema(tags=["steps"])
+class StepViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = StepSerializer
+    queryset = Step.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action != "list":
+            # Acting on a step starts from the ones you can see: anything else is a 404; the
+            # service then says whether you may decide or work it (403) or it moved on (409).
+            steps = Step.objects.restrict(user, "view")
+        else:
+            role = self.request.query_params.get("role")
+            if role not in (None, "decide", "work"):
+                raise ValidationError({"role": ["Use decide or work."]})
+            decide = Step.objects.restrict(user, "decide").values("pk")
+            work = Step.objects.restrict(user, "work").values("pk")
+            if role == "decide":
+                steps = Step.objects.filter(pk__in=decide)
+            elif role == "work":
+                steps = Step.objects.filter(pk__in=work)
+            else:
+                steps = Step.objects.filter(Q(pk__in=decide) | Q(pk__in=work))
+        return steps.select_related(*STEP_RELATED).order_by("due_at", "id")
+
+    def _answer(self, step: Step) -> Response:
+        fresh = Step.objects.select_related(*STEP_RELATED).get(pk=step.pk)
+        return Response(StepSerializer(fresh).data)
+
+    @extend_schema(request=ApproveSerializer, responses=StepSerializer,
+                   summary="Approve an approval step")
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        data = validated(ApproveSerializer, request)
+        return self._answer(step_approve(actor=request.user, step=self.get_object(),
+                                         comment=data["comment"]))
+
+    @extend_schema(request=RejectSerializer, responses=StepSerializer,
+                   summary="Reject an approval step (a reason is required); the request ends")
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        data = validated(RejectSerializer, request)
+        return self._answer(step_reject(actor=request.user, step=self.get_object(),
+                                        comment=data["comment"]))
+
+    @extend_schema(request=CompleteSerializer, responses=StepSerializer,
+                   summary="Complete an execution step; the request moves on")
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str) -> Response:
+        data = validated(CompleteSerializer, request)
+        return self._answer(step_complete(actor=request.user, step=self.get_object(),
+                                          note=data["note"]))
+
+    @extend_schema(request=None, responses=StepSerializer,
+                   summary="Take on an execution step (assign it to yourself)")
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        return self._answer(step_claim(actor=request.user, step=self.get_object()))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Delegations I gave or received"),
+    retrieve=extend_schema(summary="One delegation I gave or received"),
+    create=extend_schema(request=DelegationCreateSerializer, responses={201: DelegationSerializer},
+                         summary="Let someone decide my approvals for a period"),
+)
+@extend_schema(tags=["delegations"])
+class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = DelegationSerializer
+    queryset = Delegation.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return (
+            Delegation.objects.restrict(self.request.user)
+            .select_related("delegator", "delegate")
+            .order_by("-starts_on", "-id")
+        )
+
+    def create(self, request: Request) -> Response:
+        data = validated(DelegationCreateSerializer, request)
+        delegation = delegation_create(actor=request.user, **data)
+        return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=DelegationSerializer,
+                   summary="End a delegation I gave, from now on")
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str) -> Response:
+        delegation = delegation_end(actor=request.user, delegation=self.get_object())
+        return Response(DelegationSerializer(delegation).data)
+
+

@@ -1,0 +1,151 @@
+"""API shapes of the catalog and of service requests."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from approvals.api.serializers import StepSerializer
+from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
+from governance.models import AuditEvent
+from requests_app.choices import FieldType, RequestState, Source
+from requests_app.models import CatalogItem, ServiceRequest
+
+
+class FormFieldSerializer(serializers.Serializer):
+    """One field of a catalog item's form; ``answers`` are keyed by ``name``."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.ChoiceField(choices=FieldType.choices)
+    required = serializers.BooleanField(default=False)
+    help_text = serializers.CharField(default="", allow_blank=True)
+    choices = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="The allowed answers of a `choice` field.")
+    max_length = serializers.IntegerField(required=False)
+    min = serializers.FloatField(required=False, allow_null=True)
+    max = serializers.FloatField(required=False, allow_null=True)
+
+
+class KPIRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CatalogItemSerializer(serializers.ModelSerializer):
+    fulfilling_department = DepartmentRefSerializer()
+    kpi = KPIRefSerializer(help_text="The outcome KPI this service exists for.")
+    form_fields = FormFieldSerializer(many=True)
+
+    class Meta:
+        model = CatalogItem
+        fields = ["code", "name", "description", "fulfilling_department", "asks_cost",
+                  "target_cycle_hours", "cost_of_delay_per_day", "kpi", "form_fields"]
+
+
+class StepSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    item = serializers.CharField(source="item.code", help_text="The catalog item's code.")
+    item_name = serializers.CharField(source="item.name")
+    state = serializers.ChoiceField(choices=RequestState.choices)
+    source = serializers.ChoiceField(choices=Source.choices)
+    requester = UserRefSerializer()
+    requester_department = DepartmentRefSerializer()
+    accountable_department = DepartmentRefSerializer(
+        allow_null=True, help_text="The department whose step is active now."
+    )
+    current_step = StepSummarySerializer(allow_null=True)
+    currency = serializers.SerializerMethodField(help_text="The currency of estimated_cost.")
+    is_overdue = serializers.BooleanField()
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["reference", "title", "item", "item_name", "state", "source", "requester",
+                  "requester_department", "accountable_department", "current_step",
+                  "estimated_cost", "currency", "submitted_at", "due_at", "closed_at",
+                  "is_overdue"]
+        read_only_fields = fields
+
+    def get_currency(self, request: ServiceRequest) -> str:
+        return settings.SRM_REPORTING_CURRENCY
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    at = serializers.DateTimeField(source="created_at")
+    actor = UserRefSerializer(allow_null=True)
+    on_behalf_of = UserRefSerializer(allow_null=True)
+    subject = serializers.CharField(source="object_repr")
+    data = serializers.DictField(help_text="Details of the event (step name, comment, …).")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["at", "verb", "actor", "on_behalf_of", "subject", "from_state", "to_state",
+                  "data"]
+        read_only_fields = fields
+
+
+class RequestDetailSerializer(RequestSerializer):
+    answers = serializers.DictField(help_text="The answers to the item's form fields.")
+    steps = StepSerializer(many=True)
+    timeline = TimelineEventSerializer(many=True, source="timeline_events")
+
+    class Meta(RequestSerializer.Meta):
+        fields = [*RequestSerializer.Meta.fields, "answers", "steps", "timeline"]
+        read_only_fields = fields
+
+
+_COST = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+
+
+@extend_schema_field({
+    "oneOf": [
+        {"type": "string", "pattern": _COST.pattern, "example": "6000.00"},
+        {"type": "number", "minimum": 0, "maximum": 9999999999.99},
+    ],
+    "nullable": True,
+    "description": "Estimated cost in the reporting currency, 0 to 9,999,999,999.99. "
+    "Required when the item asks for a cost; it decides whether finance approves.",
+})
+class CostField(serializers.Field):
+    """Passes the stated cost on to the service, which validates it as the portal does."""
+
+    default_error_messages = {"invalid": "Enter the cost as a number, for example \"1250.00\"."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
+            self.fail("invalid")
+        if isinstance(data, str) and not _COST.match(data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=40, help_text="The code of a published catalog item.")
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                  help_text="Defaults to the item's name.")
+    answers = serializers.DictField(
+        required=False, default=dict,
+        help_text="Answers keyed by the item's form field names (see the catalog item).",
+    )
+    estimated_cost = CostField(required=False, allow_null=True, default=None)
+
+    def validate_item(self, code: str) -> CatalogItem:
+        item = CatalogItem.objects.filter(is_published=True, code=code).first()
+        if item is None:
+            raise serializers.ValidationError(f"There is no published catalog item “{code}”.")
+        return item
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

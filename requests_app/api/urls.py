@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from requests_app.api.views import CatalogItemViewSet, RequestViewSet
+
+router = SimpleRouter()
+router.register("catalog-items", CatalogItemViewSet, basename="api-catalog-item")
+router.register("requests", RequestViewSet, basename="api-request")
+
+urlpatterns = router.urls
+

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+
+import django_filters
+from django import forms
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.http import http_date, parse_http_date_safe
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from approvals.api.serializers import STEP_RELATED
+from approvals.models import Step
+from governance.models import AuditEvent
+from requests_app.api.serializers import (
+    CancelSerializer,
+    CatalogItemSerializer,
+    RequestCreateSerializer,
+    RequestDetailSerializer,
+    RequestSerializer,
+)
+from requests_app.choices import RequestState, Source
+from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.services import request_cancel, request_submit
+from srm.api import BooleanFilter, FilterSet, validated
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Published catalog items, with their form fields"),
+    retrieve=extend_schema(summary="One published catalog item, with its form fields"),
+)
+@extend_schema(tags=["catalog"])
+class CatalogItemViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CatalogItemSerializer
+    queryset = CatalogItem.objects.filter(is_published=True).select_related(
+        "fulfilling_department", "kpi"
+    ).order_by("name", "code")
+    lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+
+class _AwareDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time that fits the database's range once converted to UTC."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                raise forms.ValidationError("Enter a date-time between years 1 and 9999.") from None
+        return value
+
+
+class _DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _AwareDateTimeField
+
+
+class RequestFilter(FilterSet):
+    state = django_filters.ChoiceFilter(choices=RequestState.choices)
+    item = django_filters.CharFilter(field_name="item__code", label="Catalog item code")
+    department = django_filters.CharFilter(
+        field_name="requester_department__code", label="Requester's department code"
+    )
+    accountable_department = django_filters.CharFilter(
+        field_name="accountable_department__code",
+        label="Code of the department whose step is active now",
+    )
+    submitted_after = _DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = _DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    due_after = _DateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = _DateTimeFilter(field_name="due_at", lookup_expr="lt")
+    overdue = BooleanFilter(
+        method="filter_overdue", label="Open and past its due time (true), or not (false)"
+    )
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["state", "item", "department", "accountable_department", "submitted_after",
+                  "submitted_before", "due_after", "due_before", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = ServiceRequest.objects.overdue().values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+
+_NOT_MODIFIED = OpenApiResponse(description="Not modified: your copy (`If-None-Match`) is current.")
+_CACHE_HEADERS = [
+    OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER,
+                     description="The `ETag` of your copy: 304 when it is still current."),
+    OpenApiParameter("If-Modified-Since", str, OpenApiParameter.HEADER,
+                     description="HTTP date of your copy (used without `If-None-Match`)."),
+    OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 304],
+                     description="Changes whenever anything in the body changes."),
+    OpenApiParameter("Last-Modified", str, OpenApiParameter.HEADER, response=[200, 304],
+                     description="Time of the request's latest event."),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Requests I can see, newest first"),
+    retrieve=extend_schema(
+        summary="A request with its steps and timeline",
+        description="Sends `ETag` and `Last-Modified`; answers 304 to a matching "
+        "`If-None-Match` (or `If-Modified-Since`).",
+        responses={200: RequestDetailSerializer, 304: _NOT_MODIFIED},
+        parameters=_CACHE_HEADERS,
+    ),
+    create=extend_schema(
+        request=RequestCreateSerializer, responses={201: RequestDetailSerializer},
+        summary="Submit a request",
+        description="Validated against the item's form fields exactly as the portal does; "
+        "`field_errors` names each answer that needs attention.",
+    ),
+)
+@extend_schema(tags=["requests"])
+class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = RequestSerializer
+    filterset_class = RequestFilter
+    queryset = ServiceRequest.objects.none()
+    lookup_field = "reference"
+    lookup_value_regex = r"[-A-Za-z0-9_.]+"
+
+    def get_queryset(self):
+        return ServiceRequest.objects.restrict(self.request.user).select_related(
+            "item", "requester", "requester_department", "accountable_department",
+            "current_step",
+        ).order_by("-submitted_at", "-id")
+
+    def get_serializer_class(self):
+        return RequestDetailSerializer if self.action == "retrieve" else RequestSerializer
+
+    def _detail(self, reference: str) -> ServiceRequest:
+        queryset = self.get_queryset().prefetch_related(
+            Prefetch("steps", Step.objects.select_related(*STEP_RELATED).order_by("order")),
+        )
+        request = get_object_or_404(queryset, reference=reference)
+        request.timeline_events = list(
+            AuditEvent.objects.filter(correlation=request.reference)
+            .select_related("actor", "on_behalf_of")
+            .order_by("created_at", "id")
+        )
+        return request
+
+    def retrieve(self, request: Request, reference: str) -> Response:
+        service_request = self._detail(reference)
+        data = RequestDetailSerializer(service_request).data
+        etag = '"' + hashlib.sha256(
+            json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True).encode()
+        ).hexdigest()[:32] + '"'
+        changed = max(
+            [service_request.submitted_at, *(e.created_at for e in service_request.timeline_events)]
+        )
+        headers = {"ETag": etag, "Last-Modified": http_date(changed.timestamp()),
+                   "Cache-Control": "private, no-cache"}
+        if _not_modified(request, etag, changed):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(data, headers=headers)
+
+    def create(self, request: Request) -> Response:
+        data = validated(RequestCreateSerializer, request)
+        created = request_submit(
+            actor=request.user, item=data["item"], answers=data["answers"],
+            estimated_cost=data["estimated_cost"], title=data["title"], source=Source.API,
+        )
+        body = RequestDetailSerializer(self._detail(created.reference)).data
+        location = reverse("api-request-detail", kwargs={"reference": created.reference})
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    @extend_schema(request=CancelSerializer, responses=RequestDetailSerializer,
+                   summary="Cancel an open request (its requester or an ops leader)")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, reference: str) -> Response:
+        data = validated(CancelSerializer, request)
+        service_request = self.get_object()
+        request_cancel(actor=request.user, request=service_request, reason=data["reason"])
+        return Response(RequestDetailSerializer(self._detail(reference)).data)
+
+
+def _not_modified(request: Request, etag: str, changed) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and int(changed.timestamp()) <= since
+
+

@@ -1,0 +1,260 @@
+"""The REST API's shared plumbing: version 1's URL table, pagination, throttles, and the one
+error format every failure is answered with.
+
+Every error response, whether raised by DRF (401, 403, 404, 405, 406, 415, 429, validation)
+or by a service (``governance.errors.DomainError``), has this body::
+
+    {"status": 409, "code": "already_decided", "message": "…", "field_errors": {"comment": ["…"]}}
+
+``document_errors`` puts that body into the OpenAPI schema for every operation, so clients
+and the fuzzer know what to expect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.views import set_rollback
+
+from governance.errors import DomainError
+
+# --- Pagination and throttles ---------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        # DRF silently ignores a malformed page size; a client with a bug should hear of it.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return super().get_page_size(request)
+
+    def get_page_number(self, request, paginator) -> str:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit()):
+            raise exceptions.ValidationError({self.page_query_param: ["A page number: 1, 2, …"]})
+        return super().get_page_number(request, paginator)
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput  # NullBooleanSelect would read "null" or "unknown" as "not given"
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+    def validate(self, value) -> None:
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """``true``/``false`` (or 1/0); anything else is a 400, not silently ignored."""
+
+    field_class = _StrictBooleanField
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet, except that a typed parameter given empty (``?state=``) is an
+    error rather than silently ignored: the client meant something."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, spec in self.filters.items():
+            if self.data.get(name, None) == "" and not isinstance(spec, django_filters.CharFilter):
+                self.form.add_error(name, "Give a value or leave the parameter out.")
+                valid = False
+        return valid
+
+
+class AnonThrottle(AnonRateThrottle):
+    # Read at call time (not import time) so the rate follows settings and tests can change it.
+    def get_rate(self) -> str:
+        return settings.SRM_API_THROTTLE_ANON
+
+
+class UserThrottle(UserRateThrottle):
+    def get_rate(self) -> str:
+        return settings.SRM_API_THROTTLE_USER
+
+
+def validated(serializer_class: type[serializers.Serializer], request) -> dict:
+    """The request body checked by ``serializer_class`` (a ValidationError becomes a 400)."""
+    serializer = serializer_class(data=request.data if request.data is not None else {})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- The error body -------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    status = serializers.IntegerField(help_text="The HTTP status, repeated for convenience.")
+    code = serializers.CharField(help_text="Stable, machine-readable: branch on this.")
+    message = serializers.CharField(help_text="What went wrong and what to do, for a person.")
+    field_errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per input field (dotted for nested fields); empty when none.",
+    )
+
+
+def error_body(*, status: int, code: str, message: str, field_errors: dict | None = None) -> dict:
+    return {"status": status, "code": code, "message": message, "field_errors": field_errors or {}}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's exception handler: every API error, one body."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, DomainError):
+        body = error_body(status=exc.status, code=exc.code, message=exc.message,
+                          field_errors={k: [str(m) for m in v] for k, v in exc.field_errors.items()})
+        set_rollback()
+        return Response(body, status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: let it be a 500 with a traceback in the log
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = f"{int(exc.wait)}"
+    if isinstance(exc, exceptions.ValidationError):
+        field_errors, general = _flatten(exc.detail)
+        message = " ".join(general) or (
+            "Some fields need attention: " + ", ".join(sorted(field_errors)) + "."
+            if field_errors else "The request is not valid."
+        )
+        body = error_body(status=exc.status_code, code="invalid", message=message,
+                          field_errors=field_errors)
+    else:
+        body = error_body(status=exc.status_code, code=exc.default_code, message=str(exc.detail))
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def _flatten(detail: Any, prefix: str = "") -> tuple[dict[str, list[str]], list[str]]:
+    """DRF's nested error detail as ``({"field.sub": [messages]}, [general messages])``."""
+    fields: dict[str, list[str]] = {}
+    general: list[str] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key in ("non_field_errors", "detail") and not prefix:
+                _, msgs = _flatten(value)
+                general.extend(msgs)
+                continue
+            sub_fields, sub_general = _flatten(value, f"{prefix}{key}.")
+            fields.update(sub_fields)
+            if sub_general:
+                fields.setdefault(f"{prefix}{key}", []).extend(sub_general)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                sub_fields, sub_general = _flatten(value, f"{prefix}{index}.")
+                fields.update(sub_fields)
+                general.extend(sub_general)
+            else:
+                general.append(str(value))
+    else:
+        general.append(str(detail))
+    return fields, general
+
+
+# --- The error body in the schema -----------------------------------------------------------
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: `field_errors` says which field and why.",
+    "401": "No or an invalid token/session. Send `Authorization: Token <key>`.",
+    "403": "Authenticated, but not allowed to do this (for example, not the approver).",
+    "404": "No such object, or not visible to you (or no such page).",
+    "406": "The `Accept` header asks for something other than JSON.",
+    "409": "The object changed state first (for example `already_decided`).",
+    "415": "The body is not `application/json`.",
+    "429": "Too many requests: wait for `Retry-After` seconds.",
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def document_errors(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the ``Error`` body on every operation's error
+    responses, so the schema says what a client receives for each failure."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = {
+        "type": "object",
+        "description": "The body of every error response.",
+        "properties": {
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "code": {"type": "string", "description": "Stable, machine-readable: branch on this."},
+            "message": {"type": "string", "description": "What went wrong, for a person."},
+            "field_errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "Messages per input field (dotted for nested fields).",
+            },
+        },
+        "required": ["status", "code", "message", "field_errors"],
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            codes = ["401", "403", "406", "429"]
+            if operation.get("parameters") or "requestBody" in operation:
+                codes += ["400", "404"]
+            if method != "get":
+                codes += ["409", "415"]
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes):
+                responses.setdefault(code, {
+                    "description": _ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": _ERROR_REF}},
+                })
+    return result
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+@csrf_exempt  # it changes nothing, and must answer JSON to any method
+def not_found(request, unknown: str = "") -> JsonResponse:
+    return JsonResponse(
+        error_body(status=404, code="not_found",
+                   message=f"There is no API endpoint /api/v1/{unknown} (paths end with /)."),
+        status=404,
+    )
+
+
+def v1_urls() -> list:
+    """Version 1's URL table: each app's ``api/urls.py``, then a JSON 404 for anything else.
+    A function, because DRF imports this module (throttles, handler) while it starts up."""
+    return [
+        path("", include("governance.api.urls")),
+        path("", include("requests_app.api.urls")),
+        path("", include("approvals.api.urls")),
+        path("", include("kpis.api.urls")),
+        re_path(r"^(?P<unknown>[\s\S]*)$", not_found),
+    ]
