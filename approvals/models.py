@@ -235,6 +235,18 @@ class Step(models.Model):
 
 
 class DelegationQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> DelegationQuerySet:
+        """Delegations ``user`` may see (given or received) or ``end`` (given)."""
+        if action not in {"view", "end"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if action == "end":
+            return self if user.is_superuser else self.filter(delegator=user)
+        if user.is_superuser:
+            return self
+        return self.filter(Q(delegator=user) | Q(delegate=user))
+
     def active(self, on=None) -> DelegationQuerySet:
         day = on or timezone.localdate()
         return self.filter(starts_on__lte=day, ends_on__gte=day, ended_at__isnull=True)
