@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template.loader import get_template
@@ -84,7 +83,7 @@ def test_every_post_form_carries_the_csrf_token(url, org, submit, as_user):
     assert all("csrfmiddlewaretoken" in form.split("</form>")[0] for form in forms), url
 
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("due", "done", "words", "tone"), [
