@@ -56,8 +56,9 @@ def _render_inbox(request: HttpRequest, status: int = 200) -> HttpResponse:
                       status=status)
 
 
-def _inbox_row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
-    return render(request, "approvals/partials/inbox_row.html",
+def _row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
+    """One inbox or work-queue row, with the navigation's counts sent out-of-band."""
+    return render(request, "approvals/partials/step_row.html",
                   {"step": step, "oob_nav": True, **extra}, status=status)
 
 
@@ -66,25 +67,35 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return _render_inbox(request)
 
 
-def _decide(request: HttpRequest, pk: int, *, action, verb: str) -> HttpResponse:
+def _act(request: HttpRequest, pk: int, *, act, page, row, success: str, back: str,
+         row_context=lambda exc: {}) -> HttpResponse:
+    """Fetch the visible step, let the service act, answer as a row (htmx) or a redirect."""
     step = _visible_step(request, pk)
-    form = DecisionForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else request.POST.get("comment", "")
     try:
-        action(actor=request.user, step=step, comment=comment)
+        act(step)
     except DomainError as exc:
-        comment_errors = exc.field_errors.get("comment", [])
+        extra = row_context(exc)
         return domain_error_response(
-            request, exc, page=lambda status: _render_inbox(request, status),
-            row=lambda error, status: _inbox_row(
-                request, _fresh(step), status=status, error=error, comment=comment,
-                failed=verb, field_errors=comment_errors),
+            request, exc, page=lambda status: page(request, status),
+            row=lambda error, status: row(request, _fresh(step), status=status, error=error,
+                                          **extra),
         )
     step = _fresh(step)
     if is_htmx(request):
-        return _inbox_row(request, step)
-    messages.success(request, f"{step.request.reference}: {step.name} {verb}.")
-    return redirect(safe_next(request, reverse("approvals:inbox")))
+        return row(request, step)
+    messages.success(request, f"{step.request.reference}: {step.name} {success}.")
+    return redirect(safe_next(request, reverse(back)))
+
+
+def _decide(request: HttpRequest, pk: int, *, action, verb: str) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else request.POST.get("comment", "")
+    return _act(
+        request, pk, act=lambda step: action(actor=request.user, step=step, comment=comment),
+        page=_render_inbox, row=_row, success=verb, back="approvals:inbox",
+        row_context=lambda exc: {"comment": comment, "failed": verb,
+                                 "field_errors": exc.field_errors.get("comment", [])},
+    )
 
 
 @login_required
@@ -105,32 +116,15 @@ def _render_queue(request: HttpRequest, status: int = 200) -> HttpResponse:
                       steps=work_queue_for(request.user), status=status)
 
 
-def _work_row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
-    return render(request, "approvals/partials/work_row.html",
-                  {"step": step, "oob_nav": True, **extra}, status=status)
-
-
 @login_required
 def work_queue(request: HttpRequest) -> HttpResponse:
     return _render_queue(request)
 
 
 def _work(request: HttpRequest, pk: int, *, act, done: str) -> HttpResponse:
-    step = _visible_step(request, pk)
     note = request.POST.get("note", "")
-    try:
-        act(step)
-    except DomainError as exc:
-        return domain_error_response(
-            request, exc, page=lambda status: _render_queue(request, status),
-            row=lambda error, status: _work_row(request, _fresh(step), status=status,
-                                                error=error, note=note),
-        )
-    step = _fresh(step)
-    if is_htmx(request):
-        return _work_row(request, step)
-    messages.success(request, f"{step.request.reference}: {step.name} {done}.")
-    return redirect(safe_next(request, reverse("work:queue")))
+    return _act(request, pk, act=act, page=_render_queue, row=_row, success=done,
+                back="work:queue", row_context=lambda exc: {"note": note})
 
 
 @login_required
