@@ -236,11 +236,14 @@ class Step(models.Model):
 
 class DelegationQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> DelegationQuerySet:
-        """Delegations ``user`` gave or received; ops leaders and superusers see all."""
-        if action != "view":
+        """Delegations ``user`` may see (given or received; ops leaders all) or ``end``
+        (the ones they gave)."""
+        if action not in {"view", "end"}:
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
+        if action == "end":
+            return self if user.is_superuser else self.filter(delegator=user)
         if user.is_superuser or user.is_ops_leader:
             return self
         return self.filter(Q(delegator=user) | Q(delegate=user))

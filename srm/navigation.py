@@ -21,6 +21,9 @@ class NavEntry:
     count: Callable | None = None
     count_label: str = ""
     alert: bool = False
+    # Position in the bar: portal 0–19, approvals/work 20–39, dashboards, reports and
+    # notifications later. Equal orders keep registration order.
+    order: int = 50
 
 
 # Areas append their entries here (in their AppConfig.ready or this module).
@@ -32,7 +35,7 @@ def nav(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     links = []
-    for entry in NAV:
+    for entry in sorted(NAV, key=lambda e: e.order):
         if not entry.visible(user):
             continue
         try:
@@ -40,11 +43,16 @@ def nav(request: HttpRequest) -> dict:
         except NoReverseMatch:
             continue
         links.append({
+            "key": entry.url_name.replace(":", "-"),
             "label": entry.label,
             "url": url,
-            "active": request.path.startswith(url),
+            "active": False,
             "count": entry.count(user) if entry.count else None,
             "count_label": entry.count_label,
             "alert": entry.alert,
         })
+    # Only the most specific entry is current (/portal/requests/ is not also /portal/).
+    matching = [link for link in links if request.path.startswith(link["url"])]
+    if matching:
+        max(matching, key=lambda link: len(link["url"]))["active"] = True
     return {"nav_links": links}

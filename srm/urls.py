@@ -7,6 +7,9 @@ from srm.api import v1_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("portal/", include("requests_app.urls")),
+    path("approvals/", include("approvals.urls")),
+    path("work/", include("approvals.urls_work")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

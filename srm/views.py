@@ -1,13 +1,23 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
+
+from approvals.models import Step
+from approvals.selectors import capabilities
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """Send each person to where their work is: decisions first, then work, else the portal."""
+    user = request.user
+    caps = capabilities(user)
+    if caps.may_approve and Step.objects.restrict(user, "decide").exists():
+        return redirect("approvals:inbox")
+    if caps.agent and Step.objects.restrict(user, "work").exists():
+        return redirect("work:queue")
+    return redirect("portal:catalog")
 
 
 @require_GET

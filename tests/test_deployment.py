@@ -145,7 +145,9 @@ def test_check_deploy_passes(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"HTTPS", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "EMAIL_BACKEND"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests' conftest, never in production.
+        if key not in {"HTTPS", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "EMAIL_BACKEND",
+                       "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(
         # pytest-django sets srm.settings_test in os.environ; production settings are checked.

@@ -1,0 +1,192 @@
+"""The approvals inbox, the work queue and delegations.
+
+Every action fetches its step through ``Step.objects.restrict(user, "view")`` — a step you
+cannot see is a 404 — and lets the service decide whether *you* may act on it, so the answer
+is precise: "only Hank can decide" (403), "already approved by Hank" (409). With htmx the
+row is swapped in place; as a plain form POST the person lands back on the list.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from approvals.forms import CompleteForm, DecisionForm, DelegationForm
+from approvals.models import Delegation, Step
+from approvals.selectors import inbox_for, work_queue_for
+from approvals.services import (
+    delegation_create,
+    delegation_end,
+    step_approve,
+    step_claim,
+    step_complete,
+    step_reject,
+)
+from governance.errors import DomainError
+from srm.web import domain_error_response, is_htmx, safe_next
+
+PAGE_SIZE = 25
+_ROW = ("request__item", "request__requester", "request__requester_department",
+        "request__current_step__accountable_head", "request__current_step__accountable_department",
+        "accountable_department", "accountable_head", "assignee", "decided_by", "acted_for")
+
+
+def _visible_step(request: HttpRequest, pk: int) -> Step:
+    return get_object_or_404(Step.objects.restrict(request.user, "view").select_related(*_ROW),
+                             pk=pk)
+
+
+def _fresh(step: Step) -> Step:
+    return Step.objects.select_related(*_ROW).get(pk=step.pk)
+
+
+def _list_page(request, *, template: str, steps, status: int = 200) -> HttpResponse:
+    page = Paginator(steps, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, template, {"page": page}, status=status)
+
+
+# --- Approvals inbox -------------------------------------------------------------------------
+def _render_inbox(request: HttpRequest, status: int = 200) -> HttpResponse:
+    return _list_page(request, template="approvals/inbox.html", steps=inbox_for(request.user),
+                      status=status)
+
+
+def _row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
+    """One inbox or work-queue row, with the navigation's counts sent out-of-band."""
+    return render(request, "approvals/partials/step_row.html",
+                  {"step": step, "oob_nav": True, **extra}, status=status)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return _render_inbox(request)
+
+
+def _act(request: HttpRequest, pk: int, *, act, page, row, success: str, back: str,
+         row_context=lambda exc: {}) -> HttpResponse:
+    """Fetch the visible step, let the service act, answer as a row (htmx) or a redirect."""
+    step = _visible_step(request, pk)
+    try:
+        act(step)
+    except DomainError as exc:
+        extra = row_context(exc)
+        return domain_error_response(
+            request, exc, page=lambda status: page(request, status),
+            row=lambda error, status: row(request, _fresh(step), status=status, error=error,
+                                          **extra),
+        )
+    step = _fresh(step)
+    if is_htmx(request):
+        return row(request, step)
+    messages.success(request, f"{step.request.reference}: {step.name} {success}.")
+    return redirect(safe_next(request, reverse(back)))
+
+
+def _decide(request: HttpRequest, pk: int, *, action, verb: str) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else request.POST.get("comment", "")
+    return _act(
+        request, pk, act=lambda step: action(actor=request.user, step=step, comment=comment),
+        page=_render_inbox, row=_row, success=verb, back="approvals:inbox",
+        row_context=lambda exc: {"comment": comment, "failed": verb,
+                                 "field_errors": exc.field_errors.get("comment", [])},
+    )
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, action=step_approve, verb="approved")
+
+
+@login_required
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, action=step_reject, verb="rejected")
+
+
+# --- Work queue ------------------------------------------------------------------------------
+def _render_queue(request: HttpRequest, status: int = 200) -> HttpResponse:
+    return _list_page(request, template="approvals/work_queue.html",
+                      steps=work_queue_for(request.user), status=status)
+
+
+@login_required
+def work_queue(request: HttpRequest) -> HttpResponse:
+    return _render_queue(request)
+
+
+def _work(request: HttpRequest, pk: int, *, act, done: str) -> HttpResponse:
+    note = request.POST.get("note", "")
+    return _act(request, pk, act=act, page=_render_queue, row=_row, success=done,
+                back="work:queue", row_context=lambda exc: {"note": note})
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    return _work(request, pk, act=lambda step: step_claim(actor=request.user, step=step),
+                 done="is now yours")
+
+
+@login_required
+@require_POST
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    form = CompleteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _work(request, pk, act=lambda step: step_complete(actor=request.user, step=step,
+                                                             note=note),
+                 done="is done")
+
+
+# --- Delegations -----------------------------------------------------------------------------
+def _render_delegations(request: HttpRequest, form: DelegationForm, status: int = 200):
+    user = request.user
+    visible = Delegation.objects.restrict(user).select_related("delegator", "delegate")
+    return render(request, "approvals/delegations.html", {
+        "form": form,
+        "given": visible.filter(delegator=user).order_by("-starts_on")[:20],
+        "received": visible.filter(delegate=user, ended_at__isnull=True).order_by("-starts_on")[:20],
+    }, status=status)
+
+
+@login_required
+def delegations(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = DelegationForm(request.POST or None, user=user)
+    if request.method != "POST":
+        return _render_delegations(request, form)
+    if not form.is_valid():
+        return _render_delegations(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        created = delegation_create(actor=user, delegate=data["delegate"],
+                                    starts_on=data["starts_on"], ends_on=data["ends_on"],
+                                    reason=data["reason"])
+    except DomainError as exc:
+        return domain_error_response(
+            request, exc, form=form,
+            page=lambda status: _render_delegations(request, form, status))
+    messages.success(request, f"{created.delegate} decides for you from {created.starts_on:%d %b} "
+                              f"to {created.ends_on:%d %b %Y}.")
+    return redirect("approvals:delegations")
+
+
+@login_required
+@require_POST
+def delegation_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    delegation = get_object_or_404(Delegation.objects.restrict(request.user), pk=pk)
+    try:
+        delegation_end(actor=request.user, delegation=delegation)
+    except DomainError as exc:
+        return domain_error_response(
+            request, exc,
+            page=lambda status: _render_delegations(
+                request, DelegationForm(user=request.user), status))
+    messages.success(request, f"{delegation.delegate} no longer decides for you.")
+    return redirect("approvals:delegations")

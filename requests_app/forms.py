@@ -1,0 +1,52 @@
+"""The portal's forms. They render inputs and carry errors; the services decide validity."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from requests_app.choices import RequestState
+from requests_app.fields import answers_form_class
+from requests_app.models import CatalogItem
+
+
+def submit_form_class(item: CatalogItem) -> type[forms.Form]:
+    """The item's own questions, then a title and (when the item asks) the estimated cost."""
+    fields: dict[str, forms.Field] = {
+        "title": forms.CharField(
+            label="Short title", required=False, max_length=200,
+            help_text=f"How you will recognise it in your list. Empty: “{item.name}”.",
+        ),
+    }
+    if item.asks_cost:
+        # Text, not a number field: the service parses and explains ("for example 1250.00").
+        fields["estimated_cost"] = forms.CharField(
+            label=f"Estimated cost ({settings.SRM_REPORTING_CURRENCY})",
+            help_text="Your best estimate; 0 if none. It decides whether finance approves.",
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        )
+    return type("SubmitForm", (answers_form_class(item.form_fields),), fields)
+
+
+def answers_from(item: CatalogItem, data) -> dict:
+    """The answers as the requester typed them, for the service to validate."""
+    return {spec["name"]: data[spec["name"]] for spec in item.form_fields if spec["name"] in data}
+
+
+class RequestFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference or title"}))
+    state = forms.ChoiceField(label="State", required=False,
+                              choices=[("", "Any state"), ("open", "Open"), *RequestState.choices])
+    item = forms.ModelChoiceField(label="Service", required=False, empty_label="Any service",
+                                  queryset=CatalogItem.objects.none(), to_field_name="code")
+    scope = forms.ChoiceField(label="Show", required=False, choices=[
+        ("mine", "Requests I made"), ("all", "All requests I can see")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = CatalogItem.objects.order_by("name")
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=500)

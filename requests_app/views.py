@@ -1,0 +1,152 @@
+"""The portal: catalog, submit, my requests, a request's page, cancel. Views translate;
+``requests_app.services`` / ``approvals.services`` decide; ``srm.web`` maps their refusals."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from governance.errors import DomainError
+from governance.models import AuditEvent
+from requests_app.choices import OPEN_STATES
+from requests_app.forms import CancelForm, RequestFilterForm, answers_from, submit_form_class
+from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.services import request_cancel, request_submit
+from srm.web import domain_error_response
+
+PAGE_SIZE = 20
+
+
+@login_required
+def catalog(request: HttpRequest) -> HttpResponse:
+    items = CatalogItem.objects.filter(is_published=True).select_related("fulfilling_department")
+    query = request.GET.get("q", "").strip()
+    if query:
+        items = items.filter(
+            Q(name__icontains=query) | Q(description__icontains=query)
+            | Q(fulfilling_department__name__icontains=query)
+        )
+    items = items.order_by("fulfilling_department__name", "name")
+    return render(request, "requests_app/catalog.html", {"items": items, "query": query})
+
+
+@login_required
+def submit(request: HttpRequest, item_code: str) -> HttpResponse:
+    item = get_object_or_404(
+        CatalogItem.objects.select_related("fulfilling_department", "path"),
+        code=item_code, is_published=True,
+    )
+    form_class = submit_form_class(item)
+
+    def page(form, status=200):
+        return render(request, "requests_app/submit.html", {"item": item, "form": form},
+                      status=status)
+
+    if request.method != "POST":
+        return page(form_class())
+    form = form_class(data=request.POST)
+    try:
+        created = request_submit(
+            actor=request.user, item=item, answers=answers_from(item, request.POST),
+            estimated_cost=request.POST.get("estimated_cost"), title=request.POST.get("title", ""),
+        )
+    except DomainError as exc:
+        return domain_error_response(request, exc, form=form,
+                                     page=lambda status: page(form, status))
+    step = created.current_step
+    who = f" {step.accountable_head} ({step.accountable_department}) decides next." if step else ""
+    messages.success(request, f"{created.reference} submitted.{who}")
+    return redirect("portal:request_detail", reference=created.reference)
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    filters = RequestFilterForm(request.GET or None)
+    requests = ServiceRequest.objects.restrict(request.user)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    if values.get("scope") != "all":
+        requests = requests.filter(requester=request.user)
+    state = values.get("state")
+    if state == "open":
+        requests = requests.filter(state__in=OPEN_STATES)
+    elif state:
+        requests = requests.filter(state=state)
+    if values.get("item"):
+        requests = requests.filter(item=values["item"])
+    if values.get("q"):
+        q = values["q"].strip()
+        requests = requests.filter(Q(reference__iexact=q) | Q(title__icontains=q))
+    requests = requests.select_related(
+        "item", "requester", "accountable_department", "current_step__accountable_head",
+    ).order_by("-submitted_at", "-id")
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "requests_app/my_requests.html", {
+        "page": page, "filters": filters, "query": query.urlencode(),
+        "scope_all": values.get("scope") == "all",
+    })
+
+
+def _visible_request(request: HttpRequest, reference: str) -> ServiceRequest:
+    """Fetch-and-authorise: what the viewer may not see does not exist (404)."""
+    return get_object_or_404(
+        ServiceRequest.objects.restrict(request.user).select_related(
+            "item", "requester", "requester_department", "accountable_department",
+        ),
+        reference=reference,
+    )
+
+
+def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 200,
+                   cancel_form: CancelForm | None = None) -> HttpResponse:
+    steps = list(sr.steps.select_related(
+        "accountable_department", "accountable_head", "decided_by", "acted_for", "assignee",
+    ).order_by("order"))
+    active = next((s for s in steps if s.state == "active"), None)
+    user = request.user
+    context = {
+        "sr": sr,
+        "steps": steps,
+        "active_step": active,
+        "answers": [
+            (spec.get("label") or spec["name"], sr.answers.get(spec["name"]), spec["type"])
+            for spec in sr.item.form_fields if spec["name"] in sr.answers
+        ],
+        "audit_events": AuditEvent.objects.filter(correlation=sr.reference)
+        .select_related("actor", "on_behalf_of").order_by("created_at", "id"),
+        "can_cancel": sr.can_cancel(user),
+        "cancel_form": cancel_form or CancelForm(),
+        "can_decide": active is not None and active.kind == "approval" and active.can_decide(user),
+        "can_work": active is not None and active.kind == "execution" and active.can_work(user),
+    }
+    return render(request, "requests_app/request_detail.html", context, status=status)
+
+
+@login_required
+def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _render_detail(request, _visible_request(request, reference))
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    sr = _visible_request(request, reference)
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        request_cancel(actor=request.user, request=sr, reason=reason)
+    except DomainError as exc:
+        return domain_error_response(
+            request, exc, page=lambda status: _render_detail(request, sr, status=status,
+                                                             cancel_form=form))
+    messages.success(request, f"{sr.reference} is cancelled. Nobody needs to act on it any more.")
+    return redirect(reverse("portal:request_detail", kwargs={"reference": sr.reference}))
+
+

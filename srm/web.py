@@ -1,0 +1,100 @@
+"""What every page shares: the one mapping from domain errors to responses, the htmx test,
+and the middleware that shows times in the viewer's timezone.
+
+Views translate; services decide. A view fetches the object through the model's
+``restrict(user, …)`` rule (invisible → 404) and calls the service; whatever the service
+refuses comes back here as a ``DomainError`` and leaves as a flash message, form errors, an
+inline row error (htmx) or the 403 page — never a 500.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from governance.errors import DomainError, NotAllowed
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def add_field_errors(form: forms.Form, exc: DomainError) -> None:
+    """Put a service's ``field_errors`` on ``form`` so each shows next to its input (and the
+    input keeps what was typed); errors about no field of the form become form errors."""
+    if not hasattr(form, "cleaned_data"):
+        form.is_valid()
+    for field, errors in exc.field_errors.items():
+        target = field if field in form.fields else None
+        already = form.errors.get(target or "__all__", [])
+        for error in errors:
+            if error not in already:
+                form.add_error(target, error)
+    if not exc.field_errors:
+        form.add_error(None, exc.message)
+
+
+def domain_error_response(
+    request: HttpRequest,
+    exc: DomainError,
+    *,
+    page: Callable[..., HttpResponse],
+    row: Callable[..., HttpResponse] | None = None,
+    form: forms.Form | None = None,
+) -> HttpResponse:
+    """The response for a refused action, with the error's status (400, 403, 409).
+
+    - htmx with a ``row`` renderer: the row comes back with the message inline, so the person
+      stays in the list (``row(error=…, status=…)``);
+    - ``NotAllowed`` on a full page: the friendly 403 page with the reason;
+    - otherwise the ``page`` is rendered again (``page(status=…)``) with the message as a flash,
+      or — when there is a ``form`` and the error names fields — as inline form errors.
+    """
+    if form is not None:
+        add_field_errors(form, exc)
+    if row is not None and is_htmx(request):
+        return row(error=exc.message, status=exc.status)
+    if isinstance(exc, NotAllowed):
+        raise PermissionDenied(exc.message)
+    if form is None:
+        messages.error(request, exc.message)
+    return page(status=exc.status)
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The ``next`` the form asked to return to, when it points inside this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+class TimezoneMiddleware:
+    """Show times in the viewer's timezone (their own, else the organisation's)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            name = user.timezone
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(name or settings.TIME_ZONE))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,57 @@
+"""Every list page runs a fixed number of queries, however many rows it shows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from approvals.services import step_approve
+
+# Measured on PostgreSQL and SQLite alike: session, user, the nav's role check and counts,
+# then the page's own COUNT (pagination) and one query for its rows.
+LIMITS = {"catalog": 5, "my_requests": 7, "my_requests_all": 8, "inbox": 7, "work": 7,
+          "detail": 9}
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def _fill(org, submit, n: int, *, to_work: bool = False) -> None:
+    for i in range(n):
+        request = submit(actor=org.alice if i % 2 else org.bob, cost="100", title=f"Item {i}")
+        if to_work:
+            step_approve(actor=org.hank, step=request.steps.get(state="active"))
+
+
+@pytest.mark.parametrize(("page", "who", "url", "to_work"), [
+    ("catalog", "alice", "/portal/?q=a", False),
+    ("my_requests", "alice", "/portal/requests/?state=open", False),
+    ("my_requests_all", "hank", "/portal/requests/?scope=all", False),
+    ("inbox", "hank", "/approvals/", False),
+    ("work", "ivan", "/work/", True),
+])
+def test_list_pages_do_not_grow_with_rows(page, who, url, to_work, org, submit, as_user,
+                                          django_assert_max_num_queries):
+    client = as_user(who)
+    _fill(org, submit, 5, to_work=to_work)
+    few = _queries(client, url)
+    _fill(org, submit, 25, to_work=to_work)
+    with django_assert_max_num_queries(LIMITS[page]):
+        response = client.get(url)
+    assert response.status_code == 200
+    many = _queries(client, url)
+    assert many == few, f"{page}: {few} queries with 5 rows, {many} with 30"
+
+
+def test_request_page_is_bounded(org, submit, as_user, django_assert_max_num_queries):
+    request = submit(cost="6000")
+    step_approve(actor=org.hank, step=request.steps.get(state="active"), comment="Fine")
+    fiona = as_user("fiona")
+    with django_assert_max_num_queries(LIMITS["detail"]):
+        response = fiona.get(f"/portal/requests/{request.reference}/")
+    assert response.status_code == 200
