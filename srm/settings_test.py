@@ -13,3 +13,15 @@ STORAGES = {  # noqa: F405
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
+
+# Attachments go to a throw-away folder per test run, never into var/.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+_ATTACHMENTS_DIR = tempfile.mkdtemp(prefix="srm-test-attachments-")
+atexit.register(shutil.rmtree, _ATTACHMENTS_DIR, ignore_errors=True)
+STORAGES["attachments"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": _ATTACHMENTS_DIR},
+}
