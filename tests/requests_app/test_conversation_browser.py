@@ -1,17 +1,11 @@
 """End to end in Chromium: Hank asks a question on Alice's request, Alice answers with a PDF,
 Hank reads the answer, downloads the PDF and approves."""
 
-import os
-
 import pytest
 
 from approvals.choices import StepState
 from approvals.services import step_approve
 from requests_app.choices import RequestState
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside
-# one unless told it is safe (it is: the loop is Playwright's, not Django's).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
@@ -30,6 +24,14 @@ def sign_in(browser, live_server, username):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     return page
+
+
+@pytest.fixture(autouse=True)
+def _async_unsafe_allowed(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+    # inside one unless told it is safe (it is: the loop is Playwright's). Only for this test,
+    # so `check --deploy` subprocesses of other tests do not inherit it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def test_hank_asks_alice_answers_with_a_pdf_hank_approves(org, submit, files, live_server,
