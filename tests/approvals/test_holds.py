@@ -212,3 +212,14 @@ def test_the_work_step_completes_normally_after_an_answer(org, laptop):
     step_complete(actor=org.ivan, step=work, at=berlin(30, 13))
     laptop.refresh_from_db()
     assert laptop.state == RequestState.FULFILLED
+
+
+def test_the_beat_job_runs_the_hold_scan(org, submit, settings):
+    from approvals.tasks import process_holds
+
+    assert settings.CELERY_BEAT_SCHEDULE["process-step-holds"]["task"] == process_holds.name
+    old = submit(cost="1200", at=berlin(1, 9, month=10))
+    step_hold(actor=org.hank, step=active(old), question="Still needed?", at=berlin(1, 10, month=10))
+    assert process_holds.apply().get() == {"expired": 1, "reminded": 0, "skipped": 0, "failed": 0}
+    old.refresh_from_db()
+    assert old.state == RequestState.CANCELLED
