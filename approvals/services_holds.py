@@ -203,7 +203,8 @@ def hold_expire(*, hold: StepHold | int, at: datetime | None = None) -> bool:
     timeline. Returns False when there is nothing to do (answered meanwhile, not yet due)."""
     at = at or timezone.now()
     step = _lock(Step.objects.only("pk", "request_id").get(holds__pk=_hold_id(hold)))
-    hold = StepHold.objects.select_for_update().select_related("asked_by").get(pk=_hold_id(hold))
+    hold = (StepHold.objects.select_for_update(of=("self",)).select_related("asked_by")
+            .get(pk=_hold_id(hold)))
     if not hold.is_open or at < hold.expires_at or step.state != StepState.ACTIVE:
         return False
     request = step.request

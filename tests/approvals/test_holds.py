@@ -223,3 +223,55 @@ def test_the_beat_job_runs_the_hold_scan(org, submit, settings):
     assert process_holds.apply().get() == {"expired": 1, "reminded": 0, "skipped": 0, "failed": 0}
     old.refresh_from_db()
     assert old.state == RequestState.CANCELLED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_racing_the_expiry_ends_the_hold_exactly_once(org, submit):
+    import threading
+
+    from django.db import connection, connections
+
+    from approvals.services_holds import hold_expire
+    from governance.models import User
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    request = submit(cost="1200", at=FRIDAY_9)
+    hold = step_hold(actor=org.hank, step=active(request), question="Q?", at=FRIDAY_15)
+    late = berlin(11, 15, month=12)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def answer():
+        try:
+            alice = User.objects.get(username="alice")
+            barrier.wait(timeout=10)
+            step_answer(actor=alice, hold=hold, answer="Sorry, here it is.", at=late)
+            outcomes.append("answered")
+        except Conflict:
+            outcomes.append("too late")
+        finally:
+            connections.close_all()
+
+    def expire():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append("expired" if hold_expire(hold=hold.pk, at=late) else "nothing to do")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=answer), threading.Thread(target=expire)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(outcomes) in (["answered", "nothing to do"], ["expired", "too late"])
+    hold.refresh_from_db()
+    request.refresh_from_db()
+    if "answered" in outcomes:
+        assert hold.answered_at and not hold.cancelled_at and request.is_open
+    else:
+        assert hold.cancelled_at and not hold.answered_at
+        assert request.state == RequestState.CANCELLED
