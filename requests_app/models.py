@@ -263,16 +263,22 @@ class ServiceRequest(models.Model):
 
 
 # --- Conversation: comments, internal notes, attachments (docs/conversation.md) ---------------
+def _conversation_visible(queryset, user, action: str, *, public: Q):
+    """Rows of the requests ``user`` may view; those not matching ``public`` (internal ones)
+    only where ``ServiceRequest.objects.restrict(user, "internal")`` allows."""
+    if action != "view":
+        raise ValueError(f"Unknown action {action!r}")
+    requests = ServiceRequest.objects.all()
+    return queryset.filter(request__in=requests.restrict(user, "view")).filter(
+        public | Q(request__in=requests.restrict(user, "internal"))
+    )
+
+
 class CommentQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> CommentQuerySet:
-        """Comments ``user`` may read: those of the requests they may view, internal notes
-        only where ``ServiceRequest.objects.restrict(user, "internal")`` allows."""
-        if action != "view":
-            raise ValueError(f"Unknown action {action!r}")
-        requests = ServiceRequest.objects.all()
-        return self.filter(request__in=requests.restrict(user, "view")).filter(
-            Q(internal=False) | Q(request__in=requests.restrict(user, "internal"))
-        )
+        """Comments of the requests ``user`` may view; internal notes only for the staff of
+        the request's accountable departments and ops leaders, never the requester."""
+        return _conversation_visible(self, user, action, public=Q(internal=False))
 
 
 class Comment(models.Model):
@@ -319,13 +325,8 @@ class AttachmentQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> AttachmentQuerySet:
         """Attachments follow their comment's visibility, or the request's when they hang on
         the request itself."""
-        if action != "view":
-            raise ValueError(f"Unknown action {action!r}")
-        requests = ServiceRequest.objects.all()
-        return self.filter(request__in=requests.restrict(user, "view")).filter(
-            Q(comment__isnull=True)
-            | Q(comment__internal=False)
-            | Q(request__in=requests.restrict(user, "internal"))
+        return _conversation_visible(
+            self, user, action, public=Q(comment__isnull=True) | Q(comment__internal=False)
         )
 
 
