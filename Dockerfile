@@ -31,7 +31,7 @@ COPY --from=assets /build/static/vendor/ static/vendor/
 # Static files are collected at build time (served by WhiteNoise); the key is a build-only dummy.
 RUN DEBUG=0 SECRET_KEY=build-only-dummy-key-not-used-at-runtime-0123456789abcdef \
         python manage.py collectstatic --noinput \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/attachments \
     && chown -R srm:srm /app/var
 
 USER srm

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from approvals.models import ApprovalPath, Delegation, Step, StepTemplate
+from approvals.models import ApprovalPath, Delegation, Step, StepHold, StepTemplate
 
 
 class StepTemplateInline(admin.TabularInline):
@@ -48,4 +48,23 @@ class DelegationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # Created through the approvals inbox so that overlap checks and the audit apply.
+        return False
+
+
+@admin.register(StepHold)
+class StepHoldAdmin(admin.ModelAdmin):
+    """Holds change only through the approvals services; the admin shows them."""
+
+    list_display = ["step", "asked_by", "started_at", "reminded_at", "answered_at", "cancelled_at",
+                    "business_hours"]
+    list_filter = ["answered_at", "cancelled_at"]
+    search_fields = ["step__request__reference", "asked_by__username"]
+    list_select_related = ["step", "asked_by"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in StepHold._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -130,7 +130,11 @@ class StepQuerySet(models.QuerySet):
         )
 
     def overdue(self, now=None) -> StepQuerySet:
-        return self.filter(state=StepState.ACTIVE, due_at__lt=now or timezone.now())
+        """Active steps past their due time; a step on hold has its clock stopped, so it is
+        not overdue while it waits for the requester."""
+        return self.filter(
+            state=StepState.ACTIVE, due_at__lt=now or timezone.now(), on_hold_since__isnull=True
+        )
 
 
 class Step(models.Model):
@@ -225,7 +229,12 @@ class Step(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_active and self.due_at is not None and self.due_at < timezone.now()
+        return (self.is_active and self.on_hold_since is None and self.due_at is not None
+                and self.due_at < timezone.now())
+
+    @property
+    def is_on_hold(self) -> bool:
+        return self.on_hold_since is not None
 
     def can_decide(self, user) -> bool:
         return Step.objects.decidable_by(user).filter(pk=self.pk).exists()
@@ -290,3 +299,88 @@ class Delegation(models.Model):
         today = timezone.localdate()
         return self.ended_at is None and self.starts_on <= today <= self.ends_on
 
+
+
+class StepHoldQuerySet(models.QuerySet):
+    def open(self) -> StepHoldQuerySet:
+        return self.filter(answered_at__isnull=True, cancelled_at__isnull=True)
+
+    def restrict(self, user, action: str = "view") -> StepHoldQuerySet:
+        """Holds are seen by whoever sees their step (the question is part of the timeline)."""
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        return self.filter(step__in=Step.objects.restrict(user, "view"))
+
+
+class StepHold(models.Model):
+    """A "more information needed" hold: the step waits for the requester's answer and its clock is
+    stopped. The time on hold, in the accountable department's business time, is recorded in
+    ``business_hours`` when the hold ends, and the step's due time moves by that much."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="holds")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    question = models.TextField()
+    question_comment = models.OneToOneField(
+        "requests_app.Comment", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="hold_asked",
+    )
+    started_at = models.DateTimeField()
+    remind_at = models.DateTimeField(help_text="When the requester is reminded.")
+    expires_at = models.DateTimeField(help_text="When the request is cancelled if unanswered.")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.TextField(blank=True)
+    answer_comment = models.OneToOneField(
+        "requests_app.Comment", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="hold_answered",
+    )
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Ended without an answer: the limit passed or the step closed meanwhile.",
+    )
+    business_hours = models.DecimalField(
+        "business hours on hold", max_digits=10, decimal_places=4, null=True, blank=True,
+        help_text="Set when the hold ends; time charged to the requester, not the department.",
+    )
+
+    objects = StepHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step"], condition=Q(answered_at__isnull=True, cancelled_at__isnull=True),
+                name="step_hold_one_open_per_step",
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="step_hold_answered_or_cancelled",
+            ),
+        ]
+        indexes = [
+            # The hold scan reads open holds by their limits.
+            models.Index(fields=["expires_at"], condition=Q(answered_at__isnull=True,
+                         cancelled_at__isnull=True), name="step_hold_open_expiry"),
+            models.Index(fields=["remind_at"], condition=Q(answered_at__isnull=True,
+                         cancelled_at__isnull=True, reminded_at__isnull=True),
+                         name="step_hold_open_remind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold on step {self.step_id} since {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None and self.cancelled_at is None
+
+    def business_hours_until(self, end) -> Decimal:
+        """Business time from the start of the hold to ``end`` in the accountable department's
+        calendar, in hours to 4 decimals (a third of a second)."""
+        calendar = self.step.accountable_department.calendar
+        seconds = Decimal(int(calendar.between(self.started_at, end).total_seconds()))
+        return (seconds / 3600).quantize(Decimal("0.0001"))

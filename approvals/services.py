@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.choices import Responsible, StepKind, StepState
-from approvals.models import Delegation, Step, StepTemplate
+from approvals.models import Delegation, Step, StepHold, StepTemplate
 from approvals.signals import request_closed, step_activated, step_closed
 from governance.errors import AlreadyDecided, Conflict, NotAllowed, ValidationFailed
 from governance.models import Department, User
@@ -19,7 +19,8 @@ from governance.services.audit import audit_record
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
-_STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment"]
+_STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
+                         "on_hold_since"]
 
 
 # --- Building a request's path ---------------------------------------------------------------
@@ -206,6 +207,8 @@ def _decider(actor: User, step: Step) -> User | None:
 def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, comment: str,
                 at: datetime) -> None:
     old_state = step.state
+    if step.on_hold_since is not None:
+        _hold_end_with_step(step, at)
     step.state = state
     step.completed_at = at
     step.decided_by = actor
@@ -224,6 +227,18 @@ def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, 
         at=at,
     )
     step_closed.send(sender=Step, step=step, at=at)
+
+
+def _hold_end_with_step(step: Step, at: datetime) -> None:
+    """A step that closes while waiting for the requester (decided anyway, or the request
+    cancelled) ends its open question; the time on hold stays the requester's."""
+    hold = StepHold.objects.select_for_update().filter(step=step).open().first()
+    if hold is not None:
+        hold.step = step
+        hold.cancelled_at = at
+        hold.business_hours = hold.business_hours_until(at)
+        hold.save(update_fields=["cancelled_at", "business_hours"])
+    step.on_hold_since = None
 
 
 @transaction.atomic

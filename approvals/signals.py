@@ -13,6 +13,24 @@ write commits or rolls back together with the step.
 
 ``request_closed(request, at)``
     A request reached fulfilled, rejected or cancelled.
+
+``step_held(step, hold, at)``
+    The decider or an agent asked the requester a question (``hold.question``): the step is
+    on hold (``step.on_hold_since`` is set) and its clock is stopped. Notify the requester.
+
+``step_resumed(step, hold, at)``
+    The requester answered (``hold.answer``): the step is active again, ``step.due_at`` has
+    moved later by ``hold.business_hours``. Notify ``hold.asked_by``.
+
+``hold_reminded(step, hold, at)``
+    A hold has waited ``SRM_HOLD_REMIND_BUSINESS_DAYS`` without an answer. Remind the
+    requester. (A hold past ``SRM_HOLD_CANCEL_BUSINESS_DAYS`` cancels the request, which sends
+    ``step_closed`` and ``request_closed`` as for any cancellation.)
+
+``comment_added(comment, at)``
+    A comment or an internal note (``comment.internal``) was added to ``comment.request``.
+    Receivers must not tell the requester about an internal note. Questions and answers of
+    holds send ``step_held`` / ``step_resumed`` instead.
 """
 
 from django.dispatch import Signal
@@ -20,3 +38,7 @@ from django.dispatch import Signal
 step_activated = Signal()
 step_closed = Signal()
 request_closed = Signal()
+step_held = Signal()
+step_resumed = Signal()
+hold_reminded = Signal()
+comment_added = Signal()

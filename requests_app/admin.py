@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.models import Attachment, CatalogItem, Comment, ServiceRequest
 
 
 @admin.register(CatalogItem)
@@ -29,6 +29,40 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ServiceRequest._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["original_name", "size", "content_type", "uploaded_by", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """Comments are written through the conversation panel so visibility and the audit apply;
+    files are downloaded through their protected view, never a public URL."""
+
+    list_display = ["request", "author", "internal", "created_at"]
+    list_filter = ["internal"]
+    search_fields = ["request__reference", "author__username"]
+    list_select_related = ["request", "author"]
+    show_full_result_count = False
+    readonly_fields = ["request", "author", "body", "internal", "created_at"]
+    inlines = [AttachmentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

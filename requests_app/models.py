@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -122,10 +123,12 @@ class ServiceRequestQuerySet(models.QuerySet):
         from approvals.models import Delegation, Step
         from governance.selectors import department_ids_with_role, departments_led_by
 
-        if action not in {"view", "cancel"}:
+        if action not in {"view", "cancel", "internal"}:
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
+        if action == "internal":
+            return self._internal_readable_by(user)
         if action == "cancel":
             base = self.filter(state__in=OPEN_STATES)
             return base if user.is_ops_leader or user.is_superuser else base.filter(requester=user)
@@ -142,6 +145,31 @@ class ServiceRequestQuerySet(models.QuerySet):
             | Q(assignee=user)
         )
         return self.filter(Q(requester=user) | Q(requester_department__in=led) | Exists(touches))
+
+    def _internal_readable_by(self, user) -> ServiceRequestQuerySet:
+        """Requests whose internal notes ``user`` may read (action ``internal``): those they
+        may view where they are a member (any role) of the department accountable for one of
+        its steps, head or deputy of such a department, the step's accountable head or that
+        head's delegate; ops leaders and superusers for every request. Never the requester."""
+        from approvals.choices import StepState
+        from approvals.models import Delegation, Step
+        from governance.selectors import departments_led_by
+
+        visible = self.restrict(user, "view").exclude(requester=user)
+        if user.is_superuser or user.is_ops_leader:
+            return visible
+        delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
+        staff = (
+            Step.objects.filter(request=OuterRef("pk"))
+            .exclude(state=StepState.SKIPPED)
+            .filter(
+                Q(accountable_department__in=user.memberships.values("department_id"))
+                | Q(accountable_department__in=departments_led_by(user).values("pk"))
+                | Q(accountable_head=user)
+                | Q(accountable_head__in=delegators)
+            )
+        )
+        return visible.filter(Exists(staff))
 
     def overdue(self, now=None) -> ServiceRequestQuerySet:
         return self.filter(state__in=OPEN_STATES, due_at__lt=now or timezone.now())
@@ -232,3 +260,100 @@ class ServiceRequest(models.Model):
         return self.is_open and (
             user.pk == self.requester_id or user.is_ops_leader or user.is_superuser
         )
+
+
+# --- Conversation: comments, internal notes, attachments (docs/conversation.md) ---------------
+def _conversation_visible(queryset, user, action: str, *, public: Q):
+    """Rows of the requests ``user`` may view; those not matching ``public`` (internal ones)
+    only where ``ServiceRequest.objects.restrict(user, "internal")`` allows."""
+    if action != "view":
+        raise ValueError(f"Unknown action {action!r}")
+    requests = ServiceRequest.objects.all()
+    return queryset.filter(request__in=requests.restrict(user, "view")).filter(
+        public | Q(request__in=requests.restrict(user, "internal"))
+    )
+
+
+class CommentQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> CommentQuerySet:
+        """Comments of the requests ``user`` may view; internal notes only for the staff of
+        the request's accountable departments and ops leaders, never the requester."""
+        return _conversation_visible(self, user, action, public=Q(internal=False))
+
+
+class Comment(models.Model):
+    """A message in a request's timeline. Internal notes are for the departments working on
+    the request and ops leaders, never for the requester. ``author`` is empty for messages
+    SRM writes itself (an automatic cancellation)."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(blank=True)
+    internal = models.BooleanField(
+        "internal note", default=False,
+        help_text="Only the accountable departments and ops leaders see it, never the requester.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="comment_request_time")]
+
+    def __str__(self) -> str:
+        kind = "Note" if self.internal else "Comment"
+        return f"{kind} {self.pk} on request {self.request_id}"
+
+
+def attachments_storage():
+    """The storage attachments live in: ``STORAGES["attachments"]`` (never a public URL)."""
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+def attachment_key(instance: Attachment, filename: str) -> str:
+    """Files are stored under a random key; the person's file name is only displayed."""
+    key = instance.uuid.hex
+    return f"{key[:2]}/{key}"
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> AttachmentQuerySet:
+        """Attachments follow their comment's visibility, or the request's when they hang on
+        the request itself."""
+        return _conversation_visible(
+            self, user, action, public=Q(comment__isnull=True) | Q(comment__internal=False)
+        )
+
+
+class Attachment(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(storage=attachments_storage, upload_to=attachment_key, max_length=200)
+    original_name = models.CharField(
+        "file name", max_length=200, help_text="Sanitised; shown and offered on download."
+    )
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    content_type = models.CharField(max_length=120, help_text="Detected from the content.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="attachment_request_time")]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -143,6 +143,57 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Attachments (docs/conversation.md) -------------------------------------------------------
+# Never under MEDIA_URL: files are served only by the view that applies the request's
+# visibility rule. Local files by default; an S3-compatible bucket when ATTACHMENTS_S3_BUCKET
+# is set (through django-storages).
+ATTACHMENTS_S3_BUCKET = env.str("ATTACHMENTS_S3_BUCKET", default="")
+if ATTACHMENTS_S3_BUCKET:
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": env.str("ATTACHMENTS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("ATTACHMENTS_S3_REGION", default="") or None,
+            "access_key": env.str("ATTACHMENTS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("ATTACHMENTS_S3_PREFIX", default="attachments"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments")),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+SRM_ATTACHMENT_MAX_BYTES = env.int("SRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+SRM_ATTACHMENT_ALLOWED_TYPES = env.list("SRM_ATTACHMENT_ALLOWED_TYPES", default=[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "text/csv",
+    "text/plain",
+])
+# At most this many files in one form post (a comment with its attachments).
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# "More information needed": remind the requester after this many business days of the
+# accountable department, cancel the request after this many.
+SRM_HOLD_REMIND_BUSINESS_DAYS = env.int("SRM_HOLD_REMIND_BUSINESS_DAYS", default=2)
+SRM_HOLD_CANCEL_BUSINESS_DAYS = env.int("SRM_HOLD_CANCEL_BUSINESS_DAYS", default=10)
+
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -188,6 +239,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Reminds requesters who have not answered a question, cancels requests past the limit.
+    "process-step-holds": {"task": "approvals.tasks.process_holds", "schedule": timedelta(minutes=15)},
     "weekly-digests": {
         "task": "governance.tasks.send_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),

@@ -18,3 +18,15 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_URL = env.str("SRM_TEST_CELERY_BROKER_URL", default="memory://")
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# Attachments go to a throw-away folder per test run, never into var/.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+_ATTACHMENTS_DIR = tempfile.mkdtemp(prefix="srm-test-attachments-")
+atexit.register(shutil.rmtree, _ATTACHMENTS_DIR, ignore_errors=True)
+STORAGES["attachments"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": _ATTACHMENTS_DIR},
+}

@@ -1,0 +1,72 @@
+"""Reads for a request's conversation panel, through the visibility rules of each model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from approvals.choices import StepKind, StepState
+from approvals.models import Step, StepHold
+from governance.models import User
+from requests_app.models import Attachment, Comment, ServiceRequest
+
+
+@dataclass
+class Conversation:
+    request: ServiceRequest
+    comments: list[Comment] = field(default_factory=list)
+    request_files: list[Attachment] = field(default_factory=list)
+    step: Step | None = None
+    hold: StepHold | None = None
+    can_comment: bool = False
+    can_note: bool = False
+    can_hold: bool = False
+    can_answer: bool = False
+
+
+def comments_for(*, user: User, request: ServiceRequest):
+    files = Attachment.objects.select_related("uploaded_by").order_by("created_at", "id")
+    return (
+        Comment.objects.restrict(user)
+        .filter(request=request)
+        .select_related("author", "hold_asked", "hold_answered")
+        .prefetch_related(Prefetch("attachments", queryset=files))
+    )
+
+
+def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
+    """What ``user`` sees of the request's conversation and what they may do there. Empty
+    for someone who may not see the request."""
+    conversation = Conversation(request=request)
+    if not ServiceRequest.objects.restrict(user).filter(pk=request.pk).exists():
+        return conversation
+    conversation.can_comment = True
+    conversation.comments = list(comments_for(user=user, request=request))
+    conversation.request_files = list(
+        Attachment.objects.restrict(user)
+        .filter(request=request, comment__isnull=True)
+        .select_related("uploaded_by")
+    )
+    conversation.can_note = ServiceRequest.objects.restrict(user, "internal").filter(
+        pk=request.pk
+    ).exists()
+    step = (
+        Step.objects.filter(request=request, state=StepState.ACTIVE)
+        .select_related("accountable_department", "accountable_head")
+        .first()
+    )
+    conversation.step = step
+    if step is None:
+        return conversation
+    if step.on_hold_since is not None:
+        conversation.hold = (
+            StepHold.objects.open().filter(step=step).select_related("asked_by").first()
+        )
+        conversation.can_answer = (
+            conversation.hold is not None and user.pk == request.requester_id
+        )
+    else:
+        allowed = Step.objects.restrict(user, "decide" if step.kind == StepKind.APPROVAL else "work")
+        conversation.can_hold = allowed.filter(pk=step.pk).exists()
+    return conversation
