@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SRM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -111,6 +112,8 @@ SRM_REPORTING_CURRENCY = env.str("SRM_REPORTING_CURRENCY", default="EUR")
 # Default finance threshold offered when an administrator adds a finance approval step.
 SRM_FINANCE_THRESHOLD = Decimal(env.str("SRM_FINANCE_THRESHOLD", default="5000"))
 SRM_DEFAULT_COUNTRY = env.str("SRM_DEFAULT_COUNTRY", default="DE")
+# A KPI's value is realised once it meets its target for this many consecutive weeks.
+SRM_KPI_REALIZATION_PERIODS = env.int("SRM_KPI_REALIZATION_PERIODS", default=4)
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -158,7 +161,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one place the periodic jobs are declared.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "kpi-snapshots-daily": {
+        "task": "kpis.tasks.kpi_snapshots_refresh",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
