@@ -82,9 +82,9 @@ def _expected(quarters):
             expected[q]["on_time"] += request.closed_at <= request.due_at
         applying = [s for s in sorted(request.steps.all(), key=lambda s: s.order)
                     if s.kind == StepKind.APPROVAL and s.state != StepState.SKIPPED]
-        if applying and applying[-1].state == StepState.APPROVED:
-            if (q := _quarter_of(applying[-1].completed_at)) in expected:
-                expected[q]["approved_spend"] += cost
+        approved = applying and applying[-1].state == StepState.APPROVED
+        if approved and (q := _quarter_of(applying[-1].completed_at)) in expected:
+            expected[q]["approved_spend"] += cost
     return expected
 
 
