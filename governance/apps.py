@@ -7,6 +7,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from approvals.signals import step_closed
+        from governance.accountability.scope import may_see_accountability
         from governance.services.risks import on_step_closed
         from srm.navigation import NAV, NavEntry
 
@@ -21,6 +22,8 @@ class GovernanceConfig(AppConfig):
                 count_label="unread",
                 alert=True,
             ))
+        NAV.append(NavEntry("Dashboard", "dashboard:board", visible=may_see_accountability))
+        NAV.append(NavEntry("Reports", "reports:quarterly", visible=may_see_accountability))
 
 
 def _unread_count(user) -> int:

@@ -13,3 +13,15 @@ class Measure(models.TextChoices):
     OPEN_BACKLOG = "open_backlog", "Open backlog"
     THROUGHPUT = "throughput", "Throughput per week"
     MANUAL = "manual", "Entered by hand"
+
+
+class KPIStatus(models.TextChoices):
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+    NO_DATA = "no_data", "No data yet"
+
+
+class SnapshotSource(models.TextChoices):
+    COMPUTED = "computed", "Computed"
+    ENTERED = "entered", "Entered by hand"

@@ -114,6 +114,8 @@ SRM_REPORTING_CURRENCY = env.str("SRM_REPORTING_CURRENCY", default="EUR")
 # Default finance threshold offered when an administrator adds a finance approval step.
 SRM_FINANCE_THRESHOLD = Decimal(env.str("SRM_FINANCE_THRESHOLD", default="5000"))
 SRM_DEFAULT_COUNTRY = env.str("SRM_DEFAULT_COUNTRY", default="DE")
+# A KPI's value is realised once it meets its target for this many consecutive weeks.
+SRM_KPI_REALIZATION_PERIODS = env.int("SRM_KPI_REALIZATION_PERIODS", default=4)
 
 # --- Delay governance (docs/delay-governance.md) ----------------------------------------------
 # A delay risk is level 1 once the step is past due, level 2 once it is overdue by a further
@@ -241,6 +243,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Reminds requesters who have not answered a question, cancels requests past the limit.
     "process-step-holds": {"task": "approvals.tasks.process_holds", "schedule": timedelta(minutes=15)},
+    "kpi-snapshots-daily": {
+        "task": "kpis.tasks.kpi_snapshots_refresh",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "weekly-digests": {
         "task": "governance.tasks.send_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),

@@ -18,4 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(v1_urls())),
     path("", include("requests_app.urls_conversation", namespace="conversation")),
+    path("dashboard/", include("governance.urls_dashboard")),
+    path("reports/", include("governance.urls_reports")),
+    path("kpis/", include("kpis.urls")),
 ]

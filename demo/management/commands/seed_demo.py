@@ -2,7 +2,10 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from demo.organisation import DEMO_LOGINS, DEMO_PASSWORD, seed_organisation, seed_requests
+from kpis.services import snapshots_compute
 from requests_app.models import ServiceRequest
+
+KPI_BACKFILL_WEEKS = 27
 
 
 class Command(BaseCommand):
@@ -26,6 +29,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {created} demo requests.")
         else:
             self.stdout.write("Demo requests already present.")
+        # Backfill KPI snapshots over the demo's two quarters so the KPI pages show trends.
+        written = snapshots_compute(weeks_back=KPI_BACKFILL_WEEKS)
+        self.stdout.write(f"Wrote {written} KPI snapshots over {KPI_BACKFILL_WEEKS} weeks.")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password “{DEMO_PASSWORD}”):"))
         for username, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<8} {role}")

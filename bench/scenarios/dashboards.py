@@ -1,0 +1,104 @@
+"""The accountability pages rendered end to end (URL routing, scope, SQL, template) through
+Django's test Client, against the already-loaded data set at ``ctx.database_url``:
+
+- ``dashboards.board``        /dashboard/ as the ops leader (every department)
+- ``dashboards.department``   /dashboard/departments/<busiest>/ as the ops leader
+- ``dashboards.report``       /reports/ (last four quarters) as the ops leader
+- ``dashboards.board_head``   /dashboard/ as that department's head (scope on a subset)
+
+Baseline: ``GET /healthz`` through the same client — the fixed cost of a request through
+Django and one query — so the ratio says what the accountability work costs on top.
+The issue's target: each page under 300 ms median at 1,000,000 requests on PostgreSQL.
+
+The data set comes from ``python manage.py generate_load --requests N`` (the benchmark
+runner loads it); when that command or its data is missing, this scenario says so and
+returns no rows.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+
+from django.core.management import get_commands
+from django.db.models import Count
+from django.test import Client
+
+TARGET_MS = 300
+
+
+def _samples(client: Client, url: str, times: int) -> list[float]:
+    client.get(url, secure=True)  # warm-up: connection, template loading, plan cache
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        response = client.get(url, secure=True)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+    return samples
+
+
+def _row(scenario: str, size: int, samples: list[float], baseline: list[float], url: str) -> dict:
+    ordered = sorted(samples)
+    median = statistics.median(samples)
+    base = statistics.median(baseline)
+    return {
+        "scenario": scenario,
+        "size": size,
+        "median_ms": round(median, 3),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "baseline": "GET /healthz",
+        "baseline_median_ms": round(base, 3),
+        "ratio": round(median / base, 2) if base else float("nan"),
+        "note": f"{url}; target < {TARGET_MS} ms: {'met' if median < TARGET_MS else 'MISSED'}",
+    }
+
+
+def run(ctx) -> list[dict]:
+    from approvals.choices import StepState
+    from approvals.models import Step
+    from governance.models import Department, User
+    from requests_app.models import ServiceRequest
+
+    size = ctx.sizes[0] if ctx.sizes else 0
+    if "generate_load" not in get_commands():
+        print("dashboards: `manage.py generate_load` is not available here; skipped.",
+              file=sys.stderr)
+        return []
+    if not ServiceRequest.objects.exists():
+        print("dashboards: the database holds no requests (run generate_load first); skipped.",
+              file=sys.stderr)
+        return []
+    leader = (User.objects.filter(is_ops_leader=True).order_by("pk").first()
+              or User.objects.filter(is_superuser=True).order_by("pk").first())
+    busiest = (Step.objects.filter(state=StepState.ACTIVE).values("accountable_department")
+               .annotate(n=Count("pk")).order_by("-n").first())
+    department = Department.objects.select_related("head").get(
+        pk=busiest["accountable_department"]) if busiest else Department.objects.first()
+    if leader is None or department is None:
+        print("dashboards: no ops leader or department in the data set; skipped.",
+              file=sys.stderr)
+        return []
+    times = 5 if ctx.quick else 20
+    client = Client()
+    client.force_login(leader)
+    baseline = _samples(client, "/healthz", times)
+    pages = [
+        ("dashboards.board", "/dashboard/"),
+        ("dashboards.department", f"/dashboard/departments/{department.code}/"),
+        ("dashboards.report", "/reports/?quarters=4"),
+    ]
+    rows = [_row(name, size, _samples(client, url, times), baseline, url) for name, url in pages]
+    if department.head_id:
+        head = Client()
+        head.force_login(department.head)
+        rows.append(_row("dashboards.board_head", size, _samples(head, "/dashboard/", times),
+                         baseline, "/dashboard/ as the head"))
+    for row in rows:
+        print(f"{row['scenario']:<24} {row['median_ms']:>9.1f} ms median, "
+              f"{row['p95_ms']:>9.1f} ms p95  ({row['note']})", file=sys.stderr)
+    return rows

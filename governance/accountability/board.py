@@ -1,0 +1,280 @@
+"""The accountability board, department pages and handoff view: where work is stuck, whose
+it is and what it costs. Every figure is aggregated in SQL, grouped by department; Python
+only merges one row per department (or per week / pair / catalog item), never per step.
+
+Reads the lifecycle (``approvals.Step``, ``requests_app.ServiceRequest``) and the delay risks;
+the lifecycle never imports this module. Definitions: docs/accountability.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    Avg,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.utils import timezone
+
+from governance.models import AuditEvent, DelayAccrual, DelayRisk, Department
+from governance.periods import local_date, quarter_start, reporting_tz, start_of, week_start
+from governance.sqlstats import HoursBetween, hours, percentiles
+
+# Flow figures (time in step, OLA breaches, handoffs) look at the last four weeks: recent
+# enough to act on, and a bounded slice of the step table at any size.
+FLOW_WINDOW = timedelta(days=28)
+TREND_WEEKS = 12
+OLDEST_DELAYED = 10
+ZERO = Decimal("0.00")
+
+
+def _steps():
+    from approvals.models import Step
+
+    return Step.objects
+
+
+def _closed_by_person():
+    from approvals.choices import StepState
+
+    return [StepState.APPROVED, StepState.REJECTED, StepState.DONE]
+
+
+@dataclass
+class DepartmentLine:
+    department: Department
+    open_steps: int = 0
+    overdue_steps: int = 0
+    risks_by_level: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0})
+    exposure: Decimal = ZERO
+    accrued_this_quarter: Decimal = ZERO
+    steps_completed: int = 0
+    steps_breached: int = 0
+    median_hours: Decimal | None = None
+    p90_hours: Decimal | None = None
+    median_ola_hours: Decimal | None = None
+    handoffs_received: int = 0
+
+    @property
+    def open_risks(self) -> int:
+        return sum(self.risks_by_level.values())
+
+    @property
+    def breach_share(self) -> Decimal | None:
+        if not self.steps_completed:
+            return None
+        return hours(100 * self.steps_breached / self.steps_completed)
+
+
+def _flow_steps(department_ids, since: datetime) -> QuerySet:
+    return _steps().filter(
+        accountable_department__in=department_ids,
+        completed_at__gte=since,
+        activated_at__isnull=False,
+        state__in=_closed_by_person(),
+    )
+
+
+def handoff_steps(*, since: datetime) -> QuerySet:
+    """Steps activated since ``since`` annotated with the department of the step finished
+    just before them on the same request (``from_department``): a handoff when it differs."""
+    Step = _steps().model
+    previous = (
+        Step.objects.filter(request=OuterRef("request"), order__lt=OuterRef("order"),
+                            completed_at__isnull=False, state__in=_closed_by_person())
+        .order_by("-order").values("accountable_department")[:1]
+    )
+    return (
+        _steps().filter(activated_at__gte=since)
+        .annotate(from_department=Subquery(previous))
+        .filter(from_department__isnull=False)
+        .exclude(from_department=F("accountable_department"))
+    )
+
+
+def department_lines(departments: list[Department], *, now: datetime | None = None
+                     ) -> list[DepartmentLine]:
+    """One line per department, ranked as a bottleneck list (exposure, then overdue steps).
+    Seven grouped queries, whatever the number of departments, steps or risks."""
+    from approvals.choices import StepState
+
+    now = now or timezone.now()
+    since = now - FLOW_WINDOW
+    ids = [d.pk for d in departments]
+    lines = {d.pk: DepartmentLine(department=d) for d in departments}
+
+    for row in (_steps().filter(state=StepState.ACTIVE, accountable_department__in=ids)
+                .values("accountable_department").order_by()
+                .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))):
+        line = lines[row["accountable_department"]]
+        line.open_steps, line.overdue_steps = row["n"], row["late"]
+
+    for row in (DelayRisk.objects.filter(resolved_at__isnull=True, department__in=ids)
+                .values("department").order_by()
+                .annotate(l1=Count("pk", filter=Q(level=1)), l2=Count("pk", filter=Q(level=2)),
+                          l3=Count("pk", filter=Q(level=3)), exposure=Sum("exposure"))):
+        line = lines[row["department"]]
+        line.risks_by_level = {1: row["l1"], 2: row["l2"], 3: row["l3"]}
+        line.exposure = row["exposure"] or ZERO
+
+    this_quarter = quarter_start(local_date(now))
+    for row in (DelayAccrual.objects.filter(quarter_start=this_quarter, risk__department__in=ids)
+                .values("risk__department").order_by().annotate(amount=Sum("amount"))):
+        lines[row["risk__department"]].accrued_this_quarter = row["amount"] or ZERO
+
+    flow = _flow_steps(ids, since)
+    for row in (flow.values("accountable_department").order_by()
+                .annotate(n=Count("pk"), late=Count("pk", filter=Q(completed_at__gt=F("due_at"))))):
+        line = lines[row["accountable_department"]]
+        line.steps_completed, line.steps_breached = row["n"], row["late"]
+    in_step = percentiles(flow, group_by=["accountable_department"],
+                          value=HoursBetween("activated_at", "completed_at"))
+    ola = percentiles(flow, group_by=["accountable_department"],
+                      value=HoursBetween("activated_at", "due_at"), fractions=(0.5,))
+    for (pk,), values in in_step.items():
+        lines[pk].median_hours, lines[pk].p90_hours = hours(values[0.5]), hours(values[0.9])
+    for (pk,), values in ola.items():
+        lines[pk].median_ola_hours = hours(values[0.5])
+
+    for row in (handoff_steps(since=since).filter(accountable_department__in=ids)
+                .values("accountable_department").order_by().annotate(n=Count("pk"))):
+        lines[row["accountable_department"]].handoffs_received = row["n"]
+
+    return sorted(lines.values(),
+                  key=lambda ln: (-ln.exposure, -ln.overdue_steps, ln.department.name))
+
+
+# --- Department page ---------------------------------------------------------------------------
+@dataclass
+class WeekRow:
+    week: date
+    steps_completed: int = 0
+    steps_breached: int = 0
+    median_hours: Decimal | None = None
+    risks_detected: int = 0
+    exposure_detected: Decimal = ZERO
+
+
+def weekly_trend(department: Department, *, now: datetime | None = None,
+                 weeks: int = TREND_WEEKS) -> list[WeekRow]:
+    """The department's last ``weeks`` weeks (the current one included, Monday starts in the
+    reporting timezone): steps completed, OLA breaches, median time in step, and the delay
+    risks detected that week with their exposure so far."""
+    now = now or timezone.now()
+    first = week_start(local_date(now)) - timedelta(weeks=weeks - 1)
+    since = start_of(first)
+    tz = reporting_tz()
+    rows = {first + timedelta(weeks=n): WeekRow(week=first + timedelta(weeks=n))
+            for n in range(weeks)}
+
+    def week_of(value) -> date:
+        return value.astimezone(tz).date() if isinstance(value, datetime) else value
+
+    flow = _flow_steps([department.pk], since).annotate(
+        week=TruncWeek("completed_at", tzinfo=tz))
+    for row in (flow.values("week").order_by()
+                .annotate(n=Count("pk"), late=Count("pk", filter=Q(completed_at__gt=F("due_at"))))):
+        week = rows.get(week_of(row["week"]))
+        if week:
+            week.steps_completed, week.steps_breached = row["n"], row["late"]
+    for (key,), values in percentiles(flow, group_by=["week"],
+                                      value=HoursBetween("activated_at", "completed_at"),
+                                      fractions=(0.5,)).items():
+        week = rows.get(week_of(key))
+        if week:
+            week.median_hours = hours(values[0.5])
+    for row in (DelayRisk.objects.filter(department=department, detected_at__gte=since)
+                .annotate(week=TruncWeek("detected_at", tzinfo=tz)).values("week").order_by()
+                .annotate(n=Count("pk"), exposure=Sum("exposure"))):
+        week = rows.get(week_of(row["week"]))
+        if week:
+            week.risks_detected, week.exposure_detected = row["n"], row["exposure"] or ZERO
+    return list(rows.values())
+
+
+def oldest_delays(department: Department, *, limit: int = OLDEST_DELAYED) -> QuerySet[DelayRisk]:
+    """The department's open delay risks, oldest first, with the request and accountable head."""
+    return (
+        DelayRisk.objects.filter(department=department, resolved_at__isnull=True)
+        .select_related("request", "request__item", "step", "head")
+        .order_by("detected_at", "pk")[:limit]
+    )
+
+
+def waiting_and_working(department: Department, *, now: datetime | None = None,
+                        window: timedelta = timedelta(weeks=TREND_WEEKS)) -> list[dict]:
+    """Per catalog item, for the department's steps completed within ``window``: average
+    hours waiting (active, nobody had taken it on) and working (taken on until completed).
+
+    A step is taken on at its first ``step.claimed`` audit event; a step completed without
+    a claim (every approval, and work done straight away) was waiting all along, since the
+    action itself is the only moment anyone touched it."""
+    from approvals.models import Step
+
+    now = now or timezone.now()
+    claimed = (
+        AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Step),
+            object_id=Cast(OuterRef("pk"), CharField()),
+            verb="step.claimed",
+        ).order_by("created_at").values("created_at")[:1]
+    )
+    taken = Coalesce(Subquery(claimed), F("completed_at"))
+    return list(
+        _flow_steps([department.pk], now - window)
+        .annotate(waiting=HoursBetween("activated_at", taken),
+                  working=HoursBetween(taken, "completed_at"))
+        .values("request__item", "request__item__name").order_by()
+        .annotate(steps=Count("pk"), waiting_hours=Avg("waiting"), working_hours=Avg("working"))
+        .order_by("-waiting_hours", "request__item__name")
+    )
+
+
+@dataclass
+class HandoffPair:
+    from_department: Department
+    to_department: Department
+    count: int
+    median_dwell_hours: Decimal | None
+
+
+def handoff_pairs(department_ids: set[int], *, now: datetime | None = None) -> list[HandoffPair]:
+    """Pairs of departments handing work to each other in the flow window, counted on the
+    receiving step; dwell = how long the receiving step stayed active (until now while it
+    still is). Only pairs whose receiving department is in ``department_ids``."""
+    now = now or timezone.now()
+    steps = handoff_steps(since=now - FLOW_WINDOW).filter(accountable_department__in=department_ids)
+    counts = {
+        (row["from_department"], row["accountable_department"]): row["n"]
+        for row in steps.values("from_department", "accountable_department").order_by()
+        .annotate(n=Count("pk"))
+    }
+    dwell = percentiles(
+        steps, group_by=["from_department", "accountable_department"],
+        value=HoursBetween("activated_at", Coalesce("completed_at", _now_value(now))),
+        fractions=(0.5,),
+    )
+    names = Department.objects.in_bulk({pk for pair in counts for pk in pair})
+    pairs = [
+        HandoffPair(from_department=names[a], to_department=names[b], count=n,
+                    median_dwell_hours=hours(dwell.get((a, b), {}).get(0.5)))
+        for (a, b), n in counts.items()
+    ]
+    return sorted(pairs, key=lambda p: (-(p.median_dwell_hours or 0), -p.count))
+
+
+def _now_value(now: datetime):
+    from django.db.models import DateTimeField, Value
+
+    return Value(now, output_field=DateTimeField())

@@ -1,0 +1,65 @@
+"""KPI pages: the list with status and value realisation, and one KPI's trend (with the
+entry form for manual KPIs, for the owner department's head or deputy)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from governance.errors import DomainError
+from kpis.forms import MeasurementForm
+from kpis.models import OutcomeKPI
+from kpis.selectors import kpi_row, kpi_rows, realization_periods
+from kpis.services import kpi_measurement_record
+
+
+@login_required
+def kpi_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "kpis/kpi_list.html", {
+        "rows": kpi_rows(request.user), "periods": realization_periods(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    row = kpi_row(request.user, pk)
+    kpi = row.kpi
+    may_record = OutcomeKPI.objects.restrict(request.user, "record").filter(pk=kpi.pk).exists()
+    form = MeasurementForm(request.POST or None) if may_record else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, "Only the owner department's head enters this KPI.")
+            return redirect("kpis:detail", pk=kpi.pk)
+        if form.is_valid():
+            try:
+                kpi_measurement_record(actor=request.user, kpi=kpi,
+                                       period_start=form.cleaned_data["period_start"],
+                                       value=form.cleaned_data["value"])
+            except DomainError as exc:
+                for name, errors in exc.field_errors.items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+                if not exc.field_errors:
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Measurement recorded.")
+                return redirect("kpis:detail", pk=kpi.pk)
+    for snapshot in row.history:
+        snapshot.meets = kpi.meets_target(snapshot.value)
+    chart = {
+        "type": "line",
+        "labels": [s.period_start.isoformat() for s in row.history],
+        "datasets": [
+            {"label": kpi.name, "data": [float(s.value) for s in row.history]},
+            {"label": "Target", "data": [float(kpi.target)] * len(row.history), "dashed": True},
+            {"label": "Baseline", "data": [float(kpi.baseline)] * len(row.history), "dashed": True},
+        ],
+    }
+    return render(request, "kpis/kpi_detail.html", {
+        "row": row, "kpi": kpi, "form": form, "chart": chart, "periods": realization_periods(),
+        "history": list(reversed(row.history)),
+    })

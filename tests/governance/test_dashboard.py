@@ -1,0 +1,193 @@
+"""The accountability board, department page and handoff view: hand-computed numbers,
+who sees what, and query counts that do not grow with the data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from approvals.services import step_approve, step_claim, step_complete
+from governance.accountability.board import (
+    department_lines,
+    handoff_pairs,
+    waiting_and_working,
+    weekly_trend,
+)
+from governance.models import Department
+from governance.periods import local_date, previous_quarter, quarter_start
+from requests_app.models import ServiceRequest
+from tests.accountability_factories import active_step, make_risk
+
+ACCESS = {"details": "CRM access for the campaign.", "system": "CRM"}
+
+
+@pytest.fixture
+def board_history(org, submit):
+    """Relative to now (t0 = ten days ago), all inside the four-week flow window:
+
+    R1 alice laptop 1200 at t0: hank approves after 2 h; IT fulfilment: ivan takes it on
+       1 h later and finishes 2 h after that (3 h in step: 1 h waiting, 2 h working).
+    R2 alice access at t0+1d: hank approves after 4 h; IT step still open (overdue).
+    R3 bob laptop 7000 at t0: hank approves after 1 h; finance approval still open (overdue).
+    R5 alice access at t0-5d: hank approves 6 days later (past his 8-hour OLA); IT open.
+    Marketing's times in step: 1, 2, 4, 144 h → median 3, p90 102; 1 of 4 breached.
+    Risks: R2's IT step L2 exposure 300 (120 accrued this quarter, 30 last quarter);
+    R3's finance step L1 exposure 50 (all this quarter); R1's IT step resolved L3 (ignored).
+    """
+    now = timezone.now()
+    t0 = now - timedelta(days=10)
+    r1 = submit(cost="1200", at=t0)
+    step_approve(actor=org.hank, step=active_step(r1), at=t0 + timedelta(hours=2))
+    it1 = active_step(r1)
+    step_claim(actor=org.ivan, step=it1, at=t0 + timedelta(hours=3))
+    step_complete(actor=org.ivan, step=it1, at=t0 + timedelta(hours=5))
+    r2 = submit(item="access", cost="0", answers=ACCESS, at=t0 + timedelta(days=1))
+    step_approve(actor=org.hank, step=active_step(r2), at=t0 + timedelta(days=1, hours=4))
+    r3 = submit(actor=org.bob, cost="7000", at=t0)
+    step_approve(actor=org.hank, step=active_step(r3), at=t0 + timedelta(hours=1))
+    r5 = submit(item="access", cost="0", answers=ACCESS, at=t0 - timedelta(days=5))
+    step_approve(actor=org.hank, step=active_step(r5), at=t0 + timedelta(days=1))
+    this_quarter = quarter_start(local_date(now))
+    make_risk(active_step(r2), detected_at=t0 + timedelta(days=3), level=2, exposure="300.00",
+              accruals={this_quarter: "120.00", previous_quarter(this_quarter): "30.00"})
+    make_risk(active_step(r3), detected_at=t0 + timedelta(days=4), exposure="50.00",
+              accruals={this_quarter: "50.00"})
+    make_risk(it1, detected_at=t0 + timedelta(hours=4), level=3, exposure="999.00",
+              resolved_at=t0 + timedelta(hours=5), accruals={this_quarter: "999.00"})
+    return now
+
+
+def lines_by_code(now):
+    return {ln.department.code: ln for ln in department_lines(list(Department.objects.all()),
+                                                               now=now)}
+
+
+def test_the_board_shows_each_departments_hand_computed_figures(org, board_history):
+    lines = lines_by_code(board_history)
+
+    it, fin, mkt = lines["IT"], lines["FIN"], lines["MKT"]
+    assert (it.open_steps, it.overdue_steps, it.risks_by_level) == (2, 2, {1: 0, 2: 1, 3: 0})
+    assert (it.exposure, it.accrued_this_quarter) == (Decimal("300.00"), Decimal("1119.00"))
+    assert (fin.open_steps, fin.overdue_steps, fin.exposure) == (1, 1, Decimal("50.00"))
+    assert fin.risks_by_level == {1: 1, 2: 0, 3: 0}
+    assert (mkt.steps_completed, mkt.steps_breached, mkt.breach_share) == (4, 1, Decimal("25.0"))
+    assert (mkt.median_hours, mkt.p90_hours) == (Decimal("3.0"), Decimal("102.0"))
+    assert (it.steps_completed, it.median_hours, it.p90_hours) == (1, Decimal("3.0"), Decimal("3.0"))
+    assert (it.handoffs_received, fin.handoffs_received, mkt.handoffs_received) == (3, 1, 0)
+
+
+def test_accrued_this_quarter_counts_resolved_risks_but_exposure_only_open_ones(org, board_history):
+    it = lines_by_code(board_history)["IT"]
+
+    # 120 from the open risk + 999 from the resolved one: both passed this quarter.
+    assert it.accrued_this_quarter == Decimal("1119.00")
+    assert it.exposure == Decimal("300.00")
+
+
+def test_bottlenecks_are_ranked_by_exposure_then_overdue_steps(org, board_history):
+    ranked = [ln.department.code for ln in department_lines(list(Department.objects.all()),
+                                                            now=board_history)]
+
+    assert ranked[:2] == ["IT", "FIN"]
+
+
+def test_handoffs_pair_the_giving_and_receiving_departments(org, board_history):
+    pairs = {(p.from_department.code, p.to_department.code): p
+             for p in handoff_pairs(set(Department.objects.values_list("pk", flat=True)),
+                                    now=board_history)}
+
+    assert set(pairs) == {("MKT", "IT"), ("MKT", "FIN")}
+    assert pairs[("MKT", "IT")].count == 3
+    # Receiving IT steps dwelt 3 h (done), 212 h and 216 h (still open): median 212.
+    assert pairs[("MKT", "IT")].median_dwell_hours == Decimal("212.0")
+
+
+def test_time_is_split_into_waiting_and_working_per_catalog_item(org, board_history):
+    rows = waiting_and_working(org.dept["IT"], now=board_history)
+
+    assert [(r["request__item__name"], r["steps"]) for r in rows] == [("New laptop", 1)]
+    assert round(rows[0]["waiting_hours"], 2) == 1.0
+    assert round(rows[0]["working_hours"], 2) == 2.0
+
+
+def test_the_weekly_trend_puts_completed_steps_and_detected_delays_in_their_week(
+        org, board_history):
+    trend = weekly_trend(org.dept["IT"], now=board_history)
+
+    assert len(trend) == 12
+    assert sum(w.steps_completed for w in trend) == 1
+    assert sum(w.risks_detected for w in trend) == 2
+    assert sum(w.exposure_detected for w in trend) == Decimal("1299.00")
+
+
+@pytest.mark.parametrize("who, departments", [
+    ("olivia", {"OPS", "FIN", "IT", "HR", "FAC", "PRO", "LEG", "MKT"}),
+    ("oscar", {"OPS", "FIN", "IT", "HR", "FAC", "PRO", "LEG", "MKT"}),
+    ("hank", {"MKT"}),
+    ("irene", {"IT"}),
+])
+def test_leaders_see_their_departments_on_the_board(client, org, who, departments):
+    client.force_login(getattr(org, who))
+
+    page = client.get("/dashboard/", secure=True)
+
+    assert page.status_code == 200
+    assert {ln.department.code for ln in page.context["lines"]} == departments
+    assert 'href="/dashboard/"' in page.content.decode()
+
+
+@pytest.mark.parametrize("who", ["alice", "ivan", "felix"])
+def test_employees_and_agents_get_no_board_and_no_link(client, org, who):
+    client.force_login(getattr(org, who))
+
+    assert client.get("/dashboard/", secure=True).status_code == 403
+    assert client.get("/dashboard/handoffs/", secure=True).status_code == 403
+    home = client.get("/", secure=True).content.decode()
+    assert 'href="/dashboard/"' not in home
+    assert 'href="/reports/"' not in home
+    assert 'href="/kpis/"' in home
+
+
+def test_a_head_cannot_open_another_departments_page(client, org):
+    client.force_login(org.hank)
+
+    assert client.get("/dashboard/departments/MKT/", secure=True).status_code == 200
+    assert client.get("/dashboard/departments/IT/", secure=True).status_code == 404
+
+
+def test_the_department_page_names_the_accountable_head_of_each_old_delay(
+        client, org, board_history):
+    client.force_login(org.olivia)
+
+    page = client.get("/dashboard/departments/IT/", secure=True)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert [r.head for r in page.context["delays"]] == [org.irene]
+    reference = ServiceRequest.objects.get(pk=page.context["delays"][0].request_id).reference
+    assert reference in html and "Irene Ito" in html
+    assert 'id="trend-data"' in html and "<canvas" in html
+
+
+@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/departments/IT/",
+                                 "/dashboard/handoffs/"])
+def test_dashboard_pages_answer_in_a_bounded_number_of_queries(
+        client, org, submit, url, django_assert_max_num_queries):
+    client.force_login(org.olivia)
+    first = submit(item="access", cost="0", answers=ACCESS)
+    step_approve(actor=org.hank, step=active_step(first))
+    make_risk(active_step(first), detected_at=timezone.now(), exposure="10")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url, secure=True).status_code == 200
+    for _ in range(6):
+        request = submit(item="access", cost="0", answers=ACCESS)
+        step_approve(actor=org.hank, step=active_step(request))
+        make_risk(active_step(request), detected_at=timezone.now(), exposure="10")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url, secure=True).status_code == 200
+    assert len(small.captured_queries) <= 20
