@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SRM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -158,7 +159,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one place the periodic jobs are declared.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "remind-overdue-retirements": {
+        "task": "governance.tasks_plans.remind_overdue_retirements",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

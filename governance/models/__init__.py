@@ -6,6 +6,10 @@ accountability half (delay risks, change plans) lives in its own modules.
 
 from .audit import AuditEvent
 from .org import Department, Membership, User
+from .plans import ChangePlan, ImportJob, LegacyWorkflow
 from .risks import DelayAccrual, DelayRisk
 
-__all__ = ["AuditEvent", "DelayAccrual", "DelayRisk", "Department", "Membership", "User"]
+__all__ = [
+    "AuditEvent", "ChangePlan", "DelayAccrual", "DelayRisk", "Department", "ImportJob",
+    "LegacyWorkflow", "Membership", "User",
+]
