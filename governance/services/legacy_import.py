@@ -401,7 +401,8 @@ def import_job_run(*, job_id: int, path: str | os.PathLike | None = None,
 
 @transaction.atomic
 def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: str) -> ImportJob:
-    job = ImportJob.objects.select_for_update().select_related("workflow__plan").get(pk=job.pk)
+    job = ImportJob.objects.select_for_update(of=("self",)).select_related(
+        "item", "workflow__plan", "created_by").get(pk=job.pk)
     old = job.status
     job.status = status
     job.total = report.total or job.total
