@@ -8,7 +8,6 @@ from governance.models import Department
 from governance.selectors_plans import plan_is_ready, plan_readiness
 from governance.services.plans import workflow_keep, workflow_retire
 from requests_app.models import CatalogItem
-
 from tests.governance.plans_factories import make_plan, make_workflow
 
 
@@ -43,7 +42,7 @@ def test_an_unpublished_item_fails_with_a_link_to_the_item(org):
     plan = make_plan(org)
     [condition] = failing(plan)
     assert condition.rule == "item_published"
-    assert "“New laptop” is not published." == condition.message
+    assert condition.message == "“New laptop” is not published."
     assert condition.fix_url == reverse("admin:requests_app_catalogitem_change",
                                         args=[org.item["laptop"].pk])
 
