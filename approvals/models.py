@@ -180,6 +180,12 @@ class Step(models.Model):
         help_text="The head a delegate decided for.",
     )
     comment = models.TextField(blank=True)
+    decided_outside = models.BooleanField(
+        "decided outside the tool",
+        default=False,
+        help_text="An ops leader recorded a decision taken by email, phone or in a meeting: "
+        "counted as a bypass of the tool.",
+    )
     on_hold_since = models.DateTimeField(
         null=True,
         blank=True,
@@ -214,6 +220,9 @@ class Step(models.Model):
             models.Index(fields=["accountable_head", "state"], name="step_head_state"),
             models.Index(fields=["accountable_department", "state"], name="step_dept_state"),
             models.Index(fields=["state", "completed_at"], name="step_state_completed"),
+            models.Index(
+                fields=["completed_at"], condition=Q(decided_outside=True), name="step_bypass"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
 _STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
-                         "on_hold_since"]
+                         "on_hold_since", "decided_outside"]
 
 
 # --- Building a request's path ---------------------------------------------------------------
@@ -28,6 +28,12 @@ def steps_materialise(*, request: ServiceRequest, templates: list[StepTemplate])
     """Create one step per template: pending where it applies, skipped where its condition
     (a cost threshold) does not hold. Approval steps never land on the requester: when the
     requester heads the department, the step goes up to the parent department's head."""
+    return Step.objects.bulk_create(steps_build(request=request, templates=templates))
+
+
+def steps_build(*, request: ServiceRequest, templates: list[StepTemplate]) -> list[Step]:
+    """The unsaved steps of ``steps_materialise``, for callers that save many requests' steps
+    in one statement (the legacy import)."""
     steps = []
     for template in templates:
         department = _responsible_department(template, request)
@@ -54,7 +60,82 @@ def steps_materialise(*, request: ServiceRequest, templates: list[StepTemplate])
                 accountable_head=head,
             )
         )
-    return Step.objects.bulk_create(steps)
+    return steps
+
+
+def steps_replay(*, request: ServiceRequest, steps: list[Step], outcome: str,
+                 closed_at: datetime | None, now: datetime) -> Step | None:
+    """Put a back-filled request's freshly built steps in the states its recorded outcome
+    implies, at plausible times, in memory (the legacy import saves them in bulk).
+
+    ``outcome`` is a ``LegacyStatus`` value. Closed outcomes spread the steps evenly between
+    submission and ``closed_at``; without ``closed_at`` each step takes its OLA. Open outcomes
+    leave one step active (its due time computed as on activation) and return it. Sets the
+    request's ``state`` and ``closed_at``. Raises ``ValidationFailed`` when the path cannot
+    reach that outcome (for example "rejected" on a path without an approval step).
+    """
+    live = [s for s in steps if s.state == StepState.PENDING]
+    approvals_first = next((i for i, s in enumerate(live) if s.kind == StepKind.APPROVAL), None)
+    execution_first = next((i for i, s in enumerate(live) if s.kind == StepKind.EXECUTION), None)
+    imported = "Imported from a legacy tracker."
+
+    def play(sequence: list[tuple[Step, str]], end: datetime | None) -> datetime:
+        at = request.submitted_at
+        for position, (step, state) in enumerate(sequence, start=1):
+            step_set_active(step, at=at)
+            if end is not None:
+                done = request.submitted_at + (end - request.submitted_at) * position / len(sequence)
+            else:
+                done = min(step.due_at, now)
+            decider = step.accountable_head if step.kind == StepKind.APPROVAL and state in (
+                StepState.APPROVED, StepState.REJECTED) else None
+            step_set_closed(step, state=state, actor=decider, at=done, comment=imported)
+            at = done
+        return at
+
+    def finish(at: datetime, state: str) -> None:
+        request.state = state
+        request.closed_at = at
+        for step in live:
+            if step.state == StepState.PENDING:
+                step.state = StepState.CANCELLED
+
+    def done_state(step: Step) -> str:
+        return StepState.APPROVED if step.kind == StepKind.APPROVAL else StepState.DONE
+
+    if outcome in (RequestState.FULFILLED, RequestState.REJECTED, RequestState.CANCELLED):
+        if outcome == RequestState.FULFILLED:
+            sequence = [(s, done_state(s)) for s in live]
+        elif outcome == RequestState.REJECTED:
+            if approvals_first is None:
+                raise ValidationFailed("This item's path has no approval step to reject.",
+                                       code="no_approval_step")
+            sequence = [(s, done_state(s)) for s in live[:approvals_first]]
+            sequence.append((live[approvals_first], StepState.REJECTED))
+        else:
+            sequence = [(live[0], StepState.CANCELLED)] if live else []
+        end = play(sequence, closed_at) if sequence else (closed_at or request.submitted_at)
+        finish(closed_at or end, outcome)
+        return None
+    if outcome == "in_progress":
+        if execution_first is None:
+            raise ValidationFailed("This item's path has no execution step to be in progress.",
+                                   code="no_execution_step")
+        at = play([(s, done_state(s)) for s in live[:execution_first]], None)
+        current = live[execution_first]
+    else:  # open / in_approval: waiting at its first step
+        if not live:
+            raise ValidationFailed("This item's path has no step that applies.", code="no_steps")
+        if outcome == RequestState.IN_APPROVAL and live[0].kind != StepKind.APPROVAL:
+            raise ValidationFailed("This item's path starts without an approval step.",
+                                   code="no_approval_step")
+        at, current = request.submitted_at, live[0]
+    step_set_active(current, at=at)
+    request.state = (RequestState.IN_APPROVAL if current.kind == StepKind.APPROVAL
+                     else RequestState.IN_PROGRESS)
+    request.closed_at = None
+    request.accountable_department = current.accountable_department
+    return current
 
 
 def _responsible_department(template: StepTemplate, request: ServiceRequest) -> Department:
@@ -93,9 +174,7 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
         request_close(request=request, state=RequestState.FULFILLED, actor=actor, at=at)
         return None
     department = step.accountable_department
-    step.state = StepState.ACTIVE
-    step.activated_at = at
-    step.due_at = department.calendar.add(at, step.ola_hours)
+    step_set_active(step, at=at)
     step.save(update_fields=["state", "activated_at", "due_at"])
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
@@ -130,6 +209,25 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
         )
     step_activated.send(sender=Step, step=step, at=at)
     return step
+
+
+def step_set_active(step: Step, *, at: datetime) -> None:
+    """Activate ``step`` in memory: its clock starts at ``at``, due after its OLA in the
+    accountable department's business time. The caller saves it."""
+    step.state = StepState.ACTIVE
+    step.activated_at = at
+    step.due_at = step.accountable_department.calendar.add(at, step.ola_hours)
+
+
+def step_set_closed(step: Step, *, state: str, actor: User | None, acted_for: User | None = None,
+                    comment: str = "", at: datetime, outside: bool = False) -> None:
+    """Close ``step`` in memory (approved, rejected, done or cancelled). The caller saves it."""
+    step.state = state
+    step.completed_at = at
+    step.decided_by = actor
+    step.acted_for = acted_for
+    step.comment = comment
+    step.decided_outside = outside
 
 
 def request_close(*, request: ServiceRequest, state: str, actor: User | None, at: datetime) -> None:
@@ -205,16 +303,16 @@ def _decider(actor: User, step: Step) -> User | None:
 
 
 def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, comment: str,
-                at: datetime) -> None:
+                at: datetime, outside: bool = False) -> None:
     old_state = step.state
     if step.on_hold_since is not None:
         _hold_end_with_step(step, at)
-    step.state = state
-    step.completed_at = at
-    step.decided_by = actor
-    step.acted_for = acted_for
-    step.comment = comment
+    step_set_closed(step, state=state, actor=actor, acted_for=acted_for, comment=comment, at=at,
+                    outside=outside)
     step.save(update_fields=_STEP_FIELDS_ON_CLOSE)
+    data = {"step": step.name, "comment": comment} if comment else {"step": step.name}
+    if outside:
+        data["decided_outside"] = True
     audit_record(
         actor=actor,
         on_behalf_of=acted_for,
@@ -223,7 +321,7 @@ def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, 
         from_state=old_state,
         to_state=state,
         correlation=step.request.reference,
-        data={"step": step.name, "comment": comment} if comment else {"step": step.name},
+        data=data,
         at=at,
     )
     step_closed.send(sender=Step, step=step, at=at)
@@ -268,6 +366,44 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
     _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
                 comment=comment.strip(), at=at)
     request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
+    return step
+
+
+@transaction.atomic
+def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcome: str = "approved",
+                                 at: datetime | None = None) -> Step:
+    """Record an approval decided outside the tool (by email, phone, in a meeting).
+
+    Only ops leaders may, always with the reason; the step is marked ``decided_outside`` so
+    the bypass is counted on change plans, never hidden. The request then moves on exactly as
+    after ``step_approve`` / ``step_reject``.
+    """
+    at = at or timezone.now()
+    outcomes = {"approved": StepState.APPROVED, "rejected": StepState.REJECTED}
+    if outcome not in outcomes:
+        raise ValidationFailed("The outcome is either approved or rejected.", code="invalid_outcome",
+                               field_errors={"outcome": ["Choose approved or rejected."]})
+    if not actor.is_ops_leader:
+        raise NotAllowed("Only an ops leader can record a decision taken outside the tool.",
+                         code="not_ops_leader")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say where and by whom it was decided (for example “approved by Hank by email on "
+            "3 March”).",
+            code="reason_required",
+            field_errors={"reason": ["A reason is required."]},
+        )
+    step = _lock(step)
+    _require_active(step, StepKind.APPROVAL)
+    if step.request.requester_id == actor.pk:
+        raise NotAllowed("You cannot decide on your own request.", code="own_request")
+    _close_step(step, state=outcomes[outcome], actor=actor, acted_for=None, comment=reason, at=at,
+                outside=True)
+    if outcome == "approved":
+        request_advance(request=step.request, actor=actor, at=at)
+    else:
+        request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
     return step
 
 

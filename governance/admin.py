@@ -3,9 +3,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from governance.models import (
     AuditEvent,
+    ChangePlan,
     DelayAccrual,
     DelayRisk,
     Department,
+    ImportJob,
+    LegacyWorkflow,
     Membership,
     Notification,
     User,
@@ -76,6 +79,43 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Change plans: configured here; status, decisions and retirements change only through the
+# services (the plan page), so they are read-only in the admin.
+class LegacyWorkflowInline(admin.TabularInline):
+    model = LegacyWorkflow
+    extra = 0
+    fields = ["name", "channel", "owning_department", "replaced_by", "retire_by", "decision",
+              "keep_reason", "retired_on", "evidence"]
+    readonly_fields = ["decision", "keep_reason", "retired_on", "evidence"]
+    autocomplete_fields = ["owning_department", "replaced_by"]
+
+
+@admin.register(ChangePlan)
+class ChangePlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "sponsor", "go_live_on", "value_target_on"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    list_select_related = ["sponsor"]
+    autocomplete_fields = ["sponsor", "items"]
+    readonly_fields = ["status", "live_override_justification", "went_live_at", "closed_at",
+                       "closing_note", "created_at"]
+    inlines = [LegacyWorkflowInline]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "original_name", "item", "status", "total", "imported",
+                    "skipped", "error_count"]
+    list_filter = ["status"]
+    list_select_related = ["item"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -7,6 +7,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from approvals.signals import step_closed
+        from governance import tasks_plans  # noqa: F401  (registers the change-plan tasks)
         from governance.accountability.scope import may_see_accountability
         from governance.services.risks import on_step_closed
         from srm.navigation import NAV, NavEntry
@@ -24,9 +25,16 @@ class GovernanceConfig(AppConfig):
             ))
         NAV.append(NavEntry("Dashboard", "dashboard:board", visible=may_see_accountability))
         NAV.append(NavEntry("Reports", "reports:quarterly", visible=may_see_accountability))
+        NAV.append(NavEntry(label="Change plans", url_name="plans:list", visible=_sees_plans))
 
 
 def _unread_count(user) -> int:
     from governance.models import Notification
 
     return Notification.objects.restrict(user).unread().count()
+
+
+def _sees_plans(user) -> bool:
+    from governance.models import ChangePlan
+
+    return user.is_ops_leader or user.is_superuser or ChangePlan.objects.restrict(user).exists()

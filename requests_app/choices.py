@@ -24,6 +24,22 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class LegacyStatus(models.TextChoices):
+    """The status column of a legacy tracker import: where the request had got to."""
+
+    OPEN = "open", "Open (waiting at its first step)"
+    IN_APPROVAL = "in_approval", "Awaiting approval"
+    IN_PROGRESS = "in_progress", "In progress (approved, being executed)"
+    FULFILLED = "fulfilled", "Fulfilled"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+LEGACY_CLOSED_STATUSES = frozenset(
+    {LegacyStatus.FULFILLED, LegacyStatus.REJECTED, LegacyStatus.CANCELLED}
+)
+
+
 class Source(models.TextChoices):
     PORTAL = "portal", "Portal"
     API = "api", "API"

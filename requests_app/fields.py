@@ -12,9 +12,11 @@ A field is a JSON object::
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -99,6 +101,15 @@ def form_field(spec: dict) -> forms.Field:
 
 
 def answers_form_class(specs: list[dict]) -> type[forms.Form]:
+    # Cached by the definitions' JSON: the legacy import validates 100,000 rows of one item,
+    # and building the class is most of the cost. Forms deep-copy their fields, so sharing
+    # the class is safe.
+    return _answers_form_class(json.dumps(specs, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _answers_form_class(key: str) -> type[forms.Form]:
+    specs = json.loads(key)
     return type("AnswersForm", (forms.Form,), {s["name"]: form_field(s) for s in specs})
 
 

@@ -98,15 +98,16 @@ class RequestCounter(models.Model):
         return f"{self.year}: {self.value}"
 
     @classmethod
-    def next_value(cls, year: int) -> int:
+    def next_value(cls, year: int, by: int = 1) -> int:
+        """Reserve ``by`` numbers and return the last; the block ends there."""
         # One statement that both creates and increments, so concurrent submissions queue on
         # the row lock instead of racing (works on PostgreSQL and SQLite ≥ 3.35).
         table = connection.ops.quote_name(cls._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (year, value) VALUES (%s, 1) "
-                f"ON CONFLICT (year) DO UPDATE SET value = {table}.value + 1 RETURNING value",
-                [year],
+                f"INSERT INTO {table} (year, value) VALUES (%s, %s) "
+                f"ON CONFLICT (year) DO UPDATE SET value = {table}.value + %s RETURNING value",
+                [year, by, by],
             )
             return cursor.fetchone()[0]
 

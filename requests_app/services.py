@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,20 +12,36 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.services import request_advance, request_cancel, steps_materialise
-from governance.errors import ValidationFailed
-from governance.models import User
-from governance.services.audit import audit_record
-from requests_app.choices import RequestState, Source
+from approvals.models import Step
+from approvals.services import (
+    request_advance,
+    request_cancel,
+    steps_build,
+    steps_materialise,
+    steps_replay,
+)
+from governance.errors import Conflict, ValidationFailed
+from governance.models import AuditEvent, Department, User
+from governance.services.audit import audit_build, audit_record
+from requests_app.choices import LEGACY_CLOSED_STATUSES, LegacyStatus, RequestState, Source
 from requests_app.fields import clean_answers
 from requests_app.models import CatalogItem, RequestCounter, ServiceRequest
 
-__all__ = ["request_cancel", "request_submit"]
+__all__ = ["request_cancel", "request_import", "request_submit", "requests_import"]
+
+
+def _reference_year(at: datetime) -> int:
+    return at.astimezone(ZoneInfo(settings.SRM_REPORTING_TIMEZONE)).year
 
 
 def reference_for(*, at: datetime) -> str:
-    year = at.astimezone(ZoneInfo(settings.SRM_REPORTING_TIMEZONE)).year
-    return f"SR-{year}-{RequestCounter.next_value(year):06d}"
+    return reference_block(year=_reference_year(at), count=1)[0]
+
+
+def reference_block(*, year: int, count: int) -> list[str]:
+    """``count`` consecutive references of ``year``, reserved in one statement."""
+    last = RequestCounter.next_value(year, by=count)
+    return [f"SR-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
 def parse_cost(value: Any) -> Decimal | None:
@@ -45,6 +62,37 @@ def parse_cost(value: Any) -> Decimal | None:
             field_errors={"estimated_cost": ["Must be between 0 and 9,999,999,999.99."]},
         )
     return cost.quantize(Decimal("0.01"))
+
+
+def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, Any],
+                     estimated_cost: Any, title: str) -> tuple[dict, Decimal | None, str]:
+    """Validate what a requester states, the same way for the portal, the API and the legacy
+    import. Returns ``(answers, cost, title)``; raises ``ValidationFailed`` with
+    ``field_errors`` for anything the requester can fix."""
+    if requester.department_id is None:
+        raise ValidationFailed(
+            f"{requester} has no department, so nobody can approve the request. "
+            "Ask an administrator to set it.",
+            code="requester_without_department",
+        )
+    field_errors: dict[str, list[str]] = {}
+    cleaned, answer_errors = clean_answers(item.form_fields, answers)
+    field_errors.update(answer_errors)
+    try:
+        cost = parse_cost(estimated_cost)
+    except ValidationFailed as exc:
+        field_errors.update(exc.field_errors)
+        cost = None
+    if item.asks_cost and cost is None and "estimated_cost" not in field_errors:
+        field_errors["estimated_cost"] = ["State the estimated cost (0 if none)."]
+    title = (title or "").strip() or item.name
+    if len(title) > 200:
+        field_errors["title"] = ["Keep the title under 200 characters."]
+    if field_errors:
+        raise ValidationFailed(
+            "Some answers need attention.", code="invalid_answers", field_errors=field_errors
+        )
+    return cleaned, cost, title
 
 
 @transaction.atomic
@@ -72,24 +120,9 @@ def request_submit(
             "Ask an administrator to set it.",
             code="requester_without_department",
         )
-    field_errors: dict[str, list[str]] = {}
-    cleaned, answer_errors = clean_answers(item.form_fields, answers)
-    field_errors.update(answer_errors)
-    try:
-        cost = parse_cost(estimated_cost)
-    except ValidationFailed as exc:
-        field_errors.update(exc.field_errors)
-        cost = None
-    if item.asks_cost and cost is None and "estimated_cost" not in field_errors:
-        field_errors["estimated_cost"] = ["State the estimated cost (0 if none)."]
-    title = (title or "").strip() or item.name
-    if len(title) > 200:
-        field_errors["title"] = ["Keep the title under 200 characters."]
-    if field_errors:
-        raise ValidationFailed(
-            "Some answers need attention.", code="invalid_answers", field_errors=field_errors
-        )
-
+    cleaned, cost, title = submission_clean(
+        item=item, requester=actor, answers=answers, estimated_cost=estimated_cost, title=title
+    )
     request = ServiceRequest.objects.create(
         reference=reference_for(at=at),
         title=title,
@@ -116,3 +149,157 @@ def request_submit(
     )
     request_advance(request=request, actor=actor, at=at)
     return request
+
+
+# --- Back-filling from legacy trackers ------------------------------------------------------
+@dataclass(frozen=True)
+class ImportedRequest:
+    """One validated row of a legacy tracker, ready for ``requests_import``."""
+
+    requester: User
+    answers: dict
+    estimated_cost: Decimal | None
+    title: str
+    external_key: str
+    submitted_at: datetime
+    status: str
+    closed_at: datetime | None
+
+
+def import_clean(*, item: CatalogItem, requester: User, answers: dict[str, Any],
+                 estimated_cost: Any, title: str, external_key: str, submitted_at: datetime,
+                 status: str, closed_at: datetime | None = None,
+                 now: datetime | None = None) -> ImportedRequest:
+    """Validate one legacy record; raises ``ValidationFailed`` with what to fix."""
+    now = now or timezone.now()
+    cleaned, cost, title = submission_clean(
+        item=item, requester=requester, answers=answers, estimated_cost=estimated_cost,
+        title=title,
+    )
+    if status not in LegacyStatus.values:
+        raise ValidationFailed(
+            f"Status “{status}” is not one of {', '.join(LegacyStatus.values)}.",
+            code="invalid_status",
+        )
+    external_key = (external_key or "").strip()
+    if not external_key:
+        raise ValidationFailed("Give every record its key in the old tracker (external_id).",
+                               code="external_key_required")
+    if len(external_key) > 120:
+        raise ValidationFailed("The external key is longer than 120 characters.",
+                               code="external_key_too_long")
+    if submitted_at > now:
+        raise ValidationFailed("The submission date is in the future.", code="submitted_in_future")
+    if status in LEGACY_CLOSED_STATUSES:
+        if closed_at is not None and closed_at < submitted_at:
+            raise ValidationFailed("The closing date is before the submission date.",
+                                   code="closed_before_submitted")
+        if closed_at is not None and closed_at > now:
+            raise ValidationFailed("The closing date is in the future.", code="closed_in_future")
+    elif closed_at is not None:
+        raise ValidationFailed(f"A request that is {status} has no closing date.",
+                               code="open_with_closed_at")
+    return ImportedRequest(requester=requester, answers=cleaned, estimated_cost=cost, title=title,
+                           external_key=external_key, submitted_at=submitted_at, status=status,
+                           closed_at=closed_at)
+
+
+@transaction.atomic
+def request_import(*, actor: User | None, item: CatalogItem, requester: User,
+                   answers: dict[str, Any], estimated_cost: Any, title: str, external_key: str,
+                   submitted_at: datetime, status: str,
+                   closed_at: datetime | None = None) -> ServiceRequest:
+    """Back-fill one request from a legacy tracker, keeping its dates, with its steps in the
+    states its status implies (see ``approvals.services.steps_replay``), so delays and KPIs
+    count it. Raises ``Conflict`` when that external key was imported before."""
+    row = import_clean(item=item, requester=requester, answers=answers,
+                       estimated_cost=estimated_cost, title=title, external_key=external_key,
+                       submitted_at=submitted_at, status=status, closed_at=closed_at)
+    if ServiceRequest.objects.filter(external_key=row.external_key).exists():
+        raise Conflict(f"{row.external_key} was imported before.", code="already_imported")
+    return requests_import(actor=actor, item=item, rows=[row])[0]
+
+
+@transaction.atomic
+def requests_import(*, actor: User | None, item: CatalogItem, rows: list[ImportedRequest],
+                    now: datetime | None = None,
+                    audit_data: dict | None = None) -> list[ServiceRequest]:
+    """Back-fill many validated rows of one item in a handful of statements: the requests,
+    their steps (built and replayed with the lifecycle's own building blocks) and one
+    ``request.imported`` audit event each, all saved in bulk. Imported requests get
+    ``source=legacy_import``; no domain events are sent for history (the delay scan picks up
+    imported steps that are still active and overdue on its next run)."""
+    if not rows:
+        return []
+    now = now or timezone.now()
+    departments = _departments_with_heads()
+    item.fulfilling_department = departments[item.fulfilling_department_id]
+    templates = list(item.path.templates.order_by("order"))
+    for template in templates:
+        if template.department_id:
+            template.department = departments[template.department_id]
+
+    references = _references(rows)
+    requests = [
+        ServiceRequest(
+            reference=references[i], title=row.title, requester=row.requester,
+            requester_department=departments[row.requester.department_id], item=item,
+            answers=row.answers, estimated_cost=row.estimated_cost, source=Source.LEGACY_IMPORT,
+            external_key=row.external_key, submitted_at=row.submitted_at,
+            due_at=item.fulfilling_department.calendar.add(row.submitted_at,
+                                                            item.target_cycle_hours),
+        )
+        for i, row in enumerate(rows)
+    ]
+    all_steps: list[Step] = []
+    current: dict[int, Step] = {}
+    for index, (request, row) in enumerate(zip(requests, rows, strict=True)):
+        steps = steps_build(request=request, templates=templates)
+        step = steps_replay(request=request, steps=steps, outcome=row.status,
+                            closed_at=row.closed_at, now=now)
+        if step is not None:
+            current[index] = step
+        all_steps.extend(steps)
+    ServiceRequest.objects.bulk_create(requests)
+    for step in all_steps:
+        step.request_id = step.request.pk
+    Step.objects.bulk_create(all_steps)
+    if current:
+        for index, step in current.items():
+            requests[index].current_step = step
+        ServiceRequest.objects.bulk_update(
+            [requests[i] for i in current], ["current_step"], batch_size=1000
+        )
+    AuditEvent.objects.bulk_create(
+        [
+            audit_build(
+                actor=actor, verb="request.imported", target=request, to_state=request.state,
+                correlation=request.reference, at=now,
+                data={"item": item.code, "source": Source.LEGACY_IMPORT,
+                      "external_key": request.external_key, "status": row.status,
+                      "submitted_at": row.submitted_at, "closed_at": request.closed_at,
+                      **(audit_data or {})},
+            )
+            for request, row in zip(requests, rows, strict=True)
+        ],
+        batch_size=1000,
+    )
+    return requests
+
+
+def _references(rows: list[ImportedRequest]) -> list[str]:
+    """A reference per row, in the year of its submission, reserved a block per year."""
+    years = [_reference_year(row.submitted_at) for row in rows]
+    blocks = {year: iter(reference_block(year=year, count=years.count(year)))
+              for year in sorted(set(years))}
+    return [next(blocks[year]) for year in years]
+
+
+def _departments_with_heads() -> dict[int, Department]:
+    """Every department with its head and parent loaded, so building thousands of steps
+    asks the database nothing (there are tens of departments, not thousands)."""
+    departments = {d.pk: d for d in Department.objects.select_related("head")}
+    for department in departments.values():
+        if department.parent_id:
+            department.parent = departments[department.parent_id]
+    return departments

@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "kpis.tasks.kpi_snapshots_refresh",
         "schedule": crontab(hour=2, minute=30),
     },
+    "remind-overdue-retirements": {
+        "task": "governance.tasks_plans.remind_overdue_retirements",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "weekly-digests": {
         "task": "governance.tasks.send_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),

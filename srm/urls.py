@@ -12,6 +12,7 @@ urlpatterns = [
     path("work/", include("approvals.urls_work")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("governance/", include("governance.urls_plans")),
     path("healthz", views.healthz, name="healthz"),
     path("notifications/", include("governance.notification_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,9 +7,10 @@ accountability half (delay risks, change plans) lives in its own modules.
 from .audit import AuditEvent
 from .notifications import EmailStatus, Notification, NotificationKind
 from .org import Department, Membership, User
+from .plans import ChangePlan, ImportJob, LegacyWorkflow
 from .risks import DelayAccrual, DelayRisk
 
 __all__ = [
-    "AuditEvent", "DelayAccrual", "DelayRisk", "Department", "EmailStatus", "Membership",
-    "Notification", "NotificationKind", "User",
+    "AuditEvent", "ChangePlan", "DelayAccrual", "DelayRisk", "Department", "EmailStatus",
+    "ImportJob", "LegacyWorkflow", "Membership", "Notification", "NotificationKind", "User",
 ]

@@ -23,7 +23,28 @@ def audit_record(
     at: datetime | None = None,
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction that made the change."""
-    return AuditEvent.objects.create(
+    event = audit_build(
+        actor=actor, verb=verb, target=target, from_state=from_state, to_state=to_state,
+        correlation=correlation, on_behalf_of=on_behalf_of, data=data, at=at,
+    )
+    event.save()
+    return event
+
+
+def audit_build(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model,
+    from_state: str = "",
+    to_state: str = "",
+    correlation: str = "",
+    on_behalf_of: User | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """An unsaved audit event, for writers that save many at once with ``bulk_create``."""
+    return AuditEvent(
         created_at=at or timezone.now(),
         actor=actor,
         on_behalf_of=on_behalf_of,

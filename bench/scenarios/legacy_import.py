@@ -1,0 +1,172 @@
+"""Benchmark: import a 100,000-row legacy tracker export (CSV), checked in full then imported
+in batches, and compare its per-row time with a 10,000-row baseline (linear growth means a
+ratio near 1.0). Peak memory is the importing process's maximum resident set size: it must
+not grow with the file (rows are streamed, never all held).
+
+    run(ctx) -> list[dict]      ctx: database_url, quick, sizes (attributes or keys)
+    python -m bench.scenarios.legacy_import [--quick] [--sizes 100000]
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+SCENARIO = "legacy_import"
+FULL_SIZES = [100_000]
+QUICK_SIZES = [20_000]
+BASELINE = 10_000
+QUICK_BASELINE = 2_000
+STATUSES = ["fulfilled"] * 14 + ["rejected"] * 2 + ["cancelled", "in_progress", "in_progress",
+                                                    "open"]
+REQUESTERS = ["alice", "bob", "carol", "dave", "erin"]
+MODELS = ["13-inch standard", "15-inch performance", "Developer workstation"]
+
+
+def _get(ctx, name, default=None):
+    if ctx is None:
+        return default
+    if isinstance(ctx, dict):
+        return ctx.get(name, default)
+    return getattr(ctx, name, default)
+
+
+def _setup(database_url: str | None) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "srm.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from demo.organisation import seed_organisation
+
+    call_command("migrate", verbosity=0)
+    seed_organisation()
+
+
+def write_file(path: Path, rows: int, tag: str, seed: int = 11) -> None:
+    """A tracker export of ``rows`` laptop requests over the past year."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["requester", "title", "answer.details", "answer.model", "estimated_cost",
+                         "submitted_at", "status", "external_id", "closed_at"])
+        for i in range(rows):
+            submitted = now - timedelta(days=rng.uniform(20, 365))
+            status = rng.choice(STATUSES)
+            closed = ""
+            if status in ("fulfilled", "rejected", "cancelled"):
+                closed = (submitted + timedelta(hours=rng.uniform(4, 300))).isoformat(
+                    timespec="seconds")
+            writer.writerow([rng.choice(REQUESTERS), f"Laptop {i}", "From the old sheet",
+                             rng.choice(MODELS), rng.randint(300, 9000),
+                             submitted.isoformat(timespec="seconds"), status, f"{tag}-{i}",
+                             closed])
+
+
+def _import_child(path: str, conn) -> None:
+    from django.db import connections
+
+    connections.close_all()  # never share the parent's socket
+    from governance.services.legacy_import import legacy_import
+    from requests_app.models import CatalogItem
+
+    item = CatalogItem.objects.get(code="laptop")
+    started = time.perf_counter()
+    report = legacy_import(path=path, item=item)
+    elapsed = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    conn.send((elapsed, peak_kb / 1024, report.imported, len(report.errors)))
+    conn.close()
+
+
+def _measure(rows: int, repeats: int, workdir: Path) -> tuple[list[float], float]:
+    """Import fresh files of ``rows`` rows ``repeats`` times, each in a forked process so its
+    peak memory is its own. Returns the times (ms) and the highest peak (MB)."""
+    from django.db import connections
+
+    times, peaks = [], []
+    fork = multiprocessing.get_context("fork")
+    for attempt in range(repeats):
+        tag = f"bench-{os.getpid()}-{time.time_ns()}-{attempt}"
+        path = workdir / f"{tag}.csv"
+        write_file(path, rows, tag)
+        connections.close_all()
+        parent, child = fork.Pipe(duplex=False)
+        process = fork.Process(target=_import_child, args=(str(path), child))
+        process.start()
+        elapsed, peak_mb, imported, errors = parent.recv()
+        process.join()
+        path.unlink()
+        if errors or imported != rows:
+            raise RuntimeError(f"import of {rows} rows: {imported} imported, {errors} errors")
+        times.append(elapsed * 1000)
+        peaks.append(peak_mb)
+    return times, max(peaks)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def run(ctx=None) -> list[dict]:
+    quick = bool(_get(ctx, "quick", False))
+    _setup(_get(ctx, "database_url"))
+    sizes = list(_get(ctx, "sizes", None) or (QUICK_SIZES if quick else FULL_SIZES))
+    baseline_rows = QUICK_BASELINE if quick else BASELINE
+    repeats = 3 if quick else 1
+    results = []
+    with tempfile.TemporaryDirectory(prefix="srm-bench-import-") as tmp:
+        workdir = Path(tmp)
+        base_times, base_peak = _measure(baseline_rows, repeats, workdir)
+        base_median = statistics.median(base_times)
+        label = f"{baseline_rows} rows"
+        results.append(_row(baseline_rows, base_times, base_peak, label, base_median, 1.0))
+        for size in sizes:
+            times, peak = _measure(size, repeats, workdir)
+            median = statistics.median(times)
+            ratio = (median / size) / (base_median / baseline_rows)
+            results.append(_row(size, times, peak, label, base_median, ratio))
+    for r in results:
+        print(f"{SCENARIO}: {r['size']:>7} rows  median {r['median_ms'] / 1000:8.1f} s  "
+              f"({r['median_ms'] / r['size']:.2f} ms/row)  peak {r['peak_mb']:.0f} MB  "
+              f"per-row ratio vs {r['baseline']}: {r['ratio']:.2f}")
+    return results
+
+
+def _row(size, times, peak, baseline, baseline_median, ratio) -> dict:
+    return {
+        "scenario": SCENARIO,
+        "size": size,
+        "median_ms": round(statistics.median(times), 1),
+        "p95_ms": round(_p95(times), 1),
+        "peak_mb": round(peak, 1),
+        "baseline": baseline,
+        "baseline_median_ms": round(baseline_median, 1),
+        "ratio": round(ratio, 3),
+    }
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="*")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    run({"database_url": os.environ.get("DATABASE_URL"), "quick": args.quick,
+         "sizes": args.sizes})
