@@ -302,8 +302,9 @@ def _pg_text(v) -> str:
 # --- The generator ---------------------------------------------------------------------------
 class Loader:
     def __init__(self, *, requests: int, seed: int, using: str, now: datetime | None,
-                 progress: Callable[[int], None] | None):
+                 progress: Callable[[int], None] | None, people: int = USERS):
         self.n = requests
+        self.people = people
         self.rng = random.Random(seed)
         self.using = using
         self.progress = progress
@@ -360,9 +361,9 @@ class Loader:
                 dept.parent = root if index < len(SERVICES) + DIVISIONS else rng.choice(divisions)
             # People: departments of very different sizes, a head for each.
             weights = [rng.paretovariate(1.5) for _ in departments]
-            scale = (USERS - DEPARTMENTS) / sum(weights)
+            scale = (self.people - DEPARTMENTS) / sum(weights)
             sizes = [1 + int(w * scale) for w in weights]
-            sizes[0] += USERS - sum(sizes)
+            sizes[0] += max(0, self.people - sum(sizes))
             password = make_password(PASSWORD)
             users, joined = [], datetime.fromtimestamp(self.start, UTC) - timedelta(days=30)
             for dept, size in zip(departments, sizes, strict=True):
@@ -668,6 +669,7 @@ STEP_COLUMNS = [f'"{c}"' if c == "order" else c for c in STEP_COLUMNS]
 
 
 def generate(*, requests: int, seed: int = 1, using: str = "default", now: datetime | None = None,
-             progress: Callable[[int], None] | None = None) -> dict[str, int]:
+             progress: Callable[[int], None] | None = None, people: int = USERS) -> dict[str, int]:
     """Load the organisation and ``requests`` requests into the (freshly migrated) database."""
-    return Loader(requests=requests, seed=seed, using=using, now=now, progress=progress).generate()
+    return Loader(requests=requests, seed=seed, using=using, now=now, progress=progress,
+                  people=people).generate()

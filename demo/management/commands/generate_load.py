@@ -19,12 +19,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, required=True, help="How many requests.")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--people", type=int, default=50_000, help="How many people.")
         parser.add_argument(
             "--database-url",
             help="Load this database (migrated first) instead of the configured one.",
         )
 
-    def handle(self, *args, requests: int, seed: int, database_url: str | None, **options):
+    def handle(self, *args, requests: int, seed: int, people: int, database_url: str | None,
+               **options):
         using = "default"
         if database_url:
             using = "generate_load"
@@ -36,7 +38,8 @@ class Command(BaseCommand):
         with tqdm(total=requests, desc="Requests", unit="req",
                   disable=options["verbosity"] == 0) as bar:
             try:
-                counts = generate(requests=requests, seed=seed, using=using, progress=bar.update)
+                counts = generate(requests=requests, seed=seed, using=using, people=people,
+                                  progress=bar.update)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         elapsed = time.monotonic() - started
