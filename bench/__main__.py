@@ -176,7 +176,7 @@ def fmt(value, digits: int = 1) -> str:
 def table(rows: list[dict]) -> str:
     headers = ["scenario", "size", "median ms", "p95 ms", "p99 ms", "req/s", "peak MB",
                "baseline", "baseline ms", "ratio", "note"]
-    lines = [[r["scenario"], fmt(r["size"]), fmt(r["median_ms"], 2), fmt(r["p95_ms"], 2),
+    lines = [[r["scenario"], fmt(r["size"] or None), fmt(r["median_ms"], 2), fmt(r["p95_ms"], 2),
               fmt(r.get("p99_ms"), 2), fmt(r.get("rps"), 0), fmt(r["peak_mb"], 0), r["baseline"],
               fmt(r["baseline_median_ms"], 2), fmt(r["ratio"], 2), r.get("note", "")]
              for r in rows]

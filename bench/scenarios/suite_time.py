@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pytest(*extra: str, database_url: str) -> tuple[float, str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    # pytest.ini's test settings (fast password hasher), not the server's the child set up.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["DATABASE_URL"] = database_url
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not browser",

@@ -17,26 +17,34 @@ local function split(s, sep)
   return out
 end
 
+local function parse(line)
+  local f = split(line, "\t")
+  local headers = {}
+  if f[3] ~= "" then
+    for _, h in ipairs(split(f[3], "\31")) do
+      local name, value = h:match("^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
+  end
+  local body = f[4]
+  if body == "" then body = nil end
+  return wrk.format(f[1], f[2], headers, body)
+end
+
 function init(args)
   local nthreads = tonumber(os.getenv("WRK_THREADS") or "1")
+  local all = {}
   reqs = {}
   statuses = {}
-  local i = 0
   for line in io.lines(os.getenv("WRK_REQUESTS")) do
-    if i % nthreads == id then
-      local f = split(line, "\t")
-      local headers = {}
-      if f[3] ~= "" then
-        for _, h in ipairs(split(f[3], "\31")) do
-          local name, value = h:match("^([^:]+):%s*(.*)$")
-          headers[name] = value
-        end
-      end
-      local body = f[4]
-      if body == "" then body = nil end
-      table.insert(reqs, wrk.format(f[1], f[2], headers, body))
-    end
-    i = i + 1
+    if line ~= "" then table.insert(all, line) end
+  end
+  for i, line in ipairs(all) do
+    if (i - 1) % nthreads == id then table.insert(reqs, parse(line)) end
+  end
+  -- Fewer lines than threads (a single URL): every thread replays all of them.
+  if #reqs == 0 then
+    for _, line in ipairs(all) do table.insert(reqs, parse(line)) end
   end
   index = 0
 end
