@@ -30,8 +30,10 @@ class Command(BaseCommand):
         using = "default"
         if database_url:
             using = "generate_load"
+            # The default's settings for the keys Django expects, none of its backend options.
             connections.databases[using] = {
-                **connections.databases["default"], **environ.Env.db_url_config(database_url)
+                **connections.databases["default"], "OPTIONS": {},
+                **environ.Env.db_url_config(database_url),
             }
             call_command("migrate", database=using, verbosity=0, interactive=False)
         started = time.monotonic()
