@@ -88,12 +88,19 @@ run: venv assets
 test: venv assets browsers
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# PostgreSQL started like CI does; wrk (the HTTP load driver) from Debian when missing.
+# BENCH_ARGS: --quick (small data, a few minutes), --only NAME,..., --sizes 100000,1000000.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/srm_bench
+bench: export BENCH_DATABASE_URL := $(BENCH_DATABASE_URL)
 bench: venv
-	@if [ -f bench/__init__.py ] || [ -f bench/__main__.py ]; then \
-	  $(BIN)/python -m bench $(BENCH_ARGS); \
-	else \
-	  echo "bench: no bench/ package yet, nothing to run"; \
+	bash .ci/run --services-only
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo "Installing Debian wrk"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    wrk >/dev/null; \
 	fi
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

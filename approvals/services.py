@@ -35,8 +35,9 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate]) -> li
     """The unsaved steps of ``steps_materialise``, for callers that save many requests' steps
     in one statement (the legacy import)."""
     steps = []
+    departments = _departments_of(templates, request)
     for template in templates:
-        department = _responsible_department(template, request)
+        department = departments[_responsible_department_id(template, request)]
         head = department.head
         if template.kind == StepKind.APPROVAL:
             department, head = _independent_approver(department, request.requester)
@@ -138,12 +139,19 @@ def steps_replay(*, request: ServiceRequest, steps: list[Step], outcome: str,
     return current
 
 
-def _responsible_department(template: StepTemplate, request: ServiceRequest) -> Department:
+def _responsible_department_id(template: StepTemplate, request: ServiceRequest) -> int:
     if template.responsible == Responsible.REQUESTER_HEAD:
-        return request.requester_department
+        return request.requester_department_id
     if template.responsible == Responsible.DEPARTMENT:
-        return template.department
-    return request.item.fulfilling_department
+        return template.department_id
+    return request.item.fulfilling_department_id
+
+
+def _departments_of(templates: list[StepTemplate], request: ServiceRequest) -> dict[int, Department]:
+    """Every department the path touches, with its head, in one query (not two per step:
+    submission is the hottest write path)."""
+    ids = {_responsible_department_id(t, request) for t in templates}
+    return Department.objects.select_related("head").in_bulk(ids)
 
 
 def _independent_approver(department: Department, requester: User) -> tuple[Department, User | None]:
@@ -166,7 +174,7 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
     The caller holds the request's row lock."""
     step = (
         request.steps.filter(state=StepState.PENDING)
-        .select_related("accountable_department")
+        .select_related("accountable_department", "accountable_head")
         .order_by("order")
         .first()
     )

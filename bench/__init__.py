@@ -1,0 +1,1 @@
+"""SRM benchmarks: ``python -m bench`` (or ``make bench``). See docs/performance.md."""

@@ -1,0 +1,1 @@
+"""Benchmark scenarios: each module exposes ``run(ctx) -> list[dict]`` (see bench/context.py)."""

@@ -1,0 +1,27 @@
+"""Submission is the hottest write path: its round trips must not grow with the path."""
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+
+from approvals.choices import StepState
+from approvals.models import Step
+from requests_app.models import ServiceRequest
+
+
+def test_submitting_along_a_five_step_path_takes_a_fixed_handful_of_queries(
+        org, submit, django_assert_max_num_queries):
+    # Given the purchase path (head, finance, legal, purchasing, delivery: five departments)
+    # and content types already cached, as in a running server
+    ContentType.objects.get_for_models(ServiceRequest, Step)
+
+    # When alice submits a large purchase that needs every approval
+    with django_assert_max_num_queries(12):
+        request = submit(item="purchase", cost="30000", answers={"details": "Lab equipment."})
+
+    # Then all five steps exist, with their accountable heads, and the first is active
+    steps = list(request.steps.order_by("order"))
+    assert [s.accountable_head.username for s in steps] == ["hank", "fiona", "leo", "paula",
+                                                            "paula"]
+    assert steps[0].state == StepState.ACTIVE
+    assert request.estimated_cost == Decimal("30000.00")
