@@ -20,7 +20,7 @@ from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
 _STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
-                         "on_hold_since", "decided_outside"]
+                         "on_hold_since", "decided_outside", "due_at"]
 
 
 # --- Building a request's path ---------------------------------------------------------------
@@ -340,10 +340,20 @@ def _hold_end_with_step(step: Step, at: datetime) -> None:
     cancelled) ends its open question; the time on hold stays the requester's."""
     hold = StepHold.objects.select_for_update().filter(step=step).open().first()
     if hold is not None:
-        hold.step = step
-        hold.cancelled_at = at
-        hold.business_hours = hold.business_hours_until(at)
-        hold.save(update_fields=["cancelled_at", "business_hours"])
+        hold_end(step=step, hold=hold, at=at)
+    step.on_hold_since = None
+
+
+def hold_end(*, step: Step, hold, at: datetime) -> None:
+    """End an open hold without an answer. Exactly as an answer would, the step's due time
+    moves by the business time on hold, so the delay charged to the department (and any risk
+    resolved when the step closes) excludes the requester's time. The caller saves the step."""
+    hold.step = step
+    hold.cancelled_at = at
+    hold.business_hours = hold.business_hours_until(at)
+    hold.save(update_fields=["cancelled_at", "business_hours"])
+    if step.due_at is not None:
+        step.due_at = step.accountable_department.calendar.add(step.due_at, hold.business_hours)
     step.on_hold_since = None
 
 

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 
 from approvals.choices import StepKind, StepState
 from approvals.models import Step, StepHold
-from approvals.services import _close_step, _decider, _lock, request_close
+from approvals.services import _close_step, _decider, _lock, hold_end, request_close
 from approvals.signals import hold_reminded, step_held, step_resumed
 from governance.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from governance.models import User
@@ -215,10 +215,7 @@ def hold_expire(*, hold: StepHold | int, at: datetime | None = None) -> bool:
         f"was not answered within {settings.SRM_HOLD_CANCEL_BUSINESS_DAYS} business days. "
         "Submit a new request if it is still needed."
     )
-    hold.cancelled_at = at
-    hold.business_hours = hold.business_hours_until(at)
-    hold.save(update_fields=["cancelled_at", "business_hours"])
-    step.on_hold_since = None
+    hold_end(step=step, hold=hold, at=at)
     comment_store(request=request, author=None, body=message, internal=False, files=[], at=at,
                   stored=[])
     audit_record(

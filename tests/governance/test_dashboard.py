@@ -147,7 +147,7 @@ def test_employees_and_agents_get_no_board_and_no_link(client, org, who):
 
     assert client.get("/dashboard/", secure=True).status_code == 403
     assert client.get("/dashboard/handoffs/", secure=True).status_code == 403
-    home = client.get("/", secure=True).content.decode()
+    home = client.get("/portal/", secure=True).content.decode()
     assert 'href="/dashboard/"' not in home
     assert 'href="/reports/"' not in home
     assert 'href="/kpis/"' in home
