@@ -125,6 +125,19 @@ def test_an_agent_puts_an_execution_step_on_hold(org, laptop):
     assert work.on_hold_since == MONDAY_11
 
 
+def test_a_delegate_asks_for_the_head_and_the_audit_says_so(org, laptop):
+    from django.utils import timezone
+
+    from approvals.services import delegation_create
+
+    today = timezone.localdate()
+    delegation_create(actor=org.hank, delegate=org.bob, starts_on=today, ends_on=today)
+    step_hold(actor=org.bob, step=active(laptop), question="Which model?", at=FRIDAY_15)
+    event = AuditEvent.objects.get(correlation=laptop.reference, verb="step.held")
+    assert (event.actor, event.on_behalf_of) == (org.bob, org.hank)
+    assert event.data["question"] == "Which model?"
+
+
 def test_reminder_after_two_business_days_once(org, laptop):
     step_hold(actor=org.hank, step=active(laptop), question="Which model?", at=FRIDAY_15)
     # Friday 2 h + Monday 8 h + Tuesday 6 h = 16 business hours: Tuesday 15:00.
