@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,7 +27,7 @@ def _page(request: HttpRequest, service_request: ServiceRequest, *, status: int 
           data: dict | None = None) -> HttpResponse:
     return render(
         request, "conversation/page.html",
-        {"request": service_request, "conversation_data": data or {}}, status=status,
+        {"sr": service_request, "conversation_data": data or {}}, status=status,
     )
 
 
@@ -36,7 +37,7 @@ def _done(request: HttpRequest, service_request: ServiceRequest, message: str) -
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
         return redirect(f"{target.split('#')[0]}#conversation")
-    return redirect("conversation:page", reference=service_request.reference)
+    return redirect(f"{reverse('portal:request_detail', args=[service_request.reference])}#conversation")
 
 
 def _failed(request: HttpRequest, service_request: ServiceRequest, error: DomainError,
@@ -90,7 +91,7 @@ def answer_create(request: HttpRequest, reference: str) -> HttpResponse:
     step = Step.objects.filter(request=service_request, on_hold_since__isnull=False).first()
     if step is None:
         messages.info(request, "There is no open question on this request any more.")
-        return redirect("conversation:page", reference=service_request.reference)
+        return redirect(f"{reverse('portal:request_detail', args=[service_request.reference])}#conversation")
     try:
         step_answer(actor=request.user, step=step, answer=request.POST.get("answer", ""),
                     files=request.FILES.getlist("files"))
