@@ -47,14 +47,11 @@ def _free_port() -> int:
 
 def _server_env(database_url: str) -> dict:
     return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "HTTPS": "0",
-            "DJANGO_SETTINGS_MODULE": "srm.settings"}
+            "DJANGO_SETTINGS_MODULE": "bench.http_settings"}
 
 
 def _start_gunicorn(database_url: str) -> tuple[subprocess.Popen, str]:
     env = _server_env(database_url)
-    # DEBUG=0 serves static files through whitenoise's manifest: it must exist.
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-                   cwd=ROOT, env=env, check=True)
     port = _free_port()
     workers = 2 * (os.cpu_count() or 1) + 1
     server = subprocess.Popen(

@@ -3,6 +3,7 @@
 One ``request_submit`` runs under ``CaptureQueriesContext``; its INSERT/UPDATE statements
 become a pgbench script (the counter's and the inserts' RETURNING values are captured with
 ``\\gset`` and substituted where the app used them), run by as many clients as the app gets.
+A second replay without the per-year reference counter shows what its row lock costs.
 Then the app's own submissions/s through the service layer, with the same number of
 processes, as a fraction of it. (Through HTTP: the runner adds that row when http_load ran.)
 """
@@ -78,6 +79,14 @@ def _script(statements: list[str], request, step_ids: list[tuple[int, int]]) -> 
     return "\n".join(line.replace("\n", " ") for line in lines) + "\n"
 
 
+def _without_counter(script: str) -> str:
+    """The script with the counter upsert replaced by a random (practically unique) number."""
+    lines = [r"\set c_value random(100000000, 999999999)"
+             if line.startswith('INSERT INTO "requests_app_requestcounter"') else line
+             for line in script.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 def _pgbench(script: str, seconds: int, database_url: str) -> tuple[float, float]:
     """Transactions/s and the mean latency (ms) pgbench reports."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
@@ -130,6 +139,9 @@ def run(ctx) -> list[dict]:
     statements, request, step_ids = _capture()
     script = _script(statements, request, step_ids)
     raw_tps, raw_latency = _pgbench(script, seconds, ctx.database_url)
+    # The same writes without the per-year reference counter: what its row lock costs, since
+    # every submission holds it from the reference to the commit.
+    free_tps, free_latency = _pgbench(_without_counter(script), seconds, ctx.database_url)
     connection.close()
     started = time.monotonic()
     with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
@@ -142,6 +154,10 @@ def run(ctx) -> list[dict]:
                baseline="itself (the limit)", baseline_median_ms=raw_latency,
                rps=round(raw_tps, 1),
                note=f"{len(statements)} statements/tx, {CLIENTS} clients"),
+        result("raw_sql.pgbench_no_counter", size, [free_latency],
+               baseline="pgbench with the counter", baseline_median_ms=raw_latency,
+               rps=round(free_tps, 1),
+               note=f"{free_tps / raw_tps:.1f}× the throughput without the counter row lock"),
         result("raw_sql.services_submit", size, samples,
                baseline="pgbench replay of its writes", baseline_median_ms=raw_latency,
                rps=round(app_tps, 1),

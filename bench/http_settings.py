@@ -1,0 +1,10 @@
+"""The server's settings for the HTTP benchmark: production's (``DEBUG=0``), except that
+static files are referenced unhashed, so no ``collectstatic`` run (and no manifest) is
+needed first. Rendering cost is the same; whitenoise still serves the files."""
+
+from srm.settings import *  # noqa: F403
+
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
