@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import connection, models
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -98,18 +98,50 @@ class RequestCounter(models.Model):
         return f"{self.year}: {self.value}"
 
     @classmethod
-    def next_value(cls, year: int, by: int = 1) -> int:
-        """Reserve ``by`` numbers and return the last; the block ends there."""
-        # One statement that both creates and increments, so concurrent submissions queue on
-        # the row lock instead of racing (works on PostgreSQL and SQLite ≥ 3.35).
+    def next_values(cls, year: int, count: int = 1) -> list[int]:
+        """Reserve ``count`` reference numbers of ``year``.
+
+        On PostgreSQL the numbers come from a per-year sequence: no row lock, so concurrent
+        submissions never queue behind each other (a rolled-back submission leaves a gap in
+        the numbering). Elsewhere (SQLite, which serialises writers anyway) from this table.
+        """
+        if connection.vendor == "postgresql":
+            return cls._from_sequence(year, count)
+        # One statement that both creates and increments the year's row.
         table = connection.ops.quote_name(cls._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (year, value) VALUES (%s, %s) "
                 f"ON CONFLICT (year) DO UPDATE SET value = {table}.value + %s RETURNING value",
-                [year, by, by],
+                [year, count, count],
             )
-            return cursor.fetchone()[0]
+            last = cursor.fetchone()[0]
+        return list(range(last - count + 1, last + 1))
+
+    @classmethod
+    def _from_sequence(cls, year: int, count: int) -> list[int]:
+        name = f"requests_app_reference_{int(year)}"
+        with connection.cursor() as cursor:
+            if count == 1:
+                # The usual case, one round trip: NULL when the year's sequence is missing.
+                # nextval is strict: NULL in, NULL out.
+                cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+                value = cursor.fetchone()[0]
+                if value is not None:
+                    return [value]
+            cls._create_sequence(cursor, name, year)
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [name, count])
+            return [row[0] for row in cursor.fetchall()]
+
+    @classmethod
+    def _create_sequence(cls, cursor, name: str, year: int) -> None:
+        # Numbers already handed out through this table (or by the load generator) stay used.
+        start = (cls.objects.filter(year=year).values_list("value", flat=True).first() or 0) + 1
+        try:
+            with transaction.atomic():
+                cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(start)}")
+        except DatabaseError:
+            pass  # created by a concurrent transaction a moment ago
 
 
 class ServiceRequestQuerySet(models.QuerySet):

@@ -39,9 +39,8 @@ def reference_for(*, at: datetime) -> str:
 
 
 def reference_block(*, year: int, count: int) -> list[str]:
-    """``count`` consecutive references of ``year``, reserved in one statement."""
-    last = RequestCounter.next_value(year, by=count)
-    return [f"SR-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+    """``count`` new references of ``year``, reserved in one statement."""
+    return [f"SR-{year}-{n:06d}" for n in RequestCounter.next_values(year, count)]
 
 
 def parse_cost(value: Any) -> Decimal | None:

@@ -58,3 +58,36 @@ def test_twenty_threads_deciding_one_step_produce_exactly_one_decision(org, subm
     )
     assert decisions.count() == 1
     assert decisions.get().to_state == step.state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_get_distinct_references_without_waiting_on_each_other(org):
+    from requests_app.services import request_submit
+
+    alice_id, item_id = org.alice.pk, org.item["access"].pk
+    barrier = threading.Barrier(10)
+    references: list[str] = []
+    errors: list[str] = []
+
+    def submit_one() -> None:
+        from requests_app.models import CatalogItem
+
+        try:
+            alice, item = User.objects.get(pk=alice_id), CatalogItem.objects.get(pk=item_id)
+            barrier.wait(timeout=10)
+            request = request_submit(actor=alice, item=item, estimated_cost="0",
+                                     answers={"details": "VPN", "system": "VPN"})
+            references.append(request.reference)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit_one) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert errors == []
+    assert len(set(references)) == 10

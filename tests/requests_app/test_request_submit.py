@@ -90,3 +90,11 @@ def test_a_head_requesting_is_approved_one_level_up(org, submit):
     head_step = request.steps.get(name="Head approval")
     assert head_step.accountable_department == org.dept["OPS"]
     assert head_step.accountable_head == org.oscar
+
+
+def test_reference_numbers_continue_from_those_already_handed_out(db):
+    from requests_app.models import RequestCounter
+
+    RequestCounter.objects.create(year=2031, value=41)
+    assert RequestCounter.next_values(2031) == [42]
+    assert RequestCounter.next_values(2031, 3) == [43, 44, 45]
