@@ -23,9 +23,9 @@ from pathlib import Path
 
 SCENARIO = "legacy_import"
 FULL_SIZES = [100_000]
-QUICK_SIZES = [20_000]
+QUICK_SIZES = [5_000]
 BASELINE = 10_000
-QUICK_BASELINE = 2_000
+QUICK_BASELINE = 1_000
 STATUSES = ["fulfilled"] * 14 + ["rejected"] * 2 + ["cancelled", "in_progress", "in_progress",
                                                     "open"]
 REQUESTERS = ["alice", "bob", "carol", "dave", "erin"]
@@ -127,7 +127,7 @@ def run(ctx=None) -> list[dict]:
     _setup(_get(ctx, "database_url"))
     sizes = list(_get(ctx, "sizes", None) or (QUICK_SIZES if quick else FULL_SIZES))
     baseline_rows = QUICK_BASELINE if quick else BASELINE
-    repeats = 3 if quick else 1
+    repeats = 2 if quick else 1
     results = []
     with tempfile.TemporaryDirectory(prefix="srm-bench-import-") as tmp:
         workdir = Path(tmp)
