@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -369,7 +371,21 @@ def import_job_run(*, job_id: int, path: str | os.PathLike | None = None,
     job = ImportJob.objects.select_related("item", "workflow__plan", "created_by").get(pk=job_id)
     if not started:
         return job
-    path = path or job.file.path
+    if path is not None:
+        return _job_execute(job, path, progress)
+    try:
+        local = job.file.path
+    except NotImplementedError:  # an object store has no path: work on a temporary copy
+        with tempfile.NamedTemporaryFile(suffix=Path(job.file.name).suffix) as copy, \
+                job.file.open("rb") as source:
+            shutil.copyfileobj(source, copy)
+            copy.flush()
+            return _job_execute(job, copy.name, progress)
+    return _job_execute(job, local, progress)
+
+
+def _job_execute(job: ImportJob, path, progress: Progress | None) -> ImportJob:
+    job_id = job.pk
 
     def tell(phase: str, done: int, total: int) -> None:
         status = ImportStatus.VALIDATING if phase == "validating" else ImportStatus.IMPORTING

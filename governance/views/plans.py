@@ -106,18 +106,24 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     })
 
 
-def _plan_action(request: HttpRequest, plan_id: int, form_class, act, success: str):
-    plan = plan_get(request.user, plan_id, "change")
+def _act(request: HttpRequest, form_class, act, success: str, back: str) -> HttpResponse:
+    """Validate the posted form, call the service, flash the outcome, go back."""
     form = form_class(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
     else:
         try:
-            act(plan, form.cleaned_data)
-            messages.success(request, success.format(plan=plan))
+            act(form.cleaned_data)
+            messages.success(request, success)
         except DomainError as exc:
             _flash_error(request, exc)
-    return redirect("plans:detail", plan_id=plan.pk)
+    return redirect(back)
+
+
+def _plan_action(request: HttpRequest, plan_id: int, form_class, act, success: str):
+    plan = plan_get(request.user, plan_id, "change")
+    return _act(request, form_class, lambda data: act(plan, data), success.format(plan=plan),
+                reverse("plans:detail", args=[plan.pk]))
 
 
 @login_required
@@ -157,16 +163,9 @@ def _workflow_for(user, workflow_id: int) -> LegacyWorkflow:
 
 def _workflow_action(request, workflow_id, form_class, act, success):
     workflow = _workflow_for(request.user, workflow_id)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-    else:
-        try:
-            act(workflow, form.cleaned_data)
-            messages.success(request, success.format(workflow=workflow))
-        except DomainError as exc:
-            _flash_error(request, exc)
-    return redirect(reverse("plans:detail", args=[workflow.plan_id]) + f"#workflow-{workflow.pk}")
+    back = reverse("plans:detail", args=[workflow.plan_id]) + f"#workflow-{workflow.pk}"
+    return _act(request, form_class, lambda data: act(workflow, data),
+                success.format(workflow=workflow), back)
 
 
 @login_required
