@@ -203,10 +203,17 @@ def weekly_trend(department: Department, *, now: datetime | None = None,
     return list(rows.values())
 
 
-def oldest_delays(department: Department, *, limit: int = OLDEST_DELAYED) -> QuerySet[DelayRisk]:
-    """The department's open delay risks, oldest first, with the request and accountable head."""
+def oldest_delays(department: Department, *, user, limit: int = OLDEST_DELAYED
+                  ) -> QuerySet[DelayRisk]:
+    """The department's open delay risks, oldest first, with the request and accountable head
+    — only on requests ``user`` may open (the request's own visibility rule), since the list
+    names them. A head of a parent department sees the figures of the departments below but
+    not their requests unless the request rule lets them."""
+    from requests_app.models import ServiceRequest
+
     return (
-        DelayRisk.objects.filter(department=department, resolved_at__isnull=True)
+        DelayRisk.objects.filter(department=department, resolved_at__isnull=True,
+                                 request__in=ServiceRequest.objects.restrict(user, "view"))
         .select_related("request", "request__item", "step", "head")
         .order_by("detected_at", "pk")[:limit]
     )

@@ -81,7 +81,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     dept = department_in_scope(request.user, code)
     line = department_lines([dept])[0]
     trend = weekly_trend(dept)
-    delays = list(oldest_delays(dept))
+    delays = list(oldest_delays(dept, user=request.user))
     for risk in delays:
         risk.link = request_link(request.user, reference=risk.request.reference,
                                  pk=risk.request_id)
