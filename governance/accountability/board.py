@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
+from governance.accountability.scope import within
 from governance.models import AuditEvent, DelayAccrual, DelayRisk, Department
 from governance.periods import local_date, quarter_start, reporting_tz, start_of, week_start
 from governance.sqlstats import HoursBetween, hours, percentiles
@@ -77,13 +78,11 @@ class DepartmentLine:
         return hours(100 * self.steps_breached / self.steps_completed)
 
 
-def _flow_steps(department_ids, since: datetime) -> QuerySet:
-    return _steps().filter(
-        accountable_department__in=department_ids,
-        completed_at__gte=since,
-        activated_at__isnull=False,
-        state__in=_closed_by_person(),
+def _flow_steps(department_ids, since: datetime, *, everything: bool = False) -> QuerySet:
+    steps = _steps().filter(
+        completed_at__gte=since, activated_at__isnull=False, state__in=_closed_by_person(),
     )
+    return within(steps, "accountable_department", department_ids, everything=everything)
 
 
 def handoff_steps(*, since: datetime) -> QuerySet:
@@ -103,8 +102,8 @@ def handoff_steps(*, since: datetime) -> QuerySet:
     )
 
 
-def department_lines(departments: list[Department], *, now: datetime | None = None
-                     ) -> list[DepartmentLine]:
+def department_lines(departments: list[Department], *, now: datetime | None = None,
+                     everything: bool = False) -> list[DepartmentLine]:
     """One line per department, ranked as a bottleneck list (exposure, then overdue steps).
     Seven grouped queries, whatever the number of departments, steps or risks."""
     from approvals.choices import StepState
@@ -114,14 +113,14 @@ def department_lines(departments: list[Department], *, now: datetime | None = No
     ids = [d.pk for d in departments]
     lines = {d.pk: DepartmentLine(department=d) for d in departments}
 
-    for row in (_steps().filter(state=StepState.ACTIVE, accountable_department__in=ids)
-                .values("accountable_department").order_by()
+    active = _steps().filter(state=StepState.ACTIVE)
+    for row in (within(active, "accountable_department", ids, everything=everything).values("accountable_department").order_by()
                 .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))):
         line = lines[row["accountable_department"]]
         line.open_steps, line.overdue_steps = row["n"], row["late"]
 
-    for row in (DelayRisk.objects.filter(resolved_at__isnull=True, department__in=ids)
-                .values("department").order_by()
+    open_risks = DelayRisk.objects.filter(resolved_at__isnull=True)
+    for row in (within(open_risks, "department", ids, everything=everything).values("department").order_by()
                 .annotate(l1=Count("pk", filter=Q(level=1)), l2=Count("pk", filter=Q(level=2)),
                           l3=Count("pk", filter=Q(level=3)), exposure=Sum("exposure"))):
         line = lines[row["department"]]
@@ -129,11 +128,11 @@ def department_lines(departments: list[Department], *, now: datetime | None = No
         line.exposure = row["exposure"] or ZERO
 
     this_quarter = quarter_start(local_date(now))
-    for row in (DelayAccrual.objects.filter(quarter_start=this_quarter, risk__department__in=ids)
-                .values("risk__department").order_by().annotate(amount=Sum("amount"))):
+    accruals = DelayAccrual.objects.filter(quarter_start=this_quarter)
+    for row in (within(accruals, "risk__department", ids, everything=everything).values("risk__department").order_by().annotate(amount=Sum("amount"))):
         lines[row["risk__department"]].accrued_this_quarter = row["amount"] or ZERO
 
-    flow = _flow_steps(ids, since)
+    flow = _flow_steps(ids, since, everything=everything)
     for row in (flow.values("accountable_department").order_by()
                 .annotate(n=Count("pk"), late=Count("pk", filter=Q(completed_at__gt=F("due_at"))))):
         line = lines[row["accountable_department"]]
@@ -147,8 +146,9 @@ def department_lines(departments: list[Department], *, now: datetime | None = No
     for (pk,), values in ola.items():
         lines[pk].median_ola_hours = hours(values[0.5])
 
-    for row in (handoff_steps(since=since).filter(accountable_department__in=ids)
-                .values("accountable_department").order_by().annotate(n=Count("pk"))):
+    received = within(handoff_steps(since=since), "accountable_department", ids,
+                      everything=everything)
+    for row in (received.values("accountable_department").order_by().annotate(n=Count("pk"))):
         lines[row["accountable_department"]].handoffs_received = row["n"]
 
     return sorted(lines.values(),
@@ -203,10 +203,17 @@ def weekly_trend(department: Department, *, now: datetime | None = None,
     return list(rows.values())
 
 
-def oldest_delays(department: Department, *, limit: int = OLDEST_DELAYED) -> QuerySet[DelayRisk]:
-    """The department's open delay risks, oldest first, with the request and accountable head."""
+def oldest_delays(department: Department, *, user, limit: int = OLDEST_DELAYED
+                  ) -> QuerySet[DelayRisk]:
+    """The department's open delay risks, oldest first, with the request and accountable head
+    — only on requests ``user`` may open (the request's own visibility rule), since the list
+    names them. A head of a parent department sees the figures of the departments below but
+    not their requests unless the request rule lets them."""
+    from requests_app.models import ServiceRequest
+
     return (
-        DelayRisk.objects.filter(department=department, resolved_at__isnull=True)
+        DelayRisk.objects.filter(department=department, resolved_at__isnull=True,
+                                 request__in=ServiceRequest.objects.restrict(user, "view"))
         .select_related("request", "request__item", "step", "head")
         .order_by("detected_at", "pk")[:limit]
     )
@@ -249,12 +256,14 @@ class HandoffPair:
     median_dwell_hours: Decimal | None
 
 
-def handoff_pairs(department_ids: set[int], *, now: datetime | None = None) -> list[HandoffPair]:
+def handoff_pairs(department_ids: set[int], *, now: datetime | None = None,
+                  everything: bool = False) -> list[HandoffPair]:
     """Pairs of departments handing work to each other in the flow window, counted on the
     receiving step; dwell = how long the receiving step stayed active (until now while it
     still is). Only pairs whose receiving department is in ``department_ids``."""
     now = now or timezone.now()
-    steps = handoff_steps(since=now - FLOW_WINDOW).filter(accountable_department__in=department_ids)
+    steps = within(handoff_steps(since=now - FLOW_WINDOW), "accountable_department",
+                   department_ids, everything=everything)
     counts = {
         (row["from_department"], row["accountable_department"]): row["n"]
         for row in steps.values("from_department", "accountable_department").order_by()

@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 
+from governance.accountability.scope import within
 from governance.models import DelayAccrual, Department
 from governance.periods import last_quarters, next_quarter, quarter_label, reporting_tz, start_of
 
@@ -78,7 +79,7 @@ def _quarter(value) -> date:
 
 
 def quarterly_report(departments: list[Department], *, quarters: int = 4,
-                     now: datetime | None = None) -> list[QuarterBlock]:
+                     now: datetime | None = None, everything: bool = False) -> list[QuarterBlock]:
     """The last ``quarters`` quarters (the current one included), newest first."""
     from approvals.choices import StepKind, StepState
     from approvals.models import Step
@@ -96,7 +97,8 @@ def quarterly_report(departments: list[Department], *, quarters: int = 4,
     def cell(quarter, department_id) -> ReportRow | None:
         return cells.get((_quarter(quarter), department_id))
 
-    requests = ServiceRequest.objects.filter(requester_department__in=ids)
+    requests = within(ServiceRequest.objects.all(), "requester_department", ids,
+                      everything=everything)
     for row in (requests.filter(submitted_at__gte=begin, submitted_at__lt=end)
                 .annotate(q=TruncQuarter("submitted_at", tzinfo=tz))
                 .values("q", "requester_department").order_by().annotate(n=Count("pk"))):
@@ -109,9 +111,9 @@ def quarterly_report(departments: list[Department], *, quarters: int = 4,
     later_approval = Step.objects.filter(
         request=OuterRef("request"), kind=StepKind.APPROVAL, order__gt=OuterRef("order"),
     ).exclude(state=StepState.SKIPPED)
-    for row in (Step.objects.filter(kind=StepKind.APPROVAL, state=StepState.APPROVED,
-                                    completed_at__gte=begin, completed_at__lt=end,
-                                    request__requester_department__in=ids)
+    approvals = Step.objects.filter(kind=StepKind.APPROVAL, state=StepState.APPROVED,
+                                    completed_at__gte=begin, completed_at__lt=end)
+    for row in (within(approvals, "request__requester_department", ids, everything=everything)
                 .exclude(Exists(later_approval))
                 .annotate(q=TruncQuarter("completed_at", tzinfo=tz))
                 .values("q", "request__requester_department").order_by()
@@ -128,8 +130,8 @@ def quarterly_report(departments: list[Department], *, quarters: int = 4,
         if c := cell(row["q"], row["requester_department"]):
             c.fulfilled_spend, c.fulfilled, c.on_time = row["spend"] or ZERO, row["n"], row["on_time"]
 
-    for row in (DelayAccrual.objects.filter(quarter_start__in=starts, risk__department__in=ids)
-                .values("quarter_start", "risk__department").order_by()
+    accruals = DelayAccrual.objects.filter(quarter_start__in=starts)
+    for row in (within(accruals, "risk__department", ids, everything=everything).values("quarter_start", "risk__department").order_by()
                 .annotate(amount=Sum("amount"))):
         if c := cell(row["quarter_start"], row["risk__department"]):
             c.cost_of_delay = row["amount"] or ZERO

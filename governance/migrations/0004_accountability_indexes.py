@@ -7,6 +7,7 @@ and SQLite alike; the model state is unchanged, so ``makemigrations`` stays quie
 - ``step_dept_completed``: time in step, OLA breaches, waiting/working, weekly trend — the
   steps a department completed since a date.
 - ``step_dept_activated``: handoffs received — the steps a department took over since a date.
+- ``step_activated``: the same across every department (ops leaders' board and handoffs).
 - ``step_request_order_done``: the previous finished step of the same request (handoffs).
 """
 
@@ -15,6 +16,7 @@ from django.db import migrations
 INDEXES = {
     "step_dept_completed": "approvals_step (accountable_department_id, completed_at)",
     "step_dept_activated": "approvals_step (accountable_department_id, activated_at)",
+    "step_activated": "approvals_step (activated_at)",
     "step_request_order_done": "approvals_step (request_id, \"order\", completed_at)",
 }
 

@@ -24,6 +24,7 @@ from governance.accountability.scope import (
     department_in_scope,
     departments_in_scope,
     may_see_accountability,
+    sees_everything,
 )
 
 BOTTLENECK_BARS = 10
@@ -56,7 +57,8 @@ def _money(value) -> float:
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
-    lines = department_lines(list(departments_in_scope(request.user)))
+    lines = department_lines(list(departments_in_scope(request.user)),
+                             everything=sees_everything(request.user))
     top = lines[:BOTTLENECK_BARS]
     chart = {
         "type": "bar",
@@ -79,7 +81,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     dept = department_in_scope(request.user, code)
     line = department_lines([dept])[0]
     trend = weekly_trend(dept)
-    delays = list(oldest_delays(dept))
+    delays = list(oldest_delays(dept, user=request.user))
     for risk in delays:
         risk.link = request_link(request.user, reference=risk.request.reference,
                                  pk=risk.request_id)
@@ -102,7 +104,8 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def handoffs(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
-    pairs = handoff_pairs(department_ids_in_scope(request.user))
+    pairs = handoff_pairs(department_ids_in_scope(request.user),
+                          everything=sees_everything(request.user))
     return render(request, "governance/dashboard_handoffs.html", {
         "pairs": pairs, "flow_days": FLOW_WINDOW.days,
         "currency": settings.SRM_REPORTING_CURRENCY,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from governance.accountability.report import HEADERS, MAX_QUARTERS, quarterly_report, report_table
-from governance.accountability.scope import departments_in_scope
+from governance.accountability.scope import departments_in_scope, sees_everything
 from governance.views.dashboard import require_accountability
 
 DOWNLOADS = {
@@ -32,7 +32,8 @@ def _quarters(request: HttpRequest) -> int:
 def quarterly(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     quarters = _quarters(request)
-    blocks = quarterly_report(list(departments_in_scope(request.user)), quarters=quarters)
+    blocks = quarterly_report(list(departments_in_scope(request.user)), quarters=quarters,
+                              everything=sees_everything(request.user))
     fmt = request.GET.get("format", "")
     if fmt in DOWNLOADS:
         data = tablib.Dataset(*report_table(blocks), headers=HEADERS, title="Quarterly costs")

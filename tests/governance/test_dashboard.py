@@ -174,6 +174,18 @@ def test_the_department_page_names_the_accountable_head_of_each_old_delay(
     assert 'id="trend-data"' in html and "<canvas" in html
 
 
+def test_the_oldest_delays_list_only_requests_the_reader_may_open(client, org, board_history):
+    # Oscar heads Operations, the parent of IT: he sees IT's figures, but IT's requests are
+    # not his to open (he neither asked, nor heads the requester's or the step's department).
+    client.force_login(org.oscar)
+
+    page = client.get("/dashboard/departments/IT/", secure=True)
+
+    assert page.status_code == 200
+    assert page.context["line"].exposure == Decimal("300.00")
+    assert page.context["delays"] == []
+
+
 @pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/departments/IT/",
                                  "/dashboard/handoffs/"])
 def test_dashboard_pages_answer_in_a_bounded_number_of_queries(
