@@ -90,7 +90,7 @@ def _report_cases():
 
 @schema.parametrize()
 @hypothesis_settings(
-    max_examples=int(__import__("os").environ.get("SRM_FUZZ_EXAMPLES", "25")),
+    max_examples=int(__import__("os").environ.get("SRM_FUZZ_EXAMPLES", "10")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
