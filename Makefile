@@ -4,6 +4,7 @@
 #   make test    the whole test suite (CI: .ci/run starts PostgreSQL/Redis, then calls this)
 #   make bench   the benchmarks (bench/ package)
 #   make lint    ruff
+#   make openapi regenerate docs/openapi.yaml from the code (commit it with the API change)
 #
 # Nothing here needs a server: with no DATABASE_URL / CELERY_BROKER_URL set, SRM runs on a
 # SQLite file and Celery's filesystem broker under var/.
@@ -27,7 +28,7 @@ CHROMIUM := /usr/bin/chromium
 # sudo only when not root (CI and the dev machines run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help venv assets browsers run test bench lint clean distclean
+.PHONY: help venv assets browsers run test bench lint openapi clean distclean
 
 help:
 	@echo "SRM make targets:"
@@ -35,6 +36,7 @@ help:
 	@echo "  test       run the whole test suite (pytest)"
 	@echo "  bench      run the benchmarks (python -m bench)"
 	@echo "  lint       ruff check"
+	@echo "  openapi    regenerate docs/openapi.yaml (the API contract; a test checks it is current)"
 	@echo "  venv       create .venv and install requirements/*.txt (only when they changed)"
 	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
 	@echo "  browsers   install Debian chromium at $(CHROMIUM) if missing (browser tests)"
@@ -104,6 +106,9 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+openapi: venv
+	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
 # --- Cleaning ------------------------------------------------------------------------------------
 clean:

@@ -29,7 +29,7 @@ from rest_framework.views import set_rollback
 
 from governance.errors import DomainError
 
-# --- Pagination and throttles ---------------------------------------------------------------
+# --- Pagination, filters and throttles ------------------------------------------------------
 
 
 class Pagination(PageNumberPagination):
@@ -42,7 +42,7 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
             raise exceptions.ValidationError(
-                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+                {self.page_size_query_param: [f"A whole number from 1 (pages hold at most {self.max_page_size})."]}
             )
         return super().get_page_size(request)
 
@@ -107,18 +107,6 @@ def validated(serializer_class: type[serializers.Serializer], request) -> dict:
 
 
 # --- The error body -------------------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    status = serializers.IntegerField(help_text="The HTTP status, repeated for convenience.")
-    code = serializers.CharField(help_text="Stable, machine-readable: branch on this.")
-    message = serializers.CharField(help_text="What went wrong and what to do, for a person.")
-    field_errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per input field (dotted for nested fields); empty when none.",
-    )
 
 
 def error_body(*, status: int, code: str, message: str, field_errors: dict | None = None) -> dict:

@@ -54,6 +54,9 @@ class DelayRiskSerializer(serializers.ModelSerializer):
     step = StepRefSerializer(read_only=True)
     department = DepartmentRefSerializer(read_only=True)
     head = UserRefSerializer(read_only=True, allow_null=True)
+    # Declared, not derived from the model: the derived bounds differ by database.
+    level = serializers.IntegerField(min_value=1, max_value=3, read_only=True,
+                                     help_text="1 when detected; rises as the delay grows.")
     is_open = serializers.BooleanField(read_only=True)
     currency = serializers.SerializerMethodField(help_text="The reporting currency of the amounts.")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +44,9 @@ class DelayRiskFilter(FilterSet):
         fields = ["open", "level", "department"]
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("level", int, enum=[1, 2, 3], description="Escalation level"),
+]))
 @extend_schema(tags=["delay-risks"])
 class DelayRiskViewSet(viewsets.ReadOnlyModelViewSet):
     """Delays charged in money to the accountable head: what the delay scan found."""

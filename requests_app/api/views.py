@@ -58,8 +58,9 @@ class _AwareDateTimeField(django_filters.fields.IsoDateTimeField):
     def clean(self, value):
         value = super().clean(value)
         if value is not None:
+            # In UTC, so an exotic offset (+20:55) the database refuses never reaches it.
             try:
-                value.astimezone(UTC)
+                value = value.astimezone(UTC)
             except OverflowError:
                 raise forms.ValidationError("Enter a date-time between years 1 and 9999.") from None
         return value

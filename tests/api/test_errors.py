@@ -119,6 +119,7 @@ def test_a_body_that_is_not_an_object_is_400(world, client_for):
 @pytest.mark.parametrize("query", [
     "state=lost", "submitted_after=yesterday", "overdue=perhaps",
     "due_before=9999-12-31T23:59:59-14:00", "page_size=-1&page=0",
+    "submitted_after=0677-01-30T06:24:47%2B20:55", "overdue=null", "page=", "state=",
 ])
 def test_bad_filters_are_400_or_ignored_never_500(world, client_for, query):
     response = client_for("olivia").get(f"/api/v1/requests/?{query}")

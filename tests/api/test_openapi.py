@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def _report_cases():
 
 @schema.parametrize()
 @hypothesis_settings(
-    max_examples=int(__import__("os").environ.get("SRM_FUZZ_EXAMPLES", "25")),
+    max_examples=int(os.environ.get("SRM_FUZZ_EXAMPLES", "10")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
@@ -105,3 +106,29 @@ def test_api_honours_its_schema(case, world, org, _keep_test_connection):
         headers={"Authorization": f"Token {token.key}"},
         excluded_checks=[positive_data_acceptance],
     )
+
+
+def test_api_workflows_honour_the_schema(world, org, _keep_test_connection):
+    """Stateful: Schemathesis chains operations through the links it infers (submit a
+    request, then read, cancel or act on its steps with the ids it got back)."""
+    token, _ = Token.objects.get_or_create(user=org.olivia)
+    auth = {"Authorization": f"Token {token.key}"}
+    calls = []
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": auth}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            calls.append(case.operation.label)
+            # ``headers``: the auth we added, so Schemathesis knows it was real auth, not ignored.
+            case.validate_response(response, headers=auth,
+                                   excluded_checks=[positive_data_acceptance],
+                                   transport_kwargs=kwargs or None)
+
+    Workflow.run(settings=hypothesis_settings(
+        max_examples=int(os.environ.get("SRM_FUZZ_EXAMPLES", "10")) // 2, stateful_step_count=3,
+        deadline=None, suppress_health_check=list(HealthCheck),
+    ))
+    print(f"\nSchemathesis stateful: {len(calls)} calls over {len(set(calls))} operations")
+    assert len(set(calls)) > 1
