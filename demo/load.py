@@ -588,7 +588,7 @@ class Loader:
             for step in steps:
                 sid, tid, order, name, kind, ola, st, dept, head, assignee, act, due, done, decider = step
                 step_rows.append((sid, rid, tid, order, name, kind, f"{ola:.2f}", st, dept, head,
-                                  assignee, act, due, done, decider, None, "", None))
+                                  assignee, act, due, done, decider, None, "", None, False))
                 counts["active_steps"] += st == StepState.ACTIVE
             counts["steps"] += len(steps)
         counts["requests"] += size
@@ -617,7 +617,8 @@ class Loader:
         escalated = due + DAY_HOURS * 3600 if level > 1 else None
         risk_rows.append((risk_id, step[0], rid, step[7], step[8], detected, level, escalated,
                           _money(hours), _money(cod), f"{DAY_HOURS}.00",
-                          _money(hours / DAY_HOURS * cod), end, resolved))
+                          _money(hours / DAY_HOURS * cod), end, resolved,
+                          "" if resolved is None else step[6]))
         counts["delay_risks"] += 1
         counts["open_delay_risks"] += resolved is None
         q = bisect_right(self.quarters, due) - 1
@@ -656,13 +657,13 @@ REQUEST_TIMES = {"submitted_at", "due_at", "closed_at"}
 STEP_COLUMNS = ["id", "request_id", "template_id", "order", "name", "kind", "ola_hours", "state",
                 "accountable_department_id", "accountable_head_id", "assignee_id",
                 "activated_at", "due_at", "completed_at", "decided_by_id", "acted_for_id",
-                "comment", "on_hold_since"]
+                "comment", "on_hold_since", "decided_outside"]
 STEP_TIMES = {"activated_at", "due_at", "completed_at", "on_hold_since"}
 AUDIT_COLUMNS = ["id", "created_at", "actor_id", "on_behalf_of_id", "verb", "content_type_id",
                  "object_id", "object_repr", "correlation", "from_state", "to_state", "data"]
 RISK_COLUMNS = ["id", "step_id", "request_id", "department_id", "head_id", "detected_at", "level",
                 "escalated_at", "overdue_hours", "cost_of_delay_per_day", "day_hours", "exposure",
-                "refreshed_at", "resolved_at"]
+                "refreshed_at", "resolved_at", "resolution"]
 RISK_TIMES = {"detected_at", "escalated_at", "refreshed_at", "resolved_at"}
 ACCRUAL_COLUMNS = ["risk_id", "quarter_start", "overdue_hours", "amount"]
 STEP_COLUMNS = [f'"{c}"' if c == "order" else c for c in STEP_COLUMNS]

@@ -3,7 +3,9 @@ people and paths a user meets in ``make run``, so tests read like the product.""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -46,3 +48,77 @@ def needs_postgres():
     return pytest.mark.skipif(
         connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL=postgres://…)"
     )
+
+
+# --- Browser tests: Playwright (sync API) driving Debian's Chromium against live_server -------
+# One Chromium for the whole run, shared by every browser test. Screenshots of pages, at
+# desktop (1280×800) and phone (390×844) width, go to test-artifacts/screenshots/; with
+# SRM_DOCS_SCREENSHOTS=1 (scripts/screenshots.py) a chosen few also go to docs/screenshots/.
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+DOCS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# The pages the README shows.
+DOCS_SHOTS = {"catalog", "submit-errors", "inbox", "work-queue", "request-fulfilled", "my-requests"}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; Django's ORM is still safe to
+    # use from it (the loop is Playwright's), so tell Django so for the rest of the run.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browsers` (the test set-up installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sign_in(browser, live_server):
+    """``sign_in("alice")`` → a Playwright page of a fresh browser context, signed in."""
+    contexts = []
+
+    def _sign_in(username: str, password: str = "demo"):
+        context = browser.new_context(viewport=DESKTOP, locale="en-GB",
+                                      timezone_id="Europe/Berlin")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        return page
+
+    yield _sign_in
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot():
+    """Save the current page at desktop and at phone width (full page), then restore."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    docs = os.environ.get("SRM_DOCS_SCREENSHOTS") == "1"
+
+    def _shot(page, name: str) -> None:
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
+        if docs and name in DOCS_SHOTS:
+            DOCS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
+
+    return _shot

@@ -4,30 +4,12 @@ the chart's numbers are also on the page as a table."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from approvals.services import step_approve
 from demo.organisation import DEMO_PASSWORD, seed_organisation
 from governance.models import User
 from kpis.services import snapshots_compute
 from tests.accountability_factories import active_step
-
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(autouse=True)
-def _allow_sync_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -46,7 +28,7 @@ def seeded(transactional_db):
     snapshots_compute(weeks_back=2)
 
 
-def sign_in(page, live_server, username):
+def sign_in_page(page, live_server, username):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -58,7 +40,7 @@ def sign_in(page, live_server, username):
 @pytest.mark.parametrize("username, department", [("olivia", "IT"), ("hank", "Marketing")])
 def test_the_board_and_its_chart_render(seeded, live_server, browser, username, department):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    sign_in(page, live_server, username)
+    sign_in_page(page, live_server, username)
 
     page.goto(f"{live_server.url}/dashboard/")
 
@@ -78,7 +60,7 @@ def test_the_kpi_trend_chart_renders_for_an_employee(seeded, live_server, browse
     if kpi_id is None:
         pytest.fail("the seeded history should give at least one KPI snapshot")
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    sign_in(page, live_server, "alice")
+    sign_in_page(page, live_server, "alice")
 
     page.goto(f"{live_server.url}/kpis/{kpi_id}/")
 

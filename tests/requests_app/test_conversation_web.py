@@ -103,7 +103,7 @@ def test_a_foreign_next_url_is_ignored(org, laptop):
         reverse("conversation:comment", args=[laptop.reference]),
         {"body": "Hi", "next": "https://evil.example/phish"},
     )
-    assert response["Location"] == page_url(laptop)
+    assert response["Location"] == reverse("portal:request_detail", args=[laptop.reference]) + "#conversation"
 
 
 def test_a_refused_file_shows_why_keeps_the_text_and_stores_nothing(org, laptop, files):
@@ -167,7 +167,8 @@ def test_the_page_reads_a_bounded_number_of_queries(org, laptop, files,
         comment_add(actor=org.hank, request=laptop, body=f"Comment {i}", internal=i % 2 == 0,
                     files=[files.pdf(f"q{i}.pdf")])
     client = client_for(org.hank)
-    with django_assert_max_num_queries(12) as queries:
+    # 17 whatever the number of comments: the panel's reads plus the page's navigation.
+    with django_assert_max_num_queries(17) as queries:
         response = client.get(page_url(laptop))
     assert response.content.decode().count('<li class="comment') == 15
     assert response.content.decode().count("/files/") == 15
