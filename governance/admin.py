@@ -12,6 +12,19 @@ from governance.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by services (audit trail, delay scan, outbox): the admin looks, never edits."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -58,7 +71,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail is append-only."""
 
     list_display = ["created_at", "verb", "object_repr", "actor", "on_behalf_of", "from_state",
@@ -68,28 +81,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["actor", "on_behalf_of"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by services (the delay scan, the outbox): the admin looks, never edits."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DelayAccrualInline(admin.TabularInline):
