@@ -89,11 +89,11 @@ def notify_risks(news: list[RiskNews], *, at: datetime) -> int:
         if ops_leaders is None:
             ops_leaders = list(User.objects.filter(is_ops_leader=True, is_active=True))
         above = risk.department.parent.head if risk.department.parent_id else None
+        told = {risk.head_id}
         for person in [above, *ops_leaders]:
-            if person is None or person.pk == risk.head_id:
+            if person is None or person.pk in told:
                 continue
-            if any(existing is item for existing, _ in per_person[person.pk]):
-                continue
+            told.add(person.pk)
             people[person.pk] = person
             per_person[person.pk].append((item, True))
     drafts = [_draft(people[pk], items) for pk, items in per_person.items()]
