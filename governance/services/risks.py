@@ -70,6 +70,8 @@ class ScanResult:
 @dataclass
 class _Change:
     risk_id: int
+    head_id: int | None
+    department_id: int
     new: bool
     old_level: int
     level: int
@@ -149,12 +151,12 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
         )
         .order_by()
         .values_list(
-            "id", "department_id", "level", "overdue_hours", "exposure",
+            "id", "head_id", "department_id", "level", "overdue_hours", "exposure",
             "cost_of_delay_per_day", "day_hours", "step__due_at", "step__ola_hours",
         )
         .iterator(chunk_size=BATCH)
     )
-    for risk_id, dept_id, level, hours, exposure, per_day, day_hours, due_at, ola in rows:
+    for risk_id, head_id, dept_id, level, hours, exposure, per_day, day_hours, due_at, ola in rows:
         calendar = calendars[dept_id]
         clock = clocks.get(calendar)
         if clock is None:
@@ -169,8 +171,8 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
         result.exposure += f.exposure
         result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
         if new or new_level != level or f.overdue_hours != hours or f.exposure != exposure:
-            changes.append(_Change(risk_id, new, level, new_level, f.overdue_hours, f.exposure,
-                                   day_hours, f.accruals))
+            changes.append(_Change(risk_id, head_id, dept_id, new, level, new_level,
+                                   f.overdue_hours, f.exposure, day_hours, f.accruals))
     return changes, result
 
 
@@ -267,27 +269,18 @@ def _replace_accruals(changes: Iterable[_Change]) -> None:
 
 
 def _announce(changes: list[_Change], now: datetime) -> int:
-    """Audit events and notifications for the risks raised or escalated in this batch."""
+    """Audit events and notifications for the risks raised or escalated in this batch (the
+    risks were updated just before, so the rows carry this scan's level and figures)."""
     news = [c for c in changes if c.new or c.level > c.old_level]
     if not news:
         return 0
-    by_id = {c.risk_id: c for c in news}
-    risks = list(
-        DelayRisk.objects.filter(pk__in=by_id)
-        .select_related("request", "step", "department__parent__head", "head")
-        .only(
-            "level", "overdue_hours", "exposure", "step__name", "request__reference",
-            "request__title", "request__item_id", "department__name", "department__code",
-            "department__parent__head__email", "department__parent__head__username",
-            "department__parent__head__first_name", "department__parent__head__last_name",
-            "head__email", "head__username", "head__first_name", "head__last_name",
-        )
-    )
-    # The risks were updated just before: their level and figures are this scan's.
     content_type = ContentType.objects.get_for_model(DelayRisk)
     if connection.vendor == "postgresql":
         _audit_pg(news, now, content_type.pk)
     else:
+        by_id = {c.risk_id: c for c in news}
+        risks = DelayRisk.objects.select_related("request", "step", "department", "head").filter(
+            pk__in=by_id)
         AuditEvent.objects.bulk_create([
             AuditEvent(
                 created_at=now, actor=None, content_type=content_type,
@@ -303,8 +296,9 @@ def _announce(changes: list[_Change], now: datetime) -> int:
             for risk in risks
         ], batch_size=BATCH)
     return notify_risks([
-        RiskNews(risk=risk, new=by_id[risk.pk].new, old_level=by_id[risk.pk].old_level)
-        for risk in risks
+        RiskNews(risk_id=c.risk_id, head_id=c.head_id, department_id=c.department_id,
+                 level=c.level, new=c.new, old_level=c.old_level, exposure=c.exposure)
+        for c in news
     ], at=now)
 
 
@@ -406,8 +400,9 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
     risk.refreshed_at = risk.resolved_at = at
     risk.resolution = step.state
     risk.save()
-    _replace_accruals([_Change(risk.pk, False, risk.level, risk.level, f.overdue_hours,
-                               f.exposure, risk.day_hours, f.accruals)])
+    _replace_accruals([_Change(risk.pk, risk.head_id, risk.department_id, False, risk.level,
+                               risk.level, f.overdue_hours, f.exposure, risk.day_hours,
+                               f.accruals)])
     audit_record(
         actor=None, verb="risk.resolved", target=risk, from_state=f"level {risk.level}",
         to_state=str(step.state), correlation=_reference(step),
