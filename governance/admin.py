@@ -15,6 +15,19 @@ from governance.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by services (audit trail, delay scan, outbox): the admin looks, never edits."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -61,7 +74,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail is append-only."""
 
     list_display = ["created_at", "verb", "object_repr", "actor", "on_behalf_of", "from_state",
@@ -72,14 +85,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ["actor", "on_behalf_of"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Change plans: configured here; status, decisions and retirements change only through the
@@ -116,19 +121,6 @@ class ImportJobAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by services (the delay scan, the outbox): the admin looks, never edits."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

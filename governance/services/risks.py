@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.delays import OverdueClock, figures, reporting_tz
-from governance.models import AuditEvent, DelayAccrual, DelayRisk, Department
+from governance.models import AuditEvent, DelayAccrual, DelayRisk, Department, User
 from governance.services.audit import audit_record
 from governance.services.risk_messages import RiskNews, notify_risks
 
@@ -70,6 +70,8 @@ class ScanResult:
 @dataclass
 class _Change:
     risk_id: int
+    head_id: int | None
+    department_id: int
     new: bool
     old_level: int
     level: int
@@ -105,16 +107,17 @@ def _open_missing_risks(now: datetime) -> set[int]:
     # statement began. NO KEY UPDATE still lets other rows reference the request.
     lock = "FOR NO KEY UPDATE OF r, s SKIP LOCKED" if connection.vendor == "postgresql" else ""
     at = connection.ops.adapt_datetimefield_value(now)
+    ts = "timestamptz" if connection.vendor == "postgresql" else "text"
     sql = f"""
         INSERT INTO {_q(risk.db_table)} (step_id, request_id, department_id, head_id, detected_at,
             level, overdue_hours, cost_of_delay_per_day, day_hours, exposure, refreshed_at,
             resolution)
-        SELECT s.id, s.request_id, s.accountable_department_id, s.accountable_head_id, %s,
-            1, 0, i.cost_of_delay_per_day, 0, 0, %s, ''
+        SELECT s.id, s.request_id, s.accountable_department_id, s.accountable_head_id,
+            CAST(%s AS {ts}), 1, 0, i.cost_of_delay_per_day, 0, 0, CAST(%s AS {ts}), ''
         FROM {_q(step.db_table)} s
         JOIN {_q(request.db_table)} r ON r.id = s.request_id
         JOIN {_q(item.db_table)} i ON i.id = r.item_id
-        WHERE s.state = 'active' AND s.on_hold_since IS NULL AND s.due_at < %s
+        WHERE s.state = 'active' AND s.on_hold_since IS NULL AND s.due_at < CAST(%s AS {ts})
           AND NOT EXISTS (SELECT 1 FROM {_q(risk.db_table)} x
                           WHERE x.step_id = s.id AND x.resolved_at IS NULL)
         {lock}
@@ -148,12 +151,12 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
         )
         .order_by()
         .values_list(
-            "id", "department_id", "level", "overdue_hours", "exposure",
+            "id", "head_id", "department_id", "level", "overdue_hours", "exposure",
             "cost_of_delay_per_day", "day_hours", "step__due_at", "step__ola_hours",
         )
         .iterator(chunk_size=BATCH)
     )
-    for risk_id, dept_id, level, hours, exposure, per_day, day_hours, due_at, ola in rows:
+    for risk_id, head_id, dept_id, level, hours, exposure, per_day, day_hours, due_at, ola in rows:
         calendar = calendars[dept_id]
         clock = clocks.get(calendar)
         if clock is None:
@@ -168,15 +171,23 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
         result.exposure += f.exposure
         result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
         if new or new_level != level or f.overdue_hours != hours or f.exposure != exposure:
-            changes.append(_Change(risk_id, new, level, new_level, f.overdue_hours, f.exposure,
-                                   day_hours, f.accruals))
+            changes.append(_Change(risk_id, head_id, dept_id, new, level, new_level,
+                                   f.overdue_hours, f.exposure, day_hours, f.accruals))
     return changes, result
+
+
+def _column(values: Iterable) -> str:
+    """One batch column as a single text parameter (PostgreSQL ``string_to_array``): the
+    driver then quotes one string instead of thousands of values."""
+    return ",".join(str(v) for v in values)
 
 
 def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
     """Store one batch of figures; return the ids actually updated (a risk resolved by a
     concurrent close in the meantime is left alone)."""
     table = _q(DelayRisk._meta.db_table)
+    if connection.vendor == "postgresql":
+        return _write_batch_pg(changes, now, table)
     values = ", ".join(
         ["(CAST(%s AS bigint), CAST(%s AS numeric), CAST(%s AS numeric), CAST(%s AS integer),"
          " CAST(%s AS numeric), CAST(%s AS integer))"] * len(changes)
@@ -186,11 +197,12 @@ def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
         escalated = c.level > 1 and (c.new or c.level > c.old_level)
         params += [c.risk_id, c.overdue_hours, c.exposure, c.level, c.day_hours, int(escalated)]
     at = connection.ops.adapt_datetimefield_value(now)
+    ts = "timestamptz" if connection.vendor == "postgresql" else "text"
     sql = f"""
         WITH v(id, overdue_hours, exposure, level, day_hours, escalated) AS (VALUES {values})
         UPDATE {table} SET overdue_hours = v.overdue_hours, exposure = v.exposure,
-            level = v.level, day_hours = v.day_hours, refreshed_at = %s,
-            escalated_at = CASE WHEN v.escalated = 1 THEN %s ELSE {table}.escalated_at END
+            level = v.level, day_hours = v.day_hours, refreshed_at = CAST(%s AS {ts}),
+            escalated_at = CASE WHEN v.escalated = 1 THEN CAST(%s AS {ts}) ELSE {table}.escalated_at END
         FROM v WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
         RETURNING {table}.id
     """
@@ -201,9 +213,49 @@ def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
     return updated
 
 
+def _write_batch_pg(changes: list[_Change], now: datetime, table: str) -> set[int]:
+    sql = f"""
+        UPDATE {table} SET overdue_hours = v.overdue_hours, exposure = v.exposure,
+            level = v.level, day_hours = v.day_hours, refreshed_at = %s,
+            escalated_at = CASE WHEN v.escalated = 1 THEN %s ELSE {table}.escalated_at END
+        FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::numeric[],
+                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[],
+                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[])
+             AS v(id, overdue_hours, exposure, level, day_hours, escalated)
+        WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
+        RETURNING {table}.id
+    """
+    params = [
+        now, now,
+        _column(c.risk_id for c in changes), _column(c.overdue_hours for c in changes),
+        _column(c.exposure for c in changes), _column(c.level for c in changes),
+        _column(c.day_hours for c in changes),
+        _column(int(c.level > 1 and (c.new or c.level > c.old_level)) for c in changes),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = {row[0] for row in cursor.fetchall()}
+    _replace_accruals([c for c in changes if c.risk_id in updated])
+    return updated
+
+
 def _replace_accruals(changes: Iterable[_Change]) -> None:
     changes = list(changes)
     if not changes:
+        return
+    if connection.vendor == "postgresql":
+        rows = [(c.risk_id, q, h, a) for c in changes for q, h, a in c.accruals]
+        table = _q(DelayAccrual._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE risk_id = ANY(string_to_array(%s, ',')::bigint[])",
+                           [_column(c.risk_id for c in changes)])
+            cursor.execute(
+                f"""INSERT INTO {table} (risk_id, quarter_start, overdue_hours, amount)
+                    SELECT * FROM unnest(string_to_array(%s, ',')::bigint[],
+                        string_to_array(%s, ',')::date[], string_to_array(%s, ',')::numeric[],
+                        string_to_array(%s, ',')::numeric[])""",
+                [_column(r[i] for r in rows) for i in range(4)],
+            )
         return
     DelayAccrual.objects.filter(risk_id__in=[c.risk_id for c in changes]).delete()
     DelayAccrual.objects.bulk_create(
@@ -217,51 +269,76 @@ def _replace_accruals(changes: Iterable[_Change]) -> None:
 
 
 def _announce(changes: list[_Change], now: datetime) -> int:
-    """Audit events and notifications for the risks raised or escalated in this batch."""
+    """Audit events and notifications for the risks raised or escalated in this batch (the
+    risks were updated just before, so the rows carry this scan's level and figures)."""
     news = [c for c in changes if c.new or c.level > c.old_level]
     if not news:
         return 0
-    by_id = {c.risk_id: c for c in news}
-    risks = list(
-        DelayRisk.objects.filter(pk__in=by_id)
-        .select_related("request", "step", "department__parent__head", "head")
-        .only(
-            "level", "overdue_hours", "exposure", "step__name", "request__reference",
-            "request__title", "request__item_id", "department__name", "department__code",
-            "department__parent__head__email", "department__parent__head__username",
-            "department__parent__head__first_name", "department__parent__head__last_name",
-            "head__email", "head__username", "head__first_name", "head__last_name",
-        )
-    )
     content_type = ContentType.objects.get_for_model(DelayRisk)
-    events = []
-    for risk in risks:
-        change = by_id[risk.pk]
-        risk.level, risk.overdue_hours, risk.exposure = (
-            change.level, change.overdue_hours, change.exposure)
-        verb = "risk.raised" if change.new else "risk.escalated"
-        events.append(AuditEvent(
-            created_at=now, actor=None, verb=verb, content_type=content_type,
-            object_id=str(risk.pk), object_repr=str(risk)[:200],
-            correlation=risk.request.reference,
-            from_state="" if change.new else f"level {change.old_level}",
-            to_state=f"level {change.level}",
-            data={"step": risk.step.name, "department": risk.department.code,
-                  "head": risk.head.username if risk.head else None,
-                  "overdue_hours": risk.overdue_hours, "exposure": risk.exposure},
-        ))
-    AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+    if connection.vendor == "postgresql":
+        _audit_pg(news, now, content_type.pk)
+    else:
+        by_id = {c.risk_id: c for c in news}
+        risks = DelayRisk.objects.select_related("request", "step", "department", "head").filter(
+            pk__in=by_id)
+        AuditEvent.objects.bulk_create([
+            AuditEvent(
+                created_at=now, actor=None, content_type=content_type,
+                verb="risk.raised" if by_id[risk.pk].new else "risk.escalated",
+                object_id=str(risk.pk), object_repr=str(risk)[:200],
+                correlation=risk.request.reference,
+                from_state="" if by_id[risk.pk].new else f"level {by_id[risk.pk].old_level}",
+                to_state=f"level {risk.level}",
+                data={"step": risk.step.name, "department": risk.department.code,
+                      "head": risk.head.username if risk.head else None,
+                      "overdue_hours": risk.overdue_hours, "exposure": risk.exposure},
+            )
+            for risk in risks
+        ], batch_size=BATCH)
     return notify_risks([
-        RiskNews(risk=risk, new=by_id[risk.pk].new, old_level=by_id[risk.pk].old_level)
-        for risk in risks
+        RiskNews(risk_id=c.risk_id, head_id=c.head_id, department_id=c.department_id,
+                 level=c.level, new=c.new, old_level=c.old_level, exposure=c.exposure)
+        for c in news
     ], at=now)
+
+
+def _audit_pg(news: list[_Change], now: datetime, content_type_id: int) -> None:
+    """The ``risk.raised`` / ``risk.escalated`` events of a batch in one statement (the same
+    rows the loop below builds on SQLite)."""
+    from approvals.models import Step
+    from requests_app.models import ServiceRequest
+
+    sql = f"""
+        INSERT INTO {_q(AuditEvent._meta.db_table)} (created_at, actor_id, on_behalf_of_id, verb,
+            content_type_id, object_id, object_repr, correlation, from_state, to_state, data)
+        SELECT %s, NULL, NULL, CASE WHEN v.new = 1 THEN 'risk.raised' ELSE 'risk.escalated' END,
+            %s, r.id::text, 'Delay L' || r.level || ' on step ' || r.step_id, q.reference,
+            CASE WHEN v.new = 1 THEN '' ELSE 'level ' || v.old_level END, 'level ' || r.level,
+            jsonb_build_object('step', s.name, 'department', d.code, 'head', u.username,
+                               'overdue_hours', r.overdue_hours::text, 'exposure', r.exposure::text)
+        FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::integer[],
+                    string_to_array(%s, ',')::integer[]) AS v(id, new, old_level)
+        JOIN {_q(DelayRisk._meta.db_table)} r ON r.id = v.id
+        JOIN {_q(Step._meta.db_table)} s ON s.id = r.step_id
+        JOIN {_q(ServiceRequest._meta.db_table)} q ON q.id = r.request_id
+        JOIN {_q(Department._meta.db_table)} d ON d.id = r.department_id
+        LEFT JOIN {_q(User._meta.db_table)} u ON u.id = r.head_id
+        ORDER BY r.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, content_type_id, _column(c.risk_id for c in news),
+                             _column(int(c.new) for c in news),
+                             _column(c.old_level for c in news)])
 
 
 @transaction.atomic
 def flag_delays(*, now: datetime | None = None) -> ScanResult:
     """Raise, escalate and refresh the delay risks of every overdue step. Safe to run twice
     or concurrently; the figures are those of ``now`` (default: the current time)."""
-    now = now or timezone.now()
+    return _flag_delays(now or timezone.now())
+
+
+def _flag_delays(now: datetime) -> ScanResult:
     if not _acquire_scan_lock():
         return ScanResult(now=now, skipped=True)
     new_ids = _open_missing_risks(now)
@@ -323,8 +400,9 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
     risk.refreshed_at = risk.resolved_at = at
     risk.resolution = step.state
     risk.save()
-    _replace_accruals([_Change(risk.pk, False, risk.level, risk.level, f.overdue_hours,
-                               f.exposure, risk.day_hours, f.accruals)])
+    _replace_accruals([_Change(risk.pk, risk.head_id, risk.department_id, False, risk.level,
+                               risk.level, f.overdue_hours, f.exposure, risk.day_hours,
+                               f.accruals)])
     audit_record(
         actor=None, verb="risk.resolved", target=risk, from_state=f"level {risk.level}",
         to_state=str(step.state), correlation=_reference(step),

@@ -181,12 +181,12 @@ def test_the_scan_runs_a_bounded_number_of_queries_whatever_the_number_of_steps(
 ):
     for hour in range(9, 12):
         overdue_step(berlin(2026, 11, 23, hour, 0))
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(17) as few:
         flag_delays(now=berlin(2026, 11, 26, 10, 0))
     for day in (23, 24):
         for hour in range(9, 17):
             overdue_step(berlin(2026, 11, day, hour, 0), actor=org.bob)
-    with django_assert_max_num_queries(14) as many:
+    with django_assert_max_num_queries(17) as many:
         flag_delays(now=berlin(2026, 11, 27, 10, 0))
     assert DelayRisk.objects.count() == 19
     assert len(many.captured_queries) <= len(few.captured_queries) + 1

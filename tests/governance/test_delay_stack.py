@@ -123,7 +123,7 @@ def stack(tmp_path):
             worker.wait()
 
 
-def _wait_for(check, *, timeout: float = 60, what: str = "") -> None:
+def _wait_for(check, *, timeout: float = 150, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
