@@ -6,14 +6,26 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self) -> None:
-        from approvals.signals import step_closed
+        from approvals.signals import (
+            comment_added,
+            hold_reminded,
+            step_closed,
+            step_held,
+            step_resumed,
+        )
         from governance import tasks_plans  # noqa: F401  (registers the change-plan tasks)
         from governance.accountability.scope import may_see_accountability
+        from governance.services import notices
         from governance.services.risks import on_step_closed
         from srm.navigation import NAV, NavEntry
 
         # A closing step resolves its open delay risk in the same transaction.
         step_closed.connect(on_step_closed, dispatch_uid="governance.resolve_delay_risk")
+        # A request's conversation reaches people through the notification outbox.
+        step_held.connect(notices.on_step_held, dispatch_uid="governance.notice_held")
+        hold_reminded.connect(notices.on_hold_reminded, dispatch_uid="governance.notice_reminded")
+        step_resumed.connect(notices.on_step_resumed, dispatch_uid="governance.notice_resumed")
+        comment_added.connect(notices.on_comment_added, dispatch_uid="governance.notice_comment")
 
         if not any(entry.url_name == "notifications:list" for entry in NAV):
             NAV.append(NavEntry(

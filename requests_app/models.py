@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from requests_app.choices import OPEN_STATES, RequestState, Source
@@ -278,6 +279,9 @@ class ServiceRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:request_detail", args=[self.reference])
 
     @property
     def is_open(self) -> bool:

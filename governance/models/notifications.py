@@ -19,6 +19,11 @@ class NotificationKind(models.TextChoices):
     RISK_RAISED = "risk_raised", "Delay raised"
     RISK_ESCALATED = "risk_escalated", "Delay escalated"
     DIGEST = "digest", "Weekly digest"
+    QUESTION = "question", "Question for you"
+    ANSWER = "answer", "Answer to your question"
+    REMINDER = "reminder", "Reminder"
+    COMMENT = "comment", "New comment"
+    PLAN = "plan", "Change plan"
 
 
 class EmailStatus(models.TextChoices):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -228,23 +226,12 @@ def _remind(workflow: LegacyWorkflow, today: date) -> int:
 
 def _notify(*, recipient: User, subject: str, body: str, link: str, target: models.Model,
             correlation: str = "") -> None:
-    """The one place change plans notify someone.
+    """The one place change plans notify someone: an audit event and a row in the
+    notification outbox, in the caller's transaction (e-mail and in-app list follow)."""
+    from governance.models import NotificationKind
+    from governance.services.notifications import Draft, notifications_create
 
-    Until the notification outbox lands, this records the notice as an audit event and sends
-    the email after commit (so a rolled-back transaction sends nothing). Point it at the
-    outbox when merging; callers do not change.
-    """
     audit_record(actor=None, verb="notification.sent", target=target, correlation=correlation,
                  data={"recipient": recipient.username, "subject": subject, "link": link})
-    if not recipient.email:
-        return
-    base = getattr(settings, "SRM_BASE_URL", "").rstrip("/")
-    message = f"{body}\n\n{base}{link}"
-
-    def send() -> None:
-        try:
-            send_mail(subject, message, None, [recipient.email])
-        except Exception:  # an unreachable mail server must not undo the reminder
-            logger.exception("Could not email %s about %s", recipient.email, subject)
-
-    transaction.on_commit(send)
+    notifications_create(drafts=[Draft(recipient=recipient, kind=NotificationKind.PLAN,
+                                       subject=subject, body=body, link=link)])

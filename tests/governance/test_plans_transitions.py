@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from governance.choices import PlanStatus, WorkflowDecision
 from governance.errors import Conflict, NotAllowed, ValidationFailed
-from governance.models import AuditEvent, Department, LegacyWorkflow
+from governance.models import AuditEvent, Department, LegacyWorkflow, Notification
+from governance.services.notifications import notifications_deliver
 from governance.services.plans import (
     plan_abandon,
     plan_go_live,
@@ -143,6 +144,10 @@ def test_overdue_retirements_remind_the_owning_head_once_a_day(
         again = workflows_remind_overdue()
 
     assert (told, again) == (1, 0)
+    # The notice goes through the outbox: in the head's list at once, e-mailed by delivery.
+    [notification] = Notification.objects.filter(recipient=org.hank)
+    assert "Laptop approvals by email" in notification.subject
+    notifications_deliver()
     [mail] = mailoutbox
     assert mail.to == [org.hank.email]
     assert "Laptop approvals by email" in mail.subject and "3 days late" in mail.subject
@@ -154,6 +159,7 @@ def test_overdue_retirements_remind_the_owning_head_once_a_day(
     tomorrow = timezone.localdate() + timedelta(days=1)
     with django_capture_on_commit_callbacks(execute=True):
         assert workflows_remind_overdue(today=tomorrow) == 1
+    notifications_deliver()
     assert len(mailoutbox) == 2
 
 
