@@ -1,10 +1,13 @@
-"""Test helpers for the accountability layer. The delay scan (which writes DelayRisk and
-DelayAccrual) belongs to another area, so tests create those rows directly here; the
-dashboards and reports only read them."""
+"""Test helpers for the accountability layer. The dashboards and reports only read
+DelayRisk and DelayAccrual rows. Those rows come from the delay scan and, for every step that
+closes after its due time, from ``risk_resolve_for_step`` on close (whether a scan ran or
+not): a history that closes a step late has that risk too. ``make_risk`` adds hand-made rows
+on top; ``working_day`` / ``working_days_before`` place moments in a department's calendar so
+a late closure's figures can be computed by hand."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,12 +15,28 @@ from django.conf import settings
 
 from approvals.choices import StepState
 from approvals.models import Step
+from governance.calendar import BusinessCalendar
 from governance.models import DelayAccrual, DelayRisk
 
 
 def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
     """An aware moment on ``day`` in the reporting timezone."""
     return datetime.combine(day, time(hour, minute), ZoneInfo(settings.SRM_REPORTING_TIMEZONE))
+
+
+def working_day(calendar: BusinessCalendar, day: date, *, step: int = 1) -> date:
+    """``day`` if it is a working day in ``calendar``, else the nearest one after it
+    (``step=1``) or before it (``step=-1``)."""
+    while not calendar.is_working_day(day):
+        day += timedelta(days=step)
+    return day
+
+
+def working_days_before(calendar: BusinessCalendar, day: date, count: int) -> date:
+    """The working day ``count`` working days before ``day`` in ``calendar``."""
+    for _ in range(count):
+        day = working_day(calendar, day - timedelta(days=1), step=-1)
+    return day
 
 
 def active_step(request) -> Step:

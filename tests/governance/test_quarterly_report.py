@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,43 +15,66 @@ from django.test.utils import CaptureQueriesContext
 
 from approvals.services import step_approve, step_complete, step_reject
 from governance.accountability.report import quarterly_report, report_table
-from governance.models import Department
+from governance.models import DelayRisk, Department
 from governance.periods import last_quarters
-from tests.accountability_factories import active_step, local, make_risk
+from tests.accountability_factories import (
+    active_step,
+    local,
+    working_day,
+    working_days_before,
+)
 
 
 @pytest.fixture
 def history(org, submit):
     """Two past quarters P1 (older) and P2 of hand-made history.
 
-    P1: alice (Marketing) submits R1 (1200) and R2 (7000); hank approves both; R1 needs no
-        finance approval, so its last approval is hank's, in P1.
-    P2: fiona gives R2's finance approval (its last approval) → approved in P2; ivan
-        fulfils R1 (late: three months after submission); carol (HR) submits R3 (100),
+    Every department here works one calendar (Europe/Berlin, 9–17 on working days). L is
+    P1's last working day, W1 and W4 the working days one and four before it, F P2's first.
+
+    P1: alice (Marketing) submits R1 (1200, laptop: EUR 150 cost of delay a day) at W4 9:00
+        and R2 (7000) at W1 9:00; hank approves R1 at W4 14:00 and R2 at W1 11:00 (both on
+        time). R1 needs no finance approval, so its last approval is hank's, in P1.
+    P2: fiona gives R2's finance approval (its last approval) at F 15:00 → approved in P2;
+        ivan fulfils R1 at F 10:00, after R1's due time (late); carol (HR) submits R3 (100),
         helen approves, finn fulfils it two hours after submission (on time); bob
         (Marketing) submits R4, hank rejects it.
-    Delay accruals: R1's IT step 50.00 in P1 and 125.50 in P2; R2's finance step 10.25 in P2.
+    Late closures (no scan runs: closing the step records its delay, business hours ÷ 8 ×
+    150 per day):
+    - R1's IT fulfilment (OLA 32 h from W4 14:00) was due at L 14:00 and closed at F 10:00:
+      3 h in P1 → 56.25, 1 h in P2 → 18.75, charged to IT;
+    - R2's finance approval (OLA 16 h from W1 11:00: 6 h + 8 h + 2 h) was due at F 11:00 and
+      closed at F 15:00: 4 h in P2 → 75.00, charged to Finance.
     """
     p1, p2, _current = last_quarters(3)
-    r1 = submit(cost="1200", at=local(p1 + timedelta(days=5), 10))
-    step_approve(actor=org.hank, step=active_step(r1), at=local(p1 + timedelta(days=5), 12))
-    r2 = submit(cost="7000", at=local(p1 + timedelta(days=6), 10))
-    step_approve(actor=org.hank, step=active_step(r2), at=local(p1 + timedelta(days=6), 11))
-    finance = active_step(r2)
-    step_approve(actor=org.fiona, step=finance, at=local(p2 + timedelta(days=1), 10))
+    calendar = org.dept["IT"].calendar
+    assert org.dept["MKT"].calendar == org.dept["FIN"].calendar == calendar
+    last = working_day(calendar, p2 - timedelta(days=1), step=-1)
+    w1, w4 = working_days_before(calendar, last, 1), working_days_before(calendar, last, 4)
+    first = working_day(calendar, p2)
+
+    def at(day, hour):
+        return datetime.combine(day, time(hour), calendar.tz)
+
+    r1 = submit(cost="1200", at=at(w4, 9))
+    step_approve(actor=org.hank, step=active_step(r1), at=at(w4, 14))
     it_step = active_step(r1)
-    step_complete(actor=org.ivan, step=it_step, at=local(p2 + timedelta(days=3), 10))
+    assert it_step.due_at == at(last, 14)
+    r2 = submit(cost="7000", at=at(w1, 9))
+    step_approve(actor=org.hank, step=active_step(r2), at=at(w1, 11))
+    finance = active_step(r2)
+    assert finance.due_at == at(first, 11)
+    step_complete(actor=org.ivan, step=it_step, at=at(first, 10))
+    step_approve(actor=org.fiona, step=finance, at=at(first, 15))
     r3 = submit(actor=org.carol, item="expenses", cost="100", at=local(p2 + timedelta(days=2), 10))
     step_approve(actor=org.helen, step=active_step(r3), at=local(p2 + timedelta(days=2), 11))
     step_complete(actor=org.finn, step=active_step(r3), at=local(p2 + timedelta(days=2), 12))
     r4 = submit(actor=org.bob, item="access", cost="0",
                answers={"details": "CRM read access.", "system": "CRM"}, at=local(p2 + timedelta(days=2), 9))
     step_reject(actor=org.hank, step=active_step(r4), comment="No.", at=local(p2 + timedelta(days=2), 9, 30))
-    make_risk(it_step, detected_at=local(p1 + timedelta(days=20)), exposure="175.50",
-              resolved_at=local(p2 + timedelta(days=3), 10),
-              accruals={p1: "50.00", p2: "125.50"})
-    make_risk(finance, detected_at=local(p2), exposure="10.25",
-              resolved_at=local(p2 + timedelta(days=1), 10), accruals={p2: "10.25"})
+    # Only the two late closures above left a delay behind.
+    assert sorted(DelayRisk.objects.values_list("step_id", "exposure")) == sorted(
+        [(it_step.pk, Decimal("75.00")), (finance.pk, Decimal("75.00"))])
     return p1, p2
 
 
@@ -74,14 +97,15 @@ def test_each_cost_centre_and_quarter_shows_the_hand_computed_figures(org, histo
     assert (hr2.submitted, hr2.approved_spend, hr2.fulfilled_spend, hr2.on_time_rate) == (
         1, Decimal("100"), Decimal("100"), Decimal("100.0"))
     # Cost of delay is charged to the department whose step was late, not to the requester.
-    assert got[(p1, "IT")].cost_of_delay == Decimal("50.00")
-    assert got[(p2, "IT")].cost_of_delay == Decimal("125.50")
-    assert got[(p2, "FIN")].cost_of_delay == Decimal("10.25")
+    assert got[(p1, "IT")].cost_of_delay == Decimal("56.25")
+    assert got[(p2, "IT")].cost_of_delay == Decimal("18.75")
+    assert got[(p2, "FIN")].cost_of_delay == Decimal("75.00")
+    assert got[(p1, "FIN")].cost_of_delay == 0
     assert got[(p2, "MKT")].cost_of_delay == 0
     total2 = next(b for b in blocks if b.quarter == p2).total
     assert (total2.submitted, total2.approved_spend, total2.fulfilled_spend,
             total2.cost_of_delay, total2.fulfilled, total2.on_time) == (
-        2, Decimal("7100"), Decimal("1300"), Decimal("135.75"), 2, 1)
+        2, Decimal("7100"), Decimal("1300"), Decimal("93.75"), 2, 1)
     assert total2.on_time_rate == Decimal("50.0")
 
 
@@ -119,7 +143,7 @@ def test_the_csv_download_carries_exactly_the_numbers_on_the_page(client, org, h
     for row in rows[1:]:
         for number in row[3:8]:
             assert f">{number}<" in html
-    assert ["Total", "2", "7100.00", "1300.00", "135.75", "2", "1", "50.0"] in [
+    assert ["Total", "2", "7100.00", "1300.00", "93.75", "2", "1", "50.0"] in [
         r[2:] for r in rows]
 
 
@@ -144,4 +168,8 @@ def test_the_report_answers_in_the_same_number_of_queries_whatever_the_data(
         step_approve(actor=org.hank, step=active_step(request))
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get("/reports/?quarters=4", secure=True).status_code == 200
-    assert len(small.captured_queries) <= 10
+    # Session, user, the departments in scope (2), the report's four grouped queries and the
+    # navigation's three: my open requests (COUNT), my roles (one EXISTS row) and my unread
+    # notifications (COUNT). Change-plan and accountability visibility ask nothing for an
+    # ops leader.
+    assert len(small.captured_queries) <= 11
