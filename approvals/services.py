@@ -31,11 +31,14 @@ def steps_materialise(*, request: ServiceRequest, templates: list[StepTemplate])
     return Step.objects.bulk_create(steps_build(request=request, templates=templates))
 
 
-def steps_build(*, request: ServiceRequest, templates: list[StepTemplate]) -> list[Step]:
+def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
+                departments: dict[int, Department] | None = None) -> list[Step]:
     """The unsaved steps of ``steps_materialise``, for callers that save many requests' steps
-    in one statement (the legacy import)."""
+    in one statement (the legacy import passes ``departments``, all of them with their heads,
+    loaded once for the whole batch)."""
     steps = []
-    departments = _departments_of(templates, request)
+    if departments is None:
+        departments = _departments_of(templates, request)
     for template in templates:
         department = departments[_responsible_department_id(template, request)]
         head = department.head

@@ -253,7 +253,7 @@ def requests_import(*, actor: User | None, item: CatalogItem, rows: list[Importe
     all_steps: list[Step] = []
     current: dict[int, Step] = {}
     for index, (request, row) in enumerate(zip(requests, rows, strict=True)):
-        steps = steps_build(request=request, templates=templates)
+        steps = steps_build(request=request, templates=templates, departments=departments)
         step = steps_replay(request=request, steps=steps, outcome=row.status,
                             closed_at=row.closed_at, now=now)
         if step is not None:
