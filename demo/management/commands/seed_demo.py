@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from demo.organisation import DEMO_LOGINS, DEMO_PASSWORD, seed_organisation, seed_requests
+from governance.services.risks import flag_delays
 from kpis.services import snapshots_compute
 from requests_app.models import ServiceRequest
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         # Backfill KPI snapshots over the demo's two quarters so the KPI pages show trends.
         written = snapshots_compute(weeks_back=KPI_BACKFILL_WEEKS)
         self.stdout.write(f"Wrote {written} KPI snapshots over {KPI_BACKFILL_WEEKS} weeks.")
+        # One delay scan now, so the demo shows today's delays before beat's first run.
+        self.stdout.write(f"Delay scan: {flag_delays()}")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password “{DEMO_PASSWORD}”):"))
         for username, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<8} {role}")
