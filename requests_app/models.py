@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -120,8 +120,24 @@ class RequestCounter(models.Model):
         return list(range(last - count + 1, last + 1))
 
     @classmethod
+    def continue_after(cls, year: int, value: int, *, using: str = "default") -> None:
+        """Make the next reference of ``year`` follow ``value`` (after a bulk load)."""
+        cls.objects.using(using).update_or_create(year=year, defaults={"value": value})
+        conn = connections[using]
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                # setval is strict: nothing happens while the year's sequence does not exist
+                # (it will start after the counter's value when first used).
+                cursor.execute("SELECT setval(to_regclass(%s), %s)",
+                               [cls._sequence_name(year), value])
+
+    @staticmethod
+    def _sequence_name(year: int) -> str:
+        return f"requests_app_reference_{int(year)}"
+
+    @classmethod
     def _from_sequence(cls, year: int, count: int) -> list[int]:
-        name = f"requests_app_reference_{int(year)}"
+        name = cls._sequence_name(year)
         with connection.cursor() as cursor:
             if count == 1:
                 # The usual case, one round trip: NULL when the year's sequence is missing.
