@@ -106,6 +106,11 @@ def answer_create(request: HttpRequest, reference: str) -> HttpResponse:
 def download(request: HttpRequest, uuid) -> FileResponse:
     """Stream an attachment to someone allowed to see it; anyone else gets 404."""
     attachment = get_object_or_404(Attachment.objects.restrict(request.user), uuid=uuid)
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """The stored file as a download that a browser never renders (also used by the API)."""
     try:
         handle = attachment.file.storage.open(attachment.file.name, "rb")
     except FileNotFoundError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from approvals.choices import StepKind, StepState
-from approvals.models import Delegation, Step
+from approvals.models import Delegation, Step, StepHold
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import User
 
@@ -77,3 +77,23 @@ class DelegationCreateSerializer(serializers.Serializer):
         if user is None:
             raise serializers.ValidationError(f"Nobody has the username “{username}”.")
         return user
+
+
+class HoldSerializer(serializers.ModelSerializer):
+    """A question that put a step on hold (its clock stopped) until the requester answers."""
+
+    step = serializers.IntegerField(source="step_id", read_only=True)
+    request = serializers.CharField(source="step.request.reference", read_only=True)
+    asked_by = UserRefSerializer(read_only=True)
+    answered_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = StepHold
+        fields = ["id", "step", "request", "asked_by", "question", "started_at", "remind_at",
+                  "expires_at", "answered_at", "answered_by", "answer", "business_hours"]
+        read_only_fields = fields
+
+
+class HoldCreateSerializer(serializers.Serializer):
+    question = serializers.CharField(allow_blank=True, trim_whitespace=False,
+                                     help_text="What the requester should answer.")

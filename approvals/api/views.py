@@ -14,6 +14,8 @@ from approvals.api.serializers import (
     CompleteSerializer,
     DelegationCreateSerializer,
     DelegationSerializer,
+    HoldCreateSerializer,
+    HoldSerializer,
     RejectSerializer,
     StepSerializer,
 )
@@ -26,6 +28,7 @@ from approvals.services import (
     step_complete,
     step_reject,
 )
+from approvals.services_holds import step_hold
 from srm.api import validated
 
 _ROLE = OpenApiParameter(
@@ -98,6 +101,14 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str) -> Response:
         return self._answer(step_claim(actor=request.user, step=self.get_object()))
+
+    @extend_schema(request=HoldCreateSerializer, responses={201: HoldSerializer},
+                   summary="Ask the requester a question: the step waits with its clock stopped")
+    @action(detail=True, methods=["post"])
+    def hold(self, request: Request, pk: str) -> Response:
+        data = validated(HoldCreateSerializer, request)
+        hold = step_hold(actor=request.user, step=self.get_object(), question=data["question"])
+        return Response(HoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -1,16 +1,14 @@
-"""API shape of outcome KPIs.
-
-Snapshots (the KPI's measured value per period) join this serializer as a ``snapshots`` list
-field once ``KPISnapshot`` exists; the rest of the shape stays as it is.
-"""
+"""API shape of outcome KPIs. The detail adds what the KPI page shows, from the same
+selector (``kpis.selectors.kpi_row``): the latest value and status, value realisation and
+the weekly snapshots."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
 from governance.api.serializers import DepartmentRefSerializer
-from kpis.choices import Direction, Measure
-from kpis.models import OutcomeKPI
+from kpis.choices import Direction, KPIStatus, Measure, SnapshotSource
+from kpis.models import KPISnapshot, OutcomeKPI
 
 
 class OutcomeKPISerializer(serializers.ModelSerializer):
@@ -27,3 +25,53 @@ class OutcomeKPISerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "unit", "direction", "baseline", "target",
                   "measure", "owner_department", "catalog_items"]
         read_only_fields = fields
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    period_end = serializers.DateField(help_text="First day after the period (an ISO week).")
+    source = serializers.ChoiceField(choices=SnapshotSource.choices)
+
+    class Meta:
+        model = KPISnapshot
+        fields = ["period_start", "period_end", "value", "sample_size", "source"]
+        read_only_fields = fields
+
+
+class RealizationSerializer(serializers.Serializer):
+    realised_on = serializers.DateField(
+        allow_null=True, help_text="First week of the run of weeks that met the target; "
+        "empty while the value is not realised.")
+    go_live = serializers.DateField(allow_null=True,
+                                    help_text="When the first serving catalog item went live.")
+    periods = serializers.IntegerField(help_text="Consecutive weeks on target that count.")
+    days_after_go_live = serializers.IntegerField(allow_null=True)
+
+
+class OutcomeKPIDetailSerializer(OutcomeKPISerializer):
+    """``instance`` is a ``kpis.selectors.KPIRow``'s KPI with the row's figures attached."""
+
+    latest_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    latest_period = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=KPIStatus.choices,
+                                     help_text="The latest value against the target.")
+    status_label = serializers.CharField()
+    realization = RealizationSerializer()
+    snapshots = SnapshotSerializer(many=True, help_text="Measured value per week, oldest first.")
+
+    class Meta(OutcomeKPISerializer.Meta):
+        fields = [*OutcomeKPISerializer.Meta.fields, "latest_value", "latest_period", "status",
+                  "status_label", "realization", "snapshots"]
+        read_only_fields = fields
+
+    def to_representation(self, row):
+        data = super().to_representation(row.kpi)
+        data.update({
+            "latest_value": self.fields["latest_value"].to_representation(row.latest_value)
+            if row.latest_value is not None else None,
+            "latest_period": row.latest_period.isoformat() if row.latest_period else None,
+            "status": row.status,
+            "status_label": row.status_label,
+            "realization": RealizationSerializer(row.realization).data,
+            "snapshots": SnapshotSerializer(row.history, many=True).data,
+        })
+        return data

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from kpis.api.serializers import OutcomeKPISerializer
+from kpis.api.serializers import OutcomeKPIDetailSerializer, OutcomeKPISerializer
 from kpis.models import OutcomeKPI
+from kpis.selectors import kpi_row
 
 
 @extend_schema_view(
     list=extend_schema(summary="Outcome KPIs: what each service exists for"),
-    retrieve=extend_schema(summary="One outcome KPI"),
+    retrieve=extend_schema(summary="One outcome KPI, its status, value realisation and snapshots",
+                           responses=OutcomeKPIDetailSerializer),
 )
 @extend_schema(tags=["kpis"])
 class OutcomeKPIViewSet(viewsets.ReadOnlyModelViewSet):
@@ -22,3 +26,7 @@ class OutcomeKPIViewSet(viewsets.ReadOnlyModelViewSet):
         .order_by("name", "id")
     )
     lookup_value_regex = r"\d+"
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        # The KPI page's own selector: the same status, realisation and history.
+        return Response(OutcomeKPIDetailSerializer(kpi_row(request.user, int(pk))).data)

@@ -19,12 +19,21 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from approvals.api.serializers import STEP_RELATED
+from approvals.api.serializers import STEP_RELATED, HoldSerializer
 from approvals.models import Step
+from approvals.services_holds import step_answer
+from governance.errors import Conflict
 from governance.models import AuditEvent
+from requests_app.api.conversation import (
+    AnswerSerializer,
+    CommentCreateSerializer,
+    CommentSerializer,
+    comments_visible,
+)
 from requests_app.api.serializers import (
     CancelSerializer,
     CatalogItemSerializer,
@@ -35,6 +44,7 @@ from requests_app.api.serializers import (
 from requests_app.choices import RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import request_cancel, request_submit
+from requests_app.services_conversation import comment_add
 from srm.api import BooleanFilter, FilterSet, validated
 
 
@@ -189,6 +199,54 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         service_request = self.get_object()
         request_cancel(actor=request.user, request=service_request, reason=data["reason"])
         return Response(RequestDetailSerializer(self._detail(reference)).data)
+
+    @extend_schema(
+        methods=["GET"], tags=["conversation"], responses=CommentSerializer(many=True),
+        summary="The request's comments I may see, oldest first",
+        description="Internal notes are listed only for the staff of the departments working "
+        "on the request and ops leaders, never for the requester.",
+    )
+    @extend_schema(
+        methods=["POST"], tags=["conversation"],
+        request={"application/json": CommentCreateSerializer,
+                 "multipart/form-data": CommentCreateSerializer},
+        responses={201: CommentSerializer},
+        summary="Comment on the request (or add an internal note), with optional files",
+        description="JSON, or multipart with `files` to attach. Files are checked as in the "
+        "portal (size, type by content); a refused file stores nothing.",
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, MultiPartParser])
+    def comments(self, request: Request, reference: str) -> Response:
+        service_request = self.get_object()
+        if request.method == "GET":
+            return Response(CommentSerializer(
+                comments_visible(request.user, service_request), many=True
+            ).data)
+        data = validated(CommentCreateSerializer, request)
+        comment = comment_add(actor=request.user, request=service_request, body=data["body"],
+                              internal=data["internal"], files=data["files"])
+        fresh = comments_visible(request.user, service_request).get(pk=comment.pk)
+        return Response(CommentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["conversation"],
+        request={"application/json": AnswerSerializer, "multipart/form-data": AnswerSerializer},
+        responses=HoldSerializer,
+        summary="Answer the open question (the requester): the step resumes",
+        description="The step's due time moves later by the business time it spent on hold.",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser])
+    def answer(self, request: Request, reference: str) -> Response:
+        data = validated(AnswerSerializer, request)
+        service_request = self.get_object()
+        step = Step.objects.filter(request=service_request, on_hold_since__isnull=False).first()
+        if step is None:
+            raise Conflict(f"There is no open question on {service_request.reference}: it was "
+                           "already answered, or the request has moved on.",
+                           code="no_open_question")
+        hold = step_answer(actor=request.user, step=step, answer=data["answer"],
+                           files=data["files"])
+        return Response(HoldSerializer(hold).data)
 
 
 def _not_modified(request: Request, etag: str, changed) -> bool:
