@@ -47,8 +47,8 @@ class RealizationSerializer(serializers.Serializer):
     days_after_go_live = serializers.IntegerField(allow_null=True)
 
 
-class OutcomeKPIDetailSerializer(OutcomeKPISerializer):
-    """``instance`` is a ``kpis.selectors.KPIRow``'s KPI with the row's figures attached."""
+class KPIFiguresSerializer(serializers.Serializer):
+    """What the KPI page shows of a ``kpis.selectors.KPIRow``."""
 
     latest_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     latest_period = serializers.DateField(allow_null=True)
@@ -56,7 +56,12 @@ class OutcomeKPIDetailSerializer(OutcomeKPISerializer):
                                      help_text="The latest value against the target.")
     status_label = serializers.CharField()
     realization = RealizationSerializer()
-    snapshots = SnapshotSerializer(many=True, help_text="Measured value per week, oldest first.")
+    snapshots = SnapshotSerializer(many=True, source="history",
+                                   help_text="Measured value per week, oldest first.")
+
+
+class OutcomeKPIDetailSerializer(OutcomeKPISerializer, KPIFiguresSerializer):
+    """A KPI with its figures; ``instance`` is a ``kpis.selectors.KPIRow``."""
 
     class Meta(OutcomeKPISerializer.Meta):
         fields = [*OutcomeKPISerializer.Meta.fields, "latest_value", "latest_period", "status",
@@ -64,14 +69,4 @@ class OutcomeKPIDetailSerializer(OutcomeKPISerializer):
         read_only_fields = fields
 
     def to_representation(self, row):
-        data = super().to_representation(row.kpi)
-        data.update({
-            "latest_value": self.fields["latest_value"].to_representation(row.latest_value)
-            if row.latest_value is not None else None,
-            "latest_period": row.latest_period.isoformat() if row.latest_period else None,
-            "status": row.status,
-            "status_label": row.status_label,
-            "realization": RealizationSerializer(row.realization).data,
-            "snapshots": SnapshotSerializer(row.history, many=True).data,
-        })
-        return data
+        return {**OutcomeKPISerializer(row.kpi).data, **KPIFiguresSerializer(row).data}
