@@ -28,5 +28,7 @@ class OutcomeKPIViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"\d+"
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        # The KPI page's own selector: the same status, realisation and history.
-        return Response(OutcomeKPIDetailSerializer(kpi_row(request.user, int(pk))).data)
+        # The KPI page's own selector: the same status, realisation and history. The lookup
+        # first, so an id past the database's integer range is a 404 on every database.
+        kpi = self.get_object()
+        return Response(OutcomeKPIDetailSerializer(kpi_row(request.user, kpi.pk)).data)
