@@ -41,3 +41,11 @@ def send_digests() -> dict:
     from governance.services.digests import digests_send
 
     return vars(digests_send())
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=280, **_RETRY)
+def refresh_figures() -> dict:
+    """Recompute the accountability pages' stored figures (docs/accountability.md)."""
+    from governance.accountability.figures import refresh_figures as refresh
+
+    return refresh()

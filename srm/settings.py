@@ -115,6 +115,11 @@ SRM_REPORTING_CURRENCY = env.str("SRM_REPORTING_CURRENCY", default="EUR")
 SRM_FINANCE_THRESHOLD = Decimal(env.str("SRM_FINANCE_THRESHOLD", default="5000"))
 SRM_DEFAULT_COUNTRY = env.str("SRM_DEFAULT_COUNTRY", default="DE")
 # A KPI's value is realised once it meets its target for this many consecutive weeks.
+# The accountability pages read stored figures, recomputed by the refresh job every
+# SRM_FIGURES_REFRESH_SECONDS; a page finding them older than SRM_FIGURES_MAX_AGE recomputes
+# them itself (docs/accountability.md, "Stored figures").
+SRM_FIGURES_REFRESH_SECONDS = env.int("SRM_FIGURES_REFRESH_SECONDS", default=300)
+SRM_FIGURES_MAX_AGE = env.int("SRM_FIGURES_MAX_AGE", default=900)
 SRM_KPI_REALIZATION_PERIODS = env.int("SRM_KPI_REALIZATION_PERIODS", default=4)
 
 # --- Delay governance (docs/delay-governance.md) ----------------------------------------------
@@ -240,6 +245,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "governance.tasks.deliver_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "refresh-figures": {
+        "task": "governance.tasks.refresh_figures",
+        "schedule": float(SRM_FIGURES_REFRESH_SECONDS),
+        "options": {"expires": max(30, SRM_FIGURES_REFRESH_SECONDS - 10)},
     },
     # Reminds requesters who have not answered a question, cancels requests past the limit.
     "process-step-holds": {"task": "approvals.tasks.process_holds", "schedule": timedelta(minutes=15)},

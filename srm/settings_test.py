@@ -30,3 +30,7 @@ STORAGES["attachments"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": _ATTACHMENTS_DIR},
 }
+
+# The accountability pages recompute their stored figures on every view, so a test that
+# changes the lifecycle sees it at once; the stored path's own tests set a longer age.
+SRM_FIGURES_MAX_AGE = 0

@@ -103,56 +103,99 @@ def handoff_steps(*, since: datetime) -> QuerySet:
 
 
 def department_lines(departments: list[Department], *, now: datetime | None = None,
-                     everything: bool = False) -> list[DepartmentLine]:
+                     everything: bool = False, flow: dict[int, dict] | None = None,
+                     accrued: dict[int, Decimal] | None = None) -> list[DepartmentLine]:
     """One line per department, ranked as a bottleneck list (exposure, then overdue steps).
-    Seven grouped queries, whatever the number of departments, steps or risks."""
+    Seven grouped queries, whatever the number of departments, steps or risks — two when the
+    flow figures (``flow_figures``) and this quarter's accruals come stored (``flow``,
+    ``accrued``: see ``governance.accountability.figures``)."""
     from approvals.choices import StepState
 
     now = now or timezone.now()
-    since = now - FLOW_WINDOW
     ids = [d.pk for d in departments]
     lines = {d.pk: DepartmentLine(department=d) for d in departments}
 
     active = _steps().filter(state=StepState.ACTIVE)
-    for row in (within(active, "accountable_department", ids, everything=everything).values("accountable_department").order_by()
-                .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))):
+    for row in (within(active, "accountable_department", ids, everything=everything)
+                .values("accountable_department").order_by()
+                # Counting indexed columns, not ids: both partial indexes cover these two
+                # queries, so PostgreSQL answers from the index alone (docs/performance.md).
+                .annotate(n=Count("*"), late=Count("due_at", filter=Q(due_at__lt=now)))):
         line = lines[row["accountable_department"]]
         line.open_steps, line.overdue_steps = row["n"], row["late"]
 
     open_risks = DelayRisk.objects.filter(resolved_at__isnull=True)
-    for row in (within(open_risks, "department", ids, everything=everything).values("department").order_by()
-                .annotate(l1=Count("pk", filter=Q(level=1)), l2=Count("pk", filter=Q(level=2)),
-                          l3=Count("pk", filter=Q(level=3)), exposure=Sum("exposure"))):
+    for row in (within(open_risks, "department", ids, everything=everything)
+                .values("department").order_by()
+                .annotate(l1=Count("level", filter=Q(level=1)),
+                          l2=Count("level", filter=Q(level=2)),
+                          l3=Count("level", filter=Q(level=3)), exposure=Sum("exposure"))):
         line = lines[row["department"]]
         line.risks_by_level = {1: row["l1"], 2: row["l2"], 3: row["l3"]}
         line.exposure = row["exposure"] or ZERO
 
-    this_quarter = quarter_start(local_date(now))
-    accruals = DelayAccrual.objects.filter(quarter_start=this_quarter)
-    for row in (within(accruals, "risk__department", ids, everything=everything).values("risk__department").order_by().annotate(amount=Sum("amount"))):
-        lines[row["risk__department"]].accrued_this_quarter = row["amount"] or ZERO
+    if accrued is None:
+        accrued = accrued_this_quarter(ids, now=now, everything=everything)
+    for pk, amount in accrued.items():
+        if pk in lines:
+            lines[pk].accrued_this_quarter = amount
+
+    if flow is None:
+        flow = flow_figures(ids, now=now, everything=everything)
+    for pk, figures in flow.items():
+        if pk in lines:
+            for name, value in figures.items():
+                setattr(lines[pk], name, value)
+
+    return sorted(lines.values(),
+                  key=lambda ln: (-ln.exposure, -ln.overdue_steps, ln.department.name))
+
+
+def accrued_this_quarter(ids, *, now: datetime, everything: bool = False) -> dict[int, Decimal]:
+    """Cost of delay accrued so far this quarter, per department of the late step."""
+    accruals = DelayAccrual.objects.filter(quarter_start=quarter_start(local_date(now)))
+    return {
+        row["risk__department"]: row["amount"] or ZERO
+        for row in within(accruals, "risk__department", ids, everything=everything)
+        .values("risk__department").order_by().annotate(amount=Sum("amount"))
+    }
+
+
+FLOW_FIELDS = ("steps_completed", "steps_breached", "median_hours", "p90_hours",
+               "median_ola_hours", "handoffs_received")
+
+
+def flow_figures(ids, *, now: datetime, everything: bool = False) -> dict[int, dict]:
+    """Per department, over the flow window ending at ``now``: steps completed and breached,
+    median and p90 hours in step, median OLA, handoffs received (``FLOW_FIELDS``). Four
+    grouped queries; departments without any flow are left out."""
+    since = now - FLOW_WINDOW
+    figures: dict[int, dict] = {}
+
+    def of(pk) -> dict:
+        return figures.setdefault(pk, {name: None for name in FLOW_FIELDS}
+                                  | {"steps_completed": 0, "steps_breached": 0,
+                                     "handoffs_received": 0})
 
     flow = _flow_steps(ids, since, everything=everything)
     for row in (flow.values("accountable_department").order_by()
                 .annotate(n=Count("pk"), late=Count("pk", filter=Q(completed_at__gt=F("due_at"))))):
-        line = lines[row["accountable_department"]]
-        line.steps_completed, line.steps_breached = row["n"], row["late"]
+        line = of(row["accountable_department"])
+        line["steps_completed"], line["steps_breached"] = row["n"], row["late"]
     in_step = percentiles(flow, group_by=["accountable_department"],
                           value=HoursBetween("activated_at", "completed_at"))
     ola = percentiles(flow, group_by=["accountable_department"],
                       value=HoursBetween("activated_at", "due_at"), fractions=(0.5,))
     for (pk,), values in in_step.items():
-        lines[pk].median_hours, lines[pk].p90_hours = hours(values[0.5]), hours(values[0.9])
+        of(pk).update(median_hours=hours(values[0.5]), p90_hours=hours(values[0.9]))
     for (pk,), values in ola.items():
-        lines[pk].median_ola_hours = hours(values[0.5])
+        of(pk)["median_ola_hours"] = hours(values[0.5])
 
     received = within(handoff_steps(since=since), "accountable_department", ids,
                       everything=everything)
     for row in (received.values("accountable_department").order_by().annotate(n=Count("pk"))):
-        lines[row["accountable_department"]].handoffs_received = row["n"]
-
-    return sorted(lines.values(),
-                  key=lambda ln: (-ln.exposure, -ln.overdue_steps, ln.department.name))
+        of(row["accountable_department"])["handoffs_received"] = row["n"]
+    return figures
 
 
 # --- Department page ---------------------------------------------------------------------------
@@ -166,41 +209,56 @@ class WeekRow:
     exposure_detected: Decimal = ZERO
 
 
+def trend_weeks(*, now: datetime | None = None, weeks: int = TREND_WEEKS) -> list[date]:
+    """The Mondays of the last ``weeks`` weeks (the current one included), oldest first."""
+    first = week_start(local_date(now or timezone.now())) - timedelta(weeks=weeks - 1)
+    return [first + timedelta(weeks=n) for n in range(weeks)]
+
+
 def weekly_trend(department: Department, *, now: datetime | None = None,
                  weeks: int = TREND_WEEKS) -> list[WeekRow]:
     """The department's last ``weeks`` weeks (the current one included, Monday starts in the
     reporting timezone): steps completed, OLA breaches, median time in step, and the delay
     risks detected that week with their exposure so far."""
+    found = weekly_figures([department.pk], now=now, weeks=weeks).get(department.pk, {})
+    return [found.get(week) or WeekRow(week=week) for week in trend_weeks(now=now, weeks=weeks)]
+
+
+def weekly_figures(ids, *, now: datetime | None = None, weeks: int = TREND_WEEKS,
+                   everything: bool = False) -> dict[int, dict[date, WeekRow]]:
+    """``weekly_trend`` for many departments at once: ``{department: {week: WeekRow}}``,
+    weeks without anything left out. Three grouped queries."""
     now = now or timezone.now()
-    first = week_start(local_date(now)) - timedelta(weeks=weeks - 1)
-    since = start_of(first)
+    wanted = set(trend_weeks(now=now, weeks=weeks))
+    since = start_of(min(wanted))
     tz = reporting_tz()
-    rows = {first + timedelta(weeks=n): WeekRow(week=first + timedelta(weeks=n))
-            for n in range(weeks)}
+    rows: dict[int, dict[date, WeekRow]] = {}
 
-    def week_of(value) -> date:
-        return value.astimezone(tz).date() if isinstance(value, datetime) else value
+    def cell(pk, value) -> WeekRow | None:
+        week = value.astimezone(tz).date() if isinstance(value, datetime) else value
+        if week not in wanted:
+            return None
+        return rows.setdefault(pk, {}).setdefault(week, WeekRow(week=week))
 
-    flow = _flow_steps([department.pk], since).annotate(
+    flow = _flow_steps(ids, since, everything=everything).annotate(
         week=TruncWeek("completed_at", tzinfo=tz))
-    for row in (flow.values("week").order_by()
+    for row in (flow.values("accountable_department", "week").order_by()
                 .annotate(n=Count("pk"), late=Count("pk", filter=Q(completed_at__gt=F("due_at"))))):
-        week = rows.get(week_of(row["week"]))
-        if week:
+        if week := cell(row["accountable_department"], row["week"]):
             week.steps_completed, week.steps_breached = row["n"], row["late"]
-    for (key,), values in percentiles(flow, group_by=["week"],
-                                      value=HoursBetween("activated_at", "completed_at"),
-                                      fractions=(0.5,)).items():
-        week = rows.get(week_of(key))
-        if week:
+    for (pk, key), values in percentiles(flow, group_by=["accountable_department", "week"],
+                                         value=HoursBetween("activated_at", "completed_at"),
+                                         fractions=(0.5,)).items():
+        if week := cell(pk, key):
             week.median_hours = hours(values[0.5])
-    for row in (DelayRisk.objects.filter(department=department, detected_at__gte=since)
-                .annotate(week=TruncWeek("detected_at", tzinfo=tz)).values("week").order_by()
+    risks = within(DelayRisk.objects.filter(detected_at__gte=since), "department", ids,
+                   everything=everything)
+    for row in (risks.annotate(week=TruncWeek("detected_at", tzinfo=tz))
+                .values("department", "week").order_by()
                 .annotate(n=Count("pk"), exposure=Sum("exposure"))):
-        week = rows.get(week_of(row["week"]))
-        if week:
+        if week := cell(row["department"], row["week"]):
             week.risks_detected, week.exposure_detected = row["n"], row["exposure"] or ZERO
-    return list(rows.values())
+    return rows
 
 
 def oldest_delays(department: Department, *, user, limit: int = OLDEST_DELAYED
@@ -227,6 +285,15 @@ def waiting_and_working(department: Department, *, now: datetime | None = None,
     A step is taken on at its first ``step.claimed`` audit event; a step completed without
     a claim (every approval, and work done straight away) was waiting all along, since the
     action itself is the only moment anyone touched it."""
+    return item_time_figures([department.pk], now=now, window=window)
+
+
+def item_time_figures(ids, *, now: datetime | None = None,
+                      window: timedelta = timedelta(weeks=TREND_WEEKS),
+                      everything: bool = False) -> list[dict]:
+    """``waiting_and_working`` for many departments at once, one row per (department, item):
+    ``accountable_department``, ``request__item``, ``request__item__name``, ``steps``,
+    ``waiting_hours``, ``working_hours``; longest waits first. One grouped query."""
     from approvals.models import Step
 
     now = now or timezone.now()
@@ -239,10 +306,10 @@ def waiting_and_working(department: Department, *, now: datetime | None = None,
     )
     taken = Coalesce(Subquery(claimed), F("completed_at"))
     return list(
-        _flow_steps([department.pk], now - window)
+        _flow_steps(ids, now - window, everything=everything)
         .annotate(waiting=HoursBetween("activated_at", taken),
                   working=HoursBetween(taken, "completed_at"))
-        .values("request__item", "request__item__name").order_by()
+        .values("accountable_department", "request__item", "request__item__name").order_by()
         .annotate(steps=Count("pk"), waiting_hours=Avg("waiting"), working_hours=Avg("working"))
         .order_by("-waiting_hours", "request__item__name")
     )

@@ -80,22 +80,51 @@ def _quarter(value) -> date:
 
 def quarterly_report(departments: list[Department], *, quarters: int = 4,
                      now: datetime | None = None, everything: bool = False) -> list[QuarterBlock]:
-    """The last ``quarters`` quarters (the current one included), newest first."""
+    """The last ``quarters`` quarters (the current one included), newest first, computed
+    from the lifecycle now (``figures.report_from_figures`` reads the stored copy)."""
+    now = now or timezone.now()
+    quarters = max(1, min(quarters, MAX_QUARTERS))
+    starts = last_quarters(quarters, until=now)
+    found = quarter_cells(starts, [d.pk for d in departments], everything=everything)
+    return report_blocks(starts, departments, found)
+
+
+def report_blocks(starts: list[date], departments: list[Department],
+                  found: dict[tuple[date, int], ReportRow]) -> list[QuarterBlock]:
+    """Blocks newest first, one row per department in every quarter (zeros included)."""
+    blocks = []
+    for q in reversed(starts):
+        rows = []
+        for d in departments:
+            row = found.get((q, d.pk))
+            if row is None:
+                row = ReportRow(quarter=q, department=d)
+            else:
+                row.department = d
+            rows.append(row)
+        blocks.append(QuarterBlock(quarter=q, rows=rows))
+    return blocks
+
+
+def quarter_cells(starts: list[date], ids, *, everything: bool = False
+                  ) -> dict[tuple[date, int], ReportRow]:
+    """``{(quarter, department id): ReportRow}`` for the quarters ``starts`` (oldest first),
+    cells with nothing in them left out. Four grouped queries."""
     from approvals.choices import StepKind, StepState
     from approvals.models import Step
     from requests_app.choices import RequestState
     from requests_app.models import ServiceRequest
 
-    now = now or timezone.now()
-    quarters = max(1, min(quarters, MAX_QUARTERS))
-    starts = last_quarters(quarters, until=now)
-    begin, end = start_of(starts[0]), start_of(next_quarter(starts[-1]))
+    wanted = set(starts)
+    begin, end = start_of(min(wanted)), start_of(next_quarter(max(wanted)))
     tz = reporting_tz()
-    ids = [d.pk for d in departments]
-    cells = {(q, d.pk): ReportRow(quarter=q, department=d) for q in starts for d in departments}
+    cells: dict[tuple[date, int], ReportRow] = {}
 
     def cell(quarter, department_id) -> ReportRow | None:
-        return cells.get((_quarter(quarter), department_id))
+        q = _quarter(quarter)
+        if q not in wanted:
+            return None
+        return cells.setdefault((q, department_id), ReportRow(quarter=q, department=None))
 
     requests = within(ServiceRequest.objects.all(), "requester_department", ids,
                       everything=everything)
@@ -131,15 +160,12 @@ def quarterly_report(departments: list[Department], *, quarters: int = 4,
             c.fulfilled_spend, c.fulfilled, c.on_time = row["spend"] or ZERO, row["n"], row["on_time"]
 
     accruals = DelayAccrual.objects.filter(quarter_start__in=starts)
-    for row in (within(accruals, "risk__department", ids, everything=everything).values("quarter_start", "risk__department").order_by()
+    for row in (within(accruals, "risk__department", ids, everything=everything)
+                .values("quarter_start", "risk__department").order_by()
                 .annotate(amount=Sum("amount"))):
         if c := cell(row["quarter_start"], row["risk__department"]):
             c.cost_of_delay = row["amount"] or ZERO
-
-    blocks = []
-    for q in reversed(starts):
-        blocks.append(QuarterBlock(quarter=q, rows=[cells[(q, d.pk)] for d in departments]))
-    return blocks
+    return cells
 
 
 HEADERS = ["Quarter", "Cost centre", "Department", "Requests submitted", "Approved spend",

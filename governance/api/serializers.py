@@ -117,6 +117,9 @@ class DepartmentLineSerializer(serializers.Serializer):
 class AccountabilityBoardSerializer(serializers.Serializer):
     currency = serializers.CharField()
     flow_days = serializers.IntegerField(help_text="The flow window, in days.")
+    figures_as_of = serializers.DateTimeField(
+        help_text="The moment the stored figures (flow window, accrued this quarter) describe; "
+        "open work, risks and exposure are live.")
     results = DepartmentLineSerializer(
         many=True, help_text="Departments in your scope, ranked as bottlenecks "
         "(exposure, then overdue steps)."
@@ -151,4 +154,6 @@ class QuarterlyReportSerializer(serializers.Serializer):
     currency = serializers.CharField()
     quarters = serializers.IntegerField()
     reporting_timezone = serializers.CharField()
+    figures_as_of = serializers.DateTimeField(
+        help_text="The oldest moment the quarters shown were computed for.")
     results = QuarterBlockSerializer(many=True, help_text="Quarters, newest first.")

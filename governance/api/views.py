@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.accountability.board import FLOW_WINDOW, department_lines
-from governance.accountability.report import MAX_QUARTERS, quarterly_report
+from governance.accountability.board import FLOW_WINDOW
+from governance.accountability.figures import board_lines, report_from_figures
+from governance.accountability.report import MAX_QUARTERS
 from governance.accountability.scope import (
     departments_in_scope,
     may_see_accountability,
@@ -94,11 +95,11 @@ class AccountabilityDepartmentsView(APIView):
     )
     def get(self, request: Request) -> Response:
         _require_accountability(request.user)
-        lines = department_lines(list(departments_in_scope(request.user)),
-                                 everything=sees_everything(request.user))
+        lines, as_of = board_lines(list(departments_in_scope(request.user)),
+                                   everything=sees_everything(request.user))
         return Response(AccountabilityBoardSerializer({
             "currency": settings.SRM_REPORTING_CURRENCY, "flow_days": FLOW_WINDOW.days,
-            "results": lines,
+            "figures_as_of": as_of, "results": lines,
         }).data)
 
 
@@ -121,9 +122,11 @@ class QuarterlyReportView(APIView):
             raise exceptions.ValidationError(
                 {"quarters": [f"A whole number from 1 to {MAX_QUARTERS}."]}
             )
-        blocks = quarterly_report(list(departments_in_scope(request.user)), quarters=int(raw),
-                                  everything=sees_everything(request.user))
+        blocks, as_of = report_from_figures(list(departments_in_scope(request.user)),
+                                            quarters=int(raw),
+                                            everything=sees_everything(request.user))
         return Response(QuarterlyReportSerializer({
             "currency": settings.SRM_REPORTING_CURRENCY, "quarters": int(raw),
-            "reporting_timezone": settings.SRM_REPORTING_TIMEZONE, "results": blocks,
+            "reporting_timezone": settings.SRM_REPORTING_TIMEZONE, "figures_as_of": as_of,
+            "results": blocks,
         }).data)

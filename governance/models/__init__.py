@@ -5,6 +5,14 @@ accountability half (delay risks, change plans) lives in its own modules.
 """
 
 from .audit import AuditEvent
+from .figures import (
+    FiguresStamp,
+    FlowFigures,
+    HandoffFigures,
+    ItemTimeFigures,
+    QuarterFigures,
+    WeekFigures,
+)
 from .notifications import EmailStatus, Notification, NotificationKind
 from .org import Department, Membership, User
 from .plans import ChangePlan, ImportJob, LegacyWorkflow
@@ -12,5 +20,7 @@ from .risks import DelayAccrual, DelayRisk
 
 __all__ = [
     "AuditEvent", "ChangePlan", "DelayAccrual", "DelayRisk", "Department", "EmailStatus",
-    "ImportJob", "LegacyWorkflow", "Membership", "Notification", "NotificationKind", "User",
+    "FiguresStamp", "FlowFigures", "HandoffFigures", "ImportJob", "ItemTimeFigures",
+    "LegacyWorkflow", "Membership", "Notification", "NotificationKind", "QuarterFigures", "User",
+    "WeekFigures",
 ]

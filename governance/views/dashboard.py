@@ -11,13 +11,12 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from governance.accountability.board import (
-    FLOW_WINDOW,
-    department_lines,
-    handoff_pairs,
-    oldest_delays,
-    waiting_and_working,
-    weekly_trend,
+from governance.accountability.board import FLOW_WINDOW, oldest_delays
+from governance.accountability.figures import (
+    board_lines,
+    department_split,
+    department_trend,
+    stored_handoff_pairs,
 )
 from governance.accountability.scope import (
     department_ids_in_scope,
@@ -57,8 +56,8 @@ def _money(value) -> float:
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
-    lines = department_lines(list(departments_in_scope(request.user)),
-                             everything=sees_everything(request.user))
+    lines, as_of = board_lines(list(departments_in_scope(request.user)),
+                               everything=sees_everything(request.user))
     top = lines[:BOTTLENECK_BARS]
     chart = {
         "type": "bar",
@@ -69,7 +68,7 @@ def board(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "governance/dashboard_board.html", {
-        "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days,
+        "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })
 
@@ -79,8 +78,10 @@ def board(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest, code: str) -> HttpResponse:
     require_accountability(request.user)
     dept = department_in_scope(request.user, code)
-    line = department_lines([dept])[0]
-    trend = weekly_trend(dept)
+    lines, as_of = board_lines([dept])
+    line = lines[0]
+    trend, _ = department_trend(dept)
+    split, _ = department_split(dept)
     delays = list(oldest_delays(dept, user=request.user))
     for risk in delays:
         risk.link = request_link(request.user, reference=risk.request.reference,
@@ -95,7 +96,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     }
     return render(request, "governance/dashboard_department.html", {
         "department": dept, "line": line, "trend": trend, "delays": delays,
-        "split": waiting_and_working(dept), "chart": chart, "flow_days": FLOW_WINDOW.days,
+        "split": split, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })
 
@@ -104,9 +105,9 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def handoffs(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
-    pairs = handoff_pairs(department_ids_in_scope(request.user),
-                          everything=sees_everything(request.user))
+    pairs, as_of = stored_handoff_pairs(department_ids_in_scope(request.user),
+                                        everything=sees_everything(request.user))
     return render(request, "governance/dashboard_handoffs.html", {
-        "pairs": pairs, "flow_days": FLOW_WINDOW.days,
+        "pairs": pairs, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })

@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from governance.accountability.report import HEADERS, MAX_QUARTERS, quarterly_report, report_table
+from governance.accountability.figures import report_from_figures
+from governance.accountability.report import HEADERS, MAX_QUARTERS, report_table
 from governance.accountability.scope import departments_in_scope, sees_everything
 from governance.views.dashboard import require_accountability
 
@@ -32,8 +33,9 @@ def _quarters(request: HttpRequest) -> int:
 def quarterly(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     quarters = _quarters(request)
-    blocks = quarterly_report(list(departments_in_scope(request.user)), quarters=quarters,
-                              everything=sees_everything(request.user))
+    blocks, as_of = report_from_figures(list(departments_in_scope(request.user)),
+                                        quarters=quarters,
+                                        everything=sees_everything(request.user))
     fmt = request.GET.get("format", "")
     if fmt in DOWNLOADS:
         data = tablib.Dataset(*report_table(blocks), headers=HEADERS, title="Quarterly costs")
@@ -42,7 +44,7 @@ def quarterly(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="srm-quarterly-{stamp}.{fmt}"'
         return response
     return render(request, "governance/report_quarterly.html", {
-        "blocks": blocks, "quarters": quarters, "quarter_choices": [1, 2, 4, 8, 12],
+        "blocks": blocks, "quarters": quarters, "as_of": as_of, "quarter_choices": [1, 2, 4, 8, 12],
         "currency": settings.SRM_REPORTING_CURRENCY,
         "reporting_timezone": settings.SRM_REPORTING_TIMEZONE,
     })

@@ -1,0 +1,208 @@
+"""The accountability pages' stored figures: the same numbers as the live computation, fresh
+within their age, recomputed when stale, settled quarters left alone, concurrent readers
+computing once, and the refresh job wired into the beat schedule."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection, connections
+from django.utils import timezone
+
+from approvals.services import step_approve
+from governance.accountability import figures
+from governance.accountability.board import (
+    department_lines,
+    handoff_pairs,
+    waiting_and_working,
+    weekly_trend,
+)
+from governance.accountability.figures import (
+    board_lines,
+    department_split,
+    department_trend,
+    refresh_figures,
+    report_from_figures,
+    stored_handoff_pairs,
+)
+from governance.accountability.report import quarterly_report
+from governance.models import Department, FiguresStamp, QuarterFigures
+from governance.periods import last_quarters
+from tests.accountability_factories import active_step
+
+ACCESS = {"details": "CRM access for the campaign.", "system": "CRM"}
+
+
+@pytest.fixture
+def long_lived(settings):
+    settings.SRM_FIGURES_MAX_AGE = 3600
+    return settings
+
+
+def test_the_stored_figures_equal_the_live_computation(org, board_history):
+    now = board_history
+    departments = list(Department.objects.order_by("pk"))
+    counts = refresh_figures(now=now)
+
+    assert counts["flow"] >= 3 and counts["weeks"] >= 2 and counts["handoffs"] == 2
+    stored_lines, as_of = board_lines(departments, now=now, everything=True)
+    assert as_of == now
+    assert stored_lines == department_lines(departments, now=now, everything=True)
+    it = org.dept["IT"]
+    assert department_trend(it, now=now)[0] == weekly_trend(it, now=now)
+    split, _ = department_split(it, now=now)
+    live = waiting_and_working(it, now=now)
+    assert [(r["request__item"], r["steps"]) for r in split] == [
+        (r["request__item"], r["steps"]) for r in live]
+    assert [round(r["waiting_hours"], 6) for r in split] == [
+        round(r["waiting_hours"], 6) for r in live]
+    pairs, _ = stored_handoff_pairs(set(), now=now, everything=True)
+    assert pairs == handoff_pairs(set(), now=now, everything=True)
+    report, _ = report_from_figures(departments, quarters=4, now=now)
+    assert report == quarterly_report(departments, quarters=4, now=now)
+
+
+def test_a_head_reads_only_the_departments_in_scope_from_the_stored_figures(org, board_history):
+    refresh_figures(now=board_history)
+    marketing = [org.dept["MKT"]]
+
+    lines, _ = board_lines(marketing, now=board_history)
+    pairs, _ = stored_handoff_pairs({org.dept["MKT"].pk}, now=board_history)
+
+    assert [ln.department.code for ln in lines] == ["MKT"]
+    assert lines[0].steps_completed == 4
+    assert pairs == []  # Marketing gives work to IT and Finance but receives none
+
+
+def test_fresh_figures_are_read_as_stored_and_live_counts_stay_live(
+        org, submit, board_history, long_lived):
+    now = timezone.now()
+    refresh_figures(now=now)
+    before = {ln.department.code: ln for ln in board_lines(list(Department.objects.all()),
+                                                           now=now)[0]}
+
+    request = submit(item="access", cost="0", answers=ACCESS)
+    step_approve(actor=org.hank, step=active_step(request))
+    later = now + timedelta(minutes=5)
+    after = {ln.department.code: ln for ln in board_lines(list(Department.objects.all()),
+                                                          now=later)[0]}
+
+    # The new IT step is counted at once; Marketing's finished approval joins its flow
+    # figures at the next refresh.
+    assert after["IT"].open_steps == before["IT"].open_steps + 1
+    assert after["MKT"].steps_completed == before["MKT"].steps_completed
+    refresh_figures(now=later)
+    refreshed = {ln.department.code: ln for ln in board_lines(list(Department.objects.all()),
+                                                              now=later)[0]}
+    assert refreshed["MKT"].steps_completed == before["MKT"].steps_completed + 1
+
+
+def test_stale_figures_are_recomputed_before_the_page_answers(org, submit, long_lived):
+    now = timezone.now()
+    refresh_figures(now=now)
+    request = submit(item="access", cost="0", answers=ACCESS)
+    step_approve(actor=org.hank, step=active_step(request))
+
+    much_later = now + timedelta(seconds=django_settings.SRM_FIGURES_MAX_AGE + 60)
+    lines, as_of = board_lines([org.dept["MKT"]], now=much_later)
+
+    assert as_of == much_later
+    assert lines[0].steps_completed == 1
+
+
+def test_a_settled_quarter_is_never_recomputed_until_a_full_rebuild(org, submit):
+    now = timezone.now()
+    old = last_quarters(3, until=now)[0]  # ended more than a week ago
+    report_from_figures([org.dept["MKT"]], quarters=3, now=now)
+    QuarterFigures.objects.update_or_create(
+        quarter=old, department=org.dept["MKT"], defaults={"submitted": 999})
+
+    blocks, _ = report_from_figures([org.dept["MKT"]], quarters=3, now=now)
+
+    assert blocks[-1].quarter == old and blocks[-1].rows[0].submitted == 999
+    refresh_figures(everything=True)
+    blocks, _ = report_from_figures([org.dept["MKT"]], quarters=3, now=now)
+    assert blocks[-1].rows[0].submitted == 0
+
+
+def test_the_current_quarter_is_recomputed_when_its_figures_are_stale(org, submit, long_lived):
+    now = timezone.now()
+    report_from_figures([org.dept["MKT"]], quarters=1, now=now)
+    submit()
+
+    blocks, _ = report_from_figures([org.dept["MKT"]], quarters=1, now=now)
+    assert blocks[0].rows[0].submitted == 0  # fresh: read as stored
+    later = now + timedelta(hours=2)
+    blocks, as_of = report_from_figures([org.dept["MKT"]], quarters=1, now=later)
+    assert (blocks[0].rows[0].submitted, as_of) == (1, later)
+
+
+def test_the_refresh_job_runs_on_the_beat_and_as_a_command(org, submit, capsys):
+    job = django_settings.CELERY_BEAT_SCHEDULE["refresh-figures"]
+    assert job["task"] == "governance.tasks.refresh_figures"
+    assert job["schedule"] == float(django_settings.SRM_FIGURES_REFRESH_SECONDS)
+    submit()
+
+    call_command("refresh_figures", "--all")
+
+    out = capsys.readouterr().out
+    assert "Stored figures:" in out and "quarters" in out
+    assert QuarterFigures.objects.filter(submitted=1).count() == 1
+    assert FiguresStamp.objects.filter(key="flow").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_readers_of_stale_figures_compute_them_once(org, submit, settings,
+                                                               monkeypatch):
+    settings.SRM_FIGURES_MAX_AGE = 3600
+    submit()
+    now = timezone.now()
+    computed = []
+    real = figures._store_flow
+
+    def counting(moment):
+        computed.append(moment)
+        real(moment)
+
+    monkeypatch.setitem(figures.STORES, "flow", counting)
+    monkeypatch.setattr(figures, "_store_flow", counting)
+    barrier = threading.Barrier(6)
+    results, errors = [], []
+
+    def read() -> None:
+        try:
+            barrier.wait(timeout=10)
+            lines, as_of = board_lines(list(Department.objects.all()), now=now)
+            results.append(sum(ln.open_steps for ln in lines))
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert errors == []
+    assert results == [1] * 6
+    assert len(computed) == 1
+
+
+def test_money_in_the_stored_report_keeps_its_cents(org, submit):
+    request = submit(cost="6000.50")
+    step_approve(actor=org.hank, step=active_step(request))
+    step_approve(actor=org.felix, step=active_step(request))
+    refresh_figures()
+
+    blocks, _ = report_from_figures(list(Department.objects.all()), quarters=1)
+
+    assert blocks[0].total.approved_spend == Decimal("6000.50")
