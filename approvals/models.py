@@ -217,6 +217,11 @@ class Step(models.Model):
             models.Index(
                 fields=["due_at"], condition=Q(state=StepState.ACTIVE), name="step_active_due"
             ),
+            # The board counts open and overdue steps per department from this index alone.
+            models.Index(
+                fields=["accountable_department", "due_at"], condition=Q(state=StepState.ACTIVE),
+                name="step_active_dept_due",
+            ),
             models.Index(fields=["accountable_head", "state"], name="step_head_state"),
             models.Index(fields=["accountable_department", "state"], name="step_dept_state"),
             models.Index(fields=["state", "completed_at"], name="step_state_completed"),

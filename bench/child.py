@@ -17,7 +17,8 @@ def main() -> int:
     name, raw_ctx, out = sys.argv[1:4]
     ctx = BenchContext(**json.loads(raw_ctx))
     os.environ["DATABASE_URL"] = ctx.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "srm.settings")
+    # Production settings with static files referenced unhashed (no collectstatic needed).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.http_settings")
     import django
 
     django.setup()

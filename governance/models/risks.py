@@ -85,6 +85,9 @@ class DelayRisk(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "resolved_at"], name="risk_dept_resolved"),
+            # The board's open risks and exposure per department, read from the index alone.
+            models.Index(fields=["department", "level", "exposure"],
+                         condition=Q(resolved_at__isnull=True), name="risk_open_dept"),
             models.Index(fields=["head", "resolved_at"], name="risk_head_resolved"),
             models.Index(fields=["detected_at"], name="risk_detected"),
             models.Index(fields=["resolved_at"], name="risk_resolved"),
