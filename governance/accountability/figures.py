@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from governance.accountability import board, report
@@ -230,16 +231,15 @@ def department_split(department: Department, *, now: datetime | None = None
 
 
 def stored_handoff_pairs(department_ids, *, now: datetime | None = None,
-                         everything: bool = False) -> tuple[list[board.HandoffPair], datetime]:
+                         everything: bool = False) -> tuple[QuerySet[HandoffFigures], datetime]:
+    """The handoff pairs received by ``department_ids`` (``board.handoff_pairs``), slowest
+    receiving side first, as a queryset to paginate; each row has ``from_department``,
+    ``to_department``, ``count`` and ``median_dwell_hours``."""
     now = now or timezone.now()
     as_of = _ensure("handoffs", _store_handoffs, now)
-    rows = within(HandoffFigures.objects.select_related("from_department",
-                                                              "to_department"),
-                        "to_department", department_ids, everything=everything)
-    pairs = [board.HandoffPair(from_department=r.from_department, to_department=r.to_department,
-                               count=r.count, median_dwell_hours=r.median_dwell_hours)
-             for r in rows]
-    return sorted(pairs, key=lambda p: (-(p.median_dwell_hours or 0), -p.count)), as_of
+    rows = within(HandoffFigures.objects.select_related("from_department", "to_department"),
+                  "to_department", department_ids, everything=everything)
+    return rows.order_by(F("median_dwell_hours").desc(nulls_last=True), "-count", "pk"), as_of
 
 
 def report_from_figures(departments: list[Department], *, quarters: int = 4,

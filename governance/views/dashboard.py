@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -27,6 +28,7 @@ from governance.accountability.scope import (
 )
 
 BOTTLENECK_BARS = 10
+HANDOFFS_PER_PAGE = 50
 
 
 def require_accountability(user) -> None:
@@ -107,7 +109,8 @@ def handoffs(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     pairs, as_of = stored_handoff_pairs(department_ids_in_scope(request.user),
                                         everything=sees_everything(request.user))
+    page = Paginator(pairs, HANDOFFS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "governance/dashboard_handoffs.html", {
-        "pairs": pairs, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "pairs": page.object_list, "page": page, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })
