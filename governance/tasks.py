@@ -49,3 +49,11 @@ def refresh_figures() -> dict:
     from governance.accountability.figures import refresh_figures as refresh
 
     return refresh()
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=55, **_RETRY)
+def refresh_open_work() -> int:
+    """Recount the board's open work (open and overdue steps, open risks, exposure)."""
+    from governance.accountability.figures import refresh_open_work as refresh
+
+    return refresh()

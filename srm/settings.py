@@ -120,6 +120,8 @@ SRM_DEFAULT_COUNTRY = env.str("SRM_DEFAULT_COUNTRY", default="DE")
 # them itself (docs/accountability.md, "Stored figures").
 SRM_FIGURES_REFRESH_SECONDS = env.int("SRM_FIGURES_REFRESH_SECONDS", default=300)
 SRM_FIGURES_MAX_AGE = env.int("SRM_FIGURES_MAX_AGE", default=900)
+# The board's open work (open/overdue steps, open risks, exposure) is recounted every minute.
+SRM_FIGURES_OPEN_MAX_AGE = env.int("SRM_FIGURES_OPEN_MAX_AGE", default=120)
 SRM_KPI_REALIZATION_PERIODS = env.int("SRM_KPI_REALIZATION_PERIODS", default=4)
 
 # --- Delay governance (docs/delay-governance.md) ----------------------------------------------
@@ -243,6 +245,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # down, a failed attempt waiting for its retry time).
     "deliver-notifications": {
         "task": "governance.tasks.deliver_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "refresh-open-work": {
+        "task": "governance.tasks.refresh_open_work",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

@@ -34,6 +34,7 @@ STORAGES["attachments"] = {  # noqa: F405
 # The accountability pages recompute their stored figures on every view, so a test that
 # changes the lifecycle sees it at once; the stored path's own tests set a longer age.
 SRM_FIGURES_MAX_AGE = 0
+SRM_FIGURES_OPEN_MAX_AGE = 0
 
 # whitenoise looks for STATIC_ROOT when the middleware starts; tests never collect into it.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

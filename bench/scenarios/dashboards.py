@@ -15,6 +15,7 @@ The pages read stored figures (``governance.accountability.figures``) that the
 reports what it costs per run:
 
 - ``dashboards.refresh_figures``  one run of the job (every family, the current quarter)
+- ``dashboards.refresh_open_work`` one run of the every-minute open-work recount
 - ``dashboards.*_live``           the same figures computed on the spot, in process (what
   each page cost before the figures were stored): the baseline the stored pages replace
 
@@ -109,12 +110,13 @@ def run(ctx) -> list[dict]:
         waiting_and_working,
         weekly_trend,
     )
-    from governance.accountability.figures import refresh_figures
+    from governance.accountability.figures import refresh_figures, refresh_open_work
     from governance.accountability.report import quarterly_report
 
     times = 5 if ctx.quick else 20
     departments = list(Department.objects.select_related("head", "deputy", "parent"))
     refresh = _timed(lambda: refresh_figures(), 1 if ctx.quick else 3)
+    recount = _timed(lambda: refresh_open_work(), 3 if ctx.quick else 10)
     live = {
         "board": _timed(lambda: department_lines(departments, everything=True), 3),
         "department": _timed(lambda: (department_lines([department]), weekly_trend(department),
@@ -139,6 +141,9 @@ def run(ctx) -> list[dict]:
     rows.append(_row("dashboards.refresh_figures", size, refresh, live["board"],
                      "one run of the refresh job (beat, every "
                      f"{settings.SRM_FIGURES_REFRESH_SECONDS} s)", baseline_name="live board"))
+    rows.append(_row("dashboards.refresh_open_work", size, recount, live["board"],
+                     "one run of the open-work job (beat, every minute)",
+                     baseline_name="live board"))
     if department.head_id:
         head = Client()
         head.force_login(department.head)

@@ -103,36 +103,24 @@ def handoff_steps(*, since: datetime) -> QuerySet:
 
 
 def department_lines(departments: list[Department], *, now: datetime | None = None,
-                     everything: bool = False, flow: dict[int, dict] | None = None,
+                     everything: bool = False, open_work: dict[int, dict] | None = None,
+                     flow: dict[int, dict] | None = None,
                      accrued: dict[int, Decimal] | None = None) -> list[DepartmentLine]:
     """One line per department, ranked as a bottleneck list (exposure, then overdue steps).
-    Seven grouped queries, whatever the number of departments, steps or risks — two when the
-    flow figures (``flow_figures``) and this quarter's accruals come stored (``flow``,
-    ``accrued``: see ``governance.accountability.figures``)."""
-    from approvals.choices import StepState
-
+    Seven grouped queries, whatever the number of departments, steps or risks — none when
+    the open work (``open_work_figures``), the flow figures (``flow_figures``) and this
+    quarter's accruals come stored (``open_work``, ``flow``, ``accrued``: see
+    ``governance.accountability.figures``)."""
     now = now or timezone.now()
     ids = [d.pk for d in departments]
     lines = {d.pk: DepartmentLine(department=d) for d in departments}
 
-    active = _steps().filter(state=StepState.ACTIVE)
-    for row in (within(active, "accountable_department", ids, everything=everything)
-                .values("accountable_department").order_by()
-                # Counting indexed columns, not ids: both partial indexes cover these two
-                # queries, so PostgreSQL answers from the index alone (docs/performance.md).
-                .annotate(n=Count("*"), late=Count("due_at", filter=Q(due_at__lt=now)))):
-        line = lines[row["accountable_department"]]
-        line.open_steps, line.overdue_steps = row["n"], row["late"]
-
-    open_risks = DelayRisk.objects.filter(resolved_at__isnull=True)
-    for row in (within(open_risks, "department", ids, everything=everything)
-                .values("department").order_by()
-                .annotate(l1=Count("level", filter=Q(level=1)),
-                          l2=Count("level", filter=Q(level=2)),
-                          l3=Count("level", filter=Q(level=3)), exposure=Sum("exposure"))):
-        line = lines[row["department"]]
-        line.risks_by_level = {1: row["l1"], 2: row["l2"], 3: row["l3"]}
-        line.exposure = row["exposure"] or ZERO
+    if open_work is None:
+        open_work = open_work_figures(ids, now=now, everything=everything)
+    for pk, figures in open_work.items():
+        if pk in lines:
+            for name, value in figures.items():
+                setattr(lines[pk], name, value)
 
     if accrued is None:
         accrued = accrued_this_quarter(ids, now=now, everything=everything)
@@ -149,6 +137,40 @@ def department_lines(departments: list[Department], *, now: datetime | None = No
 
     return sorted(lines.values(),
                   key=lambda ln: (-ln.exposure, -ln.overdue_steps, ln.department.name))
+
+
+OPEN_FIELDS = ("open_steps", "overdue_steps", "risks_by_level", "exposure")
+
+
+def open_work_figures(ids, *, now: datetime, everything: bool = False) -> dict[int, dict]:
+    """Per department, now: open and overdue steps, open delay risks by level and their
+    exposure (``OPEN_FIELDS``). Two grouped queries; departments with nothing open are left
+    out."""
+    from approvals.choices import StepState
+
+    figures: dict[int, dict] = {}
+
+    def of(pk) -> dict:
+        return figures.setdefault(pk, {"open_steps": 0, "overdue_steps": 0,
+                                       "risks_by_level": {1: 0, 2: 0, 3: 0}, "exposure": ZERO})
+
+    active = _steps().filter(state=StepState.ACTIVE)
+    for row in (within(active, "accountable_department", ids, everything=everything)
+                .values("accountable_department").order_by()
+                # Counting indexed columns, not ids: both partial indexes cover these two
+                # queries, so PostgreSQL can answer from the index alone.
+                .annotate(n=Count("*"), late=Count("due_at", filter=Q(due_at__lt=now)))):
+        of(row["accountable_department"]).update(open_steps=row["n"], overdue_steps=row["late"])
+
+    open_risks = DelayRisk.objects.filter(resolved_at__isnull=True)
+    for row in (within(open_risks, "department", ids, everything=everything)
+                .values("department").order_by()
+                .annotate(l1=Count("level", filter=Q(level=1)),
+                          l2=Count("level", filter=Q(level=2)),
+                          l3=Count("level", filter=Q(level=3)), exposure=Sum("exposure"))):
+        of(row["department"]).update(risks_by_level={1: row["l1"], 2: row["l2"], 3: row["l3"]},
+                                     exposure=row["exposure"] or ZERO)
+    return figures
 
 
 def accrued_this_quarter(ids, *, now: datetime, everything: bool = False) -> dict[int, Decimal]:

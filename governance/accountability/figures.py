@@ -35,6 +35,7 @@ from governance.models.figures import (
     FlowFigures,
     HandoffFigures,
     ItemTimeFigures,
+    OpenWorkFigures,
     QuarterFigures,
     WeekFigures,
 )
@@ -59,10 +60,23 @@ def _fresh(stamp: FiguresStamp | None, now: datetime) -> bool:
     if stamp.key.startswith("quarter:") and _settled(date.fromisoformat(stamp.key[8:]),
                                                      stamp.computed_at):
         return True
-    return stamp.computed_at >= now - timedelta(seconds=settings.SRM_FIGURES_MAX_AGE)
+    max_age = (settings.SRM_FIGURES_OPEN_MAX_AGE if stamp.key == "open"
+               else settings.SRM_FIGURES_MAX_AGE)
+    return stamp.computed_at >= now - timedelta(seconds=max_age)
 
 
 # --- computing and storing ---------------------------------------------------------------------
+def _store_open(now: datetime) -> None:
+    figures = board.open_work_figures([], now=now, everything=True)
+    OpenWorkFigures.objects.all().delete()
+    OpenWorkFigures.objects.bulk_create(
+        OpenWorkFigures(department_id=pk, open_steps=f["open_steps"],
+                        overdue_steps=f["overdue_steps"], risks_l1=f["risks_by_level"][1],
+                        risks_l2=f["risks_by_level"][2], risks_l3=f["risks_by_level"][3],
+                        exposure=f["exposure"])
+        for pk, f in figures.items())
+
+
 def _store_flow(now: datetime) -> None:
     figures = board.flow_figures([], now=now, everything=True)
     FlowFigures.objects.all().delete()
@@ -135,11 +149,30 @@ def _refresh(keys: list[str], store: Callable[[datetime], None], now: datetime, 
         return now
 
 
-def _ensure(key: str, store: Callable[[datetime], None], now: datetime) -> datetime:
-    stamp = FiguresStamp.objects.filter(key=key).first()
+def stamps(*, now: datetime | None = None) -> dict[str, FiguresStamp]:
+    """Every family's stamp and the current quarter's, in one query: pass the result to the
+    readers below when a page uses several of them."""
+    quarter = quarter_start(local_date(now or timezone.now()))
+    keys = ["open", *FAMILIES, _quarter_key(quarter)]
+    found = {s.key: s for s in FiguresStamp.objects.filter(key__in=keys)}
+    return {key: found.get(key) for key in keys}
+
+
+def _ensure(key: str, store: Callable[[datetime], None], now: datetime,
+            known: dict[str, FiguresStamp | None] | None = None) -> datetime:
+    if known is not None and key in known:
+        stamp = known[key]
+    else:
+        stamp = FiguresStamp.objects.filter(key=key).first()
     if _fresh(stamp, now):
         return stamp.computed_at
     return _refresh([key], store, now)
+
+
+def refresh_open_work(*, now: datetime | None = None) -> int:
+    """The every-minute job: the board's open work. Returns the departments with any."""
+    _refresh(["open"], _store_open, now or timezone.now(), force=True)
+    return OpenWorkFigures.objects.count()
 
 
 def refresh_figures(*, now: datetime | None = None, everything: bool = False) -> dict[str, int]:
@@ -148,6 +181,7 @@ def refresh_figures(*, now: datetime | None = None, everything: bool = False) ->
     and every quarter with data too.
     Returns how many rows each family holds."""
     now = now or timezone.now()
+    _refresh(["open"], _store_open, now, force=True)
     for key, store in STORES.items():
         _refresh([key], store, now, force=True)
     current = quarter_start(local_date(now))
@@ -160,7 +194,7 @@ def refresh_figures(*, now: datetime | None = None, everything: bool = False) ->
                           | set(last_quarters(report.MAX_QUARTERS, until=now)))
     _refresh([_quarter_key(q) for q in quarters], _store_quarters(quarters), now, force=True)
     return {
-        "flow": FlowFigures.objects.count(), "weeks": WeekFigures.objects.count(),
+        "open": OpenWorkFigures.objects.count(), "flow": FlowFigures.objects.count(), "weeks": WeekFigures.objects.count(),
         "items": ItemTimeFigures.objects.count(), "handoffs": HandoffFigures.objects.count(),
         "quarters": QuarterFigures.objects.count(),
     }
@@ -182,29 +216,44 @@ def _quarters_with_data(*, until: date) -> list[date]:
 
 # --- reading -----------------------------------------------------------------------------------
 def board_lines(departments: list[Department], *, now: datetime | None = None,
-                everything: bool = False) -> tuple[list[board.DepartmentLine], datetime]:
-    """The board's lines (``board.department_lines``): open work and risks live, the flow
-    window and this quarter's accruals from the stored figures. Returns the lines and the
-    moment the stored part describes."""
+                everything: bool = False, live_open_work: bool = False,
+                known: dict[str, FiguresStamp | None] | None = None,
+                ) -> tuple[list[board.DepartmentLine], datetime]:
+    """The board's lines (``board.department_lines``) from the stored figures: open work
+    (refreshed every minute), the flow window and this quarter's accruals. With
+    ``live_open_work`` (a department page: one department is cheap to count) the open work
+    is counted now. Returns the lines and the oldest moment the stored part describes."""
     now = now or timezone.now()
-    as_of = _ensure("flow", _store_flow, now)
-    quarter = quarter_start(local_date(now))
-    quarter_as_of = _ensure(_quarter_key(quarter), _store_quarters([quarter]), now)
+    known = stamps(now=now) if known is None else known
     ids = [d.pk for d in departments]
+    moments = [_ensure("flow", _store_flow, now, known)]
+    quarter = quarter_start(local_date(now))
+    moments.append(_ensure(_quarter_key(quarter), _store_quarters([quarter]), now, known))
+    open_work = None
+    if not live_open_work:
+        moments.append(_ensure("open", _store_open, now, known))
+        open_work = {
+            row.pk: {"open_steps": row.open_steps, "overdue_steps": row.overdue_steps,
+                     "risks_by_level": {1: row.risks_l1, 2: row.risks_l2, 3: row.risks_l3},
+                     "exposure": row.exposure}
+            for row in within(OpenWorkFigures.objects.all(), "department", ids,
+                              everything=everything)
+        }
     flow_rows = within(FlowFigures.objects.all(), "department", ids, everything=everything)
     flow = {row.pk: {name: getattr(row, name) for name in board.FLOW_FIELDS} for row in flow_rows}
     accrued = dict(within(QuarterFigures.objects.filter(quarter=quarter), "department",
-                                ids, everything=everything)
+                          ids, everything=everything)
                    .values_list("department", "cost_of_delay"))
-    lines = board.department_lines(departments, now=now, everything=everything, flow=flow,
-                                   accrued=accrued)
-    return lines, min(as_of, quarter_as_of)
+    lines = board.department_lines(departments, now=now, everything=everything,
+                                   open_work=open_work, flow=flow, accrued=accrued)
+    return lines, min(moments)
 
 
-def department_trend(department: Department, *, now: datetime | None = None
+def department_trend(department: Department, *, now: datetime | None = None,
+                     known: dict[str, FiguresStamp | None] | None = None,
                      ) -> tuple[list[board.WeekRow], datetime]:
     now = now or timezone.now()
-    as_of = _ensure("weeks", _store_weeks, now)
+    as_of = _ensure("weeks", _store_weeks, now, known)
     stored = {
         row.week: board.WeekRow(week=row.week, steps_completed=row.steps_completed,
                                 steps_breached=row.steps_breached,
@@ -217,10 +266,11 @@ def department_trend(department: Department, *, now: datetime | None = None
     return [stored.get(week) or board.WeekRow(week=week) for week in weeks], as_of
 
 
-def department_split(department: Department, *, now: datetime | None = None
+def department_split(department: Department, *, now: datetime | None = None,
+                     known: dict[str, FiguresStamp | None] | None = None,
                      ) -> tuple[list[dict], datetime]:
     now = now or timezone.now()
-    as_of = _ensure("items", _store_items, now)
+    as_of = _ensure("items", _store_items, now, known)
     rows = [
         {"request__item": row.item_id, "request__item__name": row.item.name, "steps": row.steps,
          "waiting_hours": row.waiting_hours, "working_hours": row.working_hours}

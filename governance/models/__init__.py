@@ -10,6 +10,7 @@ from .figures import (
     FlowFigures,
     HandoffFigures,
     ItemTimeFigures,
+    OpenWorkFigures,
     QuarterFigures,
     WeekFigures,
 )
@@ -21,6 +22,7 @@ from .risks import DelayAccrual, DelayRisk
 __all__ = [
     "AuditEvent", "ChangePlan", "DelayAccrual", "DelayRisk", "Department", "EmailStatus",
     "FiguresStamp", "FlowFigures", "HandoffFigures", "ImportJob", "ItemTimeFigures",
-    "LegacyWorkflow", "Membership", "Notification", "NotificationKind", "QuarterFigures", "User",
+    "LegacyWorkflow", "Membership", "Notification", "NotificationKind", "OpenWorkFigures",
+    "QuarterFigures", "User",
     "WeekFigures",
 ]

@@ -28,6 +28,26 @@ class FiguresStamp(models.Model):
         return f"{self.key} @ {self.computed_at:%Y-%m-%d %H:%M}"
 
 
+class OpenWorkFigures(models.Model):
+    """One department's open work for the board: open and overdue steps, open delay risks by
+    level and their exposure. Refreshed every minute (the delay scan's own rhythm)."""
+
+    department = models.OneToOneField("governance.Department", primary_key=True,
+                                      on_delete=models.CASCADE, related_name="+")
+    open_steps = models.PositiveIntegerField(default=0)
+    overdue_steps = models.PositiveIntegerField(default=0)
+    risks_l1 = models.PositiveIntegerField(default=0)
+    risks_l2 = models.PositiveIntegerField(default=0)
+    risks_l3 = models.PositiveIntegerField(default=0)
+    exposure = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        verbose_name_plural = "open work figures"
+
+    def __str__(self) -> str:
+        return f"open work of department {self.department_id}"
+
+
 class FlowFigures(models.Model):
     """One department's flow over the board's window (the last four weeks): steps completed,
     OLA breaches, time in step, handoffs received."""

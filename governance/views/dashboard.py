@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from governance.accountability.board import FLOW_WINDOW, oldest_delays
@@ -17,6 +18,7 @@ from governance.accountability.figures import (
     board_lines,
     department_split,
     department_trend,
+    stamps,
     stored_handoff_pairs,
 )
 from governance.accountability.scope import (
@@ -80,10 +82,12 @@ def board(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest, code: str) -> HttpResponse:
     require_accountability(request.user)
     dept = department_in_scope(request.user, code)
-    lines, as_of = board_lines([dept])
+    now = timezone.now()
+    known = stamps(now=now)
+    lines, as_of = board_lines([dept], now=now, live_open_work=True, known=known)
     line = lines[0]
-    trend, _ = department_trend(dept)
-    split, _ = department_split(dept)
+    trend, _ = department_trend(dept, now=now, known=known)
+    split, _ = department_split(dept, now=now, known=known)
     delays = list(oldest_delays(dept, user=request.user))
     for risk in delays:
         risk.link = request_link(request.user, reference=risk.request.reference,
