@@ -110,12 +110,24 @@ class StepQuerySet(models.QuerySet):
         approver of the department where the template allows; never on their own request."""
         if not user.is_authenticated:
             return self.none()
-        delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
+        from governance.models import User
+
+        delegators = (Delegation.objects.active().filter(delegate=user).order_by()
+                      .values("delegator_id"))
+        heads = User.objects.filter(pk=user.pk).order_by().values("pk").union(delegators,
+                                                                              all=True)
         approver_of = user.memberships.filter(role=MembershipRole.APPROVER).values("department_id")
+        # Each branch picks its steps from its own index and the union of their ids is a
+        # primary-key lookup. An OR of the branches cannot use an index at all: PostgreSQL
+        # then read every active step (~300 ms at 200,000) even for a head with nothing
+        # waiting, on every page the navigation counts the inbox for.
+        waiting = Step.objects.filter(kind=StepKind.APPROVAL, state=StepState.ACTIVE).order_by()
+        as_head = waiting.filter(accountable_head__in=heads).values("pk")
+        as_approver = waiting.filter(
+            template__allow_department_approvers=True, accountable_department__in=approver_of,
+        ).values("pk")
         return self.filter(
-            Q(accountable_head=user)
-            | Q(accountable_head__in=delegators)
-            | Q(template__allow_department_approvers=True, accountable_department__in=approver_of),
+            pk__in=as_head.union(as_approver, all=True),
             kind=StepKind.APPROVAL,
             state=StepState.ACTIVE,
         ).exclude(request__requester=user)

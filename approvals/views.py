@@ -46,7 +46,14 @@ def _fresh(step: Step) -> Step:
 
 
 def _list_page(request, *, template: str, steps, status: int = 200) -> HttpResponse:
-    page = Paginator(steps, PAGE_SIZE).get_page(request.GET.get("page"))
+    """A page of ``steps``: the page's ids first (the visibility rule and the order, on the
+    step table's own indexes), then those rows with everything they show. One query joining
+    the six related tables to the rule let PostgreSQL plan the joins before the narrowing
+    filter: ~600 ms for a head's inbox at 200,000 active steps, 35 ms in two steps."""
+    page = Paginator(steps.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    found = Step.objects.select_related(*_ROW).in_bulk(list(page.object_list))
+    page.object_list = [found[pk] for pk in page.object_list if pk in found]
     return render(request, template, {"page": page}, status=status)
 
 
