@@ -73,6 +73,7 @@ def board(request: HttpRequest) -> HttpResponse:
     }
     return render(request, "governance/dashboard_board.html", {
         "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
         "currency": settings.SRM_REPORTING_CURRENCY,
     })
 
