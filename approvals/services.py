@@ -13,9 +13,9 @@ from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import Delegation, Step, StepHold, StepTemplate
 from approvals.signals import request_closed, step_activated, step_closed
 from governance.errors import AlreadyDecided, Conflict, NotAllowed, ValidationFailed
-from governance.models import Department, User
+from governance.models import AuditEvent, Department, User
 from governance.selectors import is_agent_of, is_approver_of
-from governance.services.audit import audit_record
+from governance.services.audit import audit_build, audit_record, audit_save
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
@@ -153,7 +153,14 @@ def _responsible_department_id(template: StepTemplate, request: ServiceRequest) 
 def _departments_of(templates: list[StepTemplate], request: ServiceRequest) -> dict[int, Department]:
     """Every department the path touches, with its head, in one query (not two per step:
     submission is the hottest write path)."""
+    return departments_for_path(templates, request)
+
+
+def departments_for_path(templates: list[StepTemplate], request: ServiceRequest) -> dict[int, Department]:
+    """The departments ``request``'s path touches and the item's fulfilling department (its
+    calendar sets the request's due time), each with its head, in one query."""
     ids = {_responsible_department_id(t, request) for t in templates}
+    ids.add(request.item.fulfilling_department_id)
     return Department.objects.select_related("head").in_bulk(ids)
 
 
@@ -184,16 +191,46 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
     if step is None:
         request_close(request=request, state=RequestState.FULFILLED, actor=actor, at=at)
         return None
-    department = step.accountable_department
     step_set_active(step, at=at)
     step.save(update_fields=["state", "activated_at", "due_at"])
+    _handed_over(request=request, step=step, actor=actor, at=at)
+    return step
+
+
+def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | None,
+                  at: datetime, events: list[AuditEvent] = ()) -> Step | None:
+    """``request_advance`` for a request being submitted, whose ``steps`` are built but not
+    saved yet: the first pending one is saved already active (no read-back, no second
+    write), then the request moves on exactly as after ``request_advance``. ``events``
+    (the submission's own audit event) are written first, in the same statement as the
+    handoff's. Saves the steps."""
+    first = next((s for s in sorted(steps, key=lambda s: s.order)
+                  if s.state == StepState.PENDING), None)
+    if first is not None:
+        step_set_active(first, at=at)
+    Step.objects.bulk_create(steps)
+    if first is None:  # nothing applies: fulfilled at once, as request_advance decides
+        audit_save(list(events))
+        return request_advance(request=request, actor=actor, at=at)
+    if first.pk is None:  # a database that returns no ids from a bulk insert
+        first.pk = Step.objects.values_list("pk", flat=True).get(request=request, order=first.order)
+    _handed_over(request=request, step=first, actor=actor, at=at, events=events)
+    return first
+
+
+def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
+                 events: list[AuditEvent] = ()) -> None:
+    """``step`` (saved, active) is now the request's: point the request at it and record
+    the handoff (audit events in one statement, then ``step_activated``)."""
+    department = step.accountable_department
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
     request.current_step = step
     request.accountable_department = department
     request.state = new_state
     request.save(update_fields=["current_step", "accountable_department", "state"])
-    audit_record(
+    events = list(events)
+    events.append(audit_build(
         actor=actor,
         verb="step.activated",
         target=step,
@@ -207,9 +244,9 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
             "due_at": step.due_at,
         },
         at=at,
-    )
+    ))
     if old_state != new_state:
-        audit_record(
+        events.append(audit_build(
             actor=actor,
             verb=f"request.{new_state}",
             target=request,
@@ -217,9 +254,9 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
             to_state=new_state,
             correlation=request.reference,
             at=at,
-        )
+        ))
+    audit_save(events)
     step_activated.send(sender=Step, step=step, at=at)
-    return step
 
 
 def step_set_active(step: Step, *, at: datetime) -> None:
