@@ -38,6 +38,10 @@ _ROLE = OpenApiParameter(
 )
 
 
+# Actions whose service starts by locking the step and reading it afresh (approvals.services._lock).
+_LOCKING_ACTIONS = frozenset({"approve", "reject", "complete", "claim", "hold"})
+
+
 @extend_schema_view(
     list=extend_schema(summary="Active steps I can decide or work on", parameters=[_ROLE]),
     retrieve=extend_schema(summary="A step of a request I can see"),
@@ -54,6 +58,11 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
             # Acting on a step starts from the ones you can see: anything else is a 404; the
             # service then says whether you may decide or work it (403) or it moved on (409).
             steps = Step.objects.restrict(user, "view")
+            if self.action in _LOCKING_ACTIONS:
+                # The service locks the step and reads it again with what it needs; here it
+                # is only found (or not: 404). Joining six tables and sorting only made
+                # PostgreSQL plan the visibility rule for longer (3.0 -> 0.7 ms).
+                return steps
         else:
             role = self.request.query_params.get("role")
             if role not in (None, "decide", "work"):
