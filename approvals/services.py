@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.choices import Responsible, StepKind, StepState
@@ -182,12 +183,16 @@ def _independent_approver(department: Department, requester: User) -> tuple[Depa
 def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime) -> Step | None:
     """Activate the next pending step (a handoff), or fulfil the request when none is left.
     The caller holds the request's row lock."""
-    step = (
-        request.steps.filter(state=StepState.PENDING)
-        .select_related("accountable_department", "accountable_head")
-        .order_by("order")
-        .first()
-    )
+    pending = request.__dict__.pop("_srm_pending_steps", None)  # read by _lock(with_pending)
+    if pending is not None:
+        step = next((s for s in pending if s.state == StepState.PENDING), None)
+    else:
+        step = (
+            request.steps.filter(state=StepState.PENDING)
+            .select_related("accountable_department", "accountable_head")
+            .order_by("order")
+            .first()
+        )
     if step is None:
         request_close(request=request, state=RequestState.FULFILLED, actor=actor, at=at)
         return None
@@ -300,15 +305,31 @@ def request_close(*, request: ServiceRequest, state: str, actor: User | None, at
     request_closed.send(sender=ServiceRequest, request=request, at=at)
 
 
-def _lock(step: Step) -> Step:
+def _lock(step: Step, *, with_pending: bool = False) -> Step:
     """Lock the step's request, then the step, and return the fresh step (request attached).
-    Locking in that order everywhere keeps concurrent actions on one request deadlock-free."""
+    Locking in that order everywhere keeps concurrent actions on one request deadlock-free.
+
+    ``with_pending``: for actions that then move the request on, the request's pending
+    steps are read (and locked) in the same statement, so ``request_advance`` needs no
+    query to find the next one."""
     request = ServiceRequest.objects.select_for_update().get(pk=step.request_id)
-    fresh = (
-        Step.objects.select_for_update(of=("self",))
-        .select_related("template", "accountable_department", "accountable_head")
-        .get(pk=step.pk)
-    )
+    locked = Step.objects.select_for_update(of=("self",)).select_related(
+        "template", "accountable_department", "accountable_head")
+    if not with_pending:
+        fresh = locked.get(pk=step.pk)
+    else:
+        rows = list(
+            locked.filter(request_id=step.request_id)
+            .filter(Q(pk=step.pk) | Q(state=StepState.PENDING))
+            .order_by("order")
+        )
+        fresh = next((row for row in rows if row.pk == step.pk), None)
+        if fresh is None:
+            raise Step.DoesNotExist("Step matching query does not exist.")
+        pending = [row for row in rows if row.pk != step.pk]
+        for row in pending:
+            row.request = request
+        request._srm_pending_steps = pending
     fresh.request = request
     return fresh
 
@@ -400,7 +421,7 @@ def hold_end(*, step: Step, hold, at: datetime) -> None:
 @transaction.atomic
 def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None) -> Step:
     at = at or timezone.now()
-    step = _lock(step)
+    step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
     _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
@@ -452,7 +473,7 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
             code="reason_required",
             field_errors={"reason": ["A reason is required."]},
         )
-    step = _lock(step)
+    step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     if step.request.requester_id == actor.pk:
         raise NotAllowed("You cannot decide on your own request.", code="own_request")
@@ -468,7 +489,7 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
 @transaction.atomic
 def step_complete(*, actor: User, step: Step, note: str = "", at: datetime | None = None) -> Step:
     at = at or timezone.now()
-    step = _lock(step)
+    step = _lock(step, with_pending=True)
     _require_active(step, StepKind.EXECUTION)
     if not is_agent_of(actor, step.accountable_department_id):
         raise NotAllowed(
