@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from requests_app.choices import RequestState
 from requests_app.fields import answers_form_class
@@ -41,16 +42,22 @@ class ListSelect(forms.Select):
     templates were half of the page's rendering time."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group_name for group_name, _, _ in widget["optgroups"]):
+        if self.allow_multiple_selected:
             return super().render(name, value, attrs, renderer)
-        options = format_html_join(
-            "", '<option value="{}"{}>{}</option>',
-            ((str(o["value"]), flatatt(o["attrs"]), o["label"])
-             for _, group, _ in widget["optgroups"] for o in group),
-        )
-        return format_html('<select name="{}"{}>{}</select>', widget["name"],
-                           flatatt(widget["attrs"]), options)
+        choices = [choice for choice in self.choices]  # not list(): len() would COUNT(*)
+        if any(isinstance(label, (list, tuple)) for _, label in choices):
+            return super().render(name, value, attrs, renderer)  # option groups
+        wanted = set(self.format_value(value))
+        options, found = [], False
+        for option_value, label in choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = not found and option_value in wanted
+            found = found or selected
+            options.append(f'<option value="{conditional_escape(option_value)}"'
+                           f'{" selected" if selected else ""}>{conditional_escape(label)}</option>')
+        return format_html('<select name="{}"{}>{}</select>', name,
+                           flatatt(self.build_attrs(self.attrs, attrs)),
+                           mark_safe("".join(options)))  # each part escaped above
 
 
 class RequestFilterForm(forms.Form):
