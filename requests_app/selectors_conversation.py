@@ -49,11 +49,15 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
         .select_related("uploaded_by")
     )
     conversation.can_note = may_read_internal
-    step = (
-        Step.objects.filter(request=request, state=StepState.ACTIVE)
-        .select_related("accountable_department", "accountable_head")
-        .first()
-    )
+    prefetched = getattr(request, "_prefetched_objects_cache", {}).get("steps")
+    if prefetched is not None:  # the request page read its steps already (with these rows)
+        step = next((s for s in prefetched if s.state == StepState.ACTIVE), None)
+    else:
+        step = (
+            Step.objects.filter(request=request, state=StepState.ACTIVE)
+            .select_related("accountable_department", "accountable_head")
+            .first()
+        )
     conversation.step = step
     if step is None:
         return conversation
@@ -65,6 +69,7 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
             conversation.hold is not None and user.pk == request.requester_id
         )
     else:
-        allowed = Step.objects.restrict(user, "decide" if step.kind == StepKind.APPROVAL else "work")
-        conversation.can_hold = allowed.filter(pk=step.pk).exists()
+        # restrict(user, "decide") / restrict(user, "work") on this step.
+        conversation.can_hold = (step.can_decide(user) if step.kind == StepKind.APPROVAL
+                                 else step.can_work(user))
     return conversation

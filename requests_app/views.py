@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from approvals.models import Step
 from governance.errors import DomainError
 from governance.models import AuditEvent
 from requests_app.choices import OPEN_STATES
@@ -140,9 +141,11 @@ def _visible_request(request: HttpRequest, reference: str) -> ServiceRequest:
 
 def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 200,
                    cancel_form: CancelForm | None = None) -> HttpResponse:
-    steps = list(sr.steps.select_related(
+    # Prefetched onto the request, so the conversation panel finds the active step there.
+    prefetch_related_objects([sr], Prefetch("steps", queryset=Step.objects.select_related(
         "accountable_department", "accountable_head", "decided_by", "acted_for", "assignee",
-    ).order_by("order"))
+    ).order_by("order")))
+    steps = list(sr.steps.all())
     active = next((s for s in steps if s.state == "active"), None)
     user = request.user
     context = {

@@ -14,7 +14,7 @@ from approvals.services import step_approve
 # waiting, unread notifications, and whether the person sees accountability and change plans.
 # The request page also reads its conversation panel (comments, files, open question).
 LIMITS = {"catalog": 8, "my_requests": 10, "my_requests_all": 11, "inbox": 10, "work": 10,
-          "detail": 17}
+          "detail": 15}
 
 
 def _queries(client, url) -> int:
