@@ -11,10 +11,11 @@ from approvals.services import step_approve
 # Measured on PostgreSQL and SQLite alike: session, user, the nav's role check and counts,
 # then the page's own COUNT (pagination) and one query for its rows.
 # Each page also pays for its navigation: the counts of open requests, approvals and work
-# waiting, unread notifications, and whether the person sees accountability and change plans.
+# waiting and unread notifications (one statement together), and whether the person sees
+# accountability and change plans.
 # The request page also reads its conversation panel (comments, files, open question).
-LIMITS = {"catalog": 8, "my_requests": 10, "my_requests_all": 11, "inbox": 10, "work": 10,
-          "detail": 15}
+LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 8, "work": 8,
+          "detail": 13}
 
 
 def _queries(client, url) -> int:
