@@ -14,7 +14,7 @@ class ApprovalsConfig(AppConfig):
             label="Approvals",
             url_name="approvals:inbox",
             visible=lambda user: capabilities(user).may_approve,
-            count=lambda user: Step.objects.restrict(user, "decide").count(),
+            count=lambda user: Step.objects.restrict(user, "decide"),
             count_label="waiting for your decision",
             alert=True,
             order=20,
@@ -23,7 +23,7 @@ class ApprovalsConfig(AppConfig):
             label="Work",
             url_name="work:queue",
             visible=lambda user: capabilities(user).agent,
-            count=lambda user: Step.objects.restrict(user, "work").count(),
+            count=lambda user: Step.objects.restrict(user, "work"),
             count_label="work steps waiting",
             order=30,
         ))

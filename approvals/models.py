@@ -263,10 +263,20 @@ class Step(models.Model):
         return self.on_hold_since is not None
 
     def can_decide(self, user) -> bool:
-        return Step.objects.decidable_by(user).filter(pk=self.pk).exists()
+        """``restrict(user, "decide")`` holds this step. Asked once per step object, user
+        and state (a page asks it for the decision buttons and the conversation panel)."""
+        return self._asked("decide", user, lambda: Step.objects.decidable_by(user))
 
     def can_work(self, user) -> bool:
-        return Step.objects.workable_by(user).filter(pk=self.pk).exists()
+        """``restrict(user, "work")`` holds this step (remembered as ``can_decide``)."""
+        return self._asked("work", user, lambda: Step.objects.workable_by(user))
+
+    def _asked(self, action: str, user, allowed) -> bool:
+        answers = self.__dict__.setdefault("_srm_answers", {})
+        key = (action, user.pk, self.state, self.on_hold_since)
+        if key not in answers:
+            answers[key] = allowed().filter(pk=self.pk).exists()
+        return answers[key]
 
 
 class DelegationQuerySet(models.QuerySet):

@@ -7,15 +7,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import Delegation, Step, StepHold, StepTemplate
 from approvals.signals import request_closed, step_activated, step_closed
 from governance.errors import AlreadyDecided, Conflict, NotAllowed, ValidationFailed
-from governance.models import Department, User
+from governance.models import AuditEvent, Department, User
 from governance.selectors import is_agent_of, is_approver_of
-from governance.services.audit import audit_record
+from governance.services.audit import audit_build, audit_record, audit_save
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
@@ -153,7 +154,14 @@ def _responsible_department_id(template: StepTemplate, request: ServiceRequest) 
 def _departments_of(templates: list[StepTemplate], request: ServiceRequest) -> dict[int, Department]:
     """Every department the path touches, with its head, in one query (not two per step:
     submission is the hottest write path)."""
+    return departments_for_path(templates, request)
+
+
+def departments_for_path(templates: list[StepTemplate], request: ServiceRequest) -> dict[int, Department]:
+    """The departments ``request``'s path touches and the item's fulfilling department (its
+    calendar sets the request's due time), each with its head, in one query."""
     ids = {_responsible_department_id(t, request) for t in templates}
+    ids.add(request.item.fulfilling_department_id)
     return Department.objects.select_related("head").in_bulk(ids)
 
 
@@ -175,25 +183,59 @@ def _independent_approver(department: Department, requester: User) -> tuple[Depa
 def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime) -> Step | None:
     """Activate the next pending step (a handoff), or fulfil the request when none is left.
     The caller holds the request's row lock."""
-    step = (
-        request.steps.filter(state=StepState.PENDING)
-        .select_related("accountable_department", "accountable_head")
-        .order_by("order")
-        .first()
-    )
+    pending = request.__dict__.pop("_srm_pending_steps", None)  # read by _lock(with_pending)
+    if pending is not None:
+        step = next((s for s in pending if s.state == StepState.PENDING), None)
+    else:
+        step = (
+            request.steps.filter(state=StepState.PENDING)
+            .select_related("accountable_department", "accountable_head")
+            .order_by("order")
+            .first()
+        )
     if step is None:
         request_close(request=request, state=RequestState.FULFILLED, actor=actor, at=at)
         return None
-    department = step.accountable_department
     step_set_active(step, at=at)
     step.save(update_fields=["state", "activated_at", "due_at"])
+    _handed_over(request=request, step=step, actor=actor, at=at)
+    return step
+
+
+def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | None,
+                  at: datetime, events: list[AuditEvent] = ()) -> Step | None:
+    """``request_advance`` for a request being submitted, whose ``steps`` are built but not
+    saved yet: the first pending one is saved already active (no read-back, no second
+    write), then the request moves on exactly as after ``request_advance``. ``events``
+    (the submission's own audit event) are written first, in the same statement as the
+    handoff's. Saves the steps."""
+    first = next((s for s in sorted(steps, key=lambda s: s.order)
+                  if s.state == StepState.PENDING), None)
+    if first is not None:
+        step_set_active(first, at=at)
+    Step.objects.bulk_create(steps)
+    if first is None:  # nothing applies: fulfilled at once, as request_advance decides
+        audit_save(list(events))
+        return request_advance(request=request, actor=actor, at=at)
+    if first.pk is None:  # a database that returns no ids from a bulk insert
+        first.pk = Step.objects.values_list("pk", flat=True).get(request=request, order=first.order)
+    _handed_over(request=request, step=first, actor=actor, at=at, events=events)
+    return first
+
+
+def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
+                 events: list[AuditEvent] = ()) -> None:
+    """``step`` (saved, active) is now the request's: point the request at it and record
+    the handoff (audit events in one statement, then ``step_activated``)."""
+    department = step.accountable_department
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
     request.current_step = step
     request.accountable_department = department
     request.state = new_state
     request.save(update_fields=["current_step", "accountable_department", "state"])
-    audit_record(
+    events = list(events)
+    events.append(audit_build(
         actor=actor,
         verb="step.activated",
         target=step,
@@ -207,9 +249,9 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
             "due_at": step.due_at,
         },
         at=at,
-    )
+    ))
     if old_state != new_state:
-        audit_record(
+        events.append(audit_build(
             actor=actor,
             verb=f"request.{new_state}",
             target=request,
@@ -217,9 +259,9 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
             to_state=new_state,
             correlation=request.reference,
             at=at,
-        )
+        ))
+    audit_save(events)
     step_activated.send(sender=Step, step=step, at=at)
-    return step
 
 
 def step_set_active(step: Step, *, at: datetime) -> None:
@@ -263,15 +305,31 @@ def request_close(*, request: ServiceRequest, state: str, actor: User | None, at
     request_closed.send(sender=ServiceRequest, request=request, at=at)
 
 
-def _lock(step: Step) -> Step:
+def _lock(step: Step, *, with_pending: bool = False) -> Step:
     """Lock the step's request, then the step, and return the fresh step (request attached).
-    Locking in that order everywhere keeps concurrent actions on one request deadlock-free."""
+    Locking in that order everywhere keeps concurrent actions on one request deadlock-free.
+
+    ``with_pending``: for actions that then move the request on, the request's pending
+    steps are read (and locked) in the same statement, so ``request_advance`` needs no
+    query to find the next one."""
     request = ServiceRequest.objects.select_for_update().get(pk=step.request_id)
-    fresh = (
-        Step.objects.select_for_update(of=("self",))
-        .select_related("template", "accountable_department", "accountable_head")
-        .get(pk=step.pk)
-    )
+    locked = Step.objects.select_for_update(of=("self",)).select_related(
+        "template", "accountable_department", "accountable_head")
+    if not with_pending:
+        fresh = locked.get(pk=step.pk)
+    else:
+        rows = list(
+            locked.filter(request_id=step.request_id)
+            .filter(Q(pk=step.pk) | Q(state=StepState.PENDING))
+            .order_by("order")
+        )
+        fresh = next((row for row in rows if row.pk == step.pk), None)
+        if fresh is None:
+            raise Step.DoesNotExist("Step matching query does not exist.")
+        pending = [row for row in rows if row.pk != step.pk]
+        for row in pending:
+            row.request = request
+        request._srm_pending_steps = pending
     fresh.request = request
     return fresh
 
@@ -363,7 +421,7 @@ def hold_end(*, step: Step, hold, at: datetime) -> None:
 @transaction.atomic
 def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None) -> Step:
     at = at or timezone.now()
-    step = _lock(step)
+    step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
     _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
@@ -415,7 +473,7 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
             code="reason_required",
             field_errors={"reason": ["A reason is required."]},
         )
-    step = _lock(step)
+    step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     if step.request.requester_id == actor.pk:
         raise NotAllowed("You cannot decide on your own request.", code="own_request")
@@ -431,7 +489,7 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
 @transaction.atomic
 def step_complete(*, actor: User, step: Step, note: str = "", at: datetime | None = None) -> Step:
     at = at or timezone.now()
-    step = _lock(step)
+    step = _lock(step, with_pending=True)
     _require_active(step, StepKind.EXECUTION)
     if not is_agent_of(actor, step.accountable_department_id):
         raise NotAllowed(

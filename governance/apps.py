@@ -40,10 +40,11 @@ class GovernanceConfig(AppConfig):
         NAV.append(NavEntry(label="Change plans", url_name="plans:list", visible=_sees_plans))
 
 
-def _unread_count(user) -> int:
+def _unread_count(user):
+    """The unread notifications (the navigation counts them with the other badges)."""
     from governance.models import Notification
 
-    return Notification.objects.restrict(user).unread().count()
+    return Notification.objects.restrict(user).unread()
 
 
 def _sees_plans(user) -> bool:

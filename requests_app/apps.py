@@ -16,7 +16,7 @@ class RequestsAppConfig(AppConfig):
             url_name="portal:my_requests",
             count=lambda user: ServiceRequest.objects.filter(
                 requester=user, state__in=OPEN_STATES
-            ).count(),
+            ),
             count_label="open",
             order=10,
         ))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import flatatt
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from requests_app.choices import RequestState
 from requests_app.fields import answers_form_class
@@ -33,19 +36,45 @@ def answers_from(item: CatalogItem, data) -> dict:
     return {spec["name"]: data[spec["name"]] for spec in item.form_fields if spec["name"] in data}
 
 
+class ListSelect(forms.Select):
+    """A ``<select>`` built in Python instead of one template include per option: the same
+    markup, for long flat lists (the filter's few hundred services) where Django's per-option
+    templates were half of the page's rendering time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if self.allow_multiple_selected:
+            return super().render(name, value, attrs, renderer)
+        choices = [choice for choice in self.choices]  # not list(): len() would COUNT(*)
+        if any(isinstance(label, (list, tuple)) for _, label in choices):
+            return super().render(name, value, attrs, renderer)  # option groups
+        wanted = set(self.format_value(value))
+        options, found = [], False
+        for option_value, label in choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = not found and option_value in wanted
+            found = found or selected
+            options.append(f'<option value="{conditional_escape(option_value)}"'
+                           f'{" selected" if selected else ""}>{conditional_escape(label)}</option>')
+        return format_html('<select name="{}"{}>{}</select>', name,
+                           flatatt(self.build_attrs(self.attrs, attrs)),
+                           mark_safe("".join(options)))  # each part escaped above
+
+
 class RequestFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference or title"}))
     state = forms.ChoiceField(label="State", required=False,
                               choices=[("", "Any state"), ("open", "Open"), *RequestState.choices])
     item = forms.ModelChoiceField(label="Service", required=False, empty_label="Any service",
-                                  queryset=CatalogItem.objects.none(), to_field_name="code")
+                                  queryset=CatalogItem.objects.none(), to_field_name="code",
+                                  widget=ListSelect)
     scope = forms.ChoiceField(label="Show", required=False, choices=[
         ("mine", "Requests I made"), ("all", "All requests I can see")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = CatalogItem.objects.order_by("name")
+        # Only what an option shows: not every item's form definition (JSON) on every list.
+        self.fields["item"].queryset = CatalogItem.objects.only("code", "name").order_by("name")
 
 
 class CancelForm(forms.Form):

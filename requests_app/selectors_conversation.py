@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from approvals.choices import StepKind, StepState
 from approvals.models import Step, StepHold
 from governance.models import User
-from requests_app.models import Attachment, Comment, ServiceRequest
+from requests_app.models import Attachment, Comment, ServiceRequest, conversation_access
 
 
 @dataclass
@@ -28,8 +28,7 @@ class Conversation:
 def comments_for(*, user: User, request: ServiceRequest):
     files = Attachment.objects.select_related("uploaded_by").order_by("created_at", "id")
     return (
-        Comment.objects.restrict(user)
-        .filter(request=request)
+        Comment.objects.restrict(user, request=request)
         .select_related("author", "hold_asked", "hold_answered")
         .prefetch_related(Prefetch("attachments", queryset=files))
     )
@@ -39,23 +38,26 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
     """What ``user`` sees of the request's conversation and what they may do there. Empty
     for someone who may not see the request."""
     conversation = Conversation(request=request)
-    if not ServiceRequest.objects.restrict(user).filter(pk=request.pk).exists():
+    may_view, may_read_internal = conversation_access(user, request)
+    if not may_view:
         return conversation
     conversation.can_comment = True
     conversation.comments = list(comments_for(user=user, request=request))
     conversation.request_files = list(
-        Attachment.objects.restrict(user)
-        .filter(request=request, comment__isnull=True)
+        Attachment.objects.restrict(user, request=request)
+        .filter(comment__isnull=True)
         .select_related("uploaded_by")
     )
-    conversation.can_note = ServiceRequest.objects.restrict(user, "internal").filter(
-        pk=request.pk
-    ).exists()
-    step = (
-        Step.objects.filter(request=request, state=StepState.ACTIVE)
-        .select_related("accountable_department", "accountable_head")
-        .first()
-    )
+    conversation.can_note = may_read_internal
+    prefetched = getattr(request, "_prefetched_objects_cache", {}).get("steps")
+    if prefetched is not None:  # the request page read its steps already (with these rows)
+        step = next((s for s in prefetched if s.state == StepState.ACTIVE), None)
+    else:
+        step = (
+            Step.objects.filter(request=request, state=StepState.ACTIVE)
+            .select_related("accountable_department", "accountable_head")
+            .first()
+        )
     conversation.step = step
     if step is None:
         return conversation
@@ -67,6 +69,7 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
             conversation.hold is not None and user.pk == request.requester_id
         )
     else:
-        allowed = Step.objects.restrict(user, "decide" if step.kind == StepKind.APPROVAL else "work")
-        conversation.can_hold = allowed.filter(pk=step.pk).exists()
+        # restrict(user, "decide") / restrict(user, "work") on this step.
+        conversation.can_hold = (step.can_decide(user) if step.kind == StepKind.APPROVAL
+                                 else step.can_work(user))
     return conversation

@@ -12,17 +12,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import Step
+from approvals.models import Step, StepTemplate
 from approvals.services import (
-    request_advance,
+    departments_for_path,
     request_cancel,
+    request_start,
     steps_build,
-    steps_materialise,
     steps_replay,
 )
 from governance.errors import Conflict, ValidationFailed
 from governance.models import AuditEvent, Department, User
-from governance.services.audit import audit_build, audit_record
+from governance.services.audit import audit_build
 from requests_app.choices import LEGACY_CLOSED_STATUSES, LegacyStatus, RequestState, Source
 from requests_app.fields import clean_answers
 from requests_app.models import CatalogItem, RequestCounter, ServiceRequest
@@ -122,8 +122,8 @@ def request_submit(
     cleaned, cost, title = submission_clean(
         item=item, requester=actor, answers=answers, estimated_cost=estimated_cost, title=title
     )
-    request = ServiceRequest.objects.create(
-        reference=reference_for(at=at),
+    templates = list(StepTemplate.objects.filter(path_id=item.path_id).order_by("order"))
+    request = ServiceRequest(
         title=title,
         requester=actor,
         requester_department_id=actor.department_id,
@@ -134,10 +134,16 @@ def request_submit(
         source=source,
         external_key=external_key,
         submitted_at=at,
-        due_at=item.fulfilling_department.calendar.add(at, item.target_cycle_hours),
     )
-    steps_materialise(request=request, templates=list(item.path.templates.order_by("order")))
-    audit_record(
+    # The departments the path touches and the fulfilling one, with their heads: one query.
+    departments = departments_for_path(templates, request)
+    request.due_at = departments[item.fulfilling_department_id].calendar.add(
+        at, item.target_cycle_hours)
+    steps = steps_build(request=request, templates=templates, departments=departments)
+    # The reference last: everything that can refuse the submission has been checked.
+    request.reference = reference_for(at=at)
+    request.save(force_insert=True)
+    submitted = audit_build(
         actor=actor,
         verb="request.submitted",
         target=request,
@@ -146,7 +152,7 @@ def request_submit(
         data={"item": item.code, "estimated_cost": cost, "source": source},
         at=at,
     )
-    request_advance(request=request, actor=actor, at=at)
+    request_start(request=request, steps=steps, actor=actor, at=at, events=[submitted])
     return request
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from approvals.models import Step
 from governance.errors import DomainError
 from governance.models import AuditEvent
 from requests_app.choices import OPEN_STATES
@@ -65,27 +67,60 @@ def submit(request: HttpRequest, item_code: str) -> HttpResponse:
     return redirect("portal:request_detail", reference=created.reference)
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its count (already computed through the cheaper shape)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+# "All requests I can see": up to this many, the page's rows come from the rule's listing
+# shape (a union of indexed ids, cost ~ the number visible); beyond it from the default shape,
+# which walks the newest requests and finds a page's worth quickly when many are visible.
+# EXPLAIN ANALYZE at 100,000 requests: a department head seeing 18,500: 448 ms listing
+# shape vs 6 ms default; an employee seeing 1: 28 ms vs 209 ms.
+LISTING_SHAPE_UP_TO = 1000
+
+
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     filters = RequestFilterForm(request.GET or None)
-    requests = ServiceRequest.objects.restrict(request.user)
     values = filters.cleaned_data if filters.is_valid() else {}
+
+    def narrowed(requests):
+        state = values.get("state")
+        if state == "open":
+            requests = requests.filter(state__in=OPEN_STATES)
+        elif state:
+            requests = requests.filter(state=state)
+        if values.get("item"):
+            requests = requests.filter(item=values["item"])
+        if values.get("q"):
+            q = values["q"].strip()
+            requests = requests.filter(Q(reference__iexact=q) | Q(title__icontains=q))
+        return requests.select_related(
+            "item", "requester", "accountable_department", "current_step__accountable_head",
+        ).order_by("-submitted_at", "-id")
+
     if values.get("scope") != "all":
-        requests = requests.filter(requester=request.user)
-    state = values.get("state")
-    if state == "open":
-        requests = requests.filter(state__in=OPEN_STATES)
-    elif state:
-        requests = requests.filter(state=state)
-    if values.get("item"):
-        requests = requests.filter(item=values["item"])
-    if values.get("q"):
-        q = values["q"].strip()
-        requests = requests.filter(Q(reference__iexact=q) | Q(title__icontains=q))
-    requests = requests.select_related(
-        "item", "requester", "accountable_department", "current_step__accountable_head",
-    ).order_by("-submitted_at", "-id")
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+        # Narrowed by an indexed column first: the rule is then tested on those rows only.
+        requests = narrowed(ServiceRequest.objects.restrict(request.user)
+                            .filter(requester=request.user))
+        paginator = Paginator(requests, PAGE_SIZE)
+    else:
+        # Everything the person may see, counted through the rule's listing shape; the rows
+        # through whichever shape is cheaper for that many (same rule, same rows).
+        listing = narrowed(ServiceRequest.objects.restrict(request.user, listing=True))
+        count = listing.count()
+        requests = (listing if count <= LISTING_SHAPE_UP_TO
+                    else narrowed(ServiceRequest.objects.restrict(request.user)))
+        paginator = _CountedPaginator(requests, PAGE_SIZE, count=count)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "requests_app/my_requests.html", {
@@ -106,9 +141,11 @@ def _visible_request(request: HttpRequest, reference: str) -> ServiceRequest:
 
 def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 200,
                    cancel_form: CancelForm | None = None) -> HttpResponse:
-    steps = list(sr.steps.select_related(
+    # Prefetched onto the request, so the conversation panel finds the active step there.
+    prefetch_related_objects([sr], Prefetch("steps", queryset=Step.objects.select_related(
         "accountable_department", "accountable_head", "decided_by", "acted_for", "assignee",
-    ).order_by("order"))
+    ).order_by("order")))
+    steps = list(sr.steps.all())
     active = next((s for s in steps if s.state == "active"), None)
     user = request.user
     context = {

@@ -89,6 +89,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the visibility rules' subqueries are estimated far above
+    # jit_above_cost even when they touch a handful of rows, and compiling them cost
+    # 10–25 ms per page for a query that runs in 0.1 ms (docs/performance.md).
+    # SRM_DB_JIT=1 turns it back on (for example for a reporting replica).
+    if not env.bool("SRM_DB_JIT", default=False):
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "governance.User"

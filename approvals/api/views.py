@@ -38,6 +38,10 @@ _ROLE = OpenApiParameter(
 )
 
 
+# Actions whose service starts by locking the step and reading it afresh (approvals.services._lock).
+_LOCKING_ACTIONS = frozenset({"approve", "reject", "complete", "claim", "hold"})
+
+
 @extend_schema_view(
     list=extend_schema(summary="Active steps I can decide or work on", parameters=[_ROLE]),
     retrieve=extend_schema(summary="A step of a request I can see"),
@@ -54,6 +58,11 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
             # Acting on a step starts from the ones you can see: anything else is a 404; the
             # service then says whether you may decide or work it (403) or it moved on (409).
             steps = Step.objects.restrict(user, "view")
+            if self.action in _LOCKING_ACTIONS:
+                # The service locks the step and reads it again with what it needs; here it
+                # is only found (or not: 404). Joining six tables and sorting only made
+                # PostgreSQL plan the visibility rule for longer (3.0 -> 0.7 ms).
+                return steps
         else:
             role = self.request.query_params.get("role")
             if role not in (None, "decide", "work"):
@@ -72,12 +81,18 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
         fresh = Step.objects.select_related(*STEP_RELATED).get(pk=step.pk)
         return Response(StepSerializer(fresh).data)
 
+    def _decided(self, step: Step) -> Response:
+        """The step a decision returned: read under its lock inside the service's transaction
+        and changed there (state, times, decider), with its request, department and head;
+        serialised as is instead of read back (one round trip less per decision)."""
+        return Response(StepSerializer(step).data)
+
     @extend_schema(request=ApproveSerializer, responses=StepSerializer,
                    summary="Approve an approval step")
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         data = validated(ApproveSerializer, request)
-        return self._answer(step_approve(actor=request.user, step=self.get_object(),
+        return self._decided(step_approve(actor=request.user, step=self.get_object(),
                                          comment=data["comment"]))
 
     @extend_schema(request=RejectSerializer, responses=StepSerializer,
@@ -85,7 +100,7 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         data = validated(RejectSerializer, request)
-        return self._answer(step_reject(actor=request.user, step=self.get_object(),
+        return self._decided(step_reject(actor=request.user, step=self.get_object(),
                                         comment=data["comment"]))
 
     @extend_schema(request=CompleteSerializer, responses=StepSerializer,
@@ -93,7 +108,7 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
         data = validated(CompleteSerializer, request)
-        return self._answer(step_complete(actor=request.user, step=self.get_object(),
+        return self._decided(step_complete(actor=request.user, step=self.get_object(),
                                           note=data["note"]))
 
     @extend_schema(request=None, responses=StepSerializer,

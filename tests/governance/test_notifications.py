@@ -125,9 +125,10 @@ def test_the_list_shows_my_notifications_and_the_nav_counts_the_unread(
     flag_delays(now=berlin(2026, 11, 24, 10, 0))
     client.force_login(org.hank)
 
-    # The page's 8 plus the navigation's unread-notifications COUNT, accountability
-    # visibility (EXISTS: departments hank leads) and change-plan visibility (EXISTS).
-    with django_assert_max_num_queries(11):
+    # The page's own reads plus the navigation's: its badges' COUNTs (unread notifications
+    # among them) in one statement, accountability visibility (EXISTS: departments hank
+    # leads) and change-plan visibility (EXISTS).
+    with django_assert_max_num_queries(9):
         page = client.get(reverse("notifications:list"))
 
     assert page.status_code == 200

@@ -171,13 +171,13 @@ def test_kpi_pages_read_snapshots_in_a_bounded_number_of_queries(
         client, org, last_week, django_assert_max_num_queries):
     client.force_login(org.alice)
     snapshots_compute(weeks_back=1)
-    # The page's own budget (8) plus the navigation entries other areas register, one query
-    # each per page: unread notifications (COUNT), accountability visibility (EXISTS on the
-    # departments led) and change-plan visibility (EXISTS on the plans concerning me).
-    with django_assert_max_num_queries(11):
+    # The page's own reads plus the navigation entries other areas register: the badges'
+    # COUNTs (unread notifications among them) in one statement, accountability visibility
+    # (EXISTS on the departments led) and change-plan visibility (EXISTS on my plans).
+    with django_assert_max_num_queries(8):
         client.get("/kpis/", secure=True)
     snapshots_compute(weeks_back=20)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(8):
         client.get("/kpis/", secure=True)
 
 

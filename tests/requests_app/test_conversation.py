@@ -46,6 +46,18 @@ def test_each_role_sees_exactly_what_the_rule_allows(org, conversation, username
         assert files == set()
 
 
+@pytest.mark.parametrize("username", SEES_NOTES + SEES_PUBLIC_ONLY + SEES_NOTHING)
+def test_one_requests_timeline_read_the_cheap_way_follows_the_same_rule(org, conversation,
+                                                                        username):
+    # restrict(user, request=…) asks the request's rules once instead of nesting them.
+    request, *_ = conversation
+    user = getattr(org, username)
+    assert set(Comment.objects.restrict(user, request=request)) == set(
+        Comment.objects.restrict(user).filter(request=request))
+    assert set(Attachment.objects.restrict(user, request=request)) == set(
+        Attachment.objects.restrict(user).filter(request=request))
+
+
 def test_the_requester_never_sees_internal_notes_even_as_a_member_of_the_department(
     org, conversation
 ):

@@ -167,8 +167,8 @@ def test_the_page_reads_a_bounded_number_of_queries(org, laptop, files,
         comment_add(actor=org.hank, request=laptop, body=f"Comment {i}", internal=i % 2 == 0,
                     files=[files.pdf(f"q{i}.pdf")])
     client = client_for(org.hank)
-    # 17 whatever the number of comments: the panel's reads plus the page's navigation.
-    with django_assert_max_num_queries(17) as queries:
+    # 14 whatever the number of comments: the panel's reads plus the page's navigation.
+    with django_assert_max_num_queries(14) as queries:
         response = client.get(page_url(laptop))
     assert response.content.decode().count('<li class="comment') == 15
     assert response.content.decode().count("/files/") == 15

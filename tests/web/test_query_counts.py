@@ -12,10 +12,11 @@ from approvals.services import step_approve
 # then the page's own COUNT (pagination) and one query for its rows (the inbox and the work
 # queue: one for the page's ids through the visibility rule, one for those rows).
 # Each page also pays for its navigation: the counts of open requests, approvals and work
-# waiting, unread notifications, and whether the person sees accountability and change plans.
+# waiting and unread notifications (one statement together), and whether the person sees
+# accountability and change plans.
 # The request page also reads its conversation panel (comments, files, open question).
-LIMITS = {"catalog": 8, "my_requests": 10, "my_requests_all": 11, "inbox": 11, "work": 11,
-          "detail": 18}
+LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 9, "work": 9,
+          "detail": 13}
 
 
 def _queries(client, url) -> int:

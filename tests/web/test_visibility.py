@@ -94,3 +94,20 @@ def test_anonymous_visitors_are_sent_to_sign_in(submit, client):
                 "/approvals/delegations/"]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+
+
+def test_the_listing_shape_of_the_rule_gives_exactly_the_same_requests(org, submit):
+    # restrict(user, listing=True) is the union-of-ids shape "all requests I can see" uses
+    # at scale; it must never differ from the rule's default shape, for anyone.
+    from governance.models import User
+    from requests_app.models import ServiceRequest
+
+    submit(cost="6000")
+    approved = submit(actor=org.bob, cost="100")
+    step_approve(actor=org.hank, step=approved.steps.get(state="active"))
+    submit(actor=org.carol, item="laptop", cost="25000")
+    for user in User.objects.all():
+        default = set(ServiceRequest.objects.restrict(user).values_list("pk", flat=True))
+        listing = set(ServiceRequest.objects.restrict(user, listing=True)
+                      .values_list("pk", flat=True))
+        assert listing == default, user.username
