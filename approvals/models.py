@@ -234,6 +234,13 @@ class Step(models.Model):
                 fields=["accountable_department", "due_at"], condition=Q(state=StepState.ACTIVE),
                 name="step_active_dept_due",
             ),
+            # The work queue (and its badge): active execution steps of a department by due
+            # time, without reading the department's approvals.
+            models.Index(
+                fields=["accountable_department", "due_at"],
+                condition=Q(state=StepState.ACTIVE, kind=StepKind.EXECUTION),
+                name="step_work_queue",
+            ),
             models.Index(fields=["accountable_head", "state"], name="step_head_state"),
             models.Index(fields=["accountable_department", "state"], name="step_dept_state"),
             models.Index(fields=["state", "completed_at"], name="step_state_completed"),
