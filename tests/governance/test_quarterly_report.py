@@ -177,8 +177,8 @@ def test_the_report_answers_in_the_same_number_of_queries_whatever_the_data(
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get("/reports/?quarters=4", secure=True).status_code == 200
     # Stored: session, user, the departments in scope (2), the quarters' stamps, their rows
-    # and the navigation's three: my open requests (COUNT), my roles (one EXISTS row) and my
-    # unread notifications (COUNT). Change-plan and accountability visibility ask nothing
+    # and the navigation's two: my roles (one EXISTS row) and the badges' counts (one
+    # statement). Change-plan and accountability visibility ask nothing
     # for an ops leader. Recomputed: the stamps' insert and locks, the report's four grouped
     # queries, the delete and insert of the quarters' rows and the stamps' update on top.
-    assert len(small.captured_queries) <= (9 if stored else 20)
+    assert len(small.captured_queries) <= (8 if stored else 19)
