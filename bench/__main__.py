@@ -36,14 +36,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help=f"small data ({QUICK_SIZE:,} requests) and short runs: a few minutes")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--sizes", default="", help="comma-separated request counts "
-                        "(default 100000, or 5000 with --quick)")
+                        "(default 100000,1000000, or 5000 with --quick)")
     parser.add_argument("--fresh", action="store_true",
                         help="regenerate the data sets even when a matching one exists")
     args = parser.parse_args(argv)
     if args.sizes:
         args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     else:
-        args.sizes = [QUICK_SIZE] if args.quick else [100_000]
+        # Both sizes by default, so the growth with size is visible in one table.
+        args.sizes = [QUICK_SIZE] if args.quick else [100_000, 1_000_000]
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     return args
 
