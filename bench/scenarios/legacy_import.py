@@ -10,6 +10,7 @@ not grow with the file (rows are streamed, never all held).
 from __future__ import annotations
 
 import csv
+import json
 import multiprocessing
 import os
 import random
@@ -130,6 +131,43 @@ def _p95(values: list[float]) -> float:
 
 
 def run(ctx=None) -> list[dict]:
+    """From the runner: import into a scratch database next to the data set (so the data
+    set keeps its size), in a fresh process set up against it; standalone: right here."""
+    url = _get(ctx, "database_url")
+    if url and not _get(ctx, "in_scratch", False):
+        return _in_scratch(ctx, url)
+    return _run(ctx)
+
+
+def _in_scratch(ctx, url: str) -> list[dict]:
+    import subprocess
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"srm_bench_import_{os.getpid()}"
+    scratch = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+    def admin_sql(sql: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql)
+
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            args = [sys.executable, "-m", "bench.scenarios.legacy_import", "--json", out.name]
+            if _get(ctx, "quick", False):
+                args.append("--quick")
+            subprocess.run(args, check=True, cwd=Path(__file__).resolve().parents[2],
+                           env={**os.environ, "DATABASE_URL": scratch})
+            return json.loads(Path(out.name).read_text())
+    finally:
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run(ctx=None) -> list[dict]:
     quick = bool(_get(ctx, "quick", False))
     _setup(_get(ctx, "database_url"))
     sizes = list(_get(ctx, "import_sizes", None) or (QUICK_SIZES if quick else FULL_SIZES))
@@ -173,7 +211,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sizes", type=int, nargs="*")
+    parser.add_argument("--json", help="also write the result rows to this file")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    run({"database_url": os.environ.get("DATABASE_URL"), "quick": args.quick,
-         "import_sizes": args.sizes})
+    rows = _run({"database_url": os.environ.get("DATABASE_URL"), "quick": args.quick,
+                 "import_sizes": args.sizes, "in_scratch": True})
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows))
