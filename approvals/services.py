@@ -158,10 +158,12 @@ def _departments_of(templates: list[StepTemplate], request: ServiceRequest) -> d
 
 
 def departments_for_path(templates: list[StepTemplate], request: ServiceRequest) -> dict[int, Department]:
-    """The departments ``request``'s path touches and the item's fulfilling department (its
-    calendar sets the request's due time), each with its head, in one query."""
+    """The departments ``request``'s path touches, the item's fulfilling department (its
+    calendar sets the request's due time) and the requester's, each with its head, in one
+    query."""
     ids = {_responsible_department_id(t, request) for t in templates}
     ids.add(request.item.fulfilling_department_id)
+    ids.add(request.requester_department_id)
     return Department.objects.select_related("head").in_bulk(ids)
 
 
@@ -219,14 +221,17 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
         return request_advance(request=request, actor=actor, at=at)
     if first.pk is None:  # a database that returns no ids from a bulk insert
         first.pk = Step.objects.values_list("pk", flat=True).get(request=request, order=first.order)
-    _handed_over(request=request, step=first, actor=actor, at=at, events=events)
+    written = _handed_over(request=request, step=first, actor=actor, at=at, events=events)
+    # What was written, as saved, for a caller that answers with it (the API's 201 body).
+    request.submitted_rows = (sorted(steps, key=lambda s: s.order), written)
     return first
 
 
 def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
-                 events: list[AuditEvent] = ()) -> None:
+                 events: list[AuditEvent] = ()) -> list[AuditEvent]:
     """``step`` (saved, active) is now the request's: point the request at it and record
-    the handoff (audit events in one statement, then ``step_activated``)."""
+    the handoff (audit events in one statement, then ``step_activated``). Returns the
+    events written (``events`` first)."""
     department = step.accountable_department
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
@@ -262,6 +267,7 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
         ))
     audit_save(events)
     step_activated.send(sender=Step, step=step, at=at)
+    return events
 
 
 def step_set_active(step: Step, *, at: datetime) -> None:

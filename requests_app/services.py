@@ -137,6 +137,7 @@ def request_submit(
     )
     # The departments the path touches and the fulfilling one, with their heads: one query.
     departments = departments_for_path(templates, request)
+    request.requester_department = departments[actor.department_id]
     request.due_at = departments[item.fulfilling_department_id].calendar.add(
         at, item.target_cycle_hours)
     steps = steps_build(request=request, templates=templates, departments=departments)

@@ -7,6 +7,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.http import http_date, parse_http_date_safe
@@ -190,7 +191,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             actor=request.user, item=data["item"], answers=data["answers"],
             estimated_cost=data["estimated_cost"], title=data["title"], source=Source.API,
         )
-        body = RequestDetailSerializer(self._detail(created.reference)).data
+        body = RequestDetailSerializer(_as_read(created) or self._detail(created.reference)).data
         location = reverse("api-request-detail", kwargs={"reference": created.reference})
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
@@ -250,6 +251,37 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         hold = step_answer(actor=request.user, step=step, answer=data["answer"],
                            files=data["files"])
         return Response(HoldSerializer(hold).data)
+
+
+def _as_read(created: ServiceRequest) -> ServiceRequest | None:
+    """The request just submitted, with its steps and timeline as ``_detail`` would read
+    them back, from the rows the service wrote (``submitted_rows``: the steps with their
+    departments and heads, the audit events in order); None when the service did not
+    leave them (a request fulfilled at once), so the caller reads it back."""
+    rows = getattr(created, "submitted_rows", None)
+    if rows is None:
+        return None
+    steps, events = rows
+    for event in events:
+        event.data = _as_stored(json.loads(json.dumps(event.data, cls=DjangoJSONEncoder)))
+    cached = created.steps.all()  # lazy: no query, filled below as a prefetch would
+    cached._result_cache, cached._prefetch_done = steps, True
+    created._prefetched_objects_cache = {"steps": cached}
+    created.timeline_events = list(events)
+    return created
+
+
+def _as_stored(value):
+    """A JSON value in the key order the database gives it back: PostgreSQL's jsonb keeps
+    an object's keys shortest first, then bytewise; SQLite keeps them as written."""
+    if connection.vendor != "postgresql":
+        return value
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {k: _as_stored(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_as_stored(v) for v in value]
+    return value
 
 
 def _not_modified(request: Request, etag: str, changed) -> bool:
