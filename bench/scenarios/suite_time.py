@@ -25,7 +25,12 @@ def _pytest(*extra: str, database_url: str) -> tuple[float, str]:
     )
     seconds = time.perf_counter() - started
     lines = done.stdout.strip().splitlines()
-    return seconds * 1000, (lines[-1] if lines else done.stderr.strip()[-200:])
+    summary = lines[-1] if lines else done.stderr.strip()[-200:]
+    failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED", "ERROR"))]
+    if failed:  # name them: a failure in the timed run is a finding, not just a number
+        print("\n".join(failed), file=sys.stderr)
+        summary += " — " + "; ".join(failed)
+    return seconds * 1000, summary
 
 
 def run(ctx) -> list[dict]:
