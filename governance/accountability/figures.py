@@ -43,7 +43,6 @@ from governance.periods import last_quarters, local_date, next_quarter, quarter_
 
 QUARTER_SETTLES = timedelta(days=7)
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
-FAMILIES = ("flow", "weeks", "items", "handoffs")
 
 
 def _quarter_key(quarter: date) -> str:
@@ -127,8 +126,9 @@ def _store_quarters(quarters: list[date]) -> Callable[[datetime], None]:
     return store
 
 
+# Every family but the quarters (stored per quarter), by its stamp's key.
 STORES: dict[str, Callable[[datetime], None]] = {
-    "flow": _store_flow, "weeks": _store_weeks, "items": _store_items,
+    "open": _store_open, "flow": _store_flow, "weeks": _store_weeks, "items": _store_items,
     "handoffs": _store_handoffs,
 }
 
@@ -153,7 +153,7 @@ def stamps(*, now: datetime | None = None) -> dict[str, FiguresStamp]:
     """Every family's stamp and the current quarter's, in one query: pass the result to the
     readers below when a page uses several of them."""
     quarter = quarter_start(local_date(now or timezone.now()))
-    keys = ["open", *FAMILIES, _quarter_key(quarter)]
+    keys = [*STORES, _quarter_key(quarter)]
     found = {s.key: s for s in FiguresStamp.objects.filter(key__in=keys)}
     return {key: found.get(key) for key in keys}
 
@@ -181,7 +181,6 @@ def refresh_figures(*, now: datetime | None = None, everything: bool = False) ->
     and every quarter with data too.
     Returns how many rows each family holds."""
     now = now or timezone.now()
-    _refresh(["open"], _store_open, now, force=True)
     for key, store in STORES.items():
         _refresh([key], store, now, force=True)
     current = quarter_start(local_date(now))
