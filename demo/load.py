@@ -36,10 +36,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
 from django.db import connections, transaction
 
+from accountability.models import DelayAccrual, DelayRisk
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import ApprovalPath, Step, StepTemplate
 from governance.calendar import BusinessCalendar
-from governance.models import AuditEvent, DelayAccrual, DelayRisk, Department, Membership, User
+from governance.models import AuditEvent, Department, Membership, User
 from kpis.choices import Direction, Measure
 from kpis.models import OutcomeKPI
 from requests_app.choices import RequestState, Source

@@ -1,18 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from governance.models import (
-    AuditEvent,
-    ChangePlan,
-    DelayAccrual,
-    DelayRisk,
-    Department,
-    ImportJob,
-    LegacyWorkflow,
-    Membership,
-    Notification,
-    User,
-)
+from governance.models import AuditEvent, Department, Membership, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,70 +78,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 # --- Change plans: configured here; status, decisions and retirements change only through the
 # services (the plan page), so they are read-only in the admin.
-class LegacyWorkflowInline(admin.TabularInline):
-    model = LegacyWorkflow
-    extra = 0
-    fields = ["name", "channel", "owning_department", "replaced_by", "retire_by", "decision",
-              "keep_reason", "retired_on", "evidence"]
-    readonly_fields = ["decision", "keep_reason", "retired_on", "evidence"]
-    autocomplete_fields = ["owning_department", "replaced_by"]
-
-
-@admin.register(ChangePlan)
-class ChangePlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "sponsor", "go_live_on", "value_target_on"]
-    list_filter = ["status"]
-    search_fields = ["name"]
-    list_select_related = ["sponsor"]
-    autocomplete_fields = ["sponsor", "items"]
-    readonly_fields = ["status", "live_override_justification", "went_live_at", "closed_at",
-                       "closing_note", "created_at"]
-    inlines = [LegacyWorkflowInline]
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "original_name", "item", "status", "total", "imported",
-                    "skipped", "error_count"]
-    list_filter = ["status"]
-    list_select_related = ["item"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class DelayAccrualInline(admin.TabularInline):
-    model = DelayAccrual
-    fields = ["quarter_start", "overdue_hours", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(DelayRisk)
-class DelayRiskAdmin(ReadOnlyAdmin):
-    list_display = ["step", "request", "department", "head", "level", "overdue_hours", "exposure",
-                    "detected_at", "resolved_at", "resolution"]
-    list_filter = ["level", "department", "resolution"]
-    search_fields = ["request__reference", "head__username", "department__code"]
-    date_hierarchy = "detected_at"
-    list_select_related = ["step", "request", "department", "head"]
-    inlines = [DelayAccrualInline]
-    show_full_result_count = False
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "kind", "subject", "email_status", "attempts",
-                    "email_sent_at", "read_at"]
-    list_filter = ["kind", "email_status"]
-    search_fields = ["recipient__username", "subject"]
-    date_hierarchy = "created_at"
-    list_select_related = ["recipient"]
-    show_full_result_count = False

@@ -241,6 +241,7 @@ def v1_urls() -> list:
     A function, because DRF imports this module (throttles, handler) while it starts up."""
     return [
         path("", include("governance.api.urls")),
+        path("", include("accountability.api.urls")),
         path("", include("requests_app.api.urls")),
         path("", include("approvals.api.urls")),
         path("", include("kpis.api.urls")),

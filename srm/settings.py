@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "governance",
     "approvals",
     "requests_app",
+    "accountability",
     "kpis",
     "demo",
 ]
@@ -244,24 +245,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # worker was there: the next run does the same work, so there is no point doing it N times.
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-delays": {
-        "task": "governance.tasks.flag_delays",
+        "task": "accountability.tasks.flag_delays",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
     # The outbox sweep: delivers whatever the on-commit enqueue could not (broker or worker
     # down, a failed attempt waiting for its retry time).
     "deliver-notifications": {
-        "task": "governance.tasks.deliver_notifications",
+        "task": "accountability.tasks.deliver_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
     "refresh-open-work": {
-        "task": "governance.tasks.refresh_open_work",
+        "task": "accountability.tasks.refresh_open_work",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
     "refresh-figures": {
-        "task": "governance.tasks.refresh_figures",
+        "task": "accountability.tasks.refresh_figures",
         "schedule": float(SRM_FIGURES_REFRESH_SECONDS),
         "options": {"expires": max(30, SRM_FIGURES_REFRESH_SECONDS - 10)},
     },
@@ -272,11 +273,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=2, minute=30),
     },
     "remind-overdue-retirements": {
-        "task": "governance.tasks_plans.remind_overdue_retirements",
+        "task": "accountability.tasks.remind_overdue_retirements",
         "schedule": crontab(hour=8, minute=0),
     },
     "weekly-digests": {
-        "task": "governance.tasks.send_digests",
+        "task": "accountability.tasks.send_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
 }

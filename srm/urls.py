@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from srm import views
@@ -11,15 +12,22 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("work/", include("approvals.urls_work")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Admin pages of the models that moved from governance to accountability (bookmarks).
+    re_path(
+        r"^admin/governance/(?P<rest>(?:changeplan|delayaccrual|delayrisk|figuresstamp|flowfigures"
+        r"|handofffigures|importjob|itemtimefigures|legacyworkflow|notification|openworkfigures"
+        r"|quarterfigures|weekfigures)/.*)$",
+        RedirectView.as_view(url="/admin/accountability/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
-    path("governance/", include("governance.urls_plans")),
+    path("governance/", include("accountability.urls_plans")),
     path("healthz", views.healthz, name="healthz"),
-    path("notifications/", include("governance.notification_urls")),
+    path("notifications/", include("accountability.notification_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(v1_urls())),
     path("", include("requests_app.urls_conversation", namespace="conversation")),
-    path("dashboard/", include("governance.urls_dashboard")),
-    path("reports/", include("governance.urls_reports")),
+    path("dashboard/", include("accountability.urls_dashboard")),
+    path("reports/", include("accountability.urls_reports")),
     path("kpis/", include("kpis.urls")),
 ]

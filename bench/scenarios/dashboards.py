@@ -10,7 +10,7 @@ Baseline: ``GET /healthz`` through the same client — the fixed cost of a reque
 Django and one query — so the ratio says what the accountability work costs on top.
 The issue's target: each page under 300 ms median at 1,000,000 requests on PostgreSQL.
 
-The pages read stored figures (``governance.accountability.figures``) that the
+The pages read stored figures (``accountability.figures``) that the
 ``refresh_figures`` job keeps fresh, so the scenario runs that job first, as beat would, and
 reports what it costs per run:
 
@@ -105,13 +105,13 @@ def run(ctx) -> list[dict]:
         print("dashboards: no ops leader or department in the data set; skipped.",
               file=sys.stderr)
         return []
-    from governance.accountability.board import (
+    from accountability.board import (
         department_lines,
         waiting_and_working,
         weekly_trend,
     )
-    from governance.accountability.figures import refresh_figures, refresh_open_work
-    from governance.accountability.report import quarterly_report
+    from accountability.figures import refresh_figures, refresh_open_work
+    from accountability.report import quarterly_report
 
     times = 5 if ctx.quick else 20
     departments = list(Department.objects.select_related("head", "deputy", "parent"))

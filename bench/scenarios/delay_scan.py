@@ -177,9 +177,9 @@ def _generate(size: int, now: datetime) -> dict:
 # --- Child: measure -------------------------------------------------------------------------
 def _naive_scan(now: datetime) -> int:
     """The scan as a first version would write it: every active step through the ORM."""
+    from accountability.delays import CENT, money, risk_level
+    from accountability.models import DelayAccrual, DelayRisk
     from approvals.models import Step
-    from governance.delays import CENT, money, risk_level
-    from governance.models import DelayAccrual, DelayRisk
     from governance.services.audit import audit_record
 
     touched = 0
@@ -251,7 +251,7 @@ def _row(scenario, size, samples, peak, baseline, base_samples) -> dict:
 def _measure(size: int, now: datetime, repeats: int) -> list[dict]:
     from django.db import connection
 
-    from governance.services.risks import flag_delays
+    from accountability.services.risks import flag_delays
 
     connection.ensure_connection()
     later = now + timedelta(minutes=15)

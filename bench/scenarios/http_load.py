@@ -231,7 +231,7 @@ def run(ctx) -> list[dict]:
             if name == "board":
                 # The board reads stored figures that beat keeps fresh; this server has no
                 # beat, so refresh them as it would (dashboards.refresh_* say what that costs).
-                from governance.accountability.figures import refresh_figures
+                from accountability.figures import refresh_figures
 
                 refresh_figures()
             if not name.startswith("approve"):

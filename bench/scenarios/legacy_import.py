@@ -84,7 +84,7 @@ def _import_child(path: str, conn) -> None:
     from django.db import connections
 
     connections.close_all()  # never share the parent's socket
-    from governance.services.legacy_import import legacy_import
+    from accountability.services.legacy_import import legacy_import
     from requests_app.models import CatalogItem
 
     item = CatalogItem.objects.get(code="laptop")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.choices import MembershipRole
-from governance.models import DelayRisk, Department, User
+from governance.models import Department, User
 
 
 class DepartmentRefSerializer(serializers.ModelSerializer):
@@ -41,119 +39,3 @@ class MeSerializer(serializers.ModelSerializer):
         model = User
         fields = ["username", "display_name", "email", "timezone", "is_ops_leader",
                   "is_superuser", "department", "memberships", "leads"]
-
-
-class StepRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class DelayRiskSerializer(serializers.ModelSerializer):
-    request = serializers.CharField(source="request.reference", read_only=True,
-                                    help_text="The request's reference.")
-    request_title = serializers.CharField(source="request.title", read_only=True)
-    step = StepRefSerializer(read_only=True)
-    department = DepartmentRefSerializer(read_only=True)
-    head = UserRefSerializer(read_only=True, allow_null=True)
-    # Declared, not derived from the model: the derived bounds differ by database.
-    level = serializers.IntegerField(min_value=1, max_value=3, read_only=True,
-                                     help_text="1 when detected; rises as the delay grows.")
-    is_open = serializers.BooleanField(read_only=True)
-    currency = serializers.SerializerMethodField(help_text="The reporting currency of the amounts.")
-
-    class Meta:
-        model = DelayRisk
-        fields = ["id", "request", "request_title", "step", "department", "head", "level",
-                  "is_open", "detected_at", "escalated_at", "refreshed_at", "resolved_at",
-                  "overdue_hours", "day_hours", "cost_of_delay_per_day", "exposure", "currency"]
-
-    def get_currency(self, risk: DelayRisk) -> str:
-        return settings.SRM_REPORTING_CURRENCY
-
-
-# --- Accountability: the board's department lines and the quarterly report -------------------
-
-def _money(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=16, decimal_places=2, **kwargs)
-
-
-def _hours(help_text: str) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True,
-                                    help_text=help_text)
-
-
-class RisksByLevelSerializer(serializers.Serializer):
-    level_1 = serializers.IntegerField(source="1")
-    level_2 = serializers.IntegerField(source="2")
-    level_3 = serializers.IntegerField(source="3")
-
-
-class DepartmentLineSerializer(serializers.Serializer):
-    """One department's line of the accountability board (docs/accountability.md)."""
-
-    department = DepartmentRefSerializer()
-    open_steps = serializers.IntegerField(help_text="Active steps the department is accountable for.")
-    overdue_steps = serializers.IntegerField(help_text="Of those, past their due time.")
-    open_risks = serializers.IntegerField(help_text="Open delay risks charged to the department.")
-    risks_by_level = serializers.SerializerMethodField()
-    exposure = _money(help_text="Current cost of delay of the open risks.")
-    accrued_this_quarter = _money(help_text="Cost of delay accrued this quarter.")
-    steps_completed = serializers.IntegerField(help_text="Steps closed in the flow window.")
-    steps_breached = serializers.IntegerField(help_text="Of those, closed after their due time.")
-    breach_share = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True,
-                                            help_text="Percentage of completed steps breached.")
-    median_hours = _hours("Median hours in step (flow window).")
-    p90_hours = _hours("90th percentile of hours in step (flow window).")
-    median_ola_hours = _hours("Median hours the OLA allowed (flow window).")
-    handoffs_received = serializers.IntegerField(
-        help_text="Steps received from another department (flow window)."
-    )
-
-    @extend_schema_field(RisksByLevelSerializer)
-    def get_risks_by_level(self, line) -> dict:
-        return RisksByLevelSerializer({str(k): v for k, v in line.risks_by_level.items()}).data
-
-
-class AccountabilityBoardSerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    flow_days = serializers.IntegerField(help_text="The flow window, in days.")
-    figures_as_of = serializers.DateTimeField(
-        help_text="The moment the stored figures (flow window, accrued this quarter) describe; "
-        "open work, risks and exposure are live.")
-    results = DepartmentLineSerializer(
-        many=True, help_text="Departments in your scope, ranked as bottlenecks "
-        "(exposure, then overdue steps)."
-    )
-
-
-class CostCentreSerializer(DepartmentRefSerializer):
-    class Meta(DepartmentRefSerializer.Meta):
-        fields = [*DepartmentRefSerializer.Meta.fields, "cost_centre"]
-
-
-class ReportRowSerializer(serializers.Serializer):
-    department = CostCentreSerializer(allow_null=True, help_text="Empty on the total row.")
-    submitted = serializers.IntegerField()
-    approved_spend = _money()
-    fulfilled_spend = _money()
-    cost_of_delay = _money()
-    fulfilled = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    on_time_rate = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True,
-                                            help_text="% of fulfilled requests closed on time.")
-
-
-class QuarterBlockSerializer(serializers.Serializer):
-    quarter = serializers.DateField(help_text="First day of the quarter.")
-    label = serializers.CharField()
-    rows = ReportRowSerializer(many=True)
-    total = ReportRowSerializer()
-
-
-class QuarterlyReportSerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    quarters = serializers.IntegerField()
-    reporting_timezone = serializers.CharField()
-    figures_as_of = serializers.DateTimeField(
-        help_text="The oldest moment the quarters shown were computed for.")
-    results = QuarterBlockSerializer(many=True, help_text="Quarters, newest first.")

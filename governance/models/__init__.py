@@ -1,28 +1,9 @@
-"""Governance models, split by subject so the two layers stay visible.
+"""The organisation core's models: people, departments, memberships and the audit trail.
 
-``org`` and ``audit`` are the organisation core that every other app builds on; the
-accountability half (delay risks, change plans) lives in its own modules.
+Every other app builds on these; this package imports no other app.
 """
 
 from .audit import AuditEvent
-from .figures import (
-    FiguresStamp,
-    FlowFigures,
-    HandoffFigures,
-    ItemTimeFigures,
-    OpenWorkFigures,
-    QuarterFigures,
-    WeekFigures,
-)
-from .notifications import EmailStatus, Notification, NotificationKind
 from .org import Department, Membership, User
-from .plans import ChangePlan, ImportJob, LegacyWorkflow
-from .risks import DelayAccrual, DelayRisk
 
-__all__ = [
-    "AuditEvent", "ChangePlan", "DelayAccrual", "DelayRisk", "Department", "EmailStatus",
-    "FiguresStamp", "FlowFigures", "HandoffFigures", "ImportJob", "ItemTimeFigures",
-    "LegacyWorkflow", "Membership", "Notification", "NotificationKind", "OpenWorkFigures",
-    "QuarterFigures", "User",
-    "WeekFigures",
-]
+__all__ = ["AuditEvent", "Department", "Membership", "User"]

@@ -14,10 +14,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accountability.models import DelayRisk
 from approvals.choices import StepState
 from approvals.services import step_approve
 from demo.organisation import seed_organisation
-from governance.models import DelayRisk, Department, User
+from governance.models import Department, User
 from requests_app.models import CatalogItem
 from requests_app.services import request_submit
 

@@ -14,9 +14,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from governance.accountability.board import department_lines
-from governance.accountability.report import quarterly_report
-from governance.accountability.scope import departments_in_scope, sees_everything
+from accountability.board import department_lines
+from accountability.report import quarterly_report
+from accountability.scope import departments_in_scope, sees_everything
 from kpis.models import KPISnapshot, OutcomeKPI
 from kpis.selectors import kpi_row
 from tests.api.conftest import ROLES

@@ -10,11 +10,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 
+from accountability.models import DelayRisk
 from approvals.choices import StepState
 from approvals.models import Step
 from demo.load import FastCalendar, generate
 from governance.calendar import BusinessCalendar
-from governance.models import AuditEvent, DelayRisk, Department, User
+from governance.models import AuditEvent, Department, User
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import request_submit

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from accountability.services.risks import flag_delays
 from demo.organisation import DEMO_LOGINS, DEMO_PASSWORD, seed_organisation, seed_requests
-from governance.services.risks import flag_delays
 from kpis.services import snapshots_compute
 from requests_app.models import ServiceRequest
 

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import django_filters
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accountability.api.serializers import (
+    AccountabilityBoardSerializer,
+    DelayRiskSerializer,
+    QuarterlyReportSerializer,
+)
+from accountability.board import FLOW_WINDOW
+from accountability.figures import board_lines, report_from_figures
+from accountability.models import DelayRisk
+from accountability.report import MAX_QUARTERS
+from accountability.scope import (
+    departments_in_scope,
+    may_see_accountability,
+    sees_everything,
+)
+from srm.api import BooleanFilter, FilterSet
+
+
+class DelayRiskFilter(FilterSet):
+    open = BooleanFilter(
+        field_name="resolved_at", lookup_expr="isnull", label="Only open (true) or resolved (false)"
+    )
+    level = django_filters.TypedChoiceFilter(
+        choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, label="Escalation level"
+    )
+    department = django_filters.CharFilter(
+        field_name="department__code", label="Accountable department code"
+    )
+
+    class Meta:
+        model = DelayRisk
+        fields = ["open", "level", "department"]
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("level", int, enum=[1, 2, 3], description="Escalation level"),
+]))
+@extend_schema(tags=["delay-risks"])
+class DelayRiskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Delays charged in money to the accountable head: what the delay scan found."""
+
+    serializer_class = DelayRiskSerializer
+    filterset_class = DelayRiskFilter
+    queryset = DelayRisk.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return (
+            DelayRisk.objects.restrict(self.request.user)
+            .select_related("request", "step", "department", "head")
+            .order_by("-detected_at", "-id")
+        )
+
+
+def _require_accountability(user) -> None:
+    # The pages' rule (accountability.views.dashboard.require_accountability): heads and ops leaders.
+    if not may_see_accountability(user):
+        raise exceptions.PermissionDenied(
+            "The accountability figures are for ops leaders and department heads."
+        )
+
+
+class AccountabilityDepartmentsView(APIView):
+    @extend_schema(
+        tags=["accountability"], responses=AccountabilityBoardSerializer,
+        summary="The accountability board: one line per department in my scope",
+        description="The same lines as the /dashboard/ page: ops leaders see every department, "
+        "heads the departments they lead and those below; anyone else gets 403.",
+    )
+    def get(self, request: Request) -> Response:
+        _require_accountability(request.user)
+        lines, as_of = board_lines(list(departments_in_scope(request.user)),
+                                   everything=sees_everything(request.user))
+        return Response(AccountabilityBoardSerializer({
+            "currency": settings.SRM_REPORTING_CURRENCY, "flow_days": FLOW_WINDOW.days,
+            "figures_as_of": as_of, "results": lines,
+        }).data)
+
+
+_QUARTERS = OpenApiParameter(
+    "quarters", {"type": "integer", "minimum": 1, "maximum": MAX_QUARTERS, "default": 4},
+    description=f"How many quarters, the current one included (1 to {MAX_QUARTERS}; default 4).",
+)
+
+
+class QuarterlyReportView(APIView):
+    @extend_schema(
+        tags=["accountability"], responses=QuarterlyReportSerializer, parameters=[_QUARTERS],
+        summary="The quarterly cost report for the departments in my scope",
+        description="The same rows and totals as the /reports/ page (and its CSV/XLSX).",
+    )
+    def get(self, request: Request) -> Response:
+        _require_accountability(request.user)
+        raw = request.query_params.get("quarters", "4")
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_QUARTERS):
+            raise exceptions.ValidationError(
+                {"quarters": [f"A whole number from 1 to {MAX_QUARTERS}."]}
+            )
+        blocks, as_of = report_from_figures(list(departments_in_scope(request.user)),
+                                            quarters=int(raw),
+                                            everything=sees_everything(request.user))
+        return Response(QuarterlyReportSerializer({
+            "currency": settings.SRM_REPORTING_CURRENCY, "quarters": int(raw),
+            "reporting_timezone": settings.SRM_REPORTING_TIMEZONE, "figures_as_of": as_of,
+            "results": blocks,
+        }).data)

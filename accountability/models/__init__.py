@@ -1,0 +1,22 @@
+"""Accountability's models: delay risks and their quarterly accruals, the notification
+outbox, the stored figures of the board and reports, change plans, legacy workflows and
+import jobs. They keep the tables they had when they lived in ``governance``."""
+
+from .figures import (
+    FiguresStamp,
+    FlowFigures,
+    HandoffFigures,
+    ItemTimeFigures,
+    OpenWorkFigures,
+    QuarterFigures,
+    WeekFigures,
+)
+from .notifications import EmailStatus, Notification, NotificationKind
+from .plans import ChangePlan, ImportJob, LegacyWorkflow
+from .risks import DelayAccrual, DelayRisk
+
+__all__ = [
+    "ChangePlan", "DelayAccrual", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
+    "HandoffFigures", "ImportJob", "ItemTimeFigures", "LegacyWorkflow", "Notification",
+    "NotificationKind", "OpenWorkFigures", "QuarterFigures", "WeekFigures",
+]

@@ -1,0 +1,105 @@
+"""The notification outbox: part of the organisation core, so it knows people, not risks.
+
+A notification row is written in the same transaction as whatever it announces (a delay risk,
+a digest), so it exists exactly when that change committed. Delivery by e-mail happens
+afterwards, from the row: ``email_status`` and ``email_sent_at`` record it, ``attempts`` /
+``last_error`` / ``next_attempt_at`` drive retries with backoff. The in-app list reads the same
+rows (``read_at``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class NotificationKind(models.TextChoices):
+    RISK_RAISED = "risk_raised", "Delay raised"
+    RISK_ESCALATED = "risk_escalated", "Delay escalated"
+    DIGEST = "digest", "Weekly digest"
+    QUESTION = "question", "Question for you"
+    ANSWER = "answer", "Answer to your question"
+    REMINDER = "reminder", "Reminder"
+    COMMENT = "comment", "New comment"
+    PLAN = "plan", "Change plan"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Gave up"
+    NO_ADDRESS = "no_address", "No e-mail address"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> NotificationQuerySet:
+        """A notification is its recipient's alone, for every action."""
+        if action not in {"view", "change"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+    def due_for_email(self, now=None) -> NotificationQuerySet:
+        return self.filter(email_status=EmailStatus.PENDING, next_attempt_at__lte=now or timezone.now())
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=300, blank=True, help_text="A path inside SRM.")
+    dedupe_key = models.CharField(
+        max_length=120, null=True, blank=True, unique=True,
+        help_text="Set for notifications that must exist once (a week's digest), so a job "
+        "that runs twice writes it once.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        db_table = "governance_notification"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email_status__in=EmailStatus.values), name="notification_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(email_status=EmailStatus.SENT) | Q(email_sent_at__isnull=False),
+                name="notification_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(email_status=EmailStatus.PENDING),
+                name="notification_outbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient_id}: {self.subject}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

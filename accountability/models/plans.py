@@ -1,0 +1,244 @@
+"""Change plans: the accountability half of governance that sees a rollout through until
+the new system is the only path and its outcome KPIs show the value.
+
+Relations to the lifecycle use string references (``"requests_app.CatalogItem"``); the
+lifecycle never imports this module.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from accountability.choices import (
+    IMPORT_FINISHED_STATES,
+    PLAN_TRANSITIONS,
+    Channel,
+    ImportStatus,
+    PlanStatus,
+    WorkflowDecision,
+)
+
+
+class ChangePlanQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> ChangePlanQuerySet:
+        """The one visibility rule for change plans.
+
+        ``view``: ops leaders and superusers see every plan; the sponsor sees theirs; a head
+        (or deputy) sees the plans that retire a workflow of their department or bring one of
+        its catalog items live. ``change`` (go live, retire workflows…): ops leaders,
+        superusers and the sponsor.
+        """
+        if action not in {"view", "change"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser or user.is_ops_leader:
+            return self
+        if action == "change":
+            return self.filter(sponsor=user)
+        from governance.selectors import departments_led_by
+
+        led = departments_led_by(user).values("pk")
+        owns_workflow = LegacyWorkflow.objects.filter(
+            plan=OuterRef("pk"), owning_department__in=led
+        )
+        fulfils_item = ChangePlan.items.through.objects.filter(
+            changeplan=OuterRef("pk"), catalogitem__fulfilling_department__in=led
+        )
+        return self.filter(Q(sponsor=user) | Exists(owns_workflow) | Exists(fulfils_item))
+
+
+class ChangePlan(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sponsored_plans"
+    )
+    items = models.ManyToManyField(
+        "requests_app.CatalogItem", blank=True, related_name="change_plans",
+        verbose_name="catalog items in scope",
+    )
+    go_live_on = models.DateField("go-live date")
+    value_target_on = models.DateField(
+        "value realization target date",
+        help_text="By when the items' outcome KPIs should reach their targets.",
+    )
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.PLANNING)
+    live_override_justification = models.TextField(
+        blank=True, help_text="Set when an ops leader took the plan live with unmet conditions."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When value was realized or the plan was abandoned."
+    )
+    closing_note = models.TextField(blank=True)
+
+    objects = ChangePlanQuerySet.as_manager()
+
+    class Meta:
+        db_table = "governance_changeplan"
+        ordering = ["go_live_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="change_plan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(value_target_on__gte=models.F("go_live_on")),
+                name="change_plan_value_after_go_live",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "go_live_on"], name="plan_status_golive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.go_live_on and self.value_target_on and self.value_target_on < self.go_live_on:
+            raise ValidationError(
+                {"value_target_on": "Value can only be realized on or after go-live."}
+            )
+
+    def can_move_to(self, status: str) -> bool:
+        return status in PLAN_TRANSITIONS.get(self.status, frozenset())
+
+    def can_change(self, user) -> bool:
+        return ChangePlan.objects.restrict(user, "change").filter(pk=self.pk).exists()
+
+
+class LegacyWorkflowQuerySet(models.QuerySet):
+    def overdue(self, today=None) -> LegacyWorkflowQuerySet:
+        """Retirements past their date: not retired and not decided to be kept."""
+        today = today or timezone.localdate()
+        return self.filter(retire_by__lt=today, retired_on__isnull=True).exclude(
+            decision=WorkflowDecision.KEEP
+        )
+
+
+class LegacyWorkflow(models.Model):
+    """A shadow process the plan replaces: an approval by email, a team's spreadsheet…"""
+
+    plan = models.ForeignKey(ChangePlan, on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    owning_department = models.ForeignKey(
+        "governance.Department", on_delete=models.PROTECT, related_name="legacy_workflows",
+        help_text="Its head is accountable for retiring it.",
+    )
+    replaced_by = models.ForeignKey(
+        "requests_app.CatalogItem", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="replaced_workflows", verbose_name="replacing catalog item",
+    )
+    retire_by = models.DateField()
+    decision = models.CharField(
+        max_length=8, choices=WorkflowDecision.choices, default=WorkflowDecision.RETIRE
+    )
+    keep_reason = models.TextField(blank=True, help_text="Required when the decision is keep.")
+    retired_on = models.DateField(null=True, blank=True)
+    evidence = models.TextField(
+        "evidence note", blank=True,
+        help_text="How we know it is gone: the mailbox closed, the sheet made read-only…",
+    )
+    last_reminded_on = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="When the owning head was last told the retirement is overdue.",
+    )
+
+    objects = LegacyWorkflowQuerySet.as_manager()
+
+    class Meta:
+        db_table = "governance_legacyworkflow"
+        ordering = ["retire_by", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="legacy_workflow_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision=WorkflowDecision.KEEP) | ~Q(keep_reason=""),
+                name="legacy_workflow_keep_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["retire_by", "retired_on"], name="workflow_retire_due")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.decision == WorkflowDecision.KEEP and not self.keep_reason.strip():
+            raise ValidationError({"keep_reason": "Say why this workflow stays."})
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_on is not None
+
+    def is_overdue(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return (
+            self.retired_on is None
+            and self.decision != WorkflowDecision.KEEP
+            and self.retire_by < today
+        )
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view") -> ImportJobQuerySet:
+        """Imports are an ops leaders' tool: they (and superusers) see every job."""
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        if user.is_authenticated and (user.is_superuser or user.is_ops_leader):
+            return self
+        return self.none()
+
+
+class ImportJob(models.Model):
+    """One legacy tracker import, checked in full and then imported in batches; its counters
+    drive the progress bar."""
+
+    item = models.ForeignKey("requests_app.CatalogItem", on_delete=models.PROTECT, related_name="+")
+    workflow = models.ForeignKey(
+        LegacyWorkflow, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/", max_length=255)
+    original_name = models.CharField(max_length=255)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Data rows in the file.")
+    done = models.PositiveIntegerField(default=0, help_text="Rows processed in the current phase.")
+    imported = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Already imported earlier.")
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first bad rows: [line, message]."
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        db_table = "governance_importjob"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="import_job_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.original_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in IMPORT_FINISHED_STATES
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.is_finished else 0)

@@ -1,0 +1,329 @@
+"""Reads for change plans: visibility, computed readiness, adoption and bypass, value.
+
+Readiness is computed from the configuration every time it is read, never ticked by hand:
+the plan page, the go-live service and the tests all call ``plan_readiness``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+
+from accountability.choices import PLAN_CLOSED_STATES, WorkflowDecision
+from accountability.models import ChangePlan, ImportJob, LegacyWorkflow
+from governance.models import AuditEvent, Department, User
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One readiness rule applied to one thing: met or not, and where to fix it."""
+
+    ok: bool
+    message: str
+    fix_url: str = ""
+    rule: str = ""
+
+
+def plans_for(user: User) -> QuerySet[ChangePlan]:
+    return (
+        ChangePlan.objects.restrict(user, "view")
+        .select_related("sponsor")
+        .annotate(
+            item_count=Count("items", distinct=True),
+            workflow_count=Count("workflows", distinct=True),
+            retired_count=Count("workflows", filter=Q(workflows__retired_on__isnull=False),
+                                distinct=True),
+        )
+        .order_by("go_live_on", "name")
+    )
+
+
+def plan_get(user: User, plan_id: int, action: str = "view") -> ChangePlan:
+    """The plan, or 404 when ``user`` may not see (or change) it."""
+    return get_object_or_404(
+        ChangePlan.objects.restrict(user, action).select_related("sponsor"), pk=plan_id
+    )
+
+
+def plan_correlation(plan: ChangePlan) -> str:
+    """The audit correlation that gathers a plan's events and its workflows' into one trail."""
+    return f"plan:{plan.pk}"
+
+
+def plan_audit_trail(plan: ChangePlan, limit: int = 50) -> QuerySet[AuditEvent]:
+    return (
+        AuditEvent.objects.filter(correlation=plan_correlation(plan))
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def plan_workflows(plan: ChangePlan) -> QuerySet[LegacyWorkflow]:
+    return plan.workflows.select_related("owning_department__head", "replaced_by").order_by(
+        "retire_by", "name"
+    )
+
+
+def plan_overdue_workflows(plan: ChangePlan, today: date | None = None) -> QuerySet[LegacyWorkflow]:
+    return plan_workflows(plan).overdue(today)
+
+
+# --- Readiness ---------------------------------------------------------------------------------
+def _admin(model: str, pk) -> str:
+    return reverse(f"admin:{model}_change", args=[pk])
+
+
+def plan_readiness(plan: ChangePlan) -> list[Condition]:
+    """Every readiness condition of ``plan``, unmet ones first, each with a link to fix it.
+
+    1. every item in scope is published, with an outcome KPI and an approval path with steps;
+    2. every step template of those paths has an OLA and a resolvable accountable head
+       (named department → its head; fulfilling department → its head; requester's head →
+       the heads of the departments that request the item, or of every department when
+       nobody has yet);
+    3. every department involved (fulfilling, named in a step, owning a legacy workflow)
+       has a head;
+    4. every legacy workflow due by go-live is retired, or kept with a reason.
+
+    A bounded number of queries, whatever the size of the plan.
+    """
+    from approvals.choices import Responsible
+    from approvals.models import StepTemplate
+    from requests_app.models import ServiceRequest
+
+    conditions: list[Condition] = []
+    items = list(plan.items.select_related("kpi", "path", "fulfilling_department__head"))
+    if not items:
+        conditions.append(Condition(False, "The plan has no catalog items in scope yet.",
+                                    _admin("accountability_changeplan", plan.pk), "items_in_scope"))
+    templates = list(
+        StepTemplate.objects.filter(path_id__in={i.path_id for i in items})
+        .select_related("department__head", "path").order_by("path_id", "order")
+    )
+    by_path: dict[int, list] = {}
+    for template in templates:
+        by_path.setdefault(template.path_id, []).append(template)
+    headless = {d.pk: d for d in Department.objects.filter(head__isnull=True)}
+    requested_by: dict[int, set[int]] = {}
+    for item_id, dept_id in (
+        ServiceRequest.objects.filter(item__in=[i.pk for i in items])
+        .values_list("item_id", "requester_department_id").distinct()
+    ):
+        requested_by.setdefault(item_id, set()).add(dept_id)
+
+    reported_departments: set[int] = set()
+    for item in items:
+        fix = _admin("requests_app_catalogitem", item.pk)
+        conditions.append(Condition(item.is_published, f"“{item}” is published."
+                                    if item.is_published else f"“{item}” is not published.",
+                                    fix, "item_published"))
+        conditions.append(Condition(item.kpi_id is not None,
+                                    f"“{item}” serves the outcome KPI “{item.kpi}”." if item.kpi_id
+                                    else f"“{item}” has no outcome KPI.", fix, "item_kpi"))
+        steps = by_path.get(item.path_id, [])
+        conditions.append(Condition(bool(steps),
+                                    f"“{item}” follows the path “{item.path}”." if steps
+                                    else f"The path “{item.path}” of “{item}” has no steps.",
+                                    _admin("approvals_approvalpath", item.path_id), "item_path"))
+        for template in steps:
+            conditions.append(_template_ola(template))
+            missing = _departments_without_head(template, item, headless, requested_by,
+                                                Responsible)
+            reported_departments.update(d.pk for d in missing)
+            conditions.append(_template_head(template, item, missing))
+
+    involved = {wf.owning_department for wf in plan_workflows(plan)}
+    involved |= {item.fulfilling_department for item in items}
+    involved |= {t.department for t in templates if t.department_id}
+    for department in sorted(involved, key=lambda d: d.name):
+        if department.pk in reported_departments:
+            continue  # already reported against the step that needs the head
+        conditions.append(Condition(
+            department.head_id is not None,
+            f"{department} has a head ({department.head})." if department.head_id
+            else f"{department} has no head to be accountable.",
+            _admin("governance_department", department.pk), "department_head"))
+
+    for workflow in plan_workflows(plan):
+        conditions.append(_workflow_condition(plan, workflow))
+    return sorted(conditions, key=lambda c: c.ok)
+
+
+def _template_ola(template) -> Condition:
+    ok = template.ola_hours is not None and template.ola_hours > 0
+    return Condition(
+        ok,
+        f"Step “{template.name}” of “{template.path}” has an OLA of {template.ola_hours} "
+        "business hours." if ok else f"Step “{template.name}” of “{template.path}” has no OLA.",
+        _admin("approvals_approvalpath", template.path_id), "template_ola")
+
+
+def _departments_without_head(template, item, headless, requested_by, responsible) -> list:
+    if template.responsible == responsible.DEPARTMENT:
+        department = template.department
+        return [] if department.head_id else [department]
+    if template.responsible == responsible.FULFILLING:
+        department = item.fulfilling_department
+        return [] if department.head_id else [department]
+    # The requester's head: the departments that request this item, or any department.
+    requesters = requested_by.get(item.pk)
+    if requesters is None:
+        return sorted(headless.values(), key=lambda d: d.name)
+    return sorted((headless[d] for d in requesters if d in headless), key=lambda d: d.name)
+
+
+def _template_head(template, item, missing) -> Condition:
+    where = f"Step “{template.name}” of “{template.path}” for “{item}”"
+    if not missing:
+        return Condition(True, f"{where} has an accountable head.",
+                         _admin("approvals_approvalpath", template.path_id), "template_head")
+    names = ", ".join(str(d) for d in missing)
+    return Condition(False, f"{where} has no accountable head: {names} has no head.",
+                     _admin("governance_department", missing[0].pk), "template_head")
+
+
+def _workflow_condition(plan: ChangePlan, workflow: LegacyWorkflow) -> Condition:
+    fix = reverse("plans:detail", args=[plan.pk]) + f"#workflow-{workflow.pk}"
+    if workflow.retired_on:
+        return Condition(True, f"“{workflow}” was retired on {workflow.retired_on}.", fix,
+                         "workflow_retired")
+    if workflow.decision == WorkflowDecision.KEEP and workflow.keep_reason.strip():
+        return Condition(True, f"“{workflow}” stays: {workflow.keep_reason}", fix,
+                         "workflow_retired")
+    if workflow.retire_by > plan.go_live_on:
+        return Condition(True, f"“{workflow}” is due for retirement on {workflow.retire_by}, "
+                         "after go-live.", fix, "workflow_retired")
+    return Condition(False, f"“{workflow}” ({workflow.get_channel_display().lower()}, "
+                     f"{workflow.owning_department}) is due by go-live ({workflow.retire_by}) "
+                     "and not retired.", fix, "workflow_retired")
+
+
+def plan_is_ready(plan: ChangePlan) -> bool:
+    return all(c.ok for c in plan_readiness(plan))
+
+
+# --- Adoption, bypass and value -----------------------------------------------------------------
+@dataclass(frozen=True)
+class AdoptionWeek:
+    week: date
+    tool: int
+    legacy: int
+    bypassed: int
+
+    @property
+    def total(self) -> int:
+        return self.tool + self.legacy
+
+    @property
+    def tool_share(self) -> int | None:
+        """Percent of the week's requests that entered through the portal or the API."""
+        return round(100 * self.tool / self.total) if self.total else None
+
+
+def plan_adoption(plan: ChangePlan, *, weeks: int = 26,
+                  now: datetime | None = None) -> list[AdoptionWeek]:
+    """Per week (Monday first), the in-scope requests that entered through the portal or the
+    API versus those back-filled from legacy trackers, and the approvals recorded as decided
+    outside the tool. Two aggregate queries; weeks without anything are left out."""
+    from approvals.models import Step
+    from requests_app.choices import Source
+    from requests_app.models import ServiceRequest
+
+    now = now or timezone.now()
+    since = now - timedelta(weeks=weeks)
+    item_ids = plan.items.values("pk")
+    entered = (
+        ServiceRequest.objects.filter(item__in=item_ids, submitted_at__gte=since)
+        .annotate(week=TruncWeek("submitted_at"))
+        .values("week")
+        .annotate(
+            tool=Count("pk", filter=Q(source__in=[Source.PORTAL, Source.API])),
+            legacy=Count("pk", filter=Q(source=Source.LEGACY_IMPORT)),
+        )
+    )
+    bypassed = (
+        Step.objects.filter(request__item__in=item_ids, decided_outside=True,
+                            completed_at__gte=since)
+        .annotate(week=TruncWeek("completed_at"))
+        .values("week")
+        .annotate(n=Count("pk"))
+    )
+    rows: dict[date, dict[str, int]] = {}
+    for row in entered:
+        rows.setdefault(_day(row["week"]), {}).update(tool=row["tool"], legacy=row["legacy"])
+    for row in bypassed:
+        rows.setdefault(_day(row["week"]), {})["bypassed"] = row["n"]
+    return [
+        AdoptionWeek(week=week, tool=v.get("tool", 0), legacy=v.get("legacy", 0),
+                     bypassed=v.get("bypassed", 0))
+        for week, v in sorted(rows.items())
+    ]
+
+
+def _day(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def plan_bypass_count(plan: ChangePlan) -> int:
+    """Approvals of in-scope requests recorded as decided outside the tool, ever."""
+    from approvals.models import Step
+
+    return Step.objects.filter(request__item__in=plan.items.values("pk"),
+                               decided_outside=True).count()
+
+
+@dataclass(frozen=True)
+class ValueLine:
+    kpi: object
+    items: str
+    realized_on: date | None = None
+
+
+def plan_value(plan: ChangePlan) -> list[ValueLine]:
+    """The outcome KPIs of the plan's items with their baseline and target. ``realized_on``
+    stays empty until the KPI engine records when a KPI reached its target."""
+    from kpis.models import OutcomeKPI
+
+    kpis = (
+        OutcomeKPI.objects.filter(catalog_items__change_plans=plan)
+        .select_related("owner_department").distinct().order_by("name")
+    )
+    names: dict[int, list[str]] = {}
+    for kpi_id, name in plan.items.exclude(kpi=None).values_list("kpi_id", "name"):
+        names.setdefault(kpi_id, []).append(name)
+    return [ValueLine(kpi=k, items=", ".join(sorted(names.get(k.pk, [])))) for k in kpis]
+
+
+def plan_waiting_approvals(plan: ChangePlan, limit: int = 20):
+    """The oldest active approvals of in-scope requests: where an ops leader may record a
+    decision taken outside the tool."""
+    from approvals.choices import StepKind, StepState
+    from approvals.models import Step
+
+    return (
+        Step.objects.filter(request__item__in=plan.items.values("pk"), kind=StepKind.APPROVAL,
+                            state=StepState.ACTIVE)
+        .select_related("request", "accountable_head", "accountable_department")
+        .order_by("activated_at")[:limit]
+    )
+
+
+def plan_is_open(plan: ChangePlan) -> bool:
+    return plan.status not in PLAN_CLOSED_STATES
+
+
+def import_jobs_for(user: User, plan: ChangePlan | None = None) -> QuerySet[ImportJob]:
+    jobs = ImportJob.objects.restrict(user).select_related("item", "workflow", "created_by")
+    if plan is not None:
+        jobs = jobs.filter(Q(workflow__plan=plan) | Q(item__change_plans=plan)).distinct()
+    return jobs
+
+
+def import_job_get(user: User, job_id: int) -> ImportJob:
+    return get_object_or_404(import_jobs_for(user), pk=job_id)

@@ -1,0 +1,145 @@
+"""The weekly governance digests: to every department head, their open delays, exposure,
+oldest delays and the steps falling due soon; to every ops leader, the top bottlenecks
+across departments. Aggregated in SQL (a fixed number of queries, whatever the size of the
+organisation); written as notifications with a per-week key, so running it twice in a week
+sends nothing new."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Avg, Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from accountability.models import DelayRisk, Notification, NotificationKind
+from accountability.services.notifications import Draft, notifications_create
+from accountability.services.risk_messages import amount
+from governance.models import Department, User
+
+TOP = 5
+DUE_SOON = timedelta(days=2)
+BOTTLENECKS = 10
+
+
+@dataclass
+class DigestResult:
+    heads: int = 0
+    ops_leaders: int = 0
+    written: int = 0
+
+
+def _week(now: datetime) -> str:
+    year, week, _ = timezone.localtime(now).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _top_per_department(queryset, *, department: str, order):
+    """The first TOP rows of each department, in one query."""
+    return queryset.annotate(
+        rank=Window(RowNumber(), partition_by=F(department), order_by=order)
+    ).filter(rank__lte=TOP)
+
+
+def _head_drafts(now: datetime, week: str) -> list[Draft]:
+    from approvals.models import Step
+
+    departments = list(Department.objects.exclude(head=None).select_related("head"))
+    open_risks = DelayRisk.objects.open()
+    totals = {
+        row["department_id"]: row
+        for row in open_risks.values("department_id").annotate(
+            n=Count("id"), exposure=Sum("exposure"), critical=Count("id", filter=Q(level=3)))
+    }
+    oldest = defaultdict(list)
+    for risk in _top_per_department(
+        open_risks.select_related("request", "step"), department="department_id",
+        order=F("step__due_at").asc(),
+    ):
+        oldest[risk.department_id].append(risk)
+    soon = defaultdict(list)
+    due_soon = Step.objects.filter(
+        state="active", due_at__gte=now, due_at__lt=now + DUE_SOON
+    ).select_related("request")
+    soon_counts = dict(due_soon.values_list("accountable_department_id").annotate(n=Count("id"))
+                       .order_by())
+    for step in _top_per_department(due_soon, department="accountable_department_id",
+                                   order=F("due_at").asc()):
+        soon[step.accountable_department_id].append(step)
+
+    by_head: dict[int, list[Department]] = defaultdict(list)
+    heads: dict[int, User] = {}
+    for department in departments:
+        by_head[department.head_id].append(department)
+        heads[department.head_id] = department.head
+    drafts = []
+    for head_id, led in by_head.items():
+        lines, n_total, exposure_total = [], 0, 0
+        for department in led:
+            t = totals.get(department.pk, {"n": 0, "exposure": 0, "critical": 0})
+            n_total += t["n"]
+            exposure_total += t["exposure"] or 0
+            lines.append(f"{department.name}: {t['n']} open delay(s), {t['critical']} at level 3, "
+                         f"exposure {amount(t['exposure'] or 0)}.")
+            if oldest[department.pk]:
+                lines.append("  Oldest delays:")
+                lines += [f"  • {r.request.reference} “{r.step.name}”: level {r.level}, "
+                          f"{r.overdue_hours} h overdue, {amount(r.exposure)}"
+                          for r in oldest[department.pk]]
+            if soon[department.pk]:
+                lines.append(f"  Due in the next two days ({soon_counts.get(department.pk, 0)}):")
+                lines += [f"  • {s.request.reference} “{s.name}”, due "
+                          f"{timezone.localtime(s.due_at, department.calendar.tz):%a %d %b %H:%M}"
+                          for s in soon[department.pk]]
+        subject = (f"Weekly delays: {n_total} open, {amount(exposure_total)} exposure"
+                   if n_total else "Weekly delays: nothing overdue")
+        drafts.append(Draft(
+            recipient=heads[head_id], kind=NotificationKind.DIGEST, subject=subject,
+            body="\n".join(lines), dedupe_key=f"digest:head:{head_id}:{week}",
+        ))
+    return drafts
+
+
+def _ops_drafts(week: str) -> list[Draft]:
+    leaders = list(User.objects.filter(is_ops_leader=True, is_active=True))
+    if not leaders:
+        return []
+    ranked = list(
+        DelayRisk.objects.open().values("department__name", "department__head__username")
+        .annotate(n=Count("id"), exposure=Sum("exposure"), critical=Count("id", filter=Q(level=3)),
+                  avg_hours=Avg("overdue_hours"))
+        .order_by("-exposure", "-n")[:BOTTLENECKS]
+    )
+    overall = DelayRisk.objects.open().aggregate(n=Count("id"), exposure=Sum("exposure"))
+    lines = [f"Open delays: {overall['n']}, exposure {amount(overall['exposure'] or 0)}.", ""]
+    if ranked:
+        lines.append("Top bottlenecks by exposure:")
+        lines += [
+            f"{i}. {row['department__name']} ({row['department__head__username'] or 'no head'}): "
+            f"{row['n']} open, {row['critical']} at level 3, {amount(row['exposure'])}, "
+            f"average {row['avg_hours']:.1f} h overdue"
+            for i, row in enumerate(ranked, 1)
+        ]
+    subject = f"Weekly bottlenecks: {overall['n']} open delays, {amount(overall['exposure'] or 0)}"
+    return [
+        Draft(recipient=leader, kind=NotificationKind.DIGEST, subject=subject,
+              body="\n".join(lines), dedupe_key=f"digest:ops:{leader.pk}:{week}")
+        for leader in leaders
+    ]
+
+
+@transaction.atomic
+def digests_send(*, now: datetime | None = None) -> DigestResult:
+    """Write this week's digests (once per person per ISO week) and deliver them."""
+    now = now or timezone.now()
+    week = _week(now)
+    heads, ops = _head_drafts(now, week), _ops_drafts(week)
+    existing = set(Notification.objects.filter(
+        dedupe_key__in=[d.dedupe_key for d in heads + ops]
+    ).values_list("dedupe_key", flat=True))
+    fresh = [d for d in heads + ops if d.dedupe_key not in existing]
+    notifications_create(drafts=fresh, at=now)
+    return DigestResult(heads=len(heads), ops_leaders=len(ops), written=len(fresh))

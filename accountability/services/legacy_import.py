@@ -1,0 +1,438 @@
+"""Legacy tracker import: back-fill requests from a CSV or XLSX export of a shadow process.
+
+The file is read twice, streaming, never held in memory: first every row is checked (a file
+with any bad row imports nothing and the report lists each bad row with its line number),
+then the rows are imported in batches of ``BATCH`` per transaction, skipping external keys
+imported before (so importing the same file again creates nothing). ``ImportJob`` counts
+progress for the page's progress bar; the command line passes a ``progress`` callback.
+
+Columns (header names, case-insensitive; order free) — see docs/change-plans.md:
+``requester`` (username or email), ``title``, ``answers`` (a JSON object) and/or
+``answer.<field>`` columns, ``estimated_cost``, ``submitted_at``, ``status``, ``external_id``,
+``closed_at`` (optional).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accountability.choices import ImportStatus
+from accountability.models import ImportJob, LegacyWorkflow
+from accountability.selectors_plans import plan_correlation
+from governance.errors import DomainError, NotAllowed, ValidationFailed
+from governance.models import User
+from governance.services.audit import audit_record
+from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.services import ImportedRequest, import_clean, requests_import
+
+BATCH = 1000
+MAX_STORED_ERRORS = 1000
+REQUIRED_COLUMNS = ("requester", "submitted_at", "status", "external_id")
+KNOWN_COLUMNS = {"requester", "title", "answers", "estimated_cost", "submitted_at", "status",
+                 "external_id", "closed_at"}
+FORMATS = {".csv", ".xlsx"}
+
+Progress = Callable[[str, int, int], None]  # phase, done, total
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    total: int = 0
+    valid: int = 0
+    imported: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- Reading ---------------------------------------------------------------------------------
+def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, row)`` for each data row, streaming: CSV through the csv module (the
+    line is the file's line), XLSX through openpyxl's read-only mode (the line is the sheet's
+    row number). Header names are lower-cased; fully empty rows are skipped."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        yield from _read_csv(path)
+    elif suffix == ".xlsx":
+        yield from _read_xlsx(path)
+    else:
+        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
+
+
+def _header(names) -> list[str]:
+    header = [str(n or "").strip().lower() for n in names]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ValidationFailed(f"The file has no column {', '.join(missing)} (line 1).",
+                               code="missing_columns")
+    unknown = [c for c in header if c and c not in KNOWN_COLUMNS and not c.startswith("answer.")]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown column(s) {', '.join(unknown)} (line 1): use the documented names, and "
+            "answer.<field> for an answer.", code="unknown_columns")
+    return header
+
+
+def _read_csv(path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = _header(next(reader))
+        except StopIteration:
+            raise ValidationFailed("The file is empty.", code="empty_file") from None
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            yield reader.line_num, dict(zip(header, values, strict=False))
+
+
+def _read_xlsx(path) -> Iterator[tuple[int, dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = workbook.active.iter_rows(values_only=True)
+        try:
+            header = _header(next(rows))
+        except StopIteration:
+            raise ValidationFailed("The file is empty.", code="empty_file") from None
+        for line, values in enumerate(rows, start=2):
+            if all(v is None or str(v).strip() == "" for v in values):
+                continue
+            yield line, dict(zip(header, values, strict=False))
+    finally:
+        workbook.close()
+
+
+def count_rows(path) -> int:
+    return sum(1 for _ in read_rows(path))
+
+
+def _batches(rows: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- Checking one row ------------------------------------------------------------------------
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _when(value: Any, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """A date or datetime cell: ISO text (2026-03-31, 2026-03-31 14:30, with or without an
+    offset) or a spreadsheet date. Naive times are in the organisation's timezone; a bare
+    date means the start (09:00) or, for a closing date, the end (17:00) of that day."""
+    if value is None or _text(value) == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(17 if end_of_day else 9))
+    else:
+        text = _text(value)
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{name} “{text}” is not a date (use 2026-03-31 or "
+                             "2026-03-31 14:30)") from None
+        if len(text) == 10:
+            parsed = datetime.combine(parsed.date(), time(17 if end_of_day else 9))
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=_tz())
+    return parsed
+
+
+def _answers(raw: dict[str, Any]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    text = _text(raw.get("answers"))
+    if text:
+        try:
+            answers = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"answers is not valid JSON ({exc.msg})") from None
+        if not isinstance(answers, dict):
+            raise ValueError("answers must be a JSON object keyed by field name")
+    for column, value in raw.items():
+        if column.startswith("answer.") and _text(value) != "":
+            if isinstance(value, datetime):
+                value = value.date().isoformat()
+            elif isinstance(value, date):
+                value = value.isoformat()
+            answers[column.removeprefix("answer.")] = value
+    return answers
+
+
+def _describe(exc: DomainError) -> str:
+    if exc.field_errors:
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.field_errors.items()
+        )
+    return exc.message
+
+
+class RowChecker:
+    """Checks rows a batch at a time: one query for the batch's requesters."""
+
+    def __init__(self, *, item: CatalogItem, workflow: LegacyWorkflow | None,
+                 now: datetime | None = None):
+        self.item = item
+        self.prefix = f"legacy:{f'workflow-{workflow.pk}' if workflow else item.code}:"
+        self.now = now or timezone.now()
+        self.first_line: dict[str, int] = {}  # external key → line, to catch duplicates
+
+    def external_key(self, raw: dict[str, Any]) -> str:
+        external_id = _text(raw.get("external_id"))
+        return self.prefix + external_id if external_id else ""
+
+    def _requesters(self, batch) -> dict[str, User | None]:
+        names = {_text(raw.get("requester")) for _line, raw in batch} - {""}
+        lowered = {n.lower() for n in names}
+        found: dict[str, User | None] = {}
+        users = (User.objects.annotate(email_lower=Lower("email"))
+                 .filter(Q(username__in=names) | Q(email_lower__in=lowered)))
+        for user in users:
+            found[user.username] = user
+            key = user.email.lower()
+            if key:
+                # Two accounts with one email cannot be told apart: refuse rather than guess.
+                found[key] = None if key in found and found[key] != user else user
+        return found
+
+    def check(self, batch: list[tuple[int, dict]], *, duplicates: bool
+              ) -> tuple[list[tuple[int, ImportedRequest]], list[RowError]]:
+        requesters = self._requesters(batch)
+        good, bad = [], []
+        for line, raw in batch:
+            try:
+                good.append((line, self._row(line, raw, requesters, duplicates)))
+            except (ValueError, DomainError) as exc:
+                message = _describe(exc) if isinstance(exc, DomainError) else str(exc)
+                bad.append(RowError(line, message))
+        return good, bad
+
+    def _row(self, line: int, raw: dict, requesters: dict, duplicates: bool) -> ImportedRequest:
+        name = _text(raw.get("requester"))
+        if not name:
+            raise ValueError("requester is empty")
+        requester = requesters.get(name) or requesters.get(name.lower())
+        if requester is None:
+            if name.lower() in requesters:
+                raise ValueError(f"requester “{name}”: several accounts use this email; use "
+                                 "the username")
+            raise ValueError(f"requester “{name}”: no account with this username or email")
+        key = self.external_key(raw)
+        if duplicates and key:
+            first = self.first_line.setdefault(key, line)
+            if first != line:
+                raise ValueError(f"external_id “{_text(raw.get('external_id'))}” is also on "
+                                 f"line {first}")
+        submitted = _when(raw.get("submitted_at"), "submitted_at")
+        if submitted is None:
+            raise ValueError("submitted_at is empty")
+        return import_clean(
+            item=self.item, requester=requester, answers=_answers(raw),
+            estimated_cost=raw.get("estimated_cost"), title=_text(raw.get("title")),
+            external_key=key, submitted_at=submitted,
+            status=_text(raw.get("status")).lower(),
+            closed_at=_when(raw.get("closed_at"), "closed_at", end_of_day=True), now=self.now,
+        )
+
+
+# --- The whole file ----------------------------------------------------------------------------
+def legacy_import(*, path: str | os.PathLike, item: CatalogItem,
+                  workflow: LegacyWorkflow | None = None, actor: User | None = None,
+                  dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Check every row of the file; when all are good (and it is not a dry run) import them
+    in batches. Returns the report; never imports anything from a file with a bad row."""
+    report = ImportReport(total=count_rows(path))
+    checker = RowChecker(item=item, workflow=workflow)
+    tell = progress or (lambda phase, done, total: None)
+
+    done = 0
+    tell("validating", 0, report.total)
+    for batch in _batches(read_rows(path), BATCH):
+        good, bad = checker.check(batch, duplicates=True)
+        report.valid += len(good)
+        report.errors.extend(bad)
+        done += len(batch)
+        tell("validating", done, report.total)
+    if report.errors:
+        return report
+    report.skipped = _already_imported(checker, path)
+    if dry_run:
+        return report
+
+    done = 0
+    tell("importing", 0, report.total)
+    audit_data = {"workflow": workflow.pk} if workflow else {}
+    for batch in _batches(read_rows(path), BATCH):
+        good, bad = checker.check(batch, duplicates=False)
+        if bad:  # the data changed since the check (an account lost its department…)
+            report.errors.extend(bad)
+            return report
+        with transaction.atomic():
+            keys = [row.external_key for _line, row in good]
+            existing = set(ServiceRequest.objects.filter(external_key__in=keys)
+                           .values_list("external_key", flat=True))
+            fresh = [row for _line, row in good if row.external_key not in existing]
+            requests_import(actor=actor, item=item, rows=fresh, audit_data=audit_data)
+        report.imported += len(fresh)
+        done += len(batch)
+        tell("importing", done, report.total)
+    return report
+
+
+def _already_imported(checker: RowChecker, path) -> int:
+    count = 0
+    for batch in _batches(read_rows(path), BATCH):
+        keys = [checker.external_key(raw) for _line, raw in batch]
+        count += ServiceRequest.objects.filter(external_key__in=keys).count()
+    return count
+
+
+# --- Jobs: the upload page and the Celery task -------------------------------------------------
+def _may_import(actor: User | None) -> bool:
+    return actor is None or actor.is_ops_leader or actor.is_superuser
+
+
+@transaction.atomic
+def import_job_create(*, actor: User | None, item: CatalogItem, upload: UploadedFile | None = None,
+                      original_name: str = "", workflow: LegacyWorkflow | None = None,
+                      dry_run: bool = False) -> ImportJob:
+    """Record an import to run (the upload is stored under MEDIA_ROOT/imports/).
+    ``actor=None`` is the command line."""
+    if not _may_import(actor):
+        raise NotAllowed("Only ops leaders import legacy trackers.", code="not_ops_leader")
+    name = upload.name if upload is not None else original_name
+    if Path(name).suffix.lower() not in FORMATS:
+        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format",
+                               field_errors={"file": ["Upload a .csv or .xlsx file."]})
+    if workflow is not None and not workflow.plan.items.filter(pk=item.pk).exists():
+        raise ValidationFailed(f"“{item}” is not in the scope of “{workflow.plan}”.",
+                               code="item_not_in_plan")
+    job = ImportJob(item=item, workflow=workflow, created_by=actor, dry_run=dry_run,
+                    original_name=Path(name).name[:255])
+    if upload is not None:
+        job.file.save(Path(name).name, upload, save=False)
+    job.save()
+    audit_record(actor=actor, verb="import.queued", target=job, to_state=ImportStatus.QUEUED,
+                 correlation=_job_correlation(job),
+                 data={"item": item.code, "file": job.original_name, "dry_run": dry_run})
+    return job
+
+
+def _job_correlation(job: ImportJob) -> str:
+    return plan_correlation(job.workflow.plan) if job.workflow_id else f"import:{job.pk}"
+
+
+def import_job_run(*, job_id: int, path: str | os.PathLike | None = None,
+                   progress: Progress | None = None) -> ImportJob:
+    """Run a queued import: safe to call twice (a job that has started is left alone)."""
+    started = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.VALIDATING)
+    job = ImportJob.objects.select_related("item", "workflow__plan", "created_by").get(pk=job_id)
+    if not started:
+        return job
+    if path is not None:
+        return _job_execute(job, path, progress)
+    try:
+        local = job.file.path
+    except NotImplementedError:  # an object store has no path: work on a temporary copy
+        with tempfile.NamedTemporaryFile(suffix=Path(job.file.name).suffix) as copy, \
+                job.file.open("rb") as source:
+            shutil.copyfileobj(source, copy)
+            copy.flush()
+            return _job_execute(job, copy.name, progress)
+    return _job_execute(job, local, progress)
+
+
+def _job_execute(job: ImportJob, path, progress: Progress | None) -> ImportJob:
+    job_id = job.pk
+
+    def tell(phase: str, done: int, total: int) -> None:
+        status = ImportStatus.VALIDATING if phase == "validating" else ImportStatus.IMPORTING
+        ImportJob.objects.filter(pk=job_id).update(status=status, done=done, total=total)
+        if progress:
+            progress(phase, done, total)
+
+    try:
+        report = legacy_import(path=path, item=job.item, workflow=job.workflow,
+                               actor=job.created_by, dry_run=job.dry_run, progress=tell)
+    except DomainError as exc:
+        return _job_finish(job, ImportStatus.REJECTED, ImportReport(), message=exc.message)
+    except Exception as exc:
+        _job_finish(job, ImportStatus.FAILED, ImportReport(), message=f"Failed: {exc}")
+        raise
+    if report.errors:
+        message = (f"{len(report.errors)} of {report.total} rows have errors; nothing was "
+                   "imported. Fix them and upload the file again.")
+        return _job_finish(job, ImportStatus.REJECTED, report, message=message)
+    if job.dry_run:
+        message = (f"Dry run: all {report.total} rows are valid; {report.total - report.skipped} "
+                   f"would be imported, {report.skipped} were imported before.")
+    else:
+        message = (f"Imported {report.imported} requests; skipped {report.total - report.imported} "
+                   "imported before.")
+        report.skipped = report.total - report.imported
+    return _job_finish(job, ImportStatus.DONE, report, message=message)
+
+
+@transaction.atomic
+def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: str) -> ImportJob:
+    job = ImportJob.objects.select_for_update(of=("self",)).select_related(
+        "item", "workflow__plan", "created_by").get(pk=job.pk)
+    old = job.status
+    job.status = status
+    job.total = report.total or job.total
+    job.done = job.total if status == ImportStatus.DONE else job.done
+    job.imported, job.skipped = report.imported, report.skipped
+    job.error_count = len(report.errors)
+    job.errors = [[e.line, e.message] for e in report.errors[:MAX_STORED_ERRORS]]
+    job.message = message
+    job.finished_at = timezone.now()
+    job.save()
+    audit_record(actor=job.created_by, verb=f"import.{status}", target=job, from_state=old,
+                 to_state=status, correlation=_job_correlation(job),
+                 data={"item": job.item.code, "file": job.original_name, "total": job.total,
+                       "imported": job.imported, "skipped": job.skipped,
+                       "errors": job.error_count, "dry_run": job.dry_run})
+    return job

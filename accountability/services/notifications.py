@@ -1,0 +1,183 @@
+"""The notification outbox: write rows in the caller's transaction, deliver them afterwards.
+
+- ``notifications_create`` inserts the rows where the change happens (same transaction) and
+  asks, on commit, for their delivery. If the broker is down that request fails, is logged and
+  forgotten: the rows are still pending and the beat sweep (every minute) delivers them.
+- ``notifications_deliver`` sends pending rows by e-mail. Each row is claimed with
+  ``SELECT … FOR UPDATE SKIP LOCKED``, re-checked, sent, and marked sent in its own short
+  transaction, so two workers (or a worker and the sweep) never send the same row twice. A
+  failure records the error and schedules the next attempt with exponential backoff; after
+  ``SRM_NOTIFICATION_MAX_ATTEMPTS`` the row is marked failed (it stays in the in-app list).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from accountability.models import EmailStatus, Notification
+from governance.errors import NotAllowed
+from governance.models import User
+
+logger = logging.getLogger(__name__)
+
+SWEEP_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Draft:
+    recipient: User
+    kind: str
+    subject: str
+    body: str = ""
+    link: str = ""
+    dedupe_key: str | None = None
+
+
+def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> list[Notification]:
+    """Write the notifications in the current transaction; deliver them after it commits.
+    Drafts whose ``dedupe_key`` already exists are skipped (a job that ran twice)."""
+    at = at or timezone.now()
+    rows = [
+        Notification(
+            recipient=d.recipient, kind=d.kind, subject=d.subject[:200], body=d.body,
+            link=d.link[:300], dedupe_key=d.dedupe_key, created_at=at, next_attempt_at=at,
+            email_status=EmailStatus.PENDING if d.recipient.email else EmailStatus.NO_ADDRESS,
+        )
+        for d in drafts
+    ]
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=any(
+        r.dedupe_key for r in rows))
+    ids = [n.pk for n in created if n.pk and n.email_status == EmailStatus.PENDING]
+    if any(n.pk is None for n in created):
+        # ignore_conflicts does not return ids: look the survivors up by key.
+        keys = [n.dedupe_key for n in created if n.dedupe_key]
+        ids = list(Notification.objects.filter(
+            dedupe_key__in=keys, email_status=EmailStatus.PENDING, created_at=at
+        ).values_list("pk", flat=True))
+    if ids:
+        transaction.on_commit(lambda: enqueue_delivery(ids), robust=True)
+    return created
+
+
+def enqueue_delivery(ids: list[int]) -> bool:
+    """Ask a worker to deliver these rows now. Never raises: the sweep is the safety net."""
+    from accountability.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.apply_async(args=[ids], retry=False)
+    except Exception:  # broker down, DNS, anything: the rows stay pending for the sweep
+        logger.warning("Could not enqueue delivery of %d notification(s); the sweep will "
+                       "deliver them.", len(ids), exc_info=True)
+        return False
+    return True
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    failed: int = 0
+    gave_up: int = 0
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = settings.SRM_NOTIFICATION_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def _absolute(link: str) -> str:
+    return urljoin(settings.SRM_BASE_URL.rstrip("/") + "/", link.lstrip("/")) if link else ""
+
+
+def _email(notification: Notification) -> EmailMessage:
+    body = notification.body
+    if notification.link:
+        body = f"{body}\n\n{_absolute(notification.link)}"
+    return EmailMessage(
+        subject=f"[SRM] {notification.subject}",
+        body=body,
+        to=[notification.recipient.email],
+        headers={"X-SRM-Notification": str(notification.pk)},
+    )
+
+
+def notification_deliver_one(*, notification_id: int, now: datetime | None = None) -> str:
+    """Send one pending row by e-mail, at most once. Returns what happened."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id, email_status=EmailStatus.PENDING)
+            .first()
+        )
+        if notification is None:
+            return "skipped"  # sent, given up, or another worker holds it right now
+        notification.attempts += 1
+        try:
+            _email(notification).send(fail_silently=False)
+        except Exception as exc:
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if notification.attempts >= settings.SRM_NOTIFICATION_MAX_ATTEMPTS:
+                notification.email_status = EmailStatus.FAILED
+                outcome = "gave_up"
+            else:
+                notification.next_attempt_at = now + _backoff(notification.attempts)
+                outcome = "failed"
+            logger.warning("Notification %s not sent (attempt %s): %s", notification.pk,
+                           notification.attempts, notification.last_error)
+        else:
+            notification.email_status = EmailStatus.SENT
+            notification.email_sent_at = now
+            notification.last_error = ""
+            outcome = "sent"
+        notification.save(update_fields=[
+            "attempts", "last_error", "email_status", "email_sent_at", "next_attempt_at"])
+        return outcome
+
+
+def notifications_deliver(*, ids: list[int] | None = None, now: datetime | None = None,
+                          limit: int = SWEEP_LIMIT) -> DeliveryResult:
+    """Deliver the given rows, or (``ids`` None) up to ``limit`` pending rows that are due."""
+    now = now or timezone.now()
+    if ids is None:
+        ids = list(
+            Notification.objects.due_for_email(now).order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    result = DeliveryResult()
+    for pk in ids:
+        outcome = notification_deliver_one(notification_id=pk, now=now)
+        if outcome == "sent":
+            result.sent += 1
+        elif outcome == "failed":
+            result.failed += 1
+        elif outcome == "gave_up":
+            result.gave_up += 1
+    return result
+
+
+# --- In-app list ---------------------------------------------------------------------------
+@transaction.atomic
+def notification_mark_read(*, actor: User, notification: Notification) -> Notification:
+    updated = Notification.objects.restrict(actor, "change").filter(
+        pk=notification.pk, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    if not updated and notification.recipient_id != actor.pk:
+        raise NotAllowed("This notification is someone else's.", code="not_recipient")
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, actor: User) -> int:
+    return Notification.objects.restrict(actor, "change").unread().update(read_at=timezone.now())

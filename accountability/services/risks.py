@@ -1,0 +1,429 @@
+"""Delay risks: the periodic scan that raises and escalates them, and their resolution when
+the step closes. The accountability half of governance: it reads the lifecycle (steps,
+requests, catalog items) through SQL and string references and never calls its services.
+
+``flag_delays`` is set-based. Per run, whatever the number of steps:
+
+1. one transaction-scoped advisory lock (PostgreSQL): a second concurrent scan returns at
+   once as "skipped";
+2. one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` opens a risk for every active, not-on-hold
+   step past due that has none (the partial unique constraint is the last word; the step and
+   its request are locked ``SKIP LOCKED``, so a step being closed right now is left for the
+   next run and can never end up with an open risk after it closed);
+3. one ``SELECT`` of the open risks whose step is still overdue — the only rows that reach
+   Python, because business time needs the department's calendar (an ``OverdueClock`` per
+   distinct calendar, whole days memoised);
+4. per batch of changed risks: one ``UPDATE … FROM (VALUES …)``, one delete and one insert of
+   their quarter accruals, one details query for the risks raised or escalated;
+5. the audit events and the notification rows, ``bulk_create``d, in the same transaction.
+
+Killed mid-way, the transaction rolls back and the next run does the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accountability.delays import OverdueClock, figures, reporting_tz
+from accountability.models import DelayAccrual, DelayRisk
+from accountability.services.risk_messages import RiskNews, notify_risks
+from governance.models import AuditEvent, Department, User
+from governance.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+# pg_try_advisory_xact_lock key: "SRM delay scan".
+SCAN_LOCK_KEY = 0x5352_4D44
+
+
+@dataclass
+class ScanResult:
+    now: datetime
+    skipped: bool = False
+    raised: int = 0
+    escalated: int = 0
+    refreshed: int = 0
+    open: int = 0
+    exposure: Decimal = Decimal("0.00")
+    notifications: int = 0
+    by_level: dict[int, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.skipped:
+            return "Another delay scan is running; nothing done."
+        levels = ", ".join(f"L{k}: {v}" for k, v in sorted(self.by_level.items())) or "none"
+        return (
+            f"Delay scan at {self.now:%Y-%m-%d %H:%M:%S %Z}: {self.raised} raised, "
+            f"{self.escalated} escalated, {self.refreshed} refreshed; {self.open} open "
+            f"({levels}), exposure {self.exposure}; {self.notifications} notifications."
+        )
+
+
+@dataclass
+class _Change:
+    risk_id: int
+    head_id: int | None
+    department_id: int
+    new: bool
+    old_level: int
+    level: int
+    overdue_hours: Decimal
+    exposure: Decimal
+    day_hours: Decimal
+    accruals: tuple
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _acquire_scan_lock() -> bool:
+    if connection.vendor != "postgresql":
+        # SQLite runs one writer at a time (IMMEDIATE transactions): scans queue up.
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+def _open_missing_risks(now: datetime) -> set[int]:
+    """Open a risk for each overdue step without one; return the new risks' ids."""
+    from approvals.models import Step
+    from requests_app.models import CatalogItem, ServiceRequest
+
+    risk, step = DelayRisk._meta, Step._meta
+    request, item = ServiceRequest._meta, CatalogItem._meta
+    # The lifecycle locks the request (FOR UPDATE) and then the step before closing a step.
+    # Skipping rows it holds leaves a step being closed right now to the next run; locking
+    # both rows makes PostgreSQL re-check the step's state if it changed since the
+    # statement began. NO KEY UPDATE still lets other rows reference the request.
+    lock = "FOR NO KEY UPDATE OF r, s SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    at = connection.ops.adapt_datetimefield_value(now)
+    ts = "timestamptz" if connection.vendor == "postgresql" else "text"
+    sql = f"""
+        INSERT INTO {_q(risk.db_table)} (step_id, request_id, department_id, head_id, detected_at,
+            level, overdue_hours, cost_of_delay_per_day, day_hours, exposure, refreshed_at,
+            resolution)
+        SELECT s.id, s.request_id, s.accountable_department_id, s.accountable_head_id,
+            CAST(%s AS {ts}), 1, 0, i.cost_of_delay_per_day, 0, 0, CAST(%s AS {ts}), ''
+        FROM {_q(step.db_table)} s
+        JOIN {_q(request.db_table)} r ON r.id = s.request_id
+        JOIN {_q(item.db_table)} i ON i.id = r.item_id
+        WHERE s.state = 'active' AND s.on_hold_since IS NULL AND s.due_at < CAST(%s AS {ts})
+          AND NOT EXISTS (SELECT 1 FROM {_q(risk.db_table)} x
+                          WHERE x.step_id = s.id AND x.resolved_at IS NULL)
+        {lock}
+        ON CONFLICT (step_id) WHERE resolved_at IS NULL DO NOTHING
+        RETURNING id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at, at, at])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _calendars() -> dict[int, object]:
+    return {d.pk: d.calendar for d in Department.objects.only(
+        "timezone", "work_start", "work_end", "work_days", "holiday_country", "holiday_subdivision"
+    )}
+
+
+def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change], ScanResult]:
+    """Time every open risk of a still-overdue step; return those whose figures changed."""
+    calendars = _calendars()
+    clocks: dict[object, OverdueClock] = {}
+    tz = reporting_tz()
+    result = ScanResult(now=now)
+    changes: list[_Change] = []
+    rows = (
+        DelayRisk.objects.filter(
+            resolved_at__isnull=True,
+            step__state="active",
+            step__on_hold_since__isnull=True,
+            step__due_at__lt=now,
+        )
+        .order_by()
+        .values_list(
+            "id", "head_id", "department_id", "level", "overdue_hours", "exposure",
+            "cost_of_delay_per_day", "day_hours", "step__due_at", "step__ola_hours",
+        )
+        .iterator(chunk_size=BATCH)
+    )
+    for risk_id, head_id, dept_id, level, hours, exposure, per_day, day_hours, due_at, ola in rows:
+        calendar = calendars[dept_id]
+        clock = clocks.get(calendar)
+        if clock is None:
+            clock = clocks[calendar] = OverdueClock(calendar, now)
+        new = risk_id in new_ids
+        if new:
+            day_hours = calendar.day_hours
+        f = figures(clock=clock, due_at=due_at, ola_hours=ola, per_day=per_day,
+                    day_hours=day_hours, reporting_tz=tz)
+        new_level = max(level, f.level)
+        result.open += 1
+        result.exposure += f.exposure
+        result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
+        if new or new_level != level or f.overdue_hours != hours or f.exposure != exposure:
+            changes.append(_Change(risk_id, head_id, dept_id, new, level, new_level,
+                                   f.overdue_hours, f.exposure, day_hours, f.accruals))
+    return changes, result
+
+
+def _column(values: Iterable) -> str:
+    """One batch column as a single text parameter (PostgreSQL ``string_to_array``): the
+    driver then quotes one string instead of thousands of values."""
+    return ",".join(str(v) for v in values)
+
+
+def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
+    """Store one batch of figures; return the ids actually updated (a risk resolved by a
+    concurrent close in the meantime is left alone)."""
+    table = _q(DelayRisk._meta.db_table)
+    if connection.vendor == "postgresql":
+        return _write_batch_pg(changes, now, table)
+    values = ", ".join(
+        ["(CAST(%s AS bigint), CAST(%s AS numeric), CAST(%s AS numeric), CAST(%s AS integer),"
+         " CAST(%s AS numeric), CAST(%s AS integer))"] * len(changes)
+    )
+    params: list = []
+    for c in changes:
+        escalated = c.level > 1 and (c.new or c.level > c.old_level)
+        params += [c.risk_id, c.overdue_hours, c.exposure, c.level, c.day_hours, int(escalated)]
+    at = connection.ops.adapt_datetimefield_value(now)
+    ts = "timestamptz" if connection.vendor == "postgresql" else "text"
+    sql = f"""
+        WITH v(id, overdue_hours, exposure, level, day_hours, escalated) AS (VALUES {values})
+        UPDATE {table} SET overdue_hours = v.overdue_hours, exposure = v.exposure,
+            level = v.level, day_hours = v.day_hours, refreshed_at = CAST(%s AS {ts}),
+            escalated_at = CASE WHEN v.escalated = 1 THEN CAST(%s AS {ts}) ELSE {table}.escalated_at END
+        FROM v WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
+        RETURNING {table}.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, at, at])
+        updated = {row[0] for row in cursor.fetchall()}
+    _replace_accruals([c for c in changes if c.risk_id in updated])
+    return updated
+
+
+def _write_batch_pg(changes: list[_Change], now: datetime, table: str) -> set[int]:
+    sql = f"""
+        UPDATE {table} SET overdue_hours = v.overdue_hours, exposure = v.exposure,
+            level = v.level, day_hours = v.day_hours, refreshed_at = %s,
+            escalated_at = CASE WHEN v.escalated = 1 THEN %s ELSE {table}.escalated_at END
+        FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::numeric[],
+                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[],
+                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[])
+             AS v(id, overdue_hours, exposure, level, day_hours, escalated)
+        WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
+        RETURNING {table}.id
+    """
+    params = [
+        now, now,
+        _column(c.risk_id for c in changes), _column(c.overdue_hours for c in changes),
+        _column(c.exposure for c in changes), _column(c.level for c in changes),
+        _column(c.day_hours for c in changes),
+        _column(int(c.level > 1 and (c.new or c.level > c.old_level)) for c in changes),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = {row[0] for row in cursor.fetchall()}
+    _replace_accruals([c for c in changes if c.risk_id in updated])
+    return updated
+
+
+def _replace_accruals(changes: Iterable[_Change]) -> None:
+    changes = list(changes)
+    if not changes:
+        return
+    if connection.vendor == "postgresql":
+        rows = [(c.risk_id, q, h, a) for c in changes for q, h, a in c.accruals]
+        table = _q(DelayAccrual._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE risk_id = ANY(string_to_array(%s, ',')::bigint[])",
+                           [_column(c.risk_id for c in changes)])
+            cursor.execute(
+                f"""INSERT INTO {table} (risk_id, quarter_start, overdue_hours, amount)
+                    SELECT * FROM unnest(string_to_array(%s, ',')::bigint[],
+                        string_to_array(%s, ',')::date[], string_to_array(%s, ',')::numeric[],
+                        string_to_array(%s, ',')::numeric[])""",
+                [_column(r[i] for r in rows) for i in range(4)],
+            )
+        return
+    DelayAccrual.objects.filter(risk_id__in=[c.risk_id for c in changes]).delete()
+    DelayAccrual.objects.bulk_create(
+        [
+            DelayAccrual(risk_id=c.risk_id, quarter_start=q, overdue_hours=h, amount=a)
+            for c in changes
+            for q, h, a in c.accruals
+        ],
+        batch_size=BATCH,
+    )
+
+
+def _announce(changes: list[_Change], now: datetime) -> int:
+    """Audit events and notifications for the risks raised or escalated in this batch (the
+    risks were updated just before, so the rows carry this scan's level and figures)."""
+    news = [c for c in changes if c.new or c.level > c.old_level]
+    if not news:
+        return 0
+    content_type = ContentType.objects.get_for_model(DelayRisk)
+    if connection.vendor == "postgresql":
+        _audit_pg(news, now, content_type.pk)
+    else:
+        by_id = {c.risk_id: c for c in news}
+        risks = DelayRisk.objects.select_related("request", "step", "department", "head").filter(
+            pk__in=by_id)
+        AuditEvent.objects.bulk_create([
+            AuditEvent(
+                created_at=now, actor=None, content_type=content_type,
+                verb="risk.raised" if by_id[risk.pk].new else "risk.escalated",
+                object_id=str(risk.pk), object_repr=str(risk)[:200],
+                correlation=risk.request.reference,
+                from_state="" if by_id[risk.pk].new else f"level {by_id[risk.pk].old_level}",
+                to_state=f"level {risk.level}",
+                data={"step": risk.step.name, "department": risk.department.code,
+                      "head": risk.head.username if risk.head else None,
+                      "overdue_hours": risk.overdue_hours, "exposure": risk.exposure},
+            )
+            for risk in risks
+        ], batch_size=BATCH)
+    return notify_risks([
+        RiskNews(risk_id=c.risk_id, head_id=c.head_id, department_id=c.department_id,
+                 level=c.level, new=c.new, old_level=c.old_level, exposure=c.exposure)
+        for c in news
+    ], at=now)
+
+
+def _audit_pg(news: list[_Change], now: datetime, content_type_id: int) -> None:
+    """The ``risk.raised`` / ``risk.escalated`` events of a batch in one statement (the same
+    rows the loop below builds on SQLite)."""
+    from approvals.models import Step
+    from requests_app.models import ServiceRequest
+
+    sql = f"""
+        INSERT INTO {_q(AuditEvent._meta.db_table)} (created_at, actor_id, on_behalf_of_id, verb,
+            content_type_id, object_id, object_repr, correlation, from_state, to_state, data)
+        SELECT %s, NULL, NULL, CASE WHEN v.new = 1 THEN 'risk.raised' ELSE 'risk.escalated' END,
+            %s, r.id::text, 'Delay L' || r.level || ' on step ' || r.step_id, q.reference,
+            CASE WHEN v.new = 1 THEN '' ELSE 'level ' || v.old_level END, 'level ' || r.level,
+            jsonb_build_object('step', s.name, 'department', d.code, 'head', u.username,
+                               'overdue_hours', r.overdue_hours::text, 'exposure', r.exposure::text)
+        FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::integer[],
+                    string_to_array(%s, ',')::integer[]) AS v(id, new, old_level)
+        JOIN {_q(DelayRisk._meta.db_table)} r ON r.id = v.id
+        JOIN {_q(Step._meta.db_table)} s ON s.id = r.step_id
+        JOIN {_q(ServiceRequest._meta.db_table)} q ON q.id = r.request_id
+        JOIN {_q(Department._meta.db_table)} d ON d.id = r.department_id
+        LEFT JOIN {_q(User._meta.db_table)} u ON u.id = r.head_id
+        ORDER BY r.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, content_type_id, _column(c.risk_id for c in news),
+                             _column(int(c.new) for c in news),
+                             _column(c.old_level for c in news)])
+
+
+@transaction.atomic
+def flag_delays(*, now: datetime | None = None) -> ScanResult:
+    """Raise, escalate and refresh the delay risks of every overdue step. Safe to run twice
+    or concurrently; the figures are those of ``now`` (default: the current time)."""
+    return _flag_delays(now or timezone.now())
+
+
+def _flag_delays(now: datetime) -> ScanResult:
+    if not _acquire_scan_lock():
+        return ScanResult(now=now, skipped=True)
+    new_ids = _open_missing_risks(now)
+    changes, result = _measure_open_risks(now, new_ids)
+    for start in range(0, len(changes), BATCH):
+        batch = changes[start:start + BATCH]
+        updated = _write_batch(batch, now)
+        batch = [c for c in batch if c.risk_id in updated]
+        result.refreshed += len(batch)
+        result.raised += sum(1 for c in batch if c.new)
+        result.escalated += sum(1 for c in batch if not c.new and c.level > c.old_level)
+        result.notifications += _announce(batch, now)
+    logger.info("%s", result)
+    return result
+
+
+# --- Resolution ----------------------------------------------------------------------------
+def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
+    """Close the delay of a step that just left the active state, with its final figures.
+
+    Runs inside the transaction that closed the step (``approvals.signals.step_closed``). A
+    step that closed late before any scan saw it still gets its (resolved) risk: the history
+    finance reads must not depend on when the scan last ran.
+    """
+    risk = (
+        DelayRisk.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .filter(step_id=step.pk, resolved_at__isnull=True)
+        .first()
+    )
+    end = min(at, step.on_hold_since) if step.on_hold_since else at
+    if risk is None:
+        if step.due_at is None or end <= step.due_at:
+            return None
+        department = Department.objects.get(pk=step.accountable_department_id)
+        calendar = department.calendar
+        if not calendar.between(step.due_at, end):
+            return None
+        from requests_app.models import ServiceRequest
+
+        per_day = (
+            ServiceRequest.objects.filter(pk=step.request_id)
+            .values_list("item__cost_of_delay_per_day", flat=True)
+            .get()
+        )
+        risk = DelayRisk(
+            step_id=step.pk, request_id=step.request_id, department=department,
+            head_id=step.accountable_head_id, detected_at=at, refreshed_at=at,
+            cost_of_delay_per_day=per_day, day_hours=calendar.day_hours,
+        )
+    f = figures(
+        clock=OverdueClock(risk.department.calendar, end), due_at=step.due_at,
+        ola_hours=step.ola_hours, per_day=risk.cost_of_delay_per_day,
+        day_hours=risk.day_hours, reporting_tz=reporting_tz(),
+    )
+    detected_on_close = risk.pk is None
+    risk.level = max(risk.level or 1, f.level)
+    risk.overdue_hours, risk.exposure = f.overdue_hours, f.exposure
+    risk.refreshed_at = risk.resolved_at = at
+    risk.resolution = step.state
+    risk.save()
+    _replace_accruals([_Change(risk.pk, risk.head_id, risk.department_id, False, risk.level,
+                               risk.level, f.overdue_hours, f.exposure, risk.day_hours,
+                               f.accruals)])
+    audit_record(
+        actor=None, verb="risk.resolved", target=risk, from_state=f"level {risk.level}",
+        to_state=str(step.state), correlation=_reference(step),
+        data={"overdue_hours": risk.overdue_hours, "exposure": risk.exposure,
+              "detected_on_close": detected_on_close},
+        at=at,
+    )
+    return risk
+
+
+def _reference(step) -> str:
+    request = step._state.fields_cache.get("request")
+    if request is not None:
+        return request.reference
+    from requests_app.models import ServiceRequest
+
+    return ServiceRequest.objects.values_list("reference", flat=True).get(pk=step.request_id)
+
+
+def on_step_closed(sender, *, step, at, **kwargs) -> None:
+    risk_resolve_for_step(step=step, at=at)
+
+

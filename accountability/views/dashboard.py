@@ -1,0 +1,121 @@
+"""Accountability board, department pages and handoff view. Views translate: scope check,
+call the selectors in ``accountability``, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accountability.board import FLOW_WINDOW, oldest_delays
+from accountability.figures import (
+    board_lines,
+    department_split,
+    department_trend,
+    stamps,
+    stored_handoff_pairs,
+)
+from accountability.scope import (
+    department_ids_in_scope,
+    department_in_scope,
+    departments_in_scope,
+    may_see_accountability,
+    sees_everything,
+)
+
+BOTTLENECK_BARS = 10
+HANDOFFS_PER_PAGE = 50
+
+
+def require_accountability(user) -> None:
+    if not may_see_accountability(user):
+        raise PermissionDenied("The dashboards are for ops leaders and department heads.")
+
+
+def request_link(user, *, reference: str, pk: int) -> str:
+    """The request's page: the portal's when it exists, else the admin's for staff, else ''."""
+    try:
+        return reverse("portal:request_detail", args=[reference])
+    except NoReverseMatch:
+        pass
+    if user.is_staff:
+        try:
+            return reverse("admin:requests_app_servicerequest_change", args=[pk])
+        except NoReverseMatch:
+            return ""
+    return ""
+
+
+def _money(value) -> float:
+    return float(value or 0)
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    require_accountability(request.user)
+    lines, as_of = board_lines(list(departments_in_scope(request.user)),
+                               everything=sees_everything(request.user))
+    top = lines[:BOTTLENECK_BARS]
+    chart = {
+        "type": "bar",
+        "labels": [ln.department.name for ln in top],
+        "datasets": [
+            {"label": "Current exposure", "data": [_money(ln.exposure) for ln in top]},
+            {"label": "Overdue steps", "data": [ln.overdue_steps for ln in top], "axis": "y2"},
+        ],
+    }
+    return render(request, "accountability/dashboard_board.html", {
+        "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
+        "currency": settings.SRM_REPORTING_CURRENCY,
+    })
+
+
+@login_required
+@require_GET
+def department(request: HttpRequest, code: str) -> HttpResponse:
+    require_accountability(request.user)
+    dept = department_in_scope(request.user, code)
+    now = timezone.now()
+    known = stamps(now=now)
+    lines, as_of = board_lines([dept], now=now, live_open_work=True, known=known)
+    line = lines[0]
+    trend, _ = department_trend(dept, now=now, known=known)
+    split, _ = department_split(dept, now=now, known=known)
+    delays = list(oldest_delays(dept, user=request.user))
+    for risk in delays:
+        risk.link = request_link(request.user, reference=risk.request.reference,
+                                 pk=risk.request_id)
+    chart = {
+        "type": "line",
+        "labels": [w.week.isoformat() for w in trend],
+        "datasets": [
+            {"label": "Exposure of delays detected", "data": [_money(w.exposure_detected) for w in trend]},
+            {"label": "Steps past their OLA", "data": [w.steps_breached for w in trend], "axis": "y2"},
+        ],
+    }
+    return render(request, "accountability/dashboard_department.html", {
+        "department": dept, "line": line, "trend": trend, "delays": delays,
+        "split": split, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "currency": settings.SRM_REPORTING_CURRENCY,
+    })
+
+
+@login_required
+@require_GET
+def handoffs(request: HttpRequest) -> HttpResponse:
+    require_accountability(request.user)
+    pairs, as_of = stored_handoff_pairs(department_ids_in_scope(request.user),
+                                        everything=sees_everything(request.user))
+    page = Paginator(pairs, HANDOFFS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accountability/dashboard_handoffs.html", {
+        "pairs": page.object_list, "page": page, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "currency": settings.SRM_REPORTING_CURRENCY,
+    })

@@ -1,0 +1,50 @@
+"""The quarterly cost report page and its CSV / XLSX downloads (the same numbers)."""
+
+from __future__ import annotations
+
+import tablib
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accountability.figures import report_from_figures
+from accountability.report import HEADERS, MAX_QUARTERS, report_table
+from accountability.scope import departments_in_scope, sees_everything
+from accountability.views.dashboard import require_accountability
+
+DOWNLOADS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _quarters(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("quarters", 4)), MAX_QUARTERS))
+    except ValueError:
+        return 4
+
+
+@login_required
+@require_GET
+def quarterly(request: HttpRequest) -> HttpResponse:
+    require_accountability(request.user)
+    quarters = _quarters(request)
+    blocks, as_of = report_from_figures(list(departments_in_scope(request.user)),
+                                        quarters=quarters,
+                                        everything=sees_everything(request.user))
+    fmt = request.GET.get("format", "")
+    if fmt in DOWNLOADS:
+        data = tablib.Dataset(*report_table(blocks), headers=HEADERS, title="Quarterly costs")
+        response = HttpResponse(data.export(fmt), content_type=DOWNLOADS[fmt])
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="srm-quarterly-{stamp}.{fmt}"'
+        return response
+    return render(request, "accountability/report_quarterly.html", {
+        "blocks": blocks, "quarters": quarters, "as_of": as_of, "quarter_choices": [1, 2, 4, 8, 12],
+        "currency": settings.SRM_REPORTING_CURRENCY,
+        "reporting_timezone": settings.SRM_REPORTING_TIMEZONE,
+    })

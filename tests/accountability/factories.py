@@ -1,0 +1,60 @@
+"""Test helpers for the accountability layer. The dashboards and reports only read
+DelayRisk and DelayAccrual rows. Those rows come from the delay scan and, for every step that
+closes after its due time, from ``risk_resolve_for_step`` on close (whether a scan ran or
+not): a history that closes a step late has that risk too. ``make_risk`` adds hand-made rows
+on top; ``working_day`` / ``working_days_before`` place moments in a department's calendar so
+a late closure's figures can be computed by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from accountability.models import DelayAccrual, DelayRisk
+from approvals.choices import StepState
+from approvals.models import Step
+from governance.calendar import BusinessCalendar
+
+
+def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
+    """An aware moment on ``day`` in the reporting timezone."""
+    return datetime.combine(day, time(hour, minute), ZoneInfo(settings.SRM_REPORTING_TIMEZONE))
+
+
+def working_day(calendar: BusinessCalendar, day: date, *, step: int = 1) -> date:
+    """``day`` if it is a working day in ``calendar``, else the nearest one after it
+    (``step=1``) or before it (``step=-1``)."""
+    while not calendar.is_working_day(day):
+        day += timedelta(days=step)
+    return day
+
+
+def working_days_before(calendar: BusinessCalendar, day: date, count: int) -> date:
+    """The working day ``count`` working days before ``day`` in ``calendar``."""
+    for _ in range(count):
+        day = working_day(calendar, day - timedelta(days=1), step=-1)
+    return day
+
+
+def active_step(request) -> Step:
+    return request.steps.select_related("accountable_head").get(state=StepState.ACTIVE)
+
+
+def make_risk(step: Step, *, detected_at: datetime, exposure: str = "0", level: int = 1,
+              resolved_at: datetime | None = None,
+              accruals: dict[date, str] | None = None) -> DelayRisk:
+    """A delay risk on ``step`` with its quarterly accruals ``{quarter_start: amount}``."""
+    risk = DelayRisk.objects.create(
+        step=step, request_id=step.request_id, department_id=step.accountable_department_id,
+        head_id=step.accountable_head_id, detected_at=detected_at, level=level,
+        overdue_hours=Decimal("1"), cost_of_delay_per_day=Decimal("100"),
+        day_hours=Decimal("8"), exposure=Decimal(exposure), refreshed_at=detected_at,
+        resolved_at=resolved_at,
+    )
+    for quarter, amount in (accruals or {}).items():
+        DelayAccrual.objects.create(risk=risk, quarter_start=quarter,
+                                    overdue_hours=Decimal("1"), amount=Decimal(amount))
+    return risk
