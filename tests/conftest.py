@@ -3,10 +3,13 @@ people and paths a user meets in ``make run``, so tests read like the product.""
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -44,10 +47,43 @@ def submit(org):
     return _submit
 
 
-def needs_postgres():
-    return pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL=postgres://…)"
-    )
+# --- Services: PostgreSQL and Redis ---------------------------------------------------------
+# A test that needs a server says so with ``@pytest.mark.postgres`` / ``@pytest.mark.redis``
+# and nothing else. Where the server is missing the test is skipped on a developer's machine,
+# but under CI=true it fails: CI runs every test, so a missing service must not pass silently.
+CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@functools.cache
+def redis_answers(url: str = REDIS_URL) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def missing_service(item: pytest.Item) -> str | None:
+    """Why ``item`` cannot run here (a server its markers ask for is missing), or None."""
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL (DATABASE_URL=postgres://…)"
+    if item.get_closest_marker("redis") and not redis_answers():
+        return f"needs Redis at {REDIS_URL}"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = missing_service(item)
+    if reason is None:
+        return
+    if CI:
+        pytest.fail(f"{reason}; CI=true runs every test, so a missing service is a failure",
+                    pytrace=False)
+    pytest.skip(reason)
 
 
 # --- Browser tests: Playwright (sync API) driving Debian's Chromium against live_server -------

@@ -11,7 +11,7 @@ from django.utils import timezone
 from approvals.choices import StepState
 from approvals.services import step_approve, step_claim, step_complete
 from governance.periods import local_date, previous_quarter, quarter_start
-from tests.accountability.factories import active_step, make_risk
+from tests.factories import active_step, make_risk
 
 ACCESS = {"details": "CRM access for the campaign.", "system": "CRM"}
 

@@ -20,7 +20,7 @@ from accountability.figures import refresh_figures
 from approvals.services import step_approve
 from governance.models import Department
 from requests_app.models import ServiceRequest
-from tests.accountability.factories import active_step, make_risk
+from tests.factories import active_step, make_risk
 
 ACCESS = {"details": "CRM access for the campaign.", "system": "CRM"}
 

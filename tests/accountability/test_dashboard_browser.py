@@ -9,7 +9,7 @@ from approvals.services import step_approve
 from demo.organisation import DEMO_PASSWORD, seed_organisation
 from governance.models import User
 from kpis.services import snapshots_compute
-from tests.accountability.factories import active_step
+from tests.factories import active_step
 
 
 @pytest.fixture

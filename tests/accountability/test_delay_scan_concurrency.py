@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from delay_time import berlin
-from django.db import connection, connections
+from django.db import connections
 
 from accountability.models import DelayRisk, Notification
 from accountability.services.risks import flag_delays
@@ -16,7 +16,6 @@ from governance.models import AuditEvent, User
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="locks need PostgreSQL"),
 ]
 
 

@@ -18,7 +18,7 @@ from approvals.models import Step
 from governance.models import AuditEvent
 from requests_app.choices import RequestState, Source
 from requests_app.models import ServiceRequest
-from tests.accountability.plans_factories import make_plan, make_workflow
+from tests.factories import make_plan, make_workflow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HEADER = ["requester", "title", "answer.details", "answer.model", "estimated_cost",

@@ -14,7 +14,7 @@ from governance.errors import AlreadyDecided, NotAllowed, ValidationFailed
 from governance.models import AuditEvent
 from requests_app.choices import RequestState
 from requests_app.services import request_import
-from tests.accountability.plans_factories import make_plan
+from tests.factories import make_plan
 
 
 def active(request) -> Step:

@@ -12,7 +12,7 @@ from approvals.choices import StepState
 from governance.models import AuditEvent
 from requests_app.choices import Source
 from requests_app.models import ServiceRequest
-from tests.accountability.plans_factories import make_plan, make_workflow
+from tests.factories import make_plan, make_workflow
 
 
 @pytest.fixture

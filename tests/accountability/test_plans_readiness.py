@@ -8,7 +8,7 @@ from accountability.services.plans import workflow_keep, workflow_retire
 from approvals.models import ApprovalPath
 from governance.models import Department
 from requests_app.models import CatalogItem
-from tests.accountability.plans_factories import make_plan, make_workflow
+from tests.factories import make_plan, make_workflow
 
 
 def failing(plan, rule=None):

@@ -18,7 +18,7 @@ from accountability.services.plans import (
 )
 from governance.errors import Conflict, NotAllowed, ValidationFailed
 from governance.models import AuditEvent, Department
-from tests.accountability.plans_factories import make_plan, make_workflow
+from tests.factories import make_plan, make_workflow
 
 
 def events(plan, verb):

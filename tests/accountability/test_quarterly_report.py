@@ -19,7 +19,7 @@ from accountability.report import quarterly_report, report_table
 from approvals.services import step_approve, step_complete, step_reject
 from governance.models import Department
 from governance.periods import last_quarters
-from tests.accountability.factories import (
+from tests.factories import (
     active_step,
     local,
     working_day,

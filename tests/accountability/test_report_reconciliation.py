@@ -28,7 +28,7 @@ from approvals.services import request_cancel, step_approve, step_complete, step
 from governance.periods import last_quarters, local_date, quarter_start, start_of
 from requests_app.choices import RequestState
 from requests_app.models import ServiceRequest
-from tests.accountability.factories import make_risk
+from tests.factories import make_risk
 
 ANSWERS = {"laptop": {"details": "x", "model": "13-inch standard"}, "expenses": {"details": "x"},
            "access": {"details": "x", "system": "CRM"}}

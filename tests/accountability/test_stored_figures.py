@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from accountability import figures
@@ -35,7 +35,7 @@ from accountability.report import quarterly_report
 from approvals.services import step_approve
 from governance.models import Department
 from governance.periods import last_quarters
-from tests.accountability.factories import active_step
+from tests.factories import active_step
 
 ACCESS = {"details": "CRM access for the campaign.", "system": "CRM"}
 
@@ -170,7 +170,6 @@ def test_the_refresh_job_runs_on_the_beat_and_as_a_command(org, submit, capsys):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_readers_of_stale_figures_compute_them_once(org, submit, settings,
                                                                monkeypatch):

@@ -4,7 +4,7 @@ PostgreSQL, so this runs against the real server (CI sets DATABASE_URL)."""
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from approvals.choices import StepState
 from approvals.services import step_approve, step_reject
@@ -13,7 +13,6 @@ from governance.models import AuditEvent, User
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
 ]
 
 

@@ -243,13 +243,11 @@ def test_the_beat_job_runs_the_hold_scan(org, submit, settings):
 def test_an_answer_racing_the_expiry_ends_the_hold_exactly_once(org, submit):
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
     from approvals.services_holds import hold_expire
     from governance.models import User
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     request = submit(cost="1200", at=FRIDAY_9)
     hold = step_hold(actor=org.hank, step=active(request), question="Q?", at=FRIDAY_15)
     late = berlin(11, 15, month=12)

@@ -20,7 +20,7 @@ from kpis.models import KPISnapshot, OutcomeKPI
 from kpis.selectors import realization_of
 from kpis.services import snapshots_compute
 from kpis.tasks import kpi_snapshots_refresh
-from tests.accountability.factories import active_step, local
+from tests.factories import active_step, local
 
 ACCESS = {"details": "CRM access.", "system": "CRM"}
 

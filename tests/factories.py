@@ -1,9 +1,15 @@
-"""Test helpers for the accountability layer. The dashboards and reports only read
+"""The tests' factories, in one module. Hand-written on purpose: the tests build on the demo
+organisation (the ``org`` fixture) and reach most states through the services, as users do;
+these helpers add only the rows a test needs beside that.
+
+Accountability: the dashboards and reports only read
 DelayRisk and DelayAccrual rows. Those rows come from the delay scan and, for every step that
 closes after its due time, from ``risk_resolve_for_step`` on close (whether a scan ran or
 not): a history that closes a step late has that risk too. ``make_risk`` adds hand-made rows
 on top; ``working_day`` / ``working_days_before`` place moments in a department's calendar so
-a late closure's figures can be computed by hand."""
+a late closure's figures can be computed by hand.
+
+Change plans: ``make_plan`` and ``make_workflow`` over the demo catalog."""
 
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
 
-from accountability.models import DelayAccrual, DelayRisk
+from accountability.models import ChangePlan, DelayAccrual, DelayRisk, LegacyWorkflow
 from approvals.choices import StepState
 from approvals.models import Step
 from governance.calendar import BusinessCalendar
@@ -58,3 +65,29 @@ def make_risk(step: Step, *, detected_at: datetime, exposure: str = "0", level: 
         DelayAccrual.objects.create(risk=risk, quarter_start=quarter,
                                     overdue_hours=Decimal("1"), amount=Decimal(amount))
     return risk
+
+
+# --- Change plans: a plan over the demo catalog ---------------------------------------------
+def make_plan(org, *, items=("laptop",), sponsor=None, go_live_in=14, **kwargs) -> ChangePlan:
+    today = timezone.localdate()
+    plan = ChangePlan.objects.create(
+        name=kwargs.pop("name", "Laptops through SRM"),
+        sponsor=sponsor or org.irene,
+        go_live_on=today + timedelta(days=go_live_in),
+        value_target_on=today + timedelta(days=go_live_in + 90),
+        **kwargs,
+    )
+    plan.items.set([org.item[code] for code in items])
+    return plan
+
+
+def make_workflow(org, plan, *, retire_in=7, dept="MKT", **kwargs) -> LegacyWorkflow:
+    return LegacyWorkflow.objects.create(
+        plan=plan,
+        name=kwargs.pop("name", "Laptop approvals by email"),
+        channel=kwargs.pop("channel", "email"),
+        owning_department=org.dept[dept],
+        replaced_by=kwargs.pop("replaced_by", org.item["laptop"]),
+        retire_by=timezone.localdate() + timedelta(days=retire_in),
+        **kwargs,
+    )
