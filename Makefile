@@ -3,7 +3,7 @@
 #   make run     migrate, seed the demo data, then web + Celery worker + beat (Ctrl-C stops all)
 #   make test    the whole test suite (CI: .ci/run starts PostgreSQL/Redis, then calls this)
 #   make bench   the benchmarks (bench/ package)
-#   make lint    ruff
+#   make lint    ruff, then the import contract (lint-imports; the layers of docs/architecture.md)
 #   make openapi regenerate docs/openapi.yaml from the code (commit it with the API change)
 #
 # Nothing here needs a server: with no DATABASE_URL / CELERY_BROKER_URL set, SRM runs on a
@@ -35,7 +35,7 @@ help:
 	@echo "  run        migrate + seed demo data, then web (http://127.0.0.1:8000), worker, beat"
 	@echo "  test       run the whole test suite (pytest)"
 	@echo "  bench      run the benchmarks (python -m bench)"
-	@echo "  lint       ruff check"
+	@echo "  lint       ruff check and the import contract (lint-imports)"
 	@echo "  openapi    regenerate docs/openapi.yaml (the API contract; a test checks it is current)"
 	@echo "  venv       create .venv and install requirements/*.txt (only when they changed)"
 	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
@@ -106,6 +106,7 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 openapi: venv
 	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn

@@ -29,9 +29,12 @@ from django.utils import timezone
 
 from accountability.models import DelayAccrual, DelayRisk
 from accountability.scope import within
+from approvals.choices import StepState
+from approvals.models import Step
 from governance.models import AuditEvent, Department
 from governance.periods import local_date, quarter_start, reporting_tz, start_of, week_start
 from governance.sqlstats import HoursBetween, hours, percentiles
+from requests_app.models import ServiceRequest
 
 # Flow figures (time in step, OLA breaches, handoffs) look at the last four weeks: recent
 # enough to act on, and a bounded slice of the step table at any size.
@@ -42,14 +45,10 @@ ZERO = Decimal("0.00")
 
 
 def _steps():
-    from approvals.models import Step
-
     return Step.objects
 
 
 def _closed_by_person():
-    from approvals.choices import StepState
-
     return [StepState.APPROVED, StepState.REJECTED, StepState.DONE]
 
 
@@ -147,7 +146,6 @@ def open_work_figures(ids, *, now: datetime, everything: bool = False) -> dict[i
     """Per department, now: open and overdue steps, open delay risks by level and their
     exposure (``OPEN_FIELDS``). Two grouped queries; departments with nothing open are left
     out."""
-    from approvals.choices import StepState
 
     figures: dict[int, dict] = {}
 
@@ -290,7 +288,6 @@ def oldest_delays(department: Department, *, user, limit: int = OLDEST_DELAYED
     — only on requests ``user`` may open (the request's own visibility rule), since the list
     names them. A head of a parent department sees the figures of the departments below but
     not their requests unless the request rule lets them."""
-    from requests_app.models import ServiceRequest
 
     return (
         DelayRisk.objects.filter(department=department, resolved_at__isnull=True,
@@ -317,7 +314,6 @@ def item_time_figures(ids, *, now: datetime | None = None,
     """``waiting_and_working`` for many departments at once, one row per (department, item):
     ``accountable_department``, ``request__item``, ``request__item__name``, ``steps``,
     ``waiting_hours``, ``working_hours``; longest waits first. One grouped query."""
-    from approvals.models import Step
 
     now = now or timezone.now()
     claimed = (

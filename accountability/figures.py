@@ -40,6 +40,7 @@ from accountability.models.figures import (
 from accountability.scope import within
 from governance.models import Department
 from governance.periods import last_quarters, local_date, next_quarter, quarter_start, start_of
+from requests_app.models import ServiceRequest
 
 QUARTER_SETTLES = timedelta(days=7)
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
@@ -200,8 +201,6 @@ def refresh_figures(*, now: datetime | None = None, everything: bool = False) ->
 
 
 def _quarters_with_data(*, until: date) -> list[date]:
-    from requests_app.models import ServiceRequest
-
     first = ServiceRequest.objects.order_by("submitted_at").values_list(
         "submitted_at", flat=True).first()
     if first is None:

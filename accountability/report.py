@@ -21,8 +21,12 @@ from django.utils import timezone
 
 from accountability.models import DelayAccrual
 from accountability.scope import within
+from approvals.choices import StepKind, StepState
+from approvals.models import Step
 from governance.models import Department
 from governance.periods import last_quarters, next_quarter, quarter_label, reporting_tz, start_of
+from requests_app.choices import RequestState
+from requests_app.models import ServiceRequest
 
 ZERO = Decimal("0.00")
 MAX_QUARTERS = 12
@@ -111,10 +115,6 @@ def quarter_cells(starts: list[date], ids, *, everything: bool = False
                   ) -> dict[tuple[date, int], ReportRow]:
     """``{(quarter, department id): ReportRow}`` for the quarters ``starts`` (oldest first),
     cells with nothing in them left out. Four grouped queries."""
-    from approvals.choices import StepKind, StepState
-    from approvals.models import Step
-    from requests_app.choices import RequestState
-    from requests_app.models import ServiceRequest
 
     wanted = set(starts)
     begin, end = start_of(min(wanted)), start_of(next_quarter(max(wanted)))

@@ -15,9 +15,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from accountability.choices import PLAN_CLOSED_STATES, WorkflowDecision
+from accountability.choices import WorkflowDecision
 from accountability.models import ChangePlan, ImportJob, LegacyWorkflow
+from approvals.choices import Responsible, StepKind, StepState
+from approvals.models import Step, StepTemplate
 from governance.models import AuditEvent, Department, User
+from requests_app.choices import Source
+from requests_app.models import ServiceRequest
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,6 @@ def plan_workflows(plan: ChangePlan) -> QuerySet[LegacyWorkflow]:
     )
 
 
-def plan_overdue_workflows(plan: ChangePlan, today: date | None = None) -> QuerySet[LegacyWorkflow]:
-    return plan_workflows(plan).overdue(today)
-
-
 # --- Readiness ---------------------------------------------------------------------------------
 def _admin(model: str, pk) -> str:
     return reverse(f"admin:{model}_change", args=[pk])
@@ -93,9 +93,6 @@ def plan_readiness(plan: ChangePlan) -> list[Condition]:
 
     A bounded number of queries, whatever the size of the plan.
     """
-    from approvals.choices import Responsible
-    from approvals.models import StepTemplate
-    from requests_app.models import ServiceRequest
 
     conditions: list[Condition] = []
     items = list(plan.items.select_related("kpi", "path", "fulfilling_department__head"))
@@ -231,9 +228,6 @@ def plan_adoption(plan: ChangePlan, *, weeks: int = 26,
     """Per week (Monday first), the in-scope requests that entered through the portal or the
     API versus those back-filled from legacy trackers, and the approvals recorded as decided
     outside the tool. Two aggregate queries; weeks without anything are left out."""
-    from approvals.models import Step
-    from requests_app.choices import Source
-    from requests_app.models import ServiceRequest
 
     now = now or timezone.now()
     since = now - timedelta(weeks=weeks)
@@ -272,7 +266,6 @@ def _day(value) -> date:
 
 def plan_bypass_count(plan: ChangePlan) -> int:
     """Approvals of in-scope requests recorded as decided outside the tool, ever."""
-    from approvals.models import Step
 
     return Step.objects.filter(request__item__in=plan.items.values("pk"),
                                decided_outside=True).count()
@@ -288,23 +281,17 @@ class ValueLine:
 def plan_value(plan: ChangePlan) -> list[ValueLine]:
     """The outcome KPIs of the plan's items with their baseline and target. ``realized_on``
     stays empty until the KPI engine records when a KPI reached its target."""
-    from kpis.models import OutcomeKPI
-
-    kpis = (
-        OutcomeKPI.objects.filter(catalog_items__change_plans=plan)
-        .select_related("owner_department").distinct().order_by("name")
-    )
-    names: dict[int, list[str]] = {}
-    for kpi_id, name in plan.items.exclude(kpi=None).values_list("kpi_id", "name"):
-        names.setdefault(kpi_id, []).append(name)
-    return [ValueLine(kpi=k, items=", ".join(sorted(names.get(k.pk, [])))) for k in kpis]
+    served: dict[int, tuple[object, list[str]]] = {}
+    items = plan.items.exclude(kpi=None).select_related("kpi__owner_department")
+    for item in items:
+        served.setdefault(item.kpi_id, (item.kpi, []))[1].append(item.name)
+    return [ValueLine(kpi=kpi, items=", ".join(sorted(names)))
+            for kpi, names in sorted(served.values(), key=lambda line: line[0].name)]
 
 
 def plan_waiting_approvals(plan: ChangePlan, limit: int = 20):
     """The oldest active approvals of in-scope requests: where an ops leader may record a
     decision taken outside the tool."""
-    from approvals.choices import StepKind, StepState
-    from approvals.models import Step
 
     return (
         Step.objects.filter(request__item__in=plan.items.values("pk"), kind=StepKind.APPROVAL,
@@ -312,10 +299,6 @@ def plan_waiting_approvals(plan: ChangePlan, limit: int = 20):
         .select_related("request", "accountable_head", "accountable_department")
         .order_by("activated_at")[:limit]
     )
-
-
-def plan_is_open(plan: ChangePlan) -> bool:
-    return plan.status not in PLAN_CLOSED_STATES
 
 
 def import_jobs_for(user: User, plan: ChangePlan | None = None) -> QuerySet[ImportJob]:

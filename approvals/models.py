@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from approvals.choices import STEP_TRANSITIONS, Responsible, StepKind, StepState
 from governance.choices import MembershipRole
+from governance.models import User
 
 
 class ApprovalPath(models.Model):
@@ -94,11 +95,13 @@ class StepTemplate(models.Model):
 
 class StepQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> StepQuerySet:
-        """Steps ``user`` may see (``view``), decide (``decide``) or work on (``work``)."""
-        from requests_app.models import ServiceRequest
+        """Steps ``user`` may see (``view``), decide (``decide``) or work on (``work``).
 
+        ``view`` is the request's rule, reached through the ``request`` relation:
+        requests_app.models imports this module, so this one does not import it back."""
         if action == "view":
-            return self.filter(request__in=ServiceRequest.objects.restrict(user, "view"))
+            requests = self.model._meta.get_field("request").related_model.objects
+            return self.filter(request__in=requests.restrict(user, "view"))
         if action == "decide":
             return self.decidable_by(user)
         if action == "work":
@@ -110,8 +113,6 @@ class StepQuerySet(models.QuerySet):
         approver of the department where the template allows; never on their own request."""
         if not user.is_authenticated:
             return self.none()
-        from governance.models import User
-
         delegators = (Delegation.objects.active().filter(delegate=user).order_by()
                       .values("delegator_id"))
         heads = User.objects.filter(pk=user.pk).order_by().values("pk").union(delegators,

@@ -1,6 +1,6 @@
 """Domain events the lifecycle emits, inside the transaction that caused them.
 
-The accountability layer (governance's delay risks, notifications) subscribes to these; the
+The accountability layer (delay risks, notifications) subscribes to these; the
 lifecycle never calls its services. Receivers run in the same transaction, so whatever they
 write commits or rolls back together with the step.
 

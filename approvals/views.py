@@ -28,7 +28,7 @@ from approvals.services import (
     step_reject,
 )
 from governance.errors import DomainError
-from srm.web import domain_error_response, is_htmx, safe_next
+from kit.web import domain_error_response, is_htmx, safe_next
 
 PAGE_SIZE = 25
 _ROW = ("request__item", "request__requester", "request__requester_department",

@@ -1,37 +1,10 @@
-"""Domain errors: each carries a message a person can act on and a stable ``code``.
-
-Views map them to form errors or flash messages, the API to a 4xx JSON body, through
-one handler each; nothing lets a domain error become a 500.
+"""Domain errors of SRM. The base classes live in the kit (``kit.errors``) so that the web
+and API adapters can turn any of them into a response; the domain's own errors are here.
 """
 
+from kit.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 
-class DomainError(Exception):
-    code = "invalid"
-    status = 400
-
-    def __init__(self, message: str, *, code: str | None = None, field_errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-        self.field_errors = field_errors or {}
-
-
-class ValidationFailed(DomainError):
-    code = "invalid"
-    status = 400
-
-
-class NotAllowed(DomainError):
-    code = "forbidden"
-    status = 403
-
-
-class Conflict(DomainError):
-    """The object is no longer in a state that allows the action (someone else acted first)."""
-
-    code = "conflict"
-    status = 409
+__all__ = ["AlreadyDecided", "Conflict", "DomainError", "NotAllowed", "ValidationFailed"]
 
 
 class AlreadyDecided(Conflict):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
+from kpis.choices import KPIStatus
 from kpis.models import KPISnapshot, OutcomeKPI
 
 
@@ -87,8 +88,6 @@ class KPIRow:
 
 
 def kpi_rows(user, *, ids: list[int] | None = None) -> list[KPIRow]:
-    from kpis.choices import KPIStatus
-
     kpis = kpis_for(user)
     if ids is not None:
         kpis = kpis.filter(pk__in=ids)

@@ -1,11 +1,10 @@
-"""The daily KPI snapshot job: thin, safe to run twice (the service upserts)."""
+"""The daily KPI snapshot job: thin, safe to run twice (the service upserts; the policy:
+kit.tasks)."""
 
-from celery import shared_task
-
+from kit.tasks import task
 from kpis.services import snapshots_compute
 
 
-@shared_task(bind=True, soft_time_limit=600, time_limit=660, autoretry_for=(Exception,),
-             retry_backoff=60, retry_kwargs={"max_retries": 3})
-def kpi_snapshots_refresh(self, weeks_back: int = 2) -> int:
+@task(soft_time_limit=600, time_limit=660)
+def kpi_snapshots_refresh(weeks_back: int = 2) -> int:
     return snapshots_compute(weeks_back=weeks_back)

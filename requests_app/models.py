@@ -11,6 +11,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.choices import StepState
+from approvals.models import Delegation, Step
+from governance.selectors import department_ids_with_role, departments_led_by
 from requests_app.choices import OPEN_STATES, RequestState, Source
 from requests_app.fields import validate_field_specs
 
@@ -183,8 +186,6 @@ class ServiceRequestQuerySet(models.QuerySet):
         only do by walking the whole table). Use the default shape when the query is
         narrowed first (a reference, a requester): it tests the rule on those rows only.
         """
-        from approvals.models import Delegation, Step
-        from governance.selectors import department_ids_with_role, departments_led_by
 
         if action not in {"view", "cancel", "internal"}:
             raise ValueError(f"Unknown action {action!r}")
@@ -223,9 +224,6 @@ class ServiceRequestQuerySet(models.QuerySet):
         may view where they are a member (any role) of the department accountable for one of
         its steps, head or deputy of such a department, the step's accountable head or that
         head's delegate; ops leaders and superusers for every request. Never the requester."""
-        from approvals.choices import StepState
-        from approvals.models import Delegation, Step
-        from governance.selectors import departments_led_by
 
         visible = self.restrict(user, "view").exclude(requester=user)
         if user.is_superuser or user.is_ops_leader:

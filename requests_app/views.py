@@ -1,5 +1,5 @@
 """The portal: catalog, submit, my requests, a request's page, cancel. Views translate;
-``requests_app.services`` / ``approvals.services`` decide; ``srm.web`` maps their refusals."""
+``requests_app.services`` / ``approvals.services`` decide; ``kit.web`` maps their refusals."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from django.views.decorators.http import require_POST
 from approvals.models import Step
 from governance.errors import DomainError
 from governance.models import AuditEvent
+from kit.web import domain_error_response
 from requests_app.choices import OPEN_STATES
 from requests_app.forms import CancelForm, RequestFilterForm, answers_from, submit_form_class
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import request_cancel, request_submit
-from srm.web import domain_error_response
 
 PAGE_SIZE = 20
 

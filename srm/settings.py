@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "srm.web.TimezoneMiddleware",
+    "kit.web.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -70,7 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "srm.navigation.nav",
+                "kit.navigation.nav",
             ],
             "libraries": {"srm": "srm.templatetags.srm"},
         },
@@ -267,18 +267,26 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": max(30, SRM_FIGURES_REFRESH_SECONDS - 10)},
     },
     # Reminds requesters who have not answered a question, cancels requests past the limit.
-    "process-step-holds": {"task": "approvals.tasks.process_holds", "schedule": timedelta(minutes=15)},
+    "process-step-holds": {
+        "task": "approvals.tasks.process_holds",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 14 * 60},
+    },
     "kpi-snapshots-daily": {
         "task": "kpis.tasks.kpi_snapshots_refresh",
         "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 20 * 3600},
     },
     "remind-overdue-retirements": {
         "task": "accountability.tasks.remind_overdue_retirements",
         "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 20 * 3600},
     },
     "weekly-digests": {
         "task": "accountability.tasks.send_digests",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+        # Late digests are still worth sending during the week they describe.
+        "options": {"expires": 4 * 24 * 3600},
     },
 }
 
@@ -302,9 +310,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "srm.api.Pagination",
-    "DEFAULT_THROTTLE_CLASSES": ["srm.api.AnonThrottle", "srm.api.UserThrottle"],
-    "EXCEPTION_HANDLER": "srm.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "kit.api.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": ["kit.api.AnonThrottle", "kit.api.UserThrottle"],
+    "EXCEPTION_HANDLER": "kit.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SRM API",
@@ -332,7 +340,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "srm.api.document_errors",
+        "kit.api.document_errors",
     ],
 }
 

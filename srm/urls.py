@@ -3,8 +3,18 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from kit.api import not_found
 from srm import views
-from srm.api import v1_urls
+
+# Version 1 of the API: each app's ``api/urls.py``, then a JSON 404 for anything else.
+API_V1 = [
+    path("", include("governance.api.urls")),
+    path("", include("accountability.api.urls")),
+    path("", include("requests_app.api.urls")),
+    path("", include("approvals.api.urls")),
+    path("", include("kpis.api.urls")),
+    re_path(r"^(?P<unknown>[\s\S]*)$", not_found),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,7 +35,7 @@ urlpatterns = [
     path("notifications/", include("accountability.notification_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include(v1_urls())),
+    path("api/v1/", include(API_V1)),
     path("", include("requests_app.urls_conversation", namespace="conversation")),
     path("dashboard/", include("accountability.urls_dashboard")),
     path("reports/", include("accountability.urls_reports")),

@@ -22,7 +22,7 @@ from accountability.scope import (
     may_see_accountability,
     sees_everything,
 )
-from srm.api import BooleanFilter, FilterSet
+from kit.api import BooleanFilter, FilterSet
 
 
 class DelayRiskFilter(FilterSet):

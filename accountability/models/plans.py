@@ -21,6 +21,7 @@ from accountability.choices import (
     PlanStatus,
     WorkflowDecision,
 )
+from governance.selectors import departments_led_by
 
 
 class ChangePlanQuerySet(models.QuerySet):
@@ -40,7 +41,6 @@ class ChangePlanQuerySet(models.QuerySet):
             return self
         if action == "change":
             return self.filter(sponsor=user)
-        from governance.selectors import departments_led_by
 
         led = departments_led_by(user).values("pk")
         owns_workflow = LegacyWorkflow.objects.filter(
@@ -170,10 +170,6 @@ class LegacyWorkflow(models.Model):
     def clean(self) -> None:
         if self.decision == WorkflowDecision.KEEP and not self.keep_reason.strip():
             raise ValidationError({"keep_reason": "Say why this workflow stays."})
-
-    @property
-    def is_retired(self) -> bool:
-        return self.retired_on is not None
 
     def is_overdue(self, today=None) -> bool:
         today = today or timezone.localdate()

@@ -7,6 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from governance.selectors import departments_led_by
+from requests_app.models import ServiceRequest
+
 
 class DelayRiskQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> DelayRiskQuerySet:
@@ -22,8 +25,6 @@ class DelayRiskQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser or user.is_ops_leader:
             return self
-        from governance.selectors import departments_led_by
-        from requests_app.models import ServiceRequest
 
         led = departments_led_by(user).values("pk")
         return self.filter(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accountability.models import DelayRisk, Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from accountability.services.risk_messages import amount
+from approvals.models import Step
 from governance.models import Department, User
 
 TOP = 5
@@ -45,8 +46,6 @@ def _top_per_department(queryset, *, department: str, order):
 
 
 def _head_drafts(now: datetime, week: str) -> list[Draft]:
-    from approvals.models import Step
-
     departments = list(Department.objects.exclude(head=None).select_related("head"))
     open_risks = DelayRisk.objects.open()
     totals = {

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accountability.choices import PLAN_TRANSITIONS, PlanStatus, WorkflowDecision
-from accountability.models import ChangePlan, LegacyWorkflow
+from accountability.models import ChangePlan, LegacyWorkflow, NotificationKind
 from accountability.selectors_plans import plan_correlation, plan_readiness
+from accountability.services.notifications import Draft, notifications_create
 from governance.errors import Conflict, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
@@ -229,8 +230,6 @@ def _notify(*, recipient: User, subject: str, body: str, link: str, target: mode
             correlation: str = "") -> None:
     """The one place change plans notify someone: an audit event and a row in the
     notification outbox, in the caller's transaction (e-mail and in-app list follow)."""
-    from accountability.models import NotificationKind
-    from accountability.services.notifications import Draft, notifications_create
 
     audit_record(actor=None, verb="notification.sent", target=target, correlation=correlation,
                  data={"recipient": recipient.username, "subject": subject, "link": link})

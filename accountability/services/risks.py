@@ -35,8 +35,10 @@ from django.utils import timezone
 from accountability.delays import OverdueClock, figures, reporting_tz
 from accountability.models import DelayAccrual, DelayRisk
 from accountability.services.risk_messages import RiskNews, notify_risks
+from approvals.models import Step
 from governance.models import AuditEvent, Department, User
 from governance.services.audit import audit_record
+from requests_app.models import CatalogItem, ServiceRequest
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +99,6 @@ def _acquire_scan_lock() -> bool:
 
 def _open_missing_risks(now: datetime) -> set[int]:
     """Open a risk for each overdue step without one; return the new risks' ids."""
-    from approvals.models import Step
-    from requests_app.models import CatalogItem, ServiceRequest
 
     risk, step = DelayRisk._meta, Step._meta
     request, item = ServiceRequest._meta, CatalogItem._meta
@@ -306,8 +306,6 @@ def _announce(changes: list[_Change], now: datetime) -> int:
 def _audit_pg(news: list[_Change], now: datetime, content_type_id: int) -> None:
     """The ``risk.raised`` / ``risk.escalated`` events of a batch in one statement (the same
     rows the loop below builds on SQLite)."""
-    from approvals.models import Step
-    from requests_app.models import ServiceRequest
 
     sql = f"""
         INSERT INTO {_q(AuditEvent._meta.db_table)} (created_at, actor_id, on_behalf_of_id, verb,
@@ -378,7 +376,6 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
         calendar = department.calendar
         if not calendar.between(step.due_at, end):
             return None
-        from requests_app.models import ServiceRequest
 
         per_day = (
             ServiceRequest.objects.filter(pk=step.request_id)
@@ -418,7 +415,6 @@ def _reference(step) -> str:
     request = step._state.fields_cache.get("request")
     if request is not None:
         return request.reference
-    from requests_app.models import ServiceRequest
 
     return ServiceRequest.objects.values_list("reference", flat=True).get(pk=step.request_id)
 

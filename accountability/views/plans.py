@@ -43,6 +43,10 @@ from accountability.services.plans import (
     workflow_keep,
     workflow_retire,
 )
+from accountability.tasks import run_legacy_import
+from approvals.choices import StepKind, StepState
+from approvals.models import Step
+from approvals.services import step_record_outside_decision
 from governance.errors import DomainError
 
 
@@ -196,8 +200,6 @@ def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get(request.user, plan_id)
     form = ImportForm(request.POST or None, request.FILES or None, plan=plan)
     if request.method == "POST" and form.is_valid():
-        from accountability.tasks import run_legacy_import
-
         try:
             job = import_job_create(
                 actor=request.user, item=form.cleaned_data["item"],
@@ -236,10 +238,6 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def outside_decision(request: HttpRequest, step_id: int) -> HttpResponse:
-    from approvals.choices import StepKind, StepState
-    from approvals.models import Step
-    from approvals.services import step_record_outside_decision
-
     if not request.user.is_ops_leader:
         raise PermissionDenied("Only ops leaders record decisions taken outside the tool.")
     step = get_object_or_404(

@@ -29,7 +29,7 @@ from approvals.services import (
     step_reject,
 )
 from approvals.services_holds import step_hold
-from srm.api import validated
+from kit.api import validated
 
 _ROLE = OpenApiParameter(
     "role", str, enum=["decide", "work"],

@@ -36,6 +36,14 @@ from django.core.management import get_commands
 from django.db.models import Count
 from django.test import Client
 
+from accountability.board import department_lines, waiting_and_working, weekly_trend
+from accountability.figures import refresh_figures, refresh_open_work
+from accountability.report import quarterly_report
+from approvals.choices import StepState
+from approvals.models import Step
+from governance.models import Department, User
+from requests_app.models import ServiceRequest
+
 TARGET_MS = 300
 PAGES = {"board", "department", "report", "board_head"}
 
@@ -81,11 +89,6 @@ def _row(scenario: str, size: int, samples: list[float], baseline: list[float], 
 
 
 def run(ctx) -> list[dict]:
-    from approvals.choices import StepState
-    from approvals.models import Step
-    from governance.models import Department, User
-    from requests_app.models import ServiceRequest
-
     size = ctx.sizes[0] if ctx.sizes else 0
     if "generate_load" not in get_commands():
         print("dashboards: `manage.py generate_load` is not available here; skipped.",
@@ -105,13 +108,6 @@ def run(ctx) -> list[dict]:
         print("dashboards: no ops leader or department in the data set; skipped.",
               file=sys.stderr)
         return []
-    from accountability.board import (
-        department_lines,
-        waiting_and_working,
-        weekly_trend,
-    )
-    from accountability.figures import refresh_figures, refresh_open_work
-    from accountability.report import quarterly_report
 
     times = 5 if ctx.quick else 20
     departments = list(Department.objects.select_related("head", "deputy", "parent"))

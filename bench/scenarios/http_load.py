@@ -27,6 +27,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.middleware.csrf import _get_new_csrf_string
 from rest_framework.authtoken.models import Token
 
+from accountability.figures import refresh_figures
 from bench.context import peak_mb
 from bench.scenarios._org import answers_for, approvable_steps, items, requesters
 from governance.models import User
@@ -231,7 +232,6 @@ def run(ctx) -> list[dict]:
             if name == "board":
                 # The board reads stored figures that beat keeps fresh; this server has no
                 # beat, so refresh them as it would (dashboards.refresh_* say what that costs).
-                from accountability.figures import refresh_figures
 
                 refresh_figures()
             if not name.startswith("approve"):

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance.calendar import BusinessCalendar
+from governance.calendar import BusinessCalendar, public_holidays
 from governance.choices import MembershipRole
 
 
@@ -110,8 +110,6 @@ class Department(models.Model):
         if self.deputy_id and self.deputy_id == self.head_id:
             raise ValidationError({"deputy": "The deputy must be someone other than the head."})
         if self.holiday_country:
-            from governance.calendar import public_holidays
-
             try:
                 public_holidays(self.holiday_country, self.holiday_subdivision, 2026)
             except NotImplementedError as exc:

@@ -29,6 +29,7 @@ from approvals.models import Step
 from approvals.services_holds import step_answer
 from governance.errors import Conflict
 from governance.models import AuditEvent
+from kit.api import BooleanFilter, FilterSet, validated
 from requests_app.api.conversation import (
     AnswerSerializer,
     CommentCreateSerializer,
@@ -46,7 +47,6 @@ from requests_app.choices import RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import request_cancel, request_submit
 from requests_app.services_conversation import comment_add
-from srm.api import BooleanFilter, FilterSet, validated
 
 
 @extend_schema_view(

@@ -97,7 +97,7 @@ def test_a_broker_outage_never_breaks_the_action_that_wrote_the_notification(
     org, overdue_step, django_capture_on_commit_callbacks, caplog
 ):
     overdue_step(MONDAY_9)
-    with mock.patch("accountability.tasks.deliver_notifications.apply_async",
+    with mock.patch("accountability.services.notifications.current_app.send_task",
                     side_effect=ConnectionRefusedError("broker down")), \
             django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = flag_delays(now=berlin(2026, 11, 24, 10, 0))

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from accountability.models import OpenWorkFigures
+from accountability.services.notifications import DELIVER_TASK
 from accountability.tasks import LEGACY_NAMES
 from srm.celery import app
 
@@ -53,3 +54,8 @@ def test_a_task_called_by_its_old_name_does_the_work(org, submit):
     assert counted > 0
     assert OpenWorkFigures.objects.filter(open_steps__gt=0).exists()
     assert app.tasks["accountability.tasks.refresh_open_work"].apply().get() == counted
+
+
+def test_the_outbox_enqueues_a_task_that_exists():
+    app.loader.import_default_modules()
+    assert DELIVER_TASK in app.tasks

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from governance.errors import DomainError, NotAllowed
+from kit.errors import DomainError, NotAllowed
 
 
 def is_htmx(request: HttpRequest) -> bool:

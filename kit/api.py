@@ -2,7 +2,7 @@
 error format every failure is answered with.
 
 Every error response, whether raised by DRF (401, 403, 404, 405, 406, 415, 429, validation)
-or by a service (``governance.errors.DomainError``), has this body::
+or by a service (``kit.errors.DomainError``), has this body::
 
     {"status": 409, "code": "already_decided", "message": "…", "field_errors": {"comment": ["…"]}}
 
@@ -19,7 +19,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
-from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -27,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
 
-from governance.errors import DomainError
+from kit.errors import DomainError
 
 # --- Pagination, filters and throttles ------------------------------------------------------
 
@@ -234,16 +233,3 @@ def not_found(request, unknown: str = "") -> JsonResponse:
                    message=f"There is no API endpoint /api/v1/{unknown} (paths end with /)."),
         status=404,
     )
-
-
-def v1_urls() -> list:
-    """Version 1's URL table: each app's ``api/urls.py``, then a JSON 404 for anything else.
-    A function, because DRF imports this module (throttles, handler) while it starts up."""
-    return [
-        path("", include("governance.api.urls")),
-        path("", include("accountability.api.urls")),
-        path("", include("requests_app.api.urls")),
-        path("", include("approvals.api.urls")),
-        path("", include("kpis.api.urls")),
-        re_path(r"^(?P<unknown>[\s\S]*)$", not_found),
-    ]

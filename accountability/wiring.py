@@ -1,0 +1,46 @@
+"""What accountability hooks into the rest of SRM at start-up (``AccountabilityConfig.ready``):
+its subscriptions to the lifecycle's domain events and its entries in the navigation.
+
+The lifecycle never imports accountability; it sends the events of ``approvals.signals``
+(docs/architecture.md) and these receivers act on them inside the sender's transaction.
+"""
+
+from __future__ import annotations
+
+from accountability.models import ChangePlan, Notification
+from accountability.scope import may_see_accountability
+from accountability.services import notices
+from accountability.services.risks import on_step_closed
+from approvals.signals import comment_added, hold_reminded, step_closed, step_held, step_resumed
+from kit.navigation import NAV, NavEntry
+
+
+def connect() -> None:
+    # A closing step resolves its open delay risk in the same transaction.
+    step_closed.connect(on_step_closed, dispatch_uid="accountability.resolve_delay_risk")
+    # A request's conversation reaches people through the notification outbox.
+    step_held.connect(notices.on_step_held, dispatch_uid="accountability.notice_held")
+    hold_reminded.connect(notices.on_hold_reminded, dispatch_uid="accountability.notice_reminded")
+    step_resumed.connect(notices.on_step_resumed, dispatch_uid="accountability.notice_resumed")
+    comment_added.connect(notices.on_comment_added, dispatch_uid="accountability.notice_comment")
+
+    if not any(entry.url_name == "notifications:list" for entry in NAV):
+        NAV.append(NavEntry(
+            label="Notifications",
+            url_name="notifications:list",
+            count=_unread_count,
+            count_label="unread",
+            alert=True,
+        ))
+    NAV.append(NavEntry("Dashboard", "dashboard:board", visible=may_see_accountability))
+    NAV.append(NavEntry("Reports", "reports:quarterly", visible=may_see_accountability))
+    NAV.append(NavEntry(label="Change plans", url_name="plans:list", visible=_sees_plans))
+
+
+def _unread_count(user):
+    """The unread notifications (the navigation counts them with the other badges)."""
+    return Notification.objects.restrict(user).unread()
+
+
+def _sees_plans(user) -> bool:
+    return user.is_ops_leader or user.is_superuser or ChangePlan.objects.restrict(user).exists()
