@@ -1,7 +1,7 @@
 """Celery tasks of the lifecycle: thin wrappers around services, safe to run twice
 (the policy: kit.tasks)."""
 
-from approvals.services_holds import holds_process_due
+from approvals.services import holds_process_due
 from kit.tasks import task
 
 

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.models import Step
-from approvals.services_holds import step_answer, step_hold
+from approvals.services import step_answer, step_hold
 from governance.errors import DomainError
 from requests_app.models import Attachment, ServiceRequest
 from requests_app.services_conversation import comment_add

@@ -26,9 +26,9 @@ from approvals.services import (
     step_approve,
     step_claim,
     step_complete,
+    step_hold,
     step_reject,
 )
-from approvals.services_holds import step_hold
 from kit.api import validated
 
 _ROLE = OpenApiParameter(
@@ -38,7 +38,7 @@ _ROLE = OpenApiParameter(
 )
 
 
-# Actions whose service starts by locking the step and reading it afresh (approvals.services._lock).
+# Actions whose service starts by locking the step and reading it afresh (approvals.services.steps._lock).
 _LOCKING_ACTIONS = frozenset({"approve", "reject", "complete", "claim", "hold"})
 
 

@@ -3,7 +3,7 @@ attachment downloads, and the requester's answer to a question that put a step o
 
 The views only translate: ``Comment.objects.restrict`` / ``Attachment.objects.restrict`` decide
 what is visible (the same rule as the conversation panel), the services in
-``requests_app.services_conversation`` and ``approvals.services_holds`` decide every write.
+``requests_app.services_conversation`` and ``approvals.services`` decide every write.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from approvals.api.serializers import STEP_RELATED, HoldSerializer
 from approvals.models import Step
-from approvals.services_holds import step_answer
+from approvals.services import step_answer
 from governance.errors import Conflict
 from governance.models import AuditEvent
 from kit.api import BooleanFilter, FilterSet, validated

@@ -2,7 +2,7 @@
 
 from accountability.models import Notification, NotificationKind
 from approvals.choices import StepState
-from approvals.services_holds import step_answer, step_hold
+from approvals.services import step_answer, step_hold
 from requests_app.services_conversation import comment_add
 
 

@@ -192,7 +192,7 @@ ANSWER = _matrix(alice=200, bob=404, others=403)
 
 @pytest.mark.parametrize(("role", "expected"), [p.values for p in ANSWER], ids=ROLES)
 def test_answer(world, org, client_for, role, expected):
-    from approvals.services_holds import step_hold
+    from approvals.services import step_hold
 
     step_hold(actor=org.hank, step=world.laptop_step, question="Which model?")
     response = client_for(role).post(f"/api/v1/requests/{world.laptop.reference}/answer/",

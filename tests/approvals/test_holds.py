@@ -13,10 +13,12 @@ import pytest
 
 from approvals.choices import StepState
 from approvals.models import Step, StepHold
-from approvals.services import request_cancel, step_approve, step_complete
-from approvals.services_holds import (
+from approvals.services import (
     holds_process_due,
+    request_cancel,
     step_answer,
+    step_approve,
+    step_complete,
     step_hold,
 )
 from approvals.signals import hold_reminded, step_held, step_resumed
@@ -245,7 +247,7 @@ def test_an_answer_racing_the_expiry_ends_the_hold_exactly_once(org, submit):
 
     from django.db import connections
 
-    from approvals.services_holds import hold_expire
+    from approvals.services import hold_expire
     from governance.models import User
 
     request = submit(cost="1200", at=FRIDAY_9)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from approvals.services_holds import holds_process_due
+from approvals.services import holds_process_due
 
 
 class Command(BaseCommand):

@@ -22,7 +22,9 @@ from django.utils.formats import date_format
 
 from approvals.choices import StepKind, StepState
 from approvals.models import Step, StepHold
-from approvals.services import _close_step, _decider, _lock, hold_end, request_close
+from approvals.services.deciders import _decider
+from approvals.services.flow import request_close
+from approvals.services.steps import _close_step, _lock, hold_end
 from approvals.signals import hold_reminded, step_held, step_resumed
 from governance.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from governance.models import User

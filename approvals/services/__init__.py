@@ -1,0 +1,42 @@
+"""The only code that moves steps, one module per subject. Each action locks the request row
+first (then the step), checks its precondition, changes state, writes its audit event and
+emits its domain event, all in one transaction, so two people clicking at once cannot both win.
+
+- ``paths``: building a request's path (one step per template) at submission or import.
+- ``flow``: moving a request along it (handoff, fulfil, close, cancel).
+- ``steps``: the primitives every action shares (lock, require active, close).
+- ``deciders``: who may decide an approval step.
+- ``decisions``: approve, reject, record a decision taken outside the tool.
+- ``execution``: claim and complete execution steps.
+- ``holds``: “more information needed” (the step waits for the requester).
+- ``delegations``: a head lets someone decide for them for a date range.
+
+Callers import the actions from here (``from approvals.services import step_approve``).
+"""
+
+from approvals.services.decisions import step_approve, step_record_outside_decision, step_reject
+from approvals.services.delegations import delegation_create, delegation_end
+from approvals.services.execution import step_claim, step_complete
+from approvals.services.flow import request_advance, request_cancel, request_close, request_start
+from approvals.services.holds import (
+    hold_expire,
+    hold_remind,
+    holds_process_due,
+    step_answer,
+    step_hold,
+)
+from approvals.services.paths import (
+    departments_for_path,
+    steps_build,
+    steps_materialise,
+    steps_replay,
+)
+from approvals.services.steps import hold_end, step_set_active, step_set_closed
+
+__all__ = [
+    "delegation_create", "delegation_end", "departments_for_path", "hold_end", "hold_expire",
+    "hold_remind", "holds_process_due", "request_advance", "request_cancel", "request_close",
+    "request_start", "step_answer", "step_approve", "step_claim", "step_complete", "step_hold",
+    "step_record_outside_decision", "step_reject", "step_set_active", "step_set_closed",
+    "steps_build", "steps_materialise", "steps_replay",
+]

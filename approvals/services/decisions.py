@@ -1,0 +1,85 @@
+"""Approval decisions: approve, reject, and record a decision taken outside the tool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.choices import StepKind, StepState
+from approvals.models import Step
+from approvals.services.deciders import _decider
+from approvals.services.flow import request_advance, request_close
+from approvals.services.steps import _close_step, _lock, _require_active
+from governance.errors import NotAllowed, ValidationFailed
+from governance.models import User
+from requests_app.choices import RequestState
+
+
+@transaction.atomic
+def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None) -> Step:
+    at = at or timezone.now()
+    step = _lock(step, with_pending=True)
+    _require_active(step, StepKind.APPROVAL)
+    acted_for = _decider(actor, step)
+    _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
+                comment=comment.strip(), at=at)
+    request_advance(request=step.request, actor=actor, at=at)
+    return step
+
+
+@transaction.atomic
+def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = None) -> Step:
+    at = at or timezone.now()
+    if not (comment or "").strip():
+        raise ValidationFailed(
+            "Say why you reject it: the requester needs the reason.",
+            code="comment_required",
+            field_errors={"comment": ["A reason is required to reject."]},
+        )
+    step = _lock(step)
+    _require_active(step, StepKind.APPROVAL)
+    acted_for = _decider(actor, step)
+    _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
+                comment=comment.strip(), at=at)
+    request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
+    return step
+
+
+@transaction.atomic
+def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcome: str = "approved",
+                                 at: datetime | None = None) -> Step:
+    """Record an approval decided outside the tool (by email, phone, in a meeting).
+
+    Only ops leaders may, always with the reason; the step is marked ``decided_outside`` so
+    the bypass is counted on change plans, never hidden. The request then moves on exactly as
+    after ``step_approve`` / ``step_reject``.
+    """
+    at = at or timezone.now()
+    outcomes = {"approved": StepState.APPROVED, "rejected": StepState.REJECTED}
+    if outcome not in outcomes:
+        raise ValidationFailed("The outcome is either approved or rejected.", code="invalid_outcome",
+                               field_errors={"outcome": ["Choose approved or rejected."]})
+    if not actor.is_ops_leader:
+        raise NotAllowed("Only an ops leader can record a decision taken outside the tool.",
+                         code="not_ops_leader")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say where and by whom it was decided (for example “approved by Hank by email on "
+            "3 March”).",
+            code="reason_required",
+            field_errors={"reason": ["A reason is required."]},
+        )
+    step = _lock(step, with_pending=True)
+    _require_active(step, StepKind.APPROVAL)
+    if step.request.requester_id == actor.pk:
+        raise NotAllowed("You cannot decide on your own request.", code="own_request")
+    _close_step(step, state=outcomes[outcome], actor=actor, acted_for=None, comment=reason, at=at,
+                outside=True)
+    if outcome == "approved":
+        request_advance(request=step.request, actor=actor, at=at)
+    else:
+        request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
+    return step

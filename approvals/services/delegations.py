@@ -1,0 +1,69 @@
+"""Delegation: a head lets someone decide their approvals for a date range."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.models import Delegation
+from governance.errors import Conflict, NotAllowed, ValidationFailed
+from governance.models import User
+from governance.services.audit import audit_record
+
+
+@transaction.atomic
+def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: date,
+                      reason: str = "") -> Delegation:
+    """``actor`` lets ``delegate`` decide their approvals from ``starts_on`` to ``ends_on``."""
+    if delegate.pk == actor.pk:
+        raise ValidationFailed("Choose someone other than yourself.", code="delegate_self",
+                               field_errors={"delegate": ["Choose someone other than yourself."]})
+    if not delegate.is_active:
+        raise ValidationFailed(f"{delegate} cannot sign in, so cannot act for you.",
+                               code="delegate_inactive")
+    if ends_on < starts_on:
+        raise ValidationFailed("The last day must be on or after the first day.",
+                               code="dates_reversed",
+                               field_errors={"ends_on": ["Must be on or after the first day."]})
+    if ends_on < timezone.localdate():
+        raise ValidationFailed("That period is already over.", code="dates_past",
+                               field_errors={"ends_on": ["Must be today or later."]})
+    # Lock the delegator's row so two overlapping delegations cannot be created at once.
+    User.objects.select_for_update().get(pk=actor.pk)
+    overlapping = Delegation.objects.filter(
+        delegator=actor, ended_at__isnull=True, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).first()
+    if overlapping is not None:
+        raise Conflict(
+            f"You already delegate to {overlapping.delegate} from {overlapping.starts_on} to "
+            f"{overlapping.ends_on}. End that delegation first.",
+            code="delegation_overlaps",
+        )
+    delegation = Delegation.objects.create(
+        delegator=actor, delegate=delegate, starts_on=starts_on, ends_on=ends_on, reason=reason
+    )
+    audit_record(
+        actor=actor,
+        verb="delegation.created",
+        target=delegation,
+        to_state="active",
+        data={"delegate": delegate.username, "starts_on": starts_on, "ends_on": ends_on},
+    )
+    return delegation
+
+
+@transaction.atomic
+def delegation_end(*, actor: User, delegation: Delegation) -> Delegation:
+    delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+    if delegation.delegator_id != actor.pk and not actor.is_superuser:
+        raise NotAllowed("Only the person who delegated can end this delegation.",
+                         code="not_delegator")
+    if delegation.ended_at is not None:
+        raise Conflict("This delegation has already ended.", code="delegation_ended")
+    delegation.ended_at = timezone.now()
+    delegation.save(update_fields=["ended_at"])
+    audit_record(actor=actor, verb="delegation.ended", target=delegation,
+                 from_state="active", to_state="ended")
+    return delegation

@@ -1,0 +1,133 @@
+"""The primitives every step action shares: lock the request then the step, check the step
+is active, close it (ending an open hold) with its audit event and domain event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from approvals.choices import StepState
+from approvals.models import Step, StepHold
+from approvals.signals import step_closed
+from governance.errors import AlreadyDecided, Conflict, ValidationFailed
+from governance.models import User
+from governance.services.audit import audit_record
+from requests_app.models import ServiceRequest
+
+_STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
+                         "on_hold_since", "decided_outside", "due_at"]
+
+
+def step_set_active(step: Step, *, at: datetime) -> None:
+    """Activate ``step`` in memory: its clock starts at ``at``, due after its OLA in the
+    accountable department's business time. The caller saves it."""
+    step.state = StepState.ACTIVE
+    step.activated_at = at
+    step.due_at = step.accountable_department.calendar.add(at, step.ola_hours)
+
+
+def step_set_closed(step: Step, *, state: str, actor: User | None, acted_for: User | None = None,
+                    comment: str = "", at: datetime, outside: bool = False) -> None:
+    """Close ``step`` in memory (approved, rejected, done or cancelled). The caller saves it."""
+    step.state = state
+    step.completed_at = at
+    step.decided_by = actor
+    step.acted_for = acted_for
+    step.comment = comment
+    step.decided_outside = outside
+
+
+def _lock(step: Step, *, with_pending: bool = False) -> Step:
+    """Lock the step's request, then the step, and return the fresh step (request attached).
+    Locking in that order everywhere keeps concurrent actions on one request deadlock-free.
+
+    ``with_pending``: for actions that then move the request on, the request's pending
+    steps are read (and locked) in the same statement, so ``request_advance`` needs no
+    query to find the next one."""
+    request = ServiceRequest.objects.select_for_update().get(pk=step.request_id)
+    locked = Step.objects.select_for_update(of=("self",)).select_related(
+        "template", "accountable_department", "accountable_head")
+    if not with_pending:
+        fresh = locked.get(pk=step.pk)
+    else:
+        rows = list(
+            locked.filter(request_id=step.request_id)
+            .filter(Q(pk=step.pk) | Q(state=StepState.PENDING))
+            .order_by("order")
+        )
+        fresh = next((row for row in rows if row.pk == step.pk), None)
+        if fresh is None:
+            raise Step.DoesNotExist("Step matching query does not exist.")
+        pending = [row for row in rows if row.pk != step.pk]
+        for row in pending:
+            row.request = request
+        request._srm_pending_steps = pending
+    fresh.request = request
+    return fresh
+
+
+def _require_active(step: Step, kind: str) -> None:
+    if step.state != StepState.ACTIVE:
+        if step.state in (StepState.APPROVED, StepState.REJECTED, StepState.DONE):
+            who = f" by {step.decided_by}" if step.decided_by_id else ""
+            raise AlreadyDecided(
+                f"“{step.name}” on {step.request.reference} was already "
+                f"{step.get_state_display().lower()}{who}."
+            )
+        raise Conflict(
+            f"“{step.name}” on {step.request.reference} is {step.get_state_display().lower()}, "
+            "not waiting for anyone.",
+            code="step_not_active",
+        )
+    if step.kind != kind:
+        raise ValidationFailed(
+            f"“{step.name}” is an {step.get_kind_display().lower()} step.", code="wrong_step_kind"
+        )
+
+
+def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, comment: str,
+                at: datetime, outside: bool = False) -> None:
+    old_state = step.state
+    if step.on_hold_since is not None:
+        _hold_end_with_step(step, at)
+    step_set_closed(step, state=state, actor=actor, acted_for=acted_for, comment=comment, at=at,
+                    outside=outside)
+    step.save(update_fields=_STEP_FIELDS_ON_CLOSE)
+    data = {"step": step.name, "comment": comment} if comment else {"step": step.name}
+    if outside:
+        data["decided_outside"] = True
+    audit_record(
+        actor=actor,
+        on_behalf_of=acted_for,
+        verb=f"step.{state}",
+        target=step,
+        from_state=old_state,
+        to_state=state,
+        correlation=step.request.reference,
+        data=data,
+        at=at,
+    )
+    step_closed.send(sender=Step, step=step, at=at)
+
+
+def _hold_end_with_step(step: Step, at: datetime) -> None:
+    """A step that closes while waiting for the requester (decided anyway, or the request
+    cancelled) ends its open question; the time on hold stays the requester's."""
+    hold = StepHold.objects.select_for_update().filter(step=step).open().first()
+    if hold is not None:
+        hold_end(step=step, hold=hold, at=at)
+    step.on_hold_since = None
+
+
+def hold_end(*, step: Step, hold, at: datetime) -> None:
+    """End an open hold without an answer. Exactly as an answer would, the step's due time
+    moves by the business time on hold, so the delay charged to the department (and any risk
+    resolved when the step closes) excludes the requester's time. The caller saves the step."""
+    hold.step = step
+    hold.cancelled_at = at
+    hold.business_hours = hold.business_hours_until(at)
+    hold.save(update_fields=["cancelled_at", "business_hours"])
+    if step.due_at is not None:
+        step.due_at = step.accountable_department.calendar.add(step.due_at, hold.business_hours)
+    step.on_hold_since = None
