@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tablib
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,11 +13,7 @@ from accountability.figures import report_from_figures
 from accountability.report import HEADERS, MAX_QUARTERS, report_table
 from accountability.scope import departments_in_scope, sees_everything
 from accountability.views.dashboard import require_accountability
-
-DOWNLOADS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+from kit.exports import CONTENT_TYPES, download
 
 
 def _quarters(request: HttpRequest) -> int:
@@ -37,12 +32,9 @@ def quarterly(request: HttpRequest) -> HttpResponse:
                                         quarters=quarters,
                                         everything=sees_everything(request.user))
     fmt = request.GET.get("format", "")
-    if fmt in DOWNLOADS:
-        data = tablib.Dataset(*report_table(blocks), headers=HEADERS, title="Quarterly costs")
-        response = HttpResponse(data.export(fmt), content_type=DOWNLOADS[fmt])
-        stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="srm-quarterly-{stamp}.{fmt}"'
-        return response
+    if fmt in CONTENT_TYPES:
+        return download(report_table(blocks), headers=HEADERS, title="Quarterly costs", fmt=fmt,
+                        filename=f"srm-quarterly-{timezone.localdate().isoformat()}")
     return render(request, "accountability/report_quarterly.html", {
         "blocks": blocks, "quarters": quarters, "as_of": as_of, "quarter_choices": [1, 2, 4, 8, 12],
         "currency": settings.SRM_REPORTING_CURRENCY,
