@@ -12,12 +12,18 @@ and the fuzzer know what to expect.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import django_filters
 from django import forms
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
@@ -27,6 +33,14 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
 
 from kit.errors import DomainError
+
+logger = logging.getLogger("srm.api")
+
+
+class TooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+    default_detail = "The request body is too large."
 
 # --- Pagination, filters and throttles ------------------------------------------------------
 
@@ -124,8 +138,19 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = TooLarge()
+    elif isinstance(exc, (SuspiciousOperation, BadRequest)):
+        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     if not isinstance(exc, exceptions.APIException):
-        return None  # a bug: let it be a 500 with a traceback in the log
+        # A bug: logged with its traceback, and the client still gets the JSON error body
+        # (never Django's HTML page).
+        logger.error("Unhandled error in %s", context.get("view").__class__.__name__,
+                     exc_info=exc)
+        set_rollback()
+        return Response(error_body(status=500, code="server_error",
+                                   message="Something went wrong on our side; it has been "
+                                           "logged. Try again later."), status=500)
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):

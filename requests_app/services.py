@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,9 @@ def reference_for(*, at: datetime) -> str:
     return reference_block(year=_reference_year(at), count=1)[0]
 
 
+CENT = Decimal("0.01")
+
+
 def reference_block(*, year: int, count: int) -> list[str]:
     """``count`` new references of ``year``, reserved in one statement."""
     return [f"SR-{year}-{n:06d}" for n in RequestCounter.next_values(year, count)]
@@ -47,7 +50,9 @@ def parse_cost(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        cost = Decimal(str(value).strip().replace(",", ""))
+        # Rounded before the range check: 9,999,999,999.995 rounds to 10,000,000,000.00,
+        # which the column cannot hold.
+        cost = Decimal(str(value).strip().replace(",", "")).quantize(CENT, ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         raise ValidationFailed(
             "Enter the estimated cost as a number, for example 1250.00.",
@@ -60,7 +65,7 @@ def parse_cost(value: Any) -> Decimal | None:
             code="invalid_cost",
             field_errors={"estimated_cost": ["Must be between 0 and 9,999,999,999.99."]},
         )
-    return cost.quantize(Decimal("0.01"))
+    return cost
 
 
 def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, Any],

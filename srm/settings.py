@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kit.guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,6 +205,12 @@ SRM_ATTACHMENT_ALLOWED_TYPES = env.list("SRM_ATTACHMENT_ALLOWED_TYPES", default=
     "text/csv",
     "text/plain",
 ])
+# The largest request body accepted at all (an import file or a comment with its attachments),
+# refused with 413 by its Content-Length before it is read; the reverse proxy in
+# docker-compose.yml has the same limit. A body without files may hold at most
+# DATA_UPLOAD_MAX_MEMORY_SIZE.
+SRM_MAX_REQUEST_BYTES = env.int("SRM_MAX_REQUEST_BYTES", default=32 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # At most this many files in one form post (a comment with its attachments).
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # "More information needed": remind the requester after this many business days of the

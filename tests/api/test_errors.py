@@ -130,7 +130,6 @@ def test_bad_filters_are_400_or_ignored_never_500(world, client_for, query):
 
 @pytest.mark.parametrize("path", [
     "/api/v1/steps/99999999999999999999999/approve/",
-    "/api/v1/requests/SR-%00/",
     "/api/v1/delegations/0/end/",
     "/api/v1/kpis/123456789012345678901234567890/",
 ])
@@ -138,6 +137,10 @@ def test_odd_ids_are_404(world, client_for, path):
     response = client_for("olivia").post(path) if path.endswith("/end/") or "approve" in path \
         else client_for("olivia").get(path)
     _error(response, 404, "not_found")
+
+
+def test_a_nul_in_an_id_is_400(world, client_for):
+    _error(client_for("olivia").get("/api/v1/requests/SR-%00/"), 400, "nul_character")
 
 
 @override_settings(SRM_API_THROTTLE_USER="3/minute")
