@@ -83,7 +83,11 @@ class Department(models.Model):
         max_length=64, default=_default_timezone, validators=[_validate_timezone]
     )
     work_start = models.TimeField(default=time(9, 0))
-    work_end = models.TimeField(default=time(17, 0))
+    work_end = models.TimeField(
+        default=time(17, 0),
+        help_text="00:00 means midnight at the end of the day (00:00–00:00 on every day is a "
+                  "round-the-clock service desk).",
+    )
     work_days = models.CharField(
         max_length=7, default="12345", validators=[_validate_workdays],
         help_text="ISO weekday digits, Monday = 1.",
@@ -98,7 +102,8 @@ class Department(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(work_end__gt=models.F("work_start")),
+                condition=models.Q(work_end__gt=models.F("work_start"))
+                | models.Q(work_end=time(0)),
                 name="department_working_day_not_empty",
             ),
         ]
