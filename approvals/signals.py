@@ -19,8 +19,9 @@ write commits or rolls back together with the step.
     on hold (``step.on_hold_since`` is set) and its clock is stopped. Notify the requester.
 
 ``step_resumed(step, hold, at)``
-    The requester answered (``hold.answer``): the step is active again, ``step.due_at`` has
-    moved later by ``hold.business_hours``. Notify ``hold.asked_by``.
+    The requester answered (``hold.answer``): the step is active again; if it was not yet
+    overdue when the hold started, ``step.due_at`` has moved later by ``hold.business_hours``
+    (``approvals.services.due_after_hold``). Notify ``hold.asked_by``.
 
 ``hold_reminded(step, hold, at)``
     A hold has waited ``SRM_HOLD_REMIND_BUSINESS_DAYS`` without an answer. Remind the

@@ -31,10 +31,10 @@ from approvals.services.paths import (
     steps_materialise,
     steps_replay,
 )
-from approvals.services.steps import hold_end, step_set_active, step_set_closed
+from approvals.services.steps import due_after_hold, hold_end, step_set_active, step_set_closed
 
 __all__ = [
-    "delegation_create", "delegation_end", "departments_for_path", "hold_end", "hold_expire",
+    "delegation_create", "delegation_end", "departments_for_path", "due_after_hold", "hold_end", "hold_expire",
     "hold_remind", "holds_process_due", "request_advance", "request_cancel", "request_close",
     "request_start", "step_answer", "step_approve", "step_claim", "step_complete", "step_hold",
     "step_record_outside_decision", "step_reject", "step_set_active", "step_set_closed",

@@ -24,7 +24,7 @@ from approvals.choices import StepKind, StepState
 from approvals.models import Step, StepHold
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_close
-from approvals.services.steps import _close_step, _lock, hold_end
+from approvals.services.steps import _close_step, _lock, due_after_hold, hold_end
 from approvals.signals import hold_reminded, step_held, step_resumed
 from governance.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from governance.models import User
@@ -142,7 +142,7 @@ def step_answer(*, actor: User, answer: str, step: Step | None = None,
         hold.save(update_fields=["answered_at", "answered_by", "answer", "answer_comment",
                                  "business_hours"])
         old_due = step.due_at
-        step.due_at = step.accountable_department.calendar.add(old_due, hold.business_hours)
+        step.due_at = due_after_hold(step=step, hold=hold, at=at)
         step.on_hold_since = None
         step.save(update_fields=["due_at", "on_hold_since"])
         old_request_due = request.due_at

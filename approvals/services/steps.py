@@ -121,13 +121,25 @@ def _hold_end_with_step(step: Step, at: datetime) -> None:
 
 
 def hold_end(*, step: Step, hold, at: datetime) -> None:
-    """End an open hold without an answer. Exactly as an answer would, the step's due time
-    moves by the business time on hold, so the delay charged to the department (and any risk
-    resolved when the step closes) excludes the requester's time. The caller saves the step."""
+    """End an open hold without an answer. Exactly as an answer would, the requester's time
+    is taken out of the department's (``due_after_hold``). The caller saves the step."""
     hold.step = step
     hold.cancelled_at = at
     hold.business_hours = hold.business_hours_until(at)
     hold.save(update_fields=["cancelled_at", "business_hours"])
-    if step.due_at is not None:
-        step.due_at = step.accountable_department.calendar.add(step.due_at, hold.business_hours)
+    step.due_at = due_after_hold(step=step, hold=hold, at=at)
     step.on_hold_since = None
+
+
+def due_after_hold(*, step: Step, hold, at: datetime) -> datetime | None:
+    """The step's due time once ``hold`` ends at ``at``.
+
+    A hold stops the step's clock from the moment it starts. If the step still had OLA left
+    then, the due time moves later by the business time on hold (exact, in real time). If it
+    was already overdue, nothing moves: the overdue time that passed before the hold stays
+    where it passed, and the delay ledger leaves the time on hold out (DESIGN.md,
+    "Definitions"; docs/accountability.md)."""
+    if step.due_at is None or hold.started_at >= step.due_at:
+        return step.due_at
+    calendar = step.accountable_department.calendar
+    return calendar.add(step.due_at, calendar.between(hold.started_at, at))
