@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accountability.models import (
     ChangePlan,
-    DelayAccrual,
+    DelayPosting,
     DelayRisk,
     ImportJob,
     LegacyWorkflow,
@@ -46,9 +46,10 @@ class ImportJobAdmin(admin.ModelAdmin):
         return False
 
 
-class DelayAccrualInline(admin.TabularInline):
-    model = DelayAccrual
-    fields = ["quarter_start", "overdue_hours", "amount"]
+class DelayPostingInline(admin.TabularInline):
+    model = DelayPosting
+    fields = ["posted_at", "quarter", "period", "seconds", "amount", "reason", "department",
+              "head", "note"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -65,7 +66,7 @@ class DelayRiskAdmin(ReadOnlyAdmin):
     search_fields = ["request__reference", "head__username", "department__code"]
     date_hierarchy = "detected_at"
     list_select_related = ["step", "request", "department", "head"]
-    inlines = [DelayAccrualInline]
+    inlines = [DelayPostingInline]
     show_full_result_count = False
 
 

@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
-from accountability.models import DelayAccrual, DelayRisk
+from accountability.models import DelayPosting, DelayRisk
 from accountability.scope import within
 from approvals.choices import StepState
 from approvals.models import Step
@@ -173,12 +173,13 @@ def open_work_figures(ids, *, now: datetime, everything: bool = False) -> dict[i
 
 
 def accrued_this_quarter(ids, *, now: datetime, everything: bool = False) -> dict[int, Decimal]:
-    """Cost of delay accrued so far this quarter, per department of the late step."""
-    accruals = DelayAccrual.objects.filter(quarter_start=quarter_start(local_date(now)))
+    """Cost of delay posted to this quarter so far (adjustments included), per department of
+    the late step: the quarterly report's total for the current quarter."""
+    postings = DelayPosting.objects.filter(quarter=quarter_start(local_date(now)))
     return {
-        row["risk__department"]: row["amount"] or ZERO
-        for row in within(accruals, "risk__department", ids, everything=everything)
-        .values("risk__department").order_by().annotate(amount=Sum("amount"))
+        row["department"]: row["amount"] or ZERO
+        for row in within(postings, "department", ids, everything=everything)
+        .values("department").order_by().annotate(amount=Sum("amount"))
     }
 
 

@@ -1,21 +1,21 @@
-"""The arithmetic of a delay, with no database: overdue business time, level, exposure and
-its split into reporting quarters (DESIGN.md, "Definitions").
+"""The arithmetic of a delay, with no database: overdue business time, level, money and the
+split of a stretch of overdue time into reporting quarters (DESIGN.md, "Definitions").
 
-Every figure is derived from whole seconds of business time so that the scan, the
-resolution on close and any report agree to the cent:
-
-- ``overdue_hours`` = business seconds ÷ 3600, rounded half-up to 0.01 h;
-- ``exposure`` = ``overdue_hours`` ÷ ``day_hours`` × cost of delay per day, rounded half-up to
-  cents — computed from the stored, rounded hours, so a risk row can be checked by hand;
-- accruals cut the overdue period at quarter starts (reporting timezone) and take the
-  difference of the *cumulative* rounded figures, so the quarters always add up exactly to
-  the risk's hours and exposure, and a quarter that has passed never changes again.
+- Business time is counted in real elapsed time, to the microsecond (``BusinessClock``).
+- The overdue time of a step is the business time from ``due_at`` to now (or completion),
+  **minus the holds that started after it was due**: a hold stops the clock from the moment
+  it starts and never moves time that has already passed (a hold that starts before the due
+  time moves the due time instead, see ``approvals.services_holds``).
+- Money is computed once, from exact seconds: a risk's cost so far is
+  ``round_half_up(seconds ÷ day_seconds × cost per day, cents)``, and each posting of the
+  ledger is the difference between that figure after and before it, so postings are rounded
+  to cents with the remainder carried and always add up to the exact total.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,16 +25,31 @@ from governance.calendar import BusinessCalendar
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MICRO = Decimal("0.000001")
+_US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_DAY = timedelta(days=1)
 
 
-def hours_of(seconds: int | float) -> Decimal:
-    return (Decimal(int(seconds)) / 3600).quantize(CENT, ROUND_HALF_UP)
+def micros(delta: timedelta) -> int:
+    """A timedelta as whole microseconds (exact, no float)."""
+    return delta // timedelta(microseconds=1)
 
 
-def money(hours: Decimal, *, per_day: Decimal, day_hours: Decimal) -> Decimal:
-    if not day_hours:
+def seconds_of(us: int) -> Decimal:
+    return (Decimal(us) / _US).quantize(MICRO)
+
+
+def hours_of(seconds: Decimal | int) -> Decimal:
+    """Hours for display and levels, rounded half-up to 0.01 h (never used for money)."""
+    return (Decimal(seconds) / 3600).quantize(CENT, ROUND_HALF_UP)
+
+
+def money(seconds: Decimal | int, *, per_day: Decimal, day_seconds: int) -> Decimal:
+    """The cost of ``seconds`` of business time, rounded once, half-up to cents."""
+    if not day_seconds:
         return ZERO
-    return (hours * per_day / day_hours).quantize(CENT, ROUND_HALF_UP)
+    return (Decimal(seconds) * per_day / day_seconds).quantize(CENT, ROUND_HALF_UP)
 
 
 def risk_level(*, overdue_hours: Decimal, ola_hours: Decimal, day_hours: Decimal) -> int:
@@ -50,76 +65,65 @@ def risk_level(*, overdue_hours: Decimal, ola_hours: Decimal, day_hours: Decimal
     return 1
 
 
-class OverdueClock:
-    """Business time from any earlier moment up to ``until``, in one calendar.
+class BusinessClock:
+    """Business time of one calendar as a running count: ``at(t)`` is the business
+    microseconds from the start of a fixed day to ``t``, so the business time between any two
+    moments is one subtraction. Day totals are memoised, so timing many steps costs one walk
+    over the distinct days involved plus a few operations per step. Agrees exactly with
+    ``calendar.between`` (tests/accountability/test_delay_arithmetic.py)."""
 
-    Whole days between are memoised (a running sum from ``until`` backwards) and so are the
-    working windows, so timing 20,000 overdue steps costs one walk over the distinct days
-    involved plus a few operations per step. Gives exactly ``calendar.between(start, until)``
-    (tests/accountability/test_delay_arithmetic.py checks it).
-    """
-
-    def __init__(self, calendar: BusinessCalendar, until: datetime):
+    def __init__(self, calendar: BusinessCalendar):
         self.calendar = calendar
-        self._quarters: dict[ZoneInfo, date] = {}
         self._tz = calendar.tz
-        self.until = until.astimezone(self._tz)
-        self.today = self.until.date()
-        self._windows: dict[date, tuple[datetime, datetime] | None] = {}
-        self._from_midnight: dict[date, timedelta] = {}
-        self._lowest = self.today
+        self._before: dict[date, int] = {}  # business µs from the base day to this day's start
+        self._low = self._high = None
 
-    def quarter(self, tz: ZoneInfo) -> date:
-        """The quarter ``until`` falls in, in ``tz``."""
-        if tz not in self._quarters:
-            self._quarters[tz] = quarter_of(self.until, tz)
-        return self._quarters[tz]
+    def _length(self, day: date) -> int:
+        window = self.calendar.window(day)
+        return micros(window[1] - window[0]) if window else 0
 
-    def _window(self, day: date) -> tuple[datetime, datetime] | None:
-        try:
-            return self._windows[day]
-        except KeyError:
-            window = self._windows[day] = self.calendar.window(day)
-            return window
+    def _day_start(self, day: date) -> int:
+        before = self._before
+        if self._low is None:
+            before[day] = 0
+            self._low = self._high = day
+        while day > self._high:
+            before[self._high + _ONE_DAY] = before[self._high] + self._length(self._high)
+            self._high += _ONE_DAY
+        while day < self._low:
+            before[self._low - _ONE_DAY] = before[self._low] - self._length(self._low - _ONE_DAY)
+            self._low -= _ONE_DAY
+        return before[day]
 
-    def _within(self, day: date, start: datetime, end: datetime) -> timedelta:
-        """Business time of ``day`` between ``start`` and ``end`` (local datetimes)."""
-        window = self._window(day)
-        if window is None:
-            return _NOTHING
-        begin, finish = max(start, window[0]), min(end, window[1])
-        return finish - begin if finish > begin else _NOTHING
+    def at(self, moment: datetime) -> int:
+        day = moment.astimezone(self._tz).date()
+        count = self._day_start(day)
+        window = self.calendar.window(day)
+        if window is not None and moment > window[0]:
+            count += micros(min(moment, window[1]) - window[0])
+        return count
 
-    def _since_midnight_of(self, day: date) -> timedelta:
-        """Business time from local midnight starting ``day`` (≤ today) to ``until``."""
-        cache = self._from_midnight
-        if not cache:
-            cache[self.today] = self._within(
-                self.today, datetime.combine(self.today, time(0), self._tz), self.until)
-        if day < self._lowest:
-            running, cursor = cache[self._lowest], self._lowest
-            while cursor > day:
-                cursor -= _ONE_DAY
-                window = self._window(cursor)
-                if window:
-                    running += window[1] - window[0]
-                cache[cursor] = running
-            self._lowest = day
-        return cache[day]
-
-    def since(self, start: datetime) -> timedelta:
-        if start >= self.until:
-            return _NOTHING
-        local = start.astimezone(self._tz)
-        day = local.date()
-        if day == self.today:
-            return self._within(day, local, self.until)
-        # The rest of the start's day (its window ends before midnight), then whole days.
-        return self._within(day, local, self.until) + self._since_midnight_of(day + _ONE_DAY)
+    def between(self, start: datetime, end: datetime) -> int:
+        return self.at(end) - self.at(start) if end > start else 0
 
 
-_NOTHING = timedelta(0)
-_ONE_DAY = timedelta(days=1)
+def counted(*, due_at: datetime, start: datetime, end: datetime,
+            holds: Iterable[tuple[datetime, datetime | None]] = ()) -> list[tuple[datetime, datetime]]:
+    """The stretches of ``[start, end]`` in which a step due at ``due_at`` was overdue and not
+    on hold (holds are ``(started_at, ended_at or None while open)``)."""
+    begin = max(start, due_at)
+    pieces: list[tuple[datetime, datetime]] = []
+    for hold_start, hold_end in sorted(h for h in holds if h[0] >= due_at):
+        if hold_start >= end:
+            break
+        if hold_start > begin:
+            pieces.append((begin, hold_start))
+        if hold_end is None:
+            return pieces
+        begin = max(begin, hold_end)
+    if end > begin:
+        pieces.append((begin, end))
+    return pieces
 
 
 def quarter_of(moment: datetime, tz: ZoneInfo) -> date:
@@ -131,48 +135,21 @@ def next_quarter(start: date) -> date:
     return date(start.year + 1, 1, 1) if start.month == 10 else date(start.year, start.month + 3, 1)
 
 
-@dataclass(frozen=True)
-class Figures:
-    overdue_hours: Decimal
-    exposure: Decimal
-    level: int
-    # (quarter start, hours, amount), oldest first; quarters with nothing in them left out.
-    accruals: tuple[tuple[date, Decimal, Decimal], ...]
-
-
-def figures(
-    *,
-    clock: OverdueClock,
-    due_at: datetime,
-    ola_hours: Decimal,
-    per_day: Decimal,
-    day_hours: Decimal,
-    reporting_tz: ZoneInfo,
-) -> Figures:
-    """Everything a risk shows, for a delay from ``due_at`` to the clock's ``until``."""
-    total = clock.since(due_at)
-    overdue_hours = hours_of(total.total_seconds())
-    exposure = money(overdue_hours, per_day=per_day, day_hours=day_hours)
-    level = risk_level(overdue_hours=overdue_hours, ola_hours=ola_hours, day_hours=day_hours)
-    accruals = []
-    quarter = quarter_of(due_at, reporting_tz)
-    last = clock.quarter(reporting_tz)
-    hours_before = amount_before = ZERO
-    while True:
-        if quarter == last:
-            cumulative_hours = overdue_hours
-        else:
-            boundary = datetime.combine(next_quarter(quarter), time(0), reporting_tz)
-            cumulative_hours = hours_of((total - clock.since(boundary)).total_seconds())
-        cumulative_amount = money(cumulative_hours, per_day=per_day, day_hours=day_hours)
-        hours, amount = cumulative_hours - hours_before, cumulative_amount - amount_before
-        if hours or amount:
-            accruals.append((quarter, hours, amount))
-        hours_before, amount_before = cumulative_hours, cumulative_amount
-        if quarter == last:
-            break
-        quarter = next_quarter(quarter)
-    return Figures(overdue_hours, exposure, level, tuple(accruals))
+def by_quarter(clock: BusinessClock, pieces: Iterable[tuple[datetime, datetime]],
+               tz: ZoneInfo) -> dict[date, int]:
+    """Business microseconds of ``pieces`` per reporting quarter in which they passed,
+    oldest first, quarters with nothing left out."""
+    found: dict[date, int] = {}
+    for begin, end in pieces:
+        quarter = quarter_of(begin, tz)
+        while begin < end:
+            boundary = datetime.combine(next_quarter(quarter), time(0), tz)
+            cut = min(end, boundary)
+            us = clock.between(begin, cut)
+            if us:
+                found[quarter] = found.get(quarter, 0) + us
+            begin, quarter = cut, next_quarter(quarter)
+    return dict(sorted(found.items()))
 
 
 def reporting_tz() -> ZoneInfo:

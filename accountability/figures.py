@@ -5,11 +5,12 @@ by the pages and the API in a handful of indexed queries whatever the size of th
 Freshness. Each family of figures carries a stamp (``FiguresStamp``): the moment it
 describes. The ``refresh_figures`` job (Celery beat, every ``SRM_FIGURES_REFRESH_SECONDS``)
 recomputes the board's window, the weekly trends, the waiting/working split, the handoffs and
-the current (and, for a week after it ends, the previous) quarter. A page that finds its
+the current (and, until a week after its ledger quarter closed, the previous) quarter. A page that finds its
 family older than ``SRM_FIGURES_MAX_AGE`` seconds — the job is not running, or never ran —
 recomputes it before answering, under a row lock on the stamp so concurrent readers compute
-it once. A quarter whose figures were computed more than ``QUARTER_SETTLES`` after it ended is
-final and never recomputed (``refresh_figures --all`` rebuilds everything, e.g. after a
+it once. A quarter whose figures were computed after it closed (the cost-of-delay ledger's
+closing rule, ``services.ledger.closes_at``: nothing can post into it any more) is final and
+never recomputed (``refresh_figures --all`` rebuilds everything, e.g. after a
 correction to past data).
 
 The numbers are those of the live functions (``department_lines``, ``weekly_trend``,
@@ -38,12 +39,14 @@ from accountability.models.figures import (
     WeekFigures,
 )
 from accountability.scope import within
+from accountability.services.ledger import closes_at
 from governance.models import Department
-from governance.periods import last_quarters, local_date, next_quarter, quarter_start, start_of
+from governance.periods import last_quarters, local_date, next_quarter, quarter_start
 from requests_app.models import ServiceRequest
 
-QUARTER_SETTLES = timedelta(days=7)
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+# The job recomputes the previous quarter until this long after it closed.
+SETTLING = timedelta(days=7)
 
 
 def _quarter_key(quarter: date) -> str:
@@ -51,7 +54,8 @@ def _quarter_key(quarter: date) -> str:
 
 
 def _settled(quarter: date, computed_at: datetime) -> bool:
-    return computed_at >= start_of(next_quarter(quarter)) + QUARTER_SETTLES
+    """Computed once its ledger quarter had closed: nothing can post into it any more."""
+    return computed_at >= closes_at(quarter)
 
 
 def _fresh(stamp: FiguresStamp | None, now: datetime) -> bool:
@@ -121,7 +125,8 @@ def _store_quarters(quarters: list[date]) -> Callable[[datetime], None]:
             QuarterFigures(quarter=quarter, department_id=pk, submitted=row.submitted,
                            approved_spend=row.approved_spend,
                            fulfilled_spend=row.fulfilled_spend,
-                           cost_of_delay=row.cost_of_delay, fulfilled=row.fulfilled,
+                           cost_of_delay=row.cost_of_delay,
+                           delay_adjustments=row.delay_adjustments, fulfilled=row.fulfilled,
                            on_time=row.on_time)
             for (quarter, pk), row in cells.items())
     return store
@@ -187,7 +192,7 @@ def refresh_figures(*, now: datetime | None = None, everything: bool = False) ->
     current = quarter_start(local_date(now))
     quarters = [current]
     previous = last_quarters(2, until=now)[0]
-    if now < start_of(current) + QUARTER_SETTLES * 2:
+    if now < closes_at(previous) + SETTLING:
         quarters.append(previous)
     if everything:
         quarters = sorted(set(_quarters_with_data(until=current))
@@ -241,7 +246,7 @@ def board_lines(departments: list[Department], *, now: datetime | None = None,
     flow = {row.pk: {name: getattr(row, name) for name in board.FLOW_FIELDS} for row in flow_rows}
     accrued = dict(within(QuarterFigures.objects.filter(quarter=quarter), "department",
                           ids, everything=everything)
-                   .values_list("department", "cost_of_delay"))
+                   .values_list("department", F("cost_of_delay") + F("delay_adjustments")))
     lines = board.department_lines(departments, now=now, everything=everything,
                                    open_work=open_work, flow=flow, accrued=accrued)
     return lines, min(moments)
@@ -309,7 +314,8 @@ def report_from_figures(departments: list[Department], *, quarters: int = 4,
         (row.quarter, row.department_id): report.ReportRow(
             quarter=row.quarter, department=None, submitted=row.submitted,
             approved_spend=row.approved_spend, fulfilled_spend=row.fulfilled_spend,
-            cost_of_delay=row.cost_of_delay, fulfilled=row.fulfilled, on_time=row.on_time)
+            cost_of_delay=row.cost_of_delay, delay_adjustments=row.delay_adjustments,
+            fulfilled=row.fulfilled, on_time=row.on_time)
         for row in within(QuarterFigures.objects.filter(quarter__in=starts), "department",
                                 ids, everything=everything)
     }

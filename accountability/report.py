@@ -6,7 +6,10 @@ zeros included, and each quarter's total is the sum of its rows.
 Attribution (docs/accountability.md): requests, approved and fulfilled spend and the on-time
 rate are charged to the **requester's department** (the cost centre that asked and pays);
 cost of delay is charged to the **accountable department of the late step** (the department
-whose head the delay risk names), in the quarter in which the overdue time passed.
+whose head the delay risk names), in the quarter in which the overdue time passed. Cost of
+delay is a sum of postings of the cost-of-delay ledger (``DelayPosting``): the quarter's own
+in *cost of delay*, corrections to quarters that had closed in *adjustments*, shown on a line
+of their own; the quarter's total is the sum of both.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 
-from accountability.models import DelayAccrual
+from accountability.models import DelayPosting
 from accountability.scope import within
 from approvals.choices import StepKind, StepState
 from approvals.models import Step
@@ -40,6 +43,8 @@ class ReportRow:
     approved_spend: Decimal = ZERO
     fulfilled_spend: Decimal = ZERO
     cost_of_delay: Decimal = ZERO
+    # Postings of this quarter correcting closed quarters (prior-period adjustments).
+    delay_adjustments: Decimal = ZERO
     fulfilled: int = 0
     on_time: int = 0
 
@@ -56,6 +61,7 @@ class ReportRow:
         self.approved_spend += other.approved_spend
         self.fulfilled_spend += other.fulfilled_spend
         self.cost_of_delay += other.cost_of_delay
+        self.delay_adjustments += other.delay_adjustments
         self.fulfilled += other.fulfilled
         self.on_time += other.on_time
 
@@ -70,10 +76,17 @@ class QuarterBlock:
         return quarter_label(self.quarter)
 
     @property
+    def adjustments(self) -> Decimal:
+        """Cost of delay posted in this quarter as corrections to closed quarters."""
+        return sum((row.delay_adjustments for row in self.rows), ZERO)
+
+    @property
     def total(self) -> ReportRow:
+        """The sum of the rows and of the adjustments line: every posting of the quarter."""
         total = ReportRow(quarter=self.quarter, department=None)
         for row in self.rows:
             total.add(row)
+        total.cost_of_delay += total.delay_adjustments
         return total
 
 
@@ -160,12 +173,14 @@ def quarter_cells(starts: list[date], ids, *, everything: bool = False
         if c := cell(row["q"], row["requester_department"]):
             c.fulfilled_spend, c.fulfilled, c.on_time = row["spend"] or ZERO, row["n"], row["on_time"]
 
-    accruals = DelayAccrual.objects.filter(quarter_start__in=starts)
-    for row in (within(accruals, "risk__department", ids, everything=everything)
-                .values("quarter_start", "risk__department").order_by()
-                .annotate(amount=Sum("amount"))):
-        if c := cell(row["quarter_start"], row["risk__department"]):
-            c.cost_of_delay = row["amount"] or ZERO
+    postings = DelayPosting.objects.filter(quarter__in=starts)
+    for row in (within(postings, "department", ids, everything=everything)
+                .values("quarter", "department").order_by()
+                .annotate(own=Sum("amount", filter=Q(period=F("quarter"))),
+                          adjusted=Sum("amount", filter=~Q(period=F("quarter"))))):
+        if c := cell(row["quarter"], row["department"]):
+            c.cost_of_delay = row["own"] or ZERO
+            c.delay_adjustments = row["adjusted"] or ZERO
     return cells
 
 
@@ -174,22 +189,32 @@ HEADERS = ["Quarter", "Cost centre", "Department", "Requests submitted", "Approv
            "On-time rate (%)"]
 
 
+ADJUSTMENTS_LABEL = "Adjustments to closed quarters"
+
+
 def report_table(blocks: list[QuarterBlock]) -> list[list[str]]:
     """The report as rows of display strings, exactly as the page shows them (for CSV/XLSX)."""
     table = []
     for block in blocks:
-        for row in [*block.rows, block.total]:
-            department = row.department
-            table.append([
-                block.label,
-                department.cost_centre if department else "",
-                department.name if department else "Total",
-                str(row.submitted),
-                f"{row.approved_spend:.2f}",
-                f"{row.fulfilled_spend:.2f}",
-                f"{row.cost_of_delay:.2f}",
-                str(row.fulfilled),
-                str(row.on_time),
-                "" if row.on_time_rate is None else f"{row.on_time_rate}",
-            ])
+        for row in block.rows:
+            table.append(_cells(block, row))
+        table.append([block.label, "", ADJUSTMENTS_LABEL, "", "", "",
+                      f"{block.adjustments:.2f}", "", "", ""])
+        table.append(_cells(block, block.total))
     return table
+
+
+def _cells(block: QuarterBlock, row: ReportRow) -> list[str]:
+    department = row.department
+    return [
+        block.label,
+        department.cost_centre if department else "",
+        department.name if department else "Total",
+        str(row.submitted),
+        f"{row.approved_spend:.2f}",
+        f"{row.fulfilled_spend:.2f}",
+        f"{row.cost_of_delay:.2f}",
+        str(row.fulfilled),
+        str(row.on_time),
+        "" if row.on_time_rate is None else f"{row.on_time_rate}",
+    ]

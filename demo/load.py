@@ -2,8 +2,8 @@
 
 ``generate(requests=N, seed=S)`` writes an organisation of 200 departments (with heads,
 parents and calendars), 50,000 people, 300 catalog items with KPIs and approval paths, then
-N requests spread over the past two years with their steps, delay risks (and their quarterly
-accruals) and audit events, as if the services had run all along: most requests closed, the
+N requests spread over the past two years with their steps, delay risks (and their postings
+to the cost-of-delay ledger) and audit events, as if the services had run all along: most requests closed, the
 recent and the stalled ones still open with one active step each, overdue ones carrying an
 open delay risk.
 
@@ -36,7 +36,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
 from django.db import connections, transaction
 
-from accountability.models import DelayAccrual, DelayRisk
+from accountability.models import DelayPosting, DelayRisk
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import ApprovalPath, Step, StepTemplate
 from governance.calendar import BusinessCalendar
@@ -489,7 +489,7 @@ class Loader:
     # Tables the load streams into: their secondary indexes are dropped for the load and built
     # again at the end (one sort per index instead of millions of B-tree insertions). Indexes
     # that back a constraint (primary keys, unique) stay, so the data is checked as it lands.
-    BULK_TABLES = (ServiceRequest, Step, AuditEvent, DelayRisk, DelayAccrual)
+    BULK_TABLES = (ServiceRequest, Step, AuditEvent, DelayRisk, DelayPosting)
 
     def _defer_indexes(self) -> list[str]:
         if not self.sink.postgres:
@@ -634,7 +634,7 @@ class Loader:
             Step._meta.db_table: (STEP_COLUMNS, STEP_TIMES, step_rows),
             AuditEvent._meta.db_table: (AUDIT_COLUMNS, {"created_at"}, audit_rows),
             DelayRisk._meta.db_table: (RISK_COLUMNS, RISK_TIMES, risk_rows),
-            DelayAccrual._meta.db_table: (ACCRUAL_COLUMNS, set(), accrual_rows),
+            DelayPosting._meta.db_table: (POSTING_COLUMNS, {"posted_at"}, accrual_rows),
         }
 
     def _iso(self, t: int) -> str:
@@ -652,25 +652,32 @@ class Loader:
         detected = due + 900
         escalated = due + DAY_HOURS * 3600 if level > 1 else None
         risk_rows.append((risk_id, step[0], rid, step[7], step[8], detected, level, escalated,
-                          _money(hours), _money(cod), f"{DAY_HOURS}.00",
-                          _money(hours / DAY_HOURS * cod), end, resolved,
+                          _money(hours), overdue, _money(cod), DAY_HOURS * 3600,
+                          _money(hours / DAY_HOURS * cod), end, end, resolved,
                           "" if resolved is None else step[6]))
         counts["delay_risks"] += 1
         counts["open_delay_risks"] += resolved is None
+        # One posting per quarter the delay ran through, posted as its quarter ended (as the
+        # scan would have), money carried so the postings sum to the exposure.
         q = bisect_right(self.quarters, due) - 1
+        seconds = amount = 0
         while q < len(self.quarters) - 1 and self.quarters[q] < end:
             part = self.cal.between(max(due, self.quarters[q]), min(end, self.quarters[q + 1]))
             if part > 0:
-                part_hours = Decimal(part) / 3600
+                seconds += part
+                total = (Decimal(seconds) / (DAY_HOURS * 3600) * cod).quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP)
                 quarter = datetime.fromtimestamp(self.quarters[q], self.reporting).date()
-                accrual_rows.append((risk_id, quarter.isoformat(), _money(part_hours),
-                                     _money(part_hours / DAY_HOURS * cod)))
+                accrual_rows.append((risk_id, step[7], step[8], quarter.isoformat(),
+                                     quarter.isoformat(), part, str(total - amount),
+                                     min(end, self.quarters[q + 1]), "scan", ""))
+                amount = total
             q += 1
 
     def _finish(self) -> None:
         """Sequences past the explicit ids, reference counters, fresh planner statistics."""
         conn = connections[self.using]
-        models = [ServiceRequest, Step, AuditEvent, DelayRisk, DelayAccrual]
+        models = [ServiceRequest, Step, AuditEvent, DelayRisk, DelayPosting]
         with transaction.atomic(using=self.using), conn.cursor() as cursor:
             for sql in conn.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
@@ -698,10 +705,12 @@ STEP_TIMES = {"activated_at", "due_at", "completed_at", "on_hold_since"}
 AUDIT_COLUMNS = ["id", "created_at", "actor_id", "on_behalf_of_id", "verb", "content_type_id",
                  "object_id", "object_repr", "correlation", "from_state", "to_state", "data"]
 RISK_COLUMNS = ["id", "step_id", "request_id", "department_id", "head_id", "detected_at", "level",
-                "escalated_at", "overdue_hours", "cost_of_delay_per_day", "day_hours", "exposure",
-                "refreshed_at", "resolved_at", "resolution"]
-RISK_TIMES = {"detected_at", "escalated_at", "refreshed_at", "resolved_at"}
-ACCRUAL_COLUMNS = ["risk_id", "quarter_start", "overdue_hours", "amount"]
+                "escalated_at", "overdue_hours", "overdue_seconds", "cost_of_delay_per_day",
+                "day_seconds", "exposure", "posted_until", "refreshed_at", "resolved_at",
+                "resolution"]
+RISK_TIMES = {"detected_at", "escalated_at", "posted_until", "refreshed_at", "resolved_at"}
+POSTING_COLUMNS = ["risk_id", "department_id", "head_id", "quarter", "period", "seconds", "amount",
+                   "posted_at", "reason", "note"]
 STEP_COLUMNS = [f'"{c}"' if c == "order" else c for c in STEP_COLUMNS]
 
 

@@ -217,6 +217,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # accountable department, cancel the request after this many.
 SRM_HOLD_REMIND_BUSINESS_DAYS = env.int("SRM_HOLD_REMIND_BUSINESS_DAYS", default=2)
 SRM_HOLD_CANCEL_BUSINESS_DAYS = env.int("SRM_HOLD_CANCEL_BUSINESS_DAYS", default=10)
+# A quarter of the cost-of-delay ledger closes at the end of this many business days after it
+# ends; later corrections post into the open quarter as adjustments (docs/accountability.md).
+SRM_LEDGER_CLOSE_BUSINESS_DAYS = env.int("SRM_LEDGER_CLOSE_BUSINESS_DAYS", default=5)
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -3,7 +3,7 @@ organisation (the ``org`` fixture) and reach most states through the services, a
 these helpers add only the rows a test needs beside that.
 
 Accountability: the dashboards and reports only read
-DelayRisk and DelayAccrual rows. Those rows come from the delay scan and, for every step that
+DelayRisk and DelayPosting rows (the cost-of-delay ledger). Those rows come from the delay scan and, for every step that
 closes after its due time, from ``risk_resolve_for_step`` on close (whether a scan ran or
 not): a history that closes a step late has that risk too. ``make_risk`` adds hand-made rows
 on top; ``working_day`` / ``working_days_before`` place moments in a department's calendar so
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from accountability.models import ChangePlan, DelayAccrual, DelayRisk, LegacyWorkflow
+from accountability.models import ChangePlan, DelayPosting, DelayRisk, LegacyWorkflow
 from approvals.choices import StepState
 from approvals.models import Step
 from governance.calendar import BusinessCalendar
@@ -53,17 +53,19 @@ def active_step(request) -> Step:
 def make_risk(step: Step, *, detected_at: datetime, exposure: str = "0", level: int = 1,
               resolved_at: datetime | None = None,
               accruals: dict[date, str] | None = None) -> DelayRisk:
-    """A delay risk on ``step`` with its quarterly accruals ``{quarter_start: amount}``."""
+    """A delay risk on ``step`` with postings ``{quarter: amount}`` (each in its own quarter)."""
     risk = DelayRisk.objects.create(
         step=step, request_id=step.request_id, department_id=step.accountable_department_id,
         head_id=step.accountable_head_id, detected_at=detected_at, level=level,
-        overdue_hours=Decimal("1"), cost_of_delay_per_day=Decimal("100"),
-        day_hours=Decimal("8"), exposure=Decimal(exposure), refreshed_at=detected_at,
-        resolved_at=resolved_at,
+        overdue_hours=Decimal("1"), overdue_seconds=Decimal("3600"),
+        cost_of_delay_per_day=Decimal("100"), day_seconds=8 * 3600, exposure=Decimal(exposure),
+        posted_until=detected_at, refreshed_at=detected_at, resolved_at=resolved_at,
     )
     for quarter, amount in (accruals or {}).items():
-        DelayAccrual.objects.create(risk=risk, quarter_start=quarter,
-                                    overdue_hours=Decimal("1"), amount=Decimal(amount))
+        DelayPosting.objects.create(
+            risk=risk, department_id=risk.department_id, head_id=risk.head_id, quarter=quarter,
+            period=quarter, seconds=Decimal("3600"), amount=Decimal(amount),
+            posted_at=detected_at, reason="scan")
     return risk
 
 

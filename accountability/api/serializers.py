@@ -27,12 +27,16 @@ class DelayRiskSerializer(serializers.ModelSerializer):
                                      help_text="1 when detected; rises as the delay grows.")
     is_open = serializers.BooleanField(read_only=True)
     currency = serializers.SerializerMethodField(help_text="The reporting currency of the amounts.")
+    day_hours = serializers.DecimalField(
+        max_digits=12, decimal_places=6, read_only=True,
+        help_text="The business day in hours (day_seconds ÷ 3600; 08:00–16:20 is 8.333333).")
 
     class Meta:
         model = DelayRisk
         fields = ["id", "request", "request_title", "step", "department", "head", "level",
                   "is_open", "detected_at", "escalated_at", "refreshed_at", "resolved_at",
-                  "overdue_hours", "day_hours", "cost_of_delay_per_day", "exposure", "currency"]
+                  "overdue_hours", "overdue_seconds", "day_seconds", "day_hours",
+                  "cost_of_delay_per_day", "exposure", "posted_until", "currency"]
 
     def get_currency(self, risk: DelayRisk) -> str:
         return settings.SRM_REPORTING_CURRENCY
@@ -103,7 +107,10 @@ class ReportRowSerializer(serializers.Serializer):
     submitted = serializers.IntegerField()
     approved_spend = _money()
     fulfilled_spend = _money()
-    cost_of_delay = _money()
+    cost_of_delay = _money(help_text="The quarter's own cost of delay (on the total row: every "
+                           "posting of the quarter, adjustments included).")
+    delay_adjustments = _money(help_text="Cost of delay posted in this quarter that corrects "
+                               "a closed quarter (prior-period adjustments).")
     fulfilled = serializers.IntegerField()
     on_time = serializers.IntegerField()
     on_time_rate = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True,
@@ -114,6 +121,8 @@ class QuarterBlockSerializer(serializers.Serializer):
     quarter = serializers.DateField(help_text="First day of the quarter.")
     label = serializers.CharField()
     rows = ReportRowSerializer(many=True)
+    adjustments = _money(help_text="The adjustments line: corrections to closed quarters "
+                         "posted in this quarter.")
     total = ReportRowSerializer()
 
 

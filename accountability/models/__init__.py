@@ -1,4 +1,4 @@
-"""Accountability's models: delay risks and their quarterly accruals, the notification
+"""Accountability's models: delay risks and the cost-of-delay ledger, the notification
 outbox, the stored figures of the board and reports, change plans, legacy workflows and
 import jobs. They keep the tables they had when they lived in ``governance``."""
 
@@ -11,12 +11,13 @@ from .figures import (
     QuarterFigures,
     WeekFigures,
 )
+from .ledger import DelayPosting, PostingReason
 from .notifications import EmailStatus, Notification, NotificationKind
 from .plans import ChangePlan, ImportJob, LegacyWorkflow
-from .risks import DelayAccrual, DelayRisk
+from .risks import DelayRisk
 
 __all__ = [
-    "ChangePlan", "DelayAccrual", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
+    "ChangePlan", "DelayPosting", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
     "HandoffFigures", "ImportJob", "ItemTimeFigures", "LegacyWorkflow", "Notification",
-    "NotificationKind", "OpenWorkFigures", "QuarterFigures", "WeekFigures",
+    "NotificationKind", "OpenWorkFigures", "PostingReason", "QuarterFigures", "WeekFigures",
 ]

@@ -146,6 +146,7 @@ class QuarterFigures(models.Model):
     approved_spend = models.DecimalField(default=0, **MONEY)
     fulfilled_spend = models.DecimalField(default=0, **MONEY)
     cost_of_delay = models.DecimalField(default=0, **MONEY)
+    delay_adjustments = models.DecimalField(default=0, **MONEY)
     fulfilled = models.PositiveIntegerField(default=0)
     on_time = models.PositiveIntegerField(default=0)
 

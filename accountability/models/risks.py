@@ -3,6 +3,8 @@ references to approvals and requests); the lifecycle never imports this module."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -62,11 +64,25 @@ class DelayRisk(models.Model):
     level = models.PositiveSmallIntegerField(default=1)
     escalated_at = models.DateTimeField(null=True, blank=True)
     overdue_hours = models.DecimalField(
-        "business hours overdue", max_digits=10, decimal_places=2, default=0
+        "business hours overdue", max_digits=10, decimal_places=2, default=0,
+        help_text="For display and levels: overdue_seconds in hours, rounded to 0.01 h.",
+    )
+    overdue_seconds = models.DecimalField(
+        "business seconds overdue", max_digits=18, decimal_places=6, default=0,
+        help_text="Exact business time overdue posted so far (the sum of the risk's postings).",
     )
     cost_of_delay_per_day = models.DecimalField(max_digits=12, decimal_places=2)
-    day_hours = models.DecimalField("business day length (hours)", max_digits=4, decimal_places=2)
-    exposure = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    day_seconds = models.PositiveIntegerField(
+        "business day length (seconds)",
+        help_text="The accountable department's working day when the risk was detected, exact.",
+    )
+    exposure = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0,
+        help_text="Cost of delay posted so far (the sum of the risk's postings).",
+    )
+    posted_until = models.DateTimeField(
+        help_text="The moment up to which the overdue time has been posted to the ledger.",
+    )
     refreshed_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(
@@ -102,22 +118,6 @@ class DelayRisk(models.Model):
     def is_open(self) -> bool:
         return self.resolved_at is None
 
-
-class DelayAccrual(models.Model):
-    """The part of a risk's delay that passed in one calendar quarter (reporting timezone),
-    so cost of delay is reported in the quarter in which the overdue time passed."""
-
-    risk = models.ForeignKey(DelayRisk, on_delete=models.CASCADE, related_name="accruals")
-    quarter_start = models.DateField(help_text="First day of the calendar quarter.")
-    overdue_hours = models.DecimalField(max_digits=10, decimal_places=2)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-
-    class Meta:
-        db_table = "governance_delayaccrual"
-        constraints = [
-            models.UniqueConstraint(fields=["risk", "quarter_start"], name="delay_accrual_unique"),
-        ]
-        indexes = [models.Index(fields=["quarter_start"], name="accrual_quarter")]
-
-    def __str__(self) -> str:
-        return f"{self.risk_id} {self.quarter_start}: {self.amount}"
+    @property
+    def day_hours(self) -> Decimal:
+        return Decimal(self.day_seconds) / 3600

@@ -11,10 +11,12 @@ requests, catalog items) through SQL and string references and never calls its s
    its request are locked ``SKIP LOCKED``, so a step being closed right now is left for the
    next run and can never end up with an open risk after it closed);
 3. one ``SELECT`` of the open risks whose step is still overdue — the only rows that reach
-   Python, because business time needs the department's calendar (an ``OverdueClock`` per
-   distinct calendar, whole days memoised);
-4. per batch of changed risks: one ``UPDATE … FROM (VALUES …)``, one delete and one insert of
-   their quarter accruals, one details query for the risks raised or escalated;
+   Python, because business time needs the department's calendar (a ``BusinessClock`` per
+   distinct calendar, whole days memoised) — and one of the holds that stopped their clocks;
+4. per batch of changed risks: one ``UPDATE … FROM unnest(…)`` of their running totals, one
+   ``INSERT`` of their postings to the cost-of-delay ledger (the overdue time since the last
+   posting, per quarter in which it passed: nothing already posted is touched), one details
+   query for the risks raised or escalated;
 5. the audit events and the notification rows, ``bulk_create``d, in the same transaction.
 
 Killed mid-way, the transaction rolls back and the next run does the work.
@@ -30,12 +32,21 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from accountability.delays import OverdueClock, figures, reporting_tz
-from accountability.models import DelayAccrual, DelayRisk
+from accountability.delays import (
+    BusinessClock,
+    by_quarter,
+    counted,
+    hours_of,
+    reporting_tz,
+    risk_level,
+)
+from accountability.models import DelayPosting, DelayRisk, PostingReason
+from accountability.services.ledger import Entry, entries
 from accountability.services.risk_messages import RiskNews, notify_risks
-from approvals.models import Step
+from approvals.models import Step, StepHold
 from governance.models import AuditEvent, Department, User
 from governance.services.audit import audit_record
 from requests_app.models import CatalogItem, ServiceRequest
@@ -78,10 +89,15 @@ class _Change:
     new: bool
     old_level: int
     level: int
-    overdue_hours: Decimal
+    overdue_seconds: Decimal
     exposure: Decimal
-    day_hours: Decimal
-    accruals: tuple
+    day_seconds: int
+    posted_until: datetime
+    entries: list[Entry]
+
+    @property
+    def overdue_hours(self) -> Decimal:
+        return hours_of(self.overdue_seconds)
 
 
 def _q(name: str) -> str:
@@ -111,10 +127,11 @@ def _open_missing_risks(now: datetime) -> set[int]:
     ts = "timestamptz" if connection.vendor == "postgresql" else "text"
     sql = f"""
         INSERT INTO {_q(risk.db_table)} (step_id, request_id, department_id, head_id, detected_at,
-            level, overdue_hours, cost_of_delay_per_day, day_hours, exposure, refreshed_at,
-            resolution)
+            level, overdue_hours, overdue_seconds, cost_of_delay_per_day, day_seconds, exposure,
+            posted_until, refreshed_at, resolution)
         SELECT s.id, s.request_id, s.accountable_department_id, s.accountable_head_id,
-            CAST(%s AS {ts}), 1, 0, i.cost_of_delay_per_day, 0, 0, CAST(%s AS {ts}), ''
+            CAST(%s AS {ts}), 1, 0, 0, i.cost_of_delay_per_day, 0, 0, s.due_at,
+            CAST(%s AS {ts}), ''
         FROM {_q(step.db_table)} s
         JOIN {_q(request.db_table)} r ON r.id = s.request_id
         JOIN {_q(item.db_table)} i ON i.id = r.item_id
@@ -136,13 +153,35 @@ def _calendars() -> dict[int, object]:
     )}
 
 
+def _holds_after_due(step_filter: dict) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """The holds that started once their step was overdue: they stop its clock."""
+    found: dict[int, list] = {}
+    rows = (StepHold.objects.filter(started_at__gte=F("step__due_at"), **step_filter)
+            .order_by().values_list("step_id", "started_at", "answered_at", "cancelled_at"))
+    for step_id, started, answered, cancelled in rows:
+        found.setdefault(step_id, []).append((started, answered or cancelled))
+    return found
+
+
+def _measure(*, clock: BusinessClock, due_at: datetime, posted_until: datetime, end: datetime,
+             holds, seconds: Decimal, exposure: Decimal, per_day: Decimal, day_seconds: int,
+             at: datetime) -> tuple[list[Entry], Decimal, Decimal]:
+    """The postings for the overdue time from ``posted_until`` to ``end``."""
+    pieces = counted(due_at=due_at, start=posted_until, end=end, holds=holds)
+    increments = by_quarter(clock, pieces, reporting_tz())
+    return entries(increments=increments, seconds_before=seconds, amount_before=exposure,
+                   per_day=per_day, day_seconds=day_seconds, at=at)
+
+
 def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change], ScanResult]:
-    """Time every open risk of a still-overdue step; return those whose figures changed."""
+    """Time every open risk of a still-overdue step since its last posting; return those whose
+    figures changed."""
     calendars = _calendars()
-    clocks: dict[object, OverdueClock] = {}
-    tz = reporting_tz()
+    clocks: dict[object, BusinessClock] = {}
     result = ScanResult(now=now)
     changes: list[_Change] = []
+    holds = _holds_after_due({"step__state": "active", "step__on_hold_since__isnull": True,
+                              "step__due_at__lt": now})
     rows = (
         DelayRisk.objects.filter(
             resolved_at__isnull=True,
@@ -152,28 +191,34 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
         )
         .order_by()
         .values_list(
-            "id", "head_id", "department_id", "level", "overdue_hours", "exposure",
-            "cost_of_delay_per_day", "day_hours", "step__due_at", "step__ola_hours",
+            "id", "head_id", "department_id", "level", "overdue_seconds", "exposure",
+            "cost_of_delay_per_day", "day_seconds", "posted_until", "step_id", "step__due_at",
+            "step__ola_hours",
         )
         .iterator(chunk_size=BATCH)
     )
-    for risk_id, head_id, dept_id, level, hours, exposure, per_day, day_hours, due_at, ola in rows:
+    for (risk_id, head_id, dept_id, level, seconds, exposure, per_day, day_seconds, posted_until,
+         step_id, due_at, ola) in rows:
         calendar = calendars[dept_id]
         clock = clocks.get(calendar)
         if clock is None:
-            clock = clocks[calendar] = OverdueClock(calendar, now)
+            clock = clocks[calendar] = BusinessClock(calendar)
         new = risk_id in new_ids
         if new:
-            day_hours = calendar.day_hours
-        f = figures(clock=clock, due_at=due_at, ola_hours=ola, per_day=per_day,
-                    day_hours=day_hours, reporting_tz=tz)
-        new_level = max(level, f.level)
+            day_seconds = calendar.day_seconds
+        posted, seconds, exposure = _measure(
+            clock=clock, due_at=due_at, posted_until=posted_until, end=now,
+            holds=holds.get(step_id, ()), seconds=seconds, exposure=exposure, per_day=per_day,
+            day_seconds=day_seconds, at=now)
+        new_level = max(level, risk_level(overdue_hours=hours_of(seconds), ola_hours=ola,
+                                          day_hours=Decimal(day_seconds) / 3600))
         result.open += 1
-        result.exposure += f.exposure
+        result.exposure += exposure
         result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
-        if new or new_level != level or f.overdue_hours != hours or f.exposure != exposure:
-            changes.append(_Change(risk_id, head_id, dept_id, new, level, new_level,
-                                   f.overdue_hours, f.exposure, day_hours, f.accruals))
+        if new or new_level != level or posted:
+            changes.append(_Change(risk_id, head_id, dept_id, new, level, new_level, seconds,
+                                   exposure, day_seconds, now if posted else posted_until,
+                                   posted))
     return changes, result
 
 
@@ -184,89 +229,87 @@ def _column(values: Iterable) -> str:
 
 
 def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
-    """Store one batch of figures; return the ids actually updated (a risk resolved by a
-    concurrent close in the meantime is left alone)."""
+    """Store one batch of figures and post their increments; return the ids actually updated
+    (a risk resolved by a concurrent close in the meantime is left alone)."""
     table = _q(DelayRisk._meta.db_table)
     if connection.vendor == "postgresql":
-        return _write_batch_pg(changes, now, table)
-    values = ", ".join(
-        ["(CAST(%s AS bigint), CAST(%s AS numeric), CAST(%s AS numeric), CAST(%s AS integer),"
-         " CAST(%s AS numeric), CAST(%s AS integer))"] * len(changes)
-    )
-    params: list = []
-    for c in changes:
-        escalated = c.level > 1 and (c.new or c.level > c.old_level)
-        params += [c.risk_id, c.overdue_hours, c.exposure, c.level, c.day_hours, int(escalated)]
-    at = connection.ops.adapt_datetimefield_value(now)
-    ts = "timestamptz" if connection.vendor == "postgresql" else "text"
-    sql = f"""
-        WITH v(id, overdue_hours, exposure, level, day_hours, escalated) AS (VALUES {values})
-        UPDATE {table} SET overdue_hours = v.overdue_hours, exposure = v.exposure,
-            level = v.level, day_hours = v.day_hours, refreshed_at = CAST(%s AS {ts}),
-            escalated_at = CASE WHEN v.escalated = 1 THEN CAST(%s AS {ts}) ELSE {table}.escalated_at END
-        FROM v WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
-        RETURNING {table}.id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, at, at])
-        updated = {row[0] for row in cursor.fetchall()}
-    _replace_accruals([c for c in changes if c.risk_id in updated])
+        updated = _write_batch_pg(changes, now, table)
+    else:
+        # SQLite runs one writer at a time: a row per statement is fine at its sizes.
+        updated = set()
+        for c in changes:
+            if DelayRisk.objects.filter(pk=c.risk_id, resolved_at__isnull=True).update(
+                overdue_hours=c.overdue_hours, overdue_seconds=c.overdue_seconds,
+                exposure=c.exposure, level=c.level, day_seconds=c.day_seconds,
+                posted_until=c.posted_until, refreshed_at=now,
+                **({"escalated_at": now} if _escalated(c) else {})):
+                updated.add(c.risk_id)
+    _post([c for c in changes if c.risk_id in updated], now, PostingReason.SCAN)
     return updated
+
+
+def _escalated(c: _Change) -> bool:
+    return c.level > 1 and (c.new or c.level > c.old_level)
 
 
 def _write_batch_pg(changes: list[_Change], now: datetime, table: str) -> set[int]:
     sql = f"""
-        UPDATE {table} SET overdue_hours = v.overdue_hours, exposure = v.exposure,
-            level = v.level, day_hours = v.day_hours, refreshed_at = %s,
+        UPDATE {table} SET overdue_hours = v.overdue_hours, overdue_seconds = v.overdue_seconds,
+            exposure = v.exposure, level = v.level, day_seconds = v.day_seconds,
+            posted_until = v.posted_until, refreshed_at = %s,
             escalated_at = CASE WHEN v.escalated = 1 THEN %s ELSE {table}.escalated_at END
         FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::numeric[],
-                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[],
-                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[])
-             AS v(id, overdue_hours, exposure, level, day_hours, escalated)
+                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::numeric[],
+                    string_to_array(%s, ',')::integer[], string_to_array(%s, ',')::integer[],
+                    string_to_array(%s, ',')::timestamptz[], string_to_array(%s, ',')::integer[])
+             AS v(id, overdue_hours, overdue_seconds, exposure, level, day_seconds, posted_until,
+                  escalated)
         WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
         RETURNING {table}.id
     """
     params = [
         now, now,
         _column(c.risk_id for c in changes), _column(c.overdue_hours for c in changes),
-        _column(c.exposure for c in changes), _column(c.level for c in changes),
-        _column(c.day_hours for c in changes),
-        _column(int(c.level > 1 and (c.new or c.level > c.old_level)) for c in changes),
+        _column(c.overdue_seconds for c in changes), _column(c.exposure for c in changes),
+        _column(c.level for c in changes), _column(c.day_seconds for c in changes),
+        _column(c.posted_until.isoformat() for c in changes),
+        _column(int(_escalated(c)) for c in changes),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        updated = {row[0] for row in cursor.fetchall()}
-    _replace_accruals([c for c in changes if c.risk_id in updated])
-    return updated
+        return {row[0] for row in cursor.fetchall()}
 
 
-def _replace_accruals(changes: Iterable[_Change]) -> None:
-    changes = list(changes)
-    if not changes:
+def _post(changes: Iterable[_Change], now: datetime, reason: str) -> None:
+    """Append the changes' entries to the ledger (one statement on PostgreSQL)."""
+    rows = [(c.risk_id, c.department_id, c.head_id, e) for c in changes for e in c.entries]
+    if not rows:
         return
     if connection.vendor == "postgresql":
-        rows = [(c.risk_id, q, h, a) for c in changes for q, h, a in c.accruals]
-        table = _q(DelayAccrual._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE risk_id = ANY(string_to_array(%s, ',')::bigint[])",
-                           [_column(c.risk_id for c in changes)])
             cursor.execute(
-                f"""INSERT INTO {table} (risk_id, quarter_start, overdue_hours, amount)
-                    SELECT * FROM unnest(string_to_array(%s, ',')::bigint[],
-                        string_to_array(%s, ',')::date[], string_to_array(%s, ',')::numeric[],
-                        string_to_array(%s, ',')::numeric[])""",
-                [_column(r[i] for r in rows) for i in range(4)],
+                f"""INSERT INTO {_q(DelayPosting._meta.db_table)} (risk_id, department_id,
+                        head_id, quarter, period, seconds, amount, posted_at, reason, note)
+                    SELECT v.risk, v.dept, NULLIF(v.head, 0), v.quarter, v.period, v.seconds,
+                        v.amount, %s, %s, ''
+                    FROM unnest(string_to_array(%s, ',')::bigint[],
+                        string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[],
+                        string_to_array(%s, ',')::date[], string_to_array(%s, ',')::date[],
+                        string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::numeric[])
+                        AS v(risk, dept, head, quarter, period, seconds, amount)""",
+                [now, str(reason),
+                 _column(r[0] for r in rows), _column(r[1] for r in rows),
+                 _column(r[2] or 0 for r in rows), _column(r[3].quarter for r in rows),
+                 _column(r[3].period for r in rows), _column(r[3].seconds for r in rows),
+                 _column(r[3].amount for r in rows)],
             )
         return
-    DelayAccrual.objects.filter(risk_id__in=[c.risk_id for c in changes]).delete()
-    DelayAccrual.objects.bulk_create(
-        [
-            DelayAccrual(risk_id=c.risk_id, quarter_start=q, overdue_hours=h, amount=a)
-            for c in changes
-            for q, h, a in c.accruals
-        ],
-        batch_size=BATCH,
-    )
+    DelayPosting.objects.bulk_create([
+        DelayPosting(risk_id=risk_id, department_id=dept_id, head_id=head_id, quarter=e.quarter,
+                     period=e.period, seconds=e.seconds, amount=e.amount, posted_at=now,
+                     reason=reason)
+        for risk_id, dept_id, head_id, e in rows
+    ], batch_size=BATCH)
 
 
 def _announce(changes: list[_Change], now: datetime) -> int:
@@ -356,7 +399,8 @@ def _flag_delays(now: datetime) -> ScanResult:
 
 # --- Resolution ----------------------------------------------------------------------------
 def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
-    """Close the delay of a step that just left the active state, with its final figures.
+    """Close the delay of a step that just left the active state, posting the overdue time
+    since the last scan.
 
     Runs inside the transaction that closed the step (``approvals.signals.step_closed``). A
     step that closed late before any scan saw it still gets its (resolved) risk: the history
@@ -369,14 +413,12 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
         .first()
     )
     end = min(at, step.on_hold_since) if step.on_hold_since else at
+    if risk is None and (step.due_at is None or end <= step.due_at):
+        return None
+    department = risk.department if risk else Department.objects.get(
+        pk=step.accountable_department_id)
+    calendar = department.calendar
     if risk is None:
-        if step.due_at is None or end <= step.due_at:
-            return None
-        department = Department.objects.get(pk=step.accountable_department_id)
-        calendar = department.calendar
-        if not calendar.between(step.due_at, end):
-            return None
-
         per_day = (
             ServiceRequest.objects.filter(pk=step.request_id)
             .values_list("item__cost_of_delay_per_day", flat=True)
@@ -385,27 +427,32 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
         risk = DelayRisk(
             step_id=step.pk, request_id=step.request_id, department=department,
             head_id=step.accountable_head_id, detected_at=at, refreshed_at=at,
-            cost_of_delay_per_day=per_day, day_hours=calendar.day_hours,
+            cost_of_delay_per_day=per_day, day_seconds=calendar.day_seconds,
+            posted_until=step.due_at,
         )
-    f = figures(
-        clock=OverdueClock(risk.department.calendar, end), due_at=step.due_at,
-        ola_hours=step.ola_hours, per_day=risk.cost_of_delay_per_day,
-        day_hours=risk.day_hours, reporting_tz=reporting_tz(),
-    )
+    posted, seconds, exposure = _measure(
+        clock=BusinessClock(calendar), due_at=step.due_at, posted_until=risk.posted_until,
+        end=end, holds=_holds_after_due({"step_id": step.pk}).get(step.pk, ()),
+        seconds=risk.overdue_seconds, exposure=risk.exposure,
+        per_day=risk.cost_of_delay_per_day, day_seconds=risk.day_seconds, at=at)
     detected_on_close = risk.pk is None
-    risk.level = max(risk.level or 1, f.level)
-    risk.overdue_hours, risk.exposure = f.overdue_hours, f.exposure
+    if detected_on_close and not posted:
+        return None
+    risk.level = max(risk.level or 1, risk_level(
+        overdue_hours=hours_of(seconds), ola_hours=step.ola_hours, day_hours=risk.day_hours))
+    risk.overdue_seconds, risk.overdue_hours, risk.exposure = seconds, hours_of(seconds), exposure
+    risk.posted_until = max(risk.posted_until, end)
     risk.refreshed_at = risk.resolved_at = at
     risk.resolution = step.state
     risk.save()
-    _replace_accruals([_Change(risk.pk, risk.head_id, risk.department_id, False, risk.level,
-                               risk.level, f.overdue_hours, f.exposure, risk.day_hours,
-                               f.accruals)])
+    _post([_Change(risk.pk, risk.head_id, risk.department_id, False, risk.level, risk.level,
+                   seconds, exposure, risk.day_seconds, risk.posted_until, posted)],
+          at, PostingReason.CLOSE)
     audit_record(
         actor=None, verb="risk.resolved", target=risk, from_state=f"level {risk.level}",
         to_state=str(step.state), correlation=_reference(step),
-        data={"overdue_hours": risk.overdue_hours, "exposure": risk.exposure,
-              "detected_on_close": detected_on_close},
+        data={"overdue_hours": risk.overdue_hours, "overdue_seconds": risk.overdue_seconds,
+              "exposure": risk.exposure, "detected_on_close": detected_on_close},
         at=at,
     )
     return risk

@@ -39,4 +39,5 @@ def quarterly(request: HttpRequest) -> HttpResponse:
         "blocks": blocks, "quarters": quarters, "as_of": as_of, "quarter_choices": [1, 2, 4, 8, 12],
         "currency": settings.SRM_REPORTING_CURRENCY,
         "reporting_timezone": settings.SRM_REPORTING_TIMEZONE,
+        "close_days": settings.SRM_LEDGER_CLOSE_BUSINESS_DAYS,
     })

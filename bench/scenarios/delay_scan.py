@@ -3,7 +3,7 @@
 For each size, in a scratch PostgreSQL database created and dropped here:
 
 - ``delay_scan.first``: one ``flag_delays`` run that opens every risk (20,000 at 1M steps),
-  with its accruals, audit events and notifications;
+  with their postings, audit events and notifications;
 - ``delay_scan.refresh``: the steady state during business hours, every risk's figures moving
   (a run 15 minutes later);
 - ``delay_scan.no_change``: a second run at the same moment, nothing to do;
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
@@ -177,8 +178,8 @@ def _generate(size: int, now: datetime) -> dict:
 # --- Child: measure -------------------------------------------------------------------------
 def _naive_scan(now: datetime) -> int:
     """The scan as a first version would write it: every active step through the ORM."""
-    from accountability.delays import CENT, money, risk_level
-    from accountability.models import DelayAccrual, DelayRisk
+    from accountability.delays import hours_of, money, risk_level
+    from accountability.models import DelayPosting, DelayRisk
     from approvals.models import Step
     from governance.services.audit import audit_record
 
@@ -189,25 +190,28 @@ def _naive_scan(now: datetime) -> int:
         if step.on_hold_since or step.due_at >= now:
             continue
         calendar = step.accountable_department.calendar
-        hours = calendar.hours_between(step.due_at, now).quantize(CENT)
+        seconds = Decimal(calendar.between(step.due_at, now).total_seconds())
         risk = DelayRisk.objects.filter(step=step, resolved_at__isnull=True).first()
         new = risk is None
         if new:
             risk = DelayRisk(step=step, request=step.request, department=step.accountable_department,
                              head_id=step.accountable_head_id, detected_at=now, refreshed_at=now,
                              cost_of_delay_per_day=step.request.item.cost_of_delay_per_day,
-                             day_hours=calendar.day_hours)
-        exposure = money(hours, per_day=risk.cost_of_delay_per_day, day_hours=risk.day_hours)
-        level = max(risk.level or 1, risk_level(overdue_hours=hours, ola_hours=step.ola_hours,
-                                                day_hours=risk.day_hours))
-        if not new and (hours, exposure, level) == (risk.overdue_hours, risk.exposure, risk.level):
+                             day_seconds=calendar.day_seconds, posted_until=step.due_at)
+        exposure = money(seconds, per_day=risk.cost_of_delay_per_day, day_seconds=risk.day_seconds)
+        level = max(risk.level or 1, risk_level(overdue_hours=hours_of(seconds),
+                                                ola_hours=step.ola_hours, day_hours=risk.day_hours))
+        if not new and (seconds, level) == (risk.overdue_seconds, risk.level):
             continue
-        old_level = risk.level
-        risk.overdue_hours, risk.exposure, risk.level, risk.refreshed_at = hours, exposure, level, now
+        old_level, old_seconds, old_exposure = risk.level, risk.overdue_seconds, risk.exposure
+        risk.overdue_seconds, risk.overdue_hours = seconds, hours_of(seconds)
+        risk.exposure, risk.level, risk.refreshed_at, risk.posted_until = exposure, level, now, now
         risk.save()
-        DelayAccrual.objects.update_or_create(
-            risk=risk, quarter_start=now.date().replace(day=1, month=1 + 3 * ((now.month - 1) // 3)),
-            defaults={"overdue_hours": hours, "amount": exposure})
+        quarter = now.date().replace(day=1, month=1 + 3 * ((now.month - 1) // 3))
+        DelayPosting.objects.create(
+            risk=risk, department_id=risk.department_id, head_id=risk.head_id, quarter=quarter,
+            period=quarter, seconds=seconds - old_seconds, amount=exposure - old_exposure,
+            posted_at=now, reason="scan")
         if new or level != old_level:
             audit_record(actor=None, verb="risk.raised" if new else "risk.escalated", target=risk,
                          correlation=step.request.reference, at=now)
@@ -266,7 +270,7 @@ def _measure(size: int, now: datetime, repeats: int) -> list[dict]:
 
     def naive_first():
         with connection.cursor() as cursor:  # the state before any scan, inside the rollback
-            cursor.execute("TRUNCATE governance_delayaccrual, governance_delayrisk, "
+            cursor.execute("TRUNCATE accountability_delayposting, governance_delayrisk, "
                            "governance_notification CASCADE")
         started = time.perf_counter()
         _naive_scan(now)

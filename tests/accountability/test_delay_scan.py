@@ -8,7 +8,7 @@ import pytest
 from delay_time import berlin
 from django.db.models import Sum
 
-from accountability.models import DelayAccrual, DelayRisk, Notification
+from accountability.models import DelayPosting, DelayRisk, Notification
 from accountability.services.risks import flag_delays
 from approvals.choices import StepState
 from approvals.services import step_approve
@@ -28,7 +28,7 @@ def test_a_step_past_due_becomes_a_level_1_risk_against_the_accountable_head(org
     risk = DelayRisk.objects.get(step=step)
     assert (risk.head, risk.department, risk.level) == (org.hank, org.dept["MKT"], 1)
     assert risk.overdue_hours == Decimal("1.00")
-    assert risk.day_hours == Decimal("8.00")
+    assert risk.day_seconds == 8 * 3600
     assert risk.cost_of_delay_per_day == Decimal("150.00")
     assert risk.exposure == Decimal("18.75")  # 1 h / 8 h × EUR 150
     assert risk.resolved_at is None
@@ -48,9 +48,11 @@ def test_nothing_is_flagged_before_the_due_time(org, overdue_step):
 @pytest.mark.parametrize(
     ("now", "level", "hours", "exposure"),
     [
-        (berlin(2026, 11, 24, 12, 59), 1, "3.98", "74.63"),
+        # Money from exact seconds, rounded once: 3 h 59 min = 14,340 s / 28,800 s × 150
+        # = 74.6875 → 74.69 (rounding the hours first, 3.98 h, gave 74.63).
+        (berlin(2026, 11, 24, 12, 59), 1, "3.98", "74.69"),
         (berlin(2026, 11, 24, 13, 0), 2, "4.00", "75.00"),  # a further 50 % of the 8 h OLA
-        (berlin(2026, 11, 24, 16, 59), 2, "7.98", "149.63"),
+        (berlin(2026, 11, 24, 16, 59), 2, "7.98", "149.69"),
         (berlin(2026, 11, 25, 9, 0), 3, "8.00", "150.00"),  # 100 % of the OLA
     ],
 )
@@ -102,11 +104,11 @@ def test_a_delay_across_a_quarter_end_is_split_between_the_quarters(org, overdue
 
     risk = DelayRisk.objects.get(step=step)
     assert (risk.overdue_hours, risk.exposure) == (Decimal("12.00"), Decimal("225.00"))
-    accruals = list(risk.accruals.order_by("quarter_start").values_list(
-        "quarter_start", "overdue_hours", "amount"))
-    assert [(str(q), h, a) for q, h, a in accruals] == [
-        ("2026-07-01", Decimal("8.00"), Decimal("150.00")),
-        ("2026-10-01", Decimal("4.00"), Decimal("75.00")),
+    postings = list(risk.postings.order_by("period").values_list(
+        "quarter", "period", "seconds", "amount"))
+    assert [(str(q), str(p), s, a) for q, p, s, a in postings] == [
+        ("2026-07-01", "2026-07-01", Decimal("28800"), Decimal("150.00")),
+        ("2026-10-01", "2026-10-01", Decimal("14400"), Decimal("75.00")),
     ]
 
 
@@ -120,7 +122,10 @@ def test_the_risk_grows_and_escalates_on_later_scans(org, overdue_step):
     assert risk.escalated_at == berlin(2026, 11, 24, 14, 0)
     assert (result.raised, result.escalated, result.refreshed) == (0, 1, 1)
     assert AuditEvent.objects.filter(verb="risk.escalated", to_state="level 2").count() == 1
-    assert DelayAccrual.objects.get(risk=risk).amount == risk.exposure
+    # The second scan posted only the 4 h since the first: nothing already posted changed.
+    assert list(risk.postings.values_list("seconds", "amount")) == [
+        (Decimal("3600"), Decimal("18.75")), (Decimal("14400"), Decimal("75.00"))]
+    assert risk.postings.aggregate(s=Sum("amount"))["s"] == risk.exposure
 
 
 def test_running_the_scan_twice_changes_nothing(org, overdue_step):
@@ -132,8 +137,7 @@ def test_running_the_scan_twice_changes_nothing(org, overdue_step):
     def snapshot():
         return (
             list(DelayRisk.objects.order_by("pk").values()),
-            list(DelayAccrual.objects.order_by("risk_id", "quarter_start").values(
-                "risk_id", "quarter_start", "overdue_hours", "amount")),
+            list(DelayPosting.objects.order_by("pk").values()),
             AuditEvent.objects.filter(verb__startswith="risk.").count(),
             Notification.objects.count(),
         )
@@ -167,14 +171,19 @@ def test_a_step_on_hold_is_neither_raised_nor_escalated(org, overdue_step):
     assert not AuditEvent.objects.filter(verb="risk.escalated").exists()
 
 
-def test_accruals_always_add_up_to_the_exposure(org, overdue_step):
+def test_postings_always_add_up_to_the_exposure(org, overdue_step):
     for start in (berlin(2026, 6, 29, 9, 0), berlin(2026, 9, 30, 15, 0), berlin(2026, 12, 30, 16, 0)):
         overdue_step(start)
     flag_delays(now=berlin(2027, 1, 6, 11, 17))
     for risk in DelayRisk.objects.all():
-        sums = risk.accruals.aggregate(hours=Sum("overdue_hours"), amount=Sum("amount"))
-        assert (sums["hours"], sums["amount"]) == (risk.overdue_hours, risk.exposure)
-    assert DelayAccrual.objects.values("quarter_start").distinct().count() == 4
+        sums = risk.postings.aggregate(seconds=Sum("seconds"), amount=Sum("amount"))
+        assert (sums["seconds"], sums["amount"]) == (risk.overdue_seconds, risk.exposure)
+    assert DelayPosting.objects.values("period").distinct().count() == 4
+    # The first scan ran after Q2 and Q3 2026 had closed: their time is posted as adjustments
+    # in the open quarter (2027 Q1) naming them; Q4 2026 is still open until 9 Jan 2027.
+    assert sorted({(str(q), str(p)) for q, p in DelayPosting.objects.values_list(
+        "quarter", "period")}) == [("2026-10-01", "2026-10-01"), ("2027-01-01", "2026-04-01"),
+                                   ("2027-01-01", "2026-07-01"), ("2027-01-01", "2027-01-01")]
 
 
 def test_the_scan_runs_a_bounded_number_of_queries_whatever_the_number_of_steps(

@@ -1,10 +1,10 @@
 """Property: over random request histories, the quarterly report reconciles — rows add up
 to the totals, and each total equals an independent count over the raw records (requests,
-steps and delay accruals) computed here in plain Python.
+steps and cost-of-delay postings) computed here in plain Python.
 
-Delay accruals come from two sources here: the histories themselves (a step closed after its
+Delay postings come from two sources here: the histories themselves (a step closed after its
 due time records its delay on close, ``risk_resolve_for_step``) and hand-made risks with
-arbitrary amounts (``make_risk``). The report's cost of delay must equal every accrual in the
+arbitrary amounts (``make_risk``). The report's cost of delay must equal every posting in the
 quarter, whatever created it, charged to the department of the late step."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accountability.figures import report_from_figures
-from accountability.models import DelayAccrual
+from accountability.models import DelayPosting
 from accountability.report import quarterly_report
 from accountability.scope import departments_in_scope
 from approvals.choices import StepKind, StepState
@@ -78,9 +78,10 @@ def _play(org, spec, begin, now):
 def _expected(quarters):
     """Independent reference figures per quarter, from the raw rows in Python."""
     expected = {q: defaultdict(Decimal) for q in quarters}
-    for accrual in DelayAccrual.objects.select_related("risk"):
-        if accrual.quarter_start in expected:
-            expected[accrual.quarter_start][("delay", accrual.risk.department_id)] += accrual.amount
+    for posting in DelayPosting.objects.all():
+        if posting.quarter in expected:
+            kind = "adjusted" if posting.period != posting.quarter else "delay"
+            expected[posting.quarter][(kind, posting.department_id)] += posting.amount
     for request in ServiceRequest.objects.prefetch_related("steps"):
         cost = request.estimated_cost or Decimal("0")
         if (q := _quarter_of(request.submitted_at)) in expected:
@@ -132,23 +133,27 @@ def test_the_report_reconciles_with_the_raw_records(org, submit, specs):
 
         for block in blocks:
             total = block.total
-            fields = ["submitted", "approved_spend", "fulfilled_spend", "cost_of_delay",
+            fields = ["submitted", "approved_spend", "fulfilled_spend", "delay_adjustments",
                       "fulfilled", "on_time"]
             for name in fields:
                 assert getattr(total, name) == sum(getattr(r, name) for r in block.rows), name
+            # The total's cost of delay is the rows' plus the adjustments line.
+            assert total.cost_of_delay == sum(r.cost_of_delay for r in block.rows) \
+                + block.adjustments
             want = expected[block.quarter]
             assert total.submitted == want["submitted"]
             assert total.approved_spend == want["approved_spend"]
             assert total.fulfilled_spend == want["fulfilled_spend"]
             assert (total.fulfilled, total.on_time) == (want["fulfilled"], want["on_time"])
-            # Cost of delay: every accrual of the quarter, hand-made or recorded when a step
-            # closed late, each charged to its risk's (the late step's) department.
-            accruals = DelayAccrual.objects.filter(quarter_start=block.quarter)
-            in_quarter = accruals.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+            # Cost of delay: every posting of the quarter, hand-made or posted when a step
+            # closed late, each charged to the late step's department.
+            postings = DelayPosting.objects.filter(quarter=block.quarter)
+            in_quarter = postings.aggregate(s=Sum("amount"))["s"] or Decimal("0")
             assert total.cost_of_delay == in_quarter
             for row in block.rows:
                 assert row.cost_of_delay == want[("delay", row.department.pk)], row.department.code
-            assert (accruals.filter(risk__in=hand_made).aggregate(s=Sum("amount"))["s"]
+                assert row.delay_adjustments == want[("adjusted", row.department.pk)]
+            assert (postings.filter(risk__in=hand_made).aggregate(s=Sum("amount"))["s"]
                     or Decimal("0")) == generated[block.quarter]
 
         # A head's report is exactly their department's rows of the organisation's report.

@@ -45,7 +45,8 @@ def test_closing_the_step_resolves_its_risk_with_the_final_delay(org, overdue_st
     assert risk.resolved_at == CLOSE
     assert risk.resolution == state
     assert (risk.overdue_hours, risk.exposure, risk.level) == (Decimal("6.00"), Decimal("112.50"), 2)
-    assert risk.accruals.get().amount == Decimal("112.50")
+    # Two postings: 1 h by the scan, the 5 h since by the close; they add up to the exposure.
+    assert [p.amount for p in risk.postings.all()] == [Decimal("18.75"), Decimal("93.75")]
     event = AuditEvent.objects.get(verb="risk.resolved")
     assert event.correlation == step.request.reference
     assert event.to_state == state

@@ -98,7 +98,7 @@ def _build_world(org) -> SimpleNamespace:
             step=step, request=request, department=step.accountable_department,
             head=step.accountable_head, detected_at=now - timedelta(hours=3), level=1,
             overdue_hours=Decimal("3"), cost_of_delay_per_day=request.item.cost_of_delay_per_day,
-            day_hours=Decimal("8"), exposure=Decimal("56.25"), refreshed_at=now,
+            day_seconds=8 * 3600, exposure=Decimal("56.25"), posted_until=now, refreshed_at=now,
         )
     return SimpleNamespace(
         laptop=laptop, desk=desk, access=access, risk=risks,
