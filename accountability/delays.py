@@ -5,7 +5,7 @@ split of a stretch of overdue time into reporting quarters (DESIGN.md, "Definiti
 - The overdue time of a step is the business time from ``due_at`` to now (or completion),
   **minus the holds that started after it was due**: a hold stops the clock from the moment
   it starts and never moves time that has already passed (a hold that starts before the due
-  time moves the due time instead, see ``approvals.services_holds``).
+  time moves the due time instead, see ``approvals.services.due_after_hold``).
 - Money is computed once, from exact seconds: a risk's cost so far is
   ``round_half_up(seconds ÷ day_seconds × cost per day, cents)``, and each posting of the
   ledger is the difference between that figure after and before it, so postings are rounded

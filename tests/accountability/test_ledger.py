@@ -15,8 +15,7 @@ from accountability.models import DelayPosting, DelayRisk
 from accountability.report import ADJUSTMENTS_LABEL, quarterly_report, report_table
 from accountability.services.ledger import closes_at
 from accountability.services.risks import flag_delays
-from approvals.services import step_approve
-from approvals.services_holds import step_answer, step_hold
+from approvals.services import step_answer, step_approve, step_hold
 from governance.models import Department
 
 pytestmark = pytest.mark.django_db

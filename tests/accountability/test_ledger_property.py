@@ -33,8 +33,7 @@ from accountability.models import DelayPosting, DelayRisk
 from accountability.report import quarterly_report, report_table
 from accountability.services.risks import flag_delays
 from approvals.choices import StepState
-from approvals.services import step_approve
-from approvals.services_holds import step_answer, step_hold
+from approvals.services import step_answer, step_approve, step_hold
 from governance.models import Department
 from tests import ledger_reference as ref
 
