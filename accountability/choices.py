@@ -2,6 +2,9 @@
 
 from django.db import models
 
+from governance.states import StateMachine
+from kit.errors import ErrorCode
+
 
 # --- Change plans ----------------------------------------------------------------------------
 class PlanStatus(models.TextChoices):
@@ -12,11 +15,19 @@ class PlanStatus(models.TextChoices):
 
 
 # The one place that says which moves a change plan may make.
-PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
-    PlanStatus.PLANNING: frozenset({PlanStatus.LIVE, PlanStatus.ABANDONED}),
-    PlanStatus.LIVE: frozenset({PlanStatus.VALUE_REALIZED, PlanStatus.ABANDONED}),
-}
-PLAN_CLOSED_STATES = frozenset({PlanStatus.VALUE_REALIZED, PlanStatus.ABANDONED})
+PLAN_MACHINE = StateMachine(
+    name="change plan",
+    choices=PlanStatus,
+    field="status",
+    initial={PlanStatus.PLANNING},
+    transitions={
+        PlanStatus.PLANNING: {PlanStatus.LIVE, PlanStatus.ABANDONED},
+        PlanStatus.LIVE: {PlanStatus.VALUE_REALIZED, PlanStatus.ABANDONED},
+    },
+    conflict_code=ErrorCode.PLAN_WRONG_STATUS,
+)
+PLAN_OPEN_STATES = PLAN_MACHINE.group(PlanStatus.PLANNING, PlanStatus.LIVE)
+PLAN_CLOSED_STATES = PLAN_MACHINE.terminal
 
 
 class Channel(models.TextChoices):
@@ -41,4 +52,19 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-IMPORT_FINISHED_STATES = frozenset({ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED})
+# An import is checked in full, then imported; a dry run stops after the check. A job the
+# worker restarts is checked again from the start.
+IMPORT_MACHINE = StateMachine(
+    name="import",
+    choices=ImportStatus,
+    field="status",
+    initial={ImportStatus.QUEUED},
+    transitions={
+        ImportStatus.QUEUED: {ImportStatus.VALIDATING, ImportStatus.REJECTED, ImportStatus.FAILED},
+        ImportStatus.VALIDATING: {ImportStatus.VALIDATING, ImportStatus.IMPORTING,
+                                  ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED},
+        ImportStatus.IMPORTING: {ImportStatus.IMPORTING, ImportStatus.DONE, ImportStatus.REJECTED,
+                                 ImportStatus.FAILED},
+    },
+)
+IMPORT_FINISHED_STATES = IMPORT_MACHINE.terminal

@@ -1,5 +1,8 @@
 from django.db import models
 
+from governance.states import StateMachine
+from kit.errors import ErrorCode
+
 
 class StepKind(models.TextChoices):
     APPROVAL = "approval", "Approval"
@@ -22,13 +25,23 @@ class StepState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The one place that says which moves a step may make.
-STEP_TRANSITIONS: dict[str, frozenset[str]] = {
-    StepState.PENDING: frozenset({StepState.ACTIVE, StepState.CANCELLED}),
-    StepState.ACTIVE: frozenset(
-        {StepState.APPROVED, StepState.REJECTED, StepState.DONE, StepState.CANCELLED}
-    ),
-}
-STEP_CLOSED_STATES = frozenset(
-    {StepState.APPROVED, StepState.REJECTED, StepState.DONE, StepState.SKIPPED, StepState.CANCELLED}
+# The one place that says which moves a step may make. Steps are created pending (or
+# skipped, when their condition does not hold); the first pending one becomes active.
+STEP_MACHINE = StateMachine(
+    name="step",
+    choices=StepState,
+    field="state",
+    initial={StepState.PENDING, StepState.SKIPPED},
+    transitions={
+        StepState.PENDING: {StepState.ACTIVE, StepState.CANCELLED},
+        StepState.ACTIVE: {StepState.APPROVED, StepState.REJECTED, StepState.DONE,
+                           StepState.CANCELLED},
+    },
+    conflict_code=ErrorCode.STEP_NOT_ACTIVE,
 )
+STEP_OPEN_STATES = STEP_MACHINE.group(StepState.PENDING, StepState.ACTIVE)
+STEP_CLOSED_STATES = STEP_MACHINE.terminal
+# A decision was taken (by a person, or the work was done): the step shows who and when.
+STEP_DECIDED_STATES = STEP_MACHINE.group(StepState.APPROVED, StepState.REJECTED, StepState.DONE)
+# What an approval step may end in when someone decides it.
+DECISIONS = STEP_MACHINE.group(StepState.APPROVED, StepState.REJECTED)

@@ -9,7 +9,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from approvals.choices import STEP_TRANSITIONS, Responsible, StepKind, StepState
+from approvals.choices import (
+    STEP_DECIDED_STATES,
+    STEP_MACHINE,
+    Responsible,
+    StepKind,
+    StepState,
+)
 from governance.choices import MembershipRole
 from governance.models import User
 
@@ -254,12 +260,32 @@ class Step(models.Model):
         return f"{self.name} ({self.get_state_display()})"
 
     # --- What may happen (for the UI; services re-check under a lock) ---------------------
-    def can_move_to(self, state: str) -> bool:
-        return state in STEP_TRANSITIONS.get(self.state, frozenset())
+    STATE_MACHINE = STEP_MACHINE
 
     @property
     def is_active(self) -> bool:
         return self.state == StepState.ACTIVE
+
+    @property
+    def is_approval(self) -> bool:
+        return self.kind == StepKind.APPROVAL
+
+    @property
+    def is_decided(self) -> bool:
+        """Approved, rejected or done: someone decided or did it (``decided_by``)."""
+        return self.state in STEP_DECIDED_STATES
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == StepState.DONE
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == StepState.CANCELLED
+
+    @property
+    def is_skipped(self) -> bool:
+        return self.state == StepState.SKIPPED
 
     @property
     def is_overdue(self) -> bool:

@@ -94,13 +94,14 @@ def _act(request: HttpRequest, pk: int, *, act, page, row, success: str, back: s
     return redirect(safe_next(request, reverse(back)))
 
 
-def _decide(request: HttpRequest, pk: int, *, action, verb: str) -> HttpResponse:
+def _decide(request: HttpRequest, pk: int, *, action, name: str, done: str) -> HttpResponse:
+    """``name``: the form that failed is opened again (``approve`` / ``reject``)."""
     form = DecisionForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else request.POST.get("comment", "")
     return _act(
         request, pk, act=lambda step: action(actor=request.user, step=step, comment=comment),
-        page=_render_inbox, row=_row, success=verb, back="approvals:inbox",
-        row_context=lambda exc: {"comment": comment, "failed": verb,
+        page=_render_inbox, row=_row, success=done, back="approvals:inbox",
+        row_context=lambda exc: {"comment": comment, "failed": name,
                                  "field_errors": exc.field_errors.get("comment", [])},
     )
 
@@ -108,13 +109,13 @@ def _decide(request: HttpRequest, pk: int, *, action, verb: str) -> HttpResponse
 @login_required
 @require_POST
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(request, pk, action=step_approve, verb="approved")
+    return _decide(request, pk, action=step_approve, name="approve", done="approved")
 
 
 @login_required
 @require_POST
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(request, pk, action=step_reject, verb="rejected")
+    return _decide(request, pk, action=step_reject, name="reject", done="rejected")
 
 
 # --- Work queue ------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.db import models
 
 
@@ -5,3 +7,57 @@ class MembershipRole(models.TextChoices):
     MEMBER = "member", "Member"
     AGENT = "agent", "Agent"
     APPROVER = "approver", "Approver"
+
+
+class AuditVerb(models.TextChoices):
+    """Every verb an audit event can carry: ``<object>.<what happened>``. ``audit_build``
+    refuses any other, so reports and timelines can rely on the list."""
+
+    # Requests: submitted or imported, then one verb per state they move into.
+    REQUEST_SUBMITTED = "request.submitted", "Request submitted"
+    REQUEST_IMPORTED = "request.imported", "Request imported from a legacy tracker"
+    REQUEST_IN_APPROVAL = "request.in_approval", "Request awaiting approval"
+    REQUEST_IN_PROGRESS = "request.in_progress", "Request in progress"
+    REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
+    REQUEST_REJECTED = "request.rejected", "Request rejected"
+    REQUEST_CANCELLED = "request.cancelled", "Request cancelled"
+    # Steps: activated, then one verb per closing state; claims and holds.
+    STEP_ACTIVATED = "step.activated", "Step activated"
+    STEP_APPROVED = "step.approved", "Step approved"
+    STEP_REJECTED = "step.rejected", "Step rejected"
+    STEP_DONE = "step.done", "Step done"
+    STEP_CANCELLED = "step.cancelled", "Step cancelled"
+    STEP_CLAIMED = "step.claimed", "Step claimed"
+    STEP_HELD = "step.held", "Question to the requester"
+    STEP_ANSWERED = "step.answered", "Requester answered"
+    STEP_HOLD_REMINDED = "step.hold_reminded", "Requester reminded"
+    STEP_HOLD_EXPIRED = "step.hold_expired", "Question unanswered: request cancelled"
+    # The conversation.
+    COMMENT_ADDED = "comment.added", "Comment added"
+    NOTE_ADDED = "note.added", "Internal note added"
+    ATTACHMENT_ADDED = "attachment.added", "Attachment added"
+    # Delegations.
+    DELEGATION_CREATED = "delegation.created", "Delegation created"
+    DELEGATION_ENDED = "delegation.ended", "Delegation ended"
+    # Delay risks and notifications.
+    RISK_RAISED = "risk.raised", "Delay risk raised"
+    RISK_ESCALATED = "risk.escalated", "Delay risk escalated"
+    RISK_RESOLVED = "risk.resolved", "Delay risk resolved"
+    NOTIFICATION_SENT = "notification.sent", "Notification sent"
+    # Change plans, legacy workflows, imports.
+    PLAN_LIVE = "plan.live", "Change plan live"
+    PLAN_VALUE_REALIZED = "plan.value_realized", "Change plan realized its value"
+    PLAN_ABANDONED = "plan.abandoned", "Change plan abandoned"
+    WORKFLOW_RETIRED = "workflow.retired", "Legacy workflow retired"
+    WORKFLOW_KEPT = "workflow.kept", "Legacy workflow kept"
+    IMPORT_QUEUED = "import.queued", "Import queued"
+    IMPORT_DONE = "import.done", "Import done"
+    IMPORT_REJECTED = "import.rejected", "Import rejected"
+    IMPORT_FAILED = "import.failed", "Import failed"
+    # KPIs.
+    KPI_MEASUREMENT_RECORDED = "kpi.measurement_recorded", "KPI measurement recorded"
+
+    @classmethod
+    def of(cls, subject: str, state: str) -> AuditVerb:
+        """The verb of ``subject`` moving into ``state`` (``AuditVerb.of("step", "done")``)."""
+        return cls(f"{subject}.{state}")

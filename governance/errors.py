@@ -2,10 +2,10 @@
 and API adapters can turn any of them into a response; the domain's own errors are here.
 """
 
-from kit.errors import Conflict, DomainError, NotAllowed, ValidationFailed
+from kit.errors import Conflict, DomainError, ErrorCode, NotAllowed, ValidationFailed
 
-__all__ = ["AlreadyDecided", "Conflict", "DomainError", "NotAllowed", "ValidationFailed"]
+__all__ = ["AlreadyDecided", "Conflict", "DomainError", "ErrorCode", "NotAllowed", "ValidationFailed"]
 
 
 class AlreadyDecided(Conflict):
-    code = "already_decided"
+    code = ErrorCode.ALREADY_DECIDED

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, F, Min, Q
 from django.utils import timezone
 
+from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
 from governance.models import User
 from governance.periods import complete_weeks, start_of, week_start
@@ -157,6 +158,6 @@ def kpi_measurement_record(*, actor: User, kpi: OutcomeKPI, period_start: date,
                   "sample_size": 0, "source": SnapshotSource.ENTERED, "entered_by": actor,
                   "computed_at": timezone.now()},
     )
-    audit_record(actor=actor, verb="kpi.measurement_recorded", target=kpi,
+    audit_record(actor=actor, verb=AuditVerb.KPI_MEASUREMENT_RECORDED, target=kpi,
                  data={"period_start": period_start, "value": value, "previous": previous})
     return snapshot

@@ -1,5 +1,8 @@
 from django.db import models
 
+from governance.states import StateMachine
+from kit.errors import ErrorCode
+
 
 class RequestState(models.TextChoices):
     IN_APPROVAL = "in_approval", "Awaiting approval"
@@ -9,19 +12,26 @@ class RequestState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-OPEN_STATES = frozenset({RequestState.IN_APPROVAL, RequestState.IN_PROGRESS})
-CLOSED_STATES = frozenset({RequestState.FULFILLED, RequestState.REJECTED, RequestState.CANCELLED})
-
-# The one place that says which moves a request may make.
-REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
-    RequestState.IN_APPROVAL: frozenset(
-        {RequestState.IN_APPROVAL, RequestState.IN_PROGRESS, RequestState.FULFILLED,
-         RequestState.REJECTED, RequestState.CANCELLED}
-    ),
-    RequestState.IN_PROGRESS: frozenset(
-        {RequestState.IN_PROGRESS, RequestState.FULFILLED, RequestState.CANCELLED}
-    ),
-}
+# The one place that says which moves a request may make. A request is created awaiting
+# approval (or, imported from a legacy tracker, in whatever state it had got to); an execution
+# step followed by an approval step takes it back to approval.
+REQUEST_MACHINE = StateMachine(
+    name="request",
+    choices=RequestState,
+    field="state",
+    initial=RequestState.values,
+    transitions={
+        RequestState.IN_APPROVAL: {RequestState.IN_PROGRESS, RequestState.FULFILLED,
+                                   RequestState.REJECTED, RequestState.CANCELLED},
+        RequestState.IN_PROGRESS: {RequestState.IN_APPROVAL, RequestState.FULFILLED,
+                                   RequestState.REJECTED, RequestState.CANCELLED},
+    },
+    conflict_code=ErrorCode.REQUEST_CLOSED,
+)
+OPEN_STATES = REQUEST_MACHINE.group(RequestState.IN_APPROVAL, RequestState.IN_PROGRESS)
+CLOSED_STATES = REQUEST_MACHINE.terminal
+# The groups a list of requests can be filtered by beside single states (``?state=open``).
+REQUEST_STATE_GROUPS = {"open": ("Open", OPEN_STATES), "closed": ("Closed", CLOSED_STATES)}
 
 
 class LegacyStatus(models.TextChoices):

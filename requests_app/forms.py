@@ -8,7 +8,7 @@ from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from requests_app.choices import RequestState
+from requests_app.choices import REQUEST_STATE_GROUPS, RequestState
 from requests_app.fields import answers_form_class
 from requests_app.models import CatalogItem
 
@@ -80,7 +80,10 @@ class RequestFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference or title"}))
     state = forms.ChoiceField(label="State", required=False,
-                              choices=[("", "Any state"), ("open", "Open"), *RequestState.choices])
+                              choices=[("", "Any state"),
+                                       *[(key, label) for key, (label, _) in
+                                         REQUEST_STATE_GROUPS.items()],
+                                       *RequestState.choices])
     item = _ListedModelChoiceField(label="Service", required=False, empty_label="Any service",
                                   queryset=CatalogItem.objects.none(), to_field_name="code",
                                   widget=ListSelect)

@@ -14,7 +14,8 @@ from django.utils import timezone
 from approvals.choices import StepState
 from approvals.models import Delegation, Step
 from governance.selectors import department_ids_with_role, departments_led_by
-from requests_app.choices import OPEN_STATES, RequestState, Source
+from governance.states import can_transition
+from requests_app.choices import OPEN_STATES, REQUEST_MACHINE, RequestState, Source
 from requests_app.fields import validate_field_specs
 
 
@@ -329,8 +330,12 @@ class ServiceRequest(models.Model):
         end = self.closed_at or now
         return self.due_at is not None and end > self.due_at
 
+    STATE_MACHINE = REQUEST_MACHINE
+
     def can_cancel(self, user) -> bool:
-        return self.is_open and (
+        """``restrict(user, "cancel")`` for this request in memory: the requester or an ops
+        leader, while the state machine allows the move to cancelled."""
+        return can_transition(self, RequestState.CANCELLED) and user.is_authenticated and (
             user.pk == self.requester_id or user.is_ops_leader or user.is_superuser
         )
 

@@ -20,6 +20,7 @@ from approvals.services import (
     steps_build,
     steps_replay,
 )
+from governance.choices import AuditVerb
 from governance.errors import Conflict, ValidationFailed
 from governance.models import AuditEvent, Department, User
 from governance.services.audit import audit_build
@@ -151,7 +152,7 @@ def request_submit(
     request.save(force_insert=True)
     submitted = audit_build(
         actor=actor,
-        verb="request.submitted",
+        verb=AuditVerb.REQUEST_SUBMITTED,
         target=request,
         to_state=RequestState.IN_APPROVAL,
         correlation=request.reference,
@@ -284,7 +285,7 @@ def requests_import(*, actor: User | None, item: CatalogItem, rows: list[Importe
     AuditEvent.objects.bulk_create(
         [
             audit_build(
-                actor=actor, verb="request.imported", target=request, to_state=request.state,
+                actor=actor, verb=AuditVerb.REQUEST_IMPORTED, target=request, to_state=request.state,
                 correlation=request.reference, at=now,
                 data={"item": item.code, "source": Source.LEGACY_IMPORT,
                       "external_key": request.external_key, "status": row.status,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.signals import comment_added
+from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
@@ -122,7 +123,7 @@ def comment_add(*, actor: User, request: ServiceRequest, body: str, internal: bo
                                 files=checked, at=at, stored=stored)
         audit_record(
             actor=actor,
-            verb="note.added" if internal else "comment.added",
+            verb=AuditVerb.NOTE_ADDED if internal else AuditVerb.COMMENT_ADDED,
             target=comment,
             correlation=conversation_correlation(request, internal=internal),
             data={"request": request.reference, "internal": internal,
@@ -152,7 +153,7 @@ def attachment_add(*, actor: User, request: ServiceRequest, files: Iterable[Uplo
         for attachment in attachments:
             audit_record(
                 actor=actor,
-                verb="attachment.added",
+                verb=AuditVerb.ATTACHMENT_ADDED,
                 target=attachment,
                 correlation=conversation_correlation(request, internal=internal),
                 data={"request": request.reference, **_describe([attachment])[0]},

@@ -17,7 +17,7 @@ from approvals.models import Step
 from governance.errors import DomainError
 from governance.models import AuditEvent
 from kit.web import domain_error_response
-from requests_app.choices import OPEN_STATES
+from requests_app.choices import REQUEST_STATE_GROUPS
 from requests_app.forms import CancelForm, RequestFilterForm, answers_from, submit_form_class
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import request_cancel, request_submit
@@ -94,8 +94,8 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
     def narrowed(requests):
         state = values.get("state")
-        if state == "open":
-            requests = requests.filter(state__in=OPEN_STATES)
+        if state in REQUEST_STATE_GROUPS:
+            requests = requests.filter(state__in=REQUEST_STATE_GROUPS[state][1])
         elif state:
             requests = requests.filter(state=state)
         if values.get("item"):
@@ -146,7 +146,7 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
         "accountable_department", "accountable_head", "decided_by", "acted_for", "assignee",
     ).order_by("order")))
     steps = list(sr.steps.all())
-    active = next((s for s in steps if s.state == "active"), None)
+    active = next((s for s in steps if s.is_active), None)
     user = request.user
     context = {
         "sr": sr,
@@ -160,8 +160,8 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
         .select_related("actor", "on_behalf_of").order_by("created_at", "id"),
         "can_cancel": sr.can_cancel(user),
         "cancel_form": cancel_form or CancelForm(),
-        "can_decide": active is not None and active.kind == "approval" and active.can_decide(user),
-        "can_work": active is not None and active.kind == "execution" and active.can_work(user),
+        "can_decide": active is not None and active.is_approval and active.can_decide(user),
+        "can_work": active is not None and not active.is_approval and active.can_work(user),
     }
     return render(request, "requests_app/request_detail.html", context, status=status)
 

@@ -15,13 +15,16 @@ from django.utils import timezone
 
 from accountability.choices import (
     IMPORT_FINISHED_STATES,
-    PLAN_TRANSITIONS,
+    IMPORT_MACHINE,
+    PLAN_MACHINE,
+    PLAN_OPEN_STATES,
     Channel,
     ImportStatus,
     PlanStatus,
     WorkflowDecision,
 )
 from governance.selectors import departments_led_by
+from governance.states import can_transition
 
 
 class ChangePlanQuerySet(models.QuerySet):
@@ -31,7 +34,8 @@ class ChangePlanQuerySet(models.QuerySet):
         ``view``: ops leaders and superusers see every plan; the sponsor sees theirs; a head
         (or deputy) sees the plans that retire a workflow of their department or bring one of
         its catalog items live. ``change`` (go live, retire workflows…): ops leaders,
-        superusers and the sponsor.
+        superusers and the sponsor (``ChangePlan.changeable_by`` is the same rule for one
+        plan in memory).
         """
         if action not in {"view", "change"}:
             raise ValueError(f"Unknown action {action!r}")
@@ -103,11 +107,29 @@ class ChangePlan(models.Model):
                 {"value_target_on": "Value can only be realized on or after go-live."}
             )
 
-    def can_move_to(self, status: str) -> bool:
-        return status in PLAN_TRANSITIONS.get(self.status, frozenset())
+    STATE_MACHINE = PLAN_MACHINE
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in PLAN_OPEN_STATES
+
+    def changeable_by(self, user) -> bool:
+        """``restrict(user, "change")`` for this plan, without a query: ops leaders,
+        superusers and the sponsor. Services and pages both ask this."""
+        return bool(user.is_authenticated and (
+            user.is_superuser or user.is_ops_leader or self.sponsor_id == user.pk))
 
     def can_change(self, user) -> bool:
-        return ChangePlan.objects.restrict(user, "change").filter(pk=self.pk).exists()
+        return self.changeable_by(user)
+
+    def actions_for(self, user) -> frozenset[str]:
+        """What ``user`` may do to the plan now, from the plan's state machine and its
+        ``change`` rule: ``go_live``, ``realize_value``, ``abandon``."""
+        if not self.changeable_by(user):
+            return frozenset()
+        moves = {"go_live": PlanStatus.LIVE, "realize_value": PlanStatus.VALUE_REALIZED,
+                 "abandon": PlanStatus.ABANDONED}
+        return frozenset(action for action, to in moves.items() if can_transition(self, to))
 
 
 class LegacyWorkflowQuerySet(models.QuerySet):
@@ -171,6 +193,20 @@ class LegacyWorkflow(models.Model):
         if self.decision == WorkflowDecision.KEEP and not self.keep_reason.strip():
             raise ValidationError({"keep_reason": "Say why this workflow stays."})
 
+    @property
+    def is_kept(self) -> bool:
+        return self.decision == WorkflowDecision.KEEP
+
+    def can_retire(self, user) -> bool:
+        """The owning department's head, the plan's sponsor or an ops leader, while the plan
+        is open and the workflow not yet retired (``workflow_retire`` asks the same)."""
+        return (self.plan.is_open and self.retired_on is None and user.is_authenticated
+                and (self.plan.changeable_by(user) or self.owning_department.head_id == user.pk))
+
+    def can_keep(self, user) -> bool:
+        """Only who may change the plan: the owning head cannot exempt their own department."""
+        return self.plan.is_open and self.retired_on is None and self.plan.changeable_by(user)
+
     def is_overdue(self, today=None) -> bool:
         today = today or timezone.localdate()
         return (
@@ -230,6 +266,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} of {self.original_name}"
+
+    STATE_MACHINE = IMPORT_MACHINE
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ImportStatus.DONE
 
     @property
     def is_finished(self) -> bool:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accountability.models import DelayRisk, Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from accountability.services.risk_messages import amount
+from approvals.choices import StepState
 from approvals.models import Step
 from governance.models import Department, User
 
@@ -61,7 +62,7 @@ def _head_drafts(now: datetime, week: str) -> list[Draft]:
         oldest[risk.department_id].append(risk)
     soon = defaultdict(list)
     due_soon = Step.objects.filter(
-        state="active", due_at__gte=now, due_at__lt=now + DUE_SOON
+        state=StepState.ACTIVE, due_at__gte=now, due_at__lt=now + DUE_SOON
     ).select_related("request")
     soon_counts = dict(due_soon.values_list("accountable_department_id").annotate(n=Count("id"))
                        .order_by())

@@ -33,12 +33,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accountability.choices import ImportStatus
+from accountability.choices import IMPORT_MACHINE, ImportStatus
 from accountability.models import ImportJob, LegacyWorkflow
 from accountability.selectors_plans import plan_correlation
+from governance.choices import AuditVerb
 from governance.errors import DomainError, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
+from governance.states import assert_transition
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import ImportedRequest, import_clean, requests_import
 
@@ -354,7 +356,7 @@ def import_job_create(*, actor: User | None, item: CatalogItem, upload: Uploaded
     if upload is not None:
         job.file.save(Path(name).name, upload, save=False)
     job.save()
-    audit_record(actor=actor, verb="import.queued", target=job, to_state=ImportStatus.QUEUED,
+    audit_record(actor=actor, verb=AuditVerb.IMPORT_QUEUED, target=job, to_state=ImportStatus.QUEUED,
                  correlation=_job_correlation(job),
                  data={"item": item.code, "file": job.original_name, "dry_run": dry_run})
     return job
@@ -368,7 +370,7 @@ def import_job_run(*, job_id: int, path: str | os.PathLike | None = None,
                    progress: Progress | None = None) -> ImportJob:
     """Run a queued import: safe to call twice (a job that has started is left alone)."""
     started = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.VALIDATING)
+        status=ImportStatus.VALIDATING)  # QUEUED → VALIDATING, allowed by IMPORT_MACHINE
     job = ImportJob.objects.select_related("item", "workflow__plan", "created_by").get(pk=job_id)
     if not started:
         return job
@@ -390,7 +392,8 @@ def _job_execute(job: ImportJob, path, progress: Progress | None) -> ImportJob:
 
     def tell(phase: str, done: int, total: int) -> None:
         status = ImportStatus.VALIDATING if phase == "validating" else ImportStatus.IMPORTING
-        ImportJob.objects.filter(pk=job_id).update(status=status, done=done, total=total)
+        ImportJob.objects.filter(pk=job_id, status__in=IMPORT_MACHINE.sources(status)).update(
+            status=status, done=done, total=total)
         if progress:
             progress(phase, done, total)
 
@@ -421,6 +424,7 @@ def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: s
     job = ImportJob.objects.select_for_update(of=("self",)).select_related(
         "item", "workflow__plan", "created_by").get(pk=job.pk)
     old = job.status
+    assert_transition(job, status)
     job.status = status
     job.total = report.total or job.total
     job.done = job.total if status == ImportStatus.DONE else job.done
@@ -430,7 +434,7 @@ def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: s
     job.message = message
     job.finished_at = timezone.now()
     job.save()
-    audit_record(actor=job.created_by, verb=f"import.{status}", target=job, from_state=old,
+    audit_record(actor=job.created_by, verb=AuditVerb.of("import", status), target=job, from_state=old,
                  to_state=status, correlation=_job_correlation(job),
                  data={"item": job.item.code, "file": job.original_name, "total": job.total,
                        "imported": job.imported, "skipped": job.skipped,

@@ -13,13 +13,15 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accountability.choices import PLAN_TRANSITIONS, PlanStatus, WorkflowDecision
+from accountability.choices import PLAN_OPEN_STATES, PlanStatus, WorkflowDecision
 from accountability.models import ChangePlan, LegacyWorkflow, NotificationKind
 from accountability.selectors_plans import plan_correlation, plan_readiness
 from accountability.services.notifications import Draft, notifications_create
-from governance.errors import Conflict, NotAllowed, ValidationFailed
+from governance.choices import AuditVerb
+from governance.errors import Conflict, ErrorCode, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
+from governance.states import assert_transition
 
 logger = logging.getLogger(__name__)
 
@@ -29,20 +31,15 @@ def _lock_plan(plan: ChangePlan) -> ChangePlan:
 
 
 def _require_change(actor: User, plan: ChangePlan) -> None:
-    if not (actor.is_ops_leader or actor.is_superuser or plan.sponsor_id == actor.pk):
+    if not plan.changeable_by(actor):
         raise NotAllowed(f"Only an ops leader or the sponsor ({plan.sponsor}) can change "
-                         f"“{plan}”.", code="not_plan_owner")
+                         f"“{plan}”.", code=ErrorCode.NOT_PLAN_OWNER)
 
 
-def _require_transition(plan: ChangePlan, status: str) -> None:
-    if status not in PLAN_TRANSITIONS.get(plan.status, frozenset()):
-        raise Conflict(f"“{plan}” is {plan.get_status_display().lower()}; it cannot become "
-                       f"{PlanStatus(status).label.lower()}.", code="plan_wrong_status")
-
-
-def _move(plan: ChangePlan, *, actor: User, status: str, fields: list[str], verb: str,
+def _move(plan: ChangePlan, *, actor: User, status: str, fields: list[str], verb: AuditVerb,
           data: dict, at: datetime) -> ChangePlan:
     old = plan.status
+    assert_transition(plan, status)
     plan.status = status
     plan.save(update_fields=["status", *fields])
     audit_record(actor=actor, verb=verb, target=plan, from_state=old, to_state=status,
@@ -59,7 +56,7 @@ def plan_go_live(*, actor: User, plan: ChangePlan, justification: str = "",
     at = at or timezone.now()
     plan = _lock_plan(plan)
     _require_change(actor, plan)
-    _require_transition(plan, PlanStatus.LIVE)
+    assert_transition(plan, PlanStatus.LIVE)
     failing = [c.message for c in plan_readiness(plan) if not c.ok]
     justification = (justification or "").strip()
     if failing:
@@ -78,7 +75,7 @@ def plan_go_live(*, actor: User, plan: ChangePlan, justification: str = "",
     if failing:
         data["justification"] = justification
     return _move(plan, actor=actor, status=PlanStatus.LIVE,
-                 fields=["went_live_at", "live_override_justification"], verb="plan.live",
+                 fields=["went_live_at", "live_override_justification"], verb=AuditVerb.PLAN_LIVE,
                  data=data, at=at)
 
 
@@ -88,10 +85,10 @@ def plan_mark_value_realized(*, actor: User, plan: ChangePlan, note: str = "",
     at = at or timezone.now()
     plan = _lock_plan(plan)
     _require_change(actor, plan)
-    _require_transition(plan, PlanStatus.VALUE_REALIZED)
+    assert_transition(plan, PlanStatus.VALUE_REALIZED)
     plan.closed_at, plan.closing_note = at, (note or "").strip()
     return _move(plan, actor=actor, status=PlanStatus.VALUE_REALIZED,
-                 fields=["closed_at", "closing_note"], verb="plan.value_realized",
+                 fields=["closed_at", "closing_note"], verb=AuditVerb.PLAN_VALUE_REALIZED,
                  data={"note": plan.closing_note}, at=at)
 
 
@@ -105,10 +102,10 @@ def plan_abandon(*, actor: User, plan: ChangePlan, reason: str,
                                field_errors={"reason": ["A reason is required."]})
     plan = _lock_plan(plan)
     _require_change(actor, plan)
-    _require_transition(plan, PlanStatus.ABANDONED)
+    assert_transition(plan, PlanStatus.ABANDONED)
     plan.closed_at, plan.closing_note = at, reason
     return _move(plan, actor=actor, status=PlanStatus.ABANDONED,
-                 fields=["closed_at", "closing_note"], verb="plan.abandoned",
+                 fields=["closed_at", "closing_note"], verb=AuditVerb.PLAN_ABANDONED,
                  data={"reason": reason}, at=at)
 
 
@@ -119,9 +116,9 @@ def _lock_workflow(workflow: LegacyWorkflow) -> LegacyWorkflow:
 
 
 def _require_open_plan(workflow: LegacyWorkflow) -> None:
-    if workflow.plan.status in (PlanStatus.VALUE_REALIZED, PlanStatus.ABANDONED):
+    if not workflow.plan.is_open:
         raise Conflict(f"“{workflow.plan}” is {workflow.plan.get_status_display().lower()}.",
-                       code="plan_closed")
+                       code=ErrorCode.PLAN_CLOSED)
 
 
 @transaction.atomic
@@ -141,8 +138,7 @@ def workflow_retire(*, actor: User, workflow: LegacyWorkflow, evidence: str,
                                field_errors={"on": ["Today or earlier."]})
     workflow = _lock_workflow(workflow)
     _require_open_plan(workflow)
-    if not (actor.is_ops_leader or actor.is_superuser or workflow.plan.sponsor_id == actor.pk
-            or workflow.owning_department.head_id == actor.pk):
+    if workflow.retired_on is None and not workflow.can_retire(actor):
         raise NotAllowed(f"Only the head of {workflow.owning_department}, the sponsor or an ops "
                          "leader can retire this workflow.", code="not_workflow_owner")
     if workflow.retired_on is not None:
@@ -152,7 +148,7 @@ def workflow_retire(*, actor: User, workflow: LegacyWorkflow, evidence: str,
     workflow.decision, workflow.retired_on, workflow.evidence = WorkflowDecision.RETIRE, on, evidence
     workflow.keep_reason = ""
     workflow.save(update_fields=["decision", "retired_on", "evidence", "keep_reason"])
-    audit_record(actor=actor, verb="workflow.retired", target=workflow, from_state=old,
+    audit_record(actor=actor, verb=AuditVerb.WORKFLOW_RETIRED, target=workflow, from_state=old,
                  to_state="retired", correlation=plan_correlation(workflow.plan),
                  data={"retired_on": on, "evidence": evidence})
     return workflow
@@ -175,7 +171,7 @@ def workflow_keep(*, actor: User, workflow: LegacyWorkflow, reason: str) -> Lega
     old = workflow.decision
     workflow.decision, workflow.keep_reason = WorkflowDecision.KEEP, reason
     workflow.save(update_fields=["decision", "keep_reason"])
-    audit_record(actor=actor, verb="workflow.kept", target=workflow, from_state=old,
+    audit_record(actor=actor, verb=AuditVerb.WORKFLOW_KEPT, target=workflow, from_state=old,
                  to_state=WorkflowDecision.KEEP, correlation=plan_correlation(workflow.plan),
                  data={"reason": reason})
     return workflow
@@ -187,7 +183,7 @@ def workflows_remind_overdue(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     due = (
         LegacyWorkflow.objects.overdue(today)
-        .filter(plan__status__in=[PlanStatus.PLANNING, PlanStatus.LIVE])
+        .filter(plan__status__in=PLAN_OPEN_STATES)
         .exclude(last_reminded_on=today)
         .select_related("plan", "owning_department__head")
     )
@@ -231,7 +227,7 @@ def _notify(*, recipient: User, subject: str, body: str, link: str, target: mode
     """The one place change plans notify someone: an audit event and a row in the
     notification outbox, in the caller's transaction (e-mail and in-app list follow)."""
 
-    audit_record(actor=None, verb="notification.sent", target=target, correlation=correlation,
+    audit_record(actor=None, verb=AuditVerb.NOTIFICATION_SENT, target=target, correlation=correlation,
                  data={"recipient": recipient.username, "subject": subject, "link": link})
     notifications_create(drafts=[Draft(recipient=recipient, kind=NotificationKind.PLAN,
                                        subject=subject, body=body, link=link)])

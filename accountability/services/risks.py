@@ -46,7 +46,9 @@ from accountability.delays import (
 from accountability.models import DelayPosting, DelayRisk, PostingReason
 from accountability.services.ledger import Entry, entries
 from accountability.services.risk_messages import RiskNews, notify_risks
+from approvals.choices import StepState
 from approvals.models import Step, StepHold
+from governance.choices import AuditVerb
 from governance.models import AuditEvent, Department, User
 from governance.services.audit import audit_record
 from requests_app.models import CatalogItem, ServiceRequest
@@ -135,7 +137,7 @@ def _open_missing_risks(now: datetime) -> set[int]:
         FROM {_q(step.db_table)} s
         JOIN {_q(request.db_table)} r ON r.id = s.request_id
         JOIN {_q(item.db_table)} i ON i.id = r.item_id
-        WHERE s.state = 'active' AND s.on_hold_since IS NULL AND s.due_at < CAST(%s AS {ts})
+        WHERE s.state = %s AND s.on_hold_since IS NULL AND s.due_at < CAST(%s AS {ts})
           AND NOT EXISTS (SELECT 1 FROM {_q(risk.db_table)} x
                           WHERE x.step_id = s.id AND x.resolved_at IS NULL)
         {lock}
@@ -143,7 +145,7 @@ def _open_missing_risks(now: datetime) -> set[int]:
         RETURNING id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [at, at, at])
+        cursor.execute(sql, [at, at, StepState.ACTIVE.value, at])
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -180,12 +182,12 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
     clocks: dict[object, BusinessClock] = {}
     result = ScanResult(now=now)
     changes: list[_Change] = []
-    holds = _holds_after_due({"step__state": "active", "step__on_hold_since__isnull": True,
+    holds = _holds_after_due({"step__state": StepState.ACTIVE, "step__on_hold_since__isnull": True,
                               "step__due_at__lt": now})
     rows = (
         DelayRisk.objects.filter(
             resolved_at__isnull=True,
-            step__state="active",
+            step__state=StepState.ACTIVE,
             step__on_hold_since__isnull=True,
             step__due_at__lt=now,
         )
@@ -328,7 +330,7 @@ def _announce(changes: list[_Change], now: datetime) -> int:
         AuditEvent.objects.bulk_create([
             AuditEvent(
                 created_at=now, actor=None, content_type=content_type,
-                verb="risk.raised" if by_id[risk.pk].new else "risk.escalated",
+                verb=AuditVerb.RISK_RAISED if by_id[risk.pk].new else AuditVerb.RISK_ESCALATED,
                 object_id=str(risk.pk), object_repr=str(risk)[:200],
                 correlation=risk.request.reference,
                 from_state="" if by_id[risk.pk].new else f"level {by_id[risk.pk].old_level}",
@@ -353,7 +355,7 @@ def _audit_pg(news: list[_Change], now: datetime, content_type_id: int) -> None:
     sql = f"""
         INSERT INTO {_q(AuditEvent._meta.db_table)} (created_at, actor_id, on_behalf_of_id, verb,
             content_type_id, object_id, object_repr, correlation, from_state, to_state, data)
-        SELECT %s, NULL, NULL, CASE WHEN v.new = 1 THEN 'risk.raised' ELSE 'risk.escalated' END,
+        SELECT %s, NULL, NULL, CASE WHEN v.new = 1 THEN %s ELSE %s END,
             %s, r.id::text, 'Delay L' || r.level || ' on step ' || r.step_id, q.reference,
             CASE WHEN v.new = 1 THEN '' ELSE 'level ' || v.old_level END, 'level ' || r.level,
             jsonb_build_object('step', s.name, 'department', d.code, 'head', u.username,
@@ -368,7 +370,8 @@ def _audit_pg(news: list[_Change], now: datetime, content_type_id: int) -> None:
         ORDER BY r.id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, content_type_id, _column(c.risk_id for c in news),
+        cursor.execute(sql, [now, AuditVerb.RISK_RAISED.value, AuditVerb.RISK_ESCALATED.value,
+                             content_type_id, _column(c.risk_id for c in news),
                              _column(int(c.new) for c in news),
                              _column(c.old_level for c in news)])
 
@@ -449,7 +452,7 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
                    seconds, exposure, risk.day_seconds, risk.posted_until, posted)],
           at, PostingReason.CLOSE)
     audit_record(
-        actor=None, verb="risk.resolved", target=risk, from_state=f"level {risk.level}",
+        actor=None, verb=AuditVerb.RISK_RESOLVED, target=risk, from_state=f"level {risk.level}",
         to_state=str(step.state), correlation=_reference(step),
         data={"overdue_hours": risk.overdue_hours, "overdue_seconds": risk.overdue_seconds,
               "exposure": risk.exposure, "detected_on_close": detected_on_close},

@@ -75,15 +75,14 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     today = timezone.localdate()
     workflows = list(plan_workflows(plan))
     for workflow in workflows:
+        workflow.plan = plan
         workflow.overdue = workflow.is_overdue(today)
-        workflow.may_retire = workflow.retired_on is None and (
-            _is_ops(request.user) or plan.sponsor_id == request.user.pk
-            or workflow.owning_department.head_id == request.user.pk)
+        workflow.may_retire = workflow.can_retire(request.user)
+        workflow.may_keep = workflow.can_keep(request.user)
     adoption = plan_adoption(plan)
-    can_change = plan.can_change(request.user)
     return render(request, "accountability/plans/detail.html", {
         "plan": plan,
-        "can_change": can_change,
+        "plan_actions": plan.actions_for(request.user),
         "is_ops": _is_ops(request.user),
         "conditions": conditions,
         "failing": failing,

@@ -7,13 +7,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from governance.choices import AuditVerb
 from governance.models import AuditEvent, User
 
 
 def audit_record(
     *,
     actor: User | None,
-    verb: str,
+    verb: AuditVerb | str,
     target: models.Model,
     from_state: str = "",
     to_state: str = "",
@@ -44,7 +45,7 @@ def audit_save(events: list[AuditEvent]) -> list[AuditEvent]:
 def audit_build(
     *,
     actor: User | None,
-    verb: str,
+    verb: AuditVerb | str,
     target: models.Model,
     from_state: str = "",
     to_state: str = "",
@@ -53,7 +54,9 @@ def audit_build(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """An unsaved audit event, for writers that save many at once with ``bulk_create``."""
+    """An unsaved audit event, for writers that save many at once with ``bulk_create``.
+    ``verb`` must be an ``AuditVerb`` (a string is checked against it: ``ValueError``)."""
+    verb = AuditVerb(verb)
     return AuditEvent(
         created_at=at or timezone.now(),
         actor=actor,
