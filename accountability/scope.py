@@ -8,7 +8,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from governance.models import Department
+from governance.models.org import accountability_scope_ids
 from governance.selectors import departments_led_by
+from kit.rules import note_asked
 
 
 def sees_everything(user) -> bool:
@@ -16,30 +18,15 @@ def sees_everything(user) -> bool:
 
 
 def department_ids_in_scope(user) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    tree = dict(Department.objects.values_list("pk", "parent_id"))
-    if sees_everything(user):
-        return set(tree)
-    scope = set(departments_led_by(user).values_list("pk", flat=True))
-    if not scope:
-        return scope
-    # Departments are a small table: walk the tree in memory rather than recursive SQL.
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in tree.items():
-        children.setdefault(parent, []).append(pk)
-    stack = list(scope)
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in scope:
-                scope.add(child)
-                stack.append(child)
-    return scope
+    """The ids of ``Department.objects.restrict(user, "accountability")``."""
+    note_asked(Department, "accountability")
+    return accountability_scope_ids(user)
 
 
 def departments_in_scope(user) -> QuerySet[Department]:
-    ids = department_ids_in_scope(user)
-    return Department.objects.filter(pk__in=ids).select_related("head", "deputy", "parent")
+    """Departments whose accountability ``user`` may see: the department rule."""
+    return Department.objects.restrict(user, "accountability").select_related(
+        "head", "deputy", "parent")
 
 
 def may_see_accountability(user) -> bool:

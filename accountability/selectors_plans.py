@@ -57,12 +57,12 @@ def plan_get(user: User, plan_id: int, action: str = "view") -> ChangePlan:
 
 def plan_correlation(plan: ChangePlan) -> str:
     """The audit correlation that gathers a plan's events and its workflows' into one trail."""
-    return f"plan:{plan.pk}"
+    return plan.audit_correlation
 
 
-def plan_audit_trail(plan: ChangePlan, limit: int = 50) -> QuerySet[AuditEvent]:
+def plan_audit_trail(user: User, plan: ChangePlan, limit: int = 50) -> QuerySet[AuditEvent]:
     return (
-        AuditEvent.objects.filter(correlation=plan_correlation(plan))
+        AuditEvent.objects.restrict(user, about=plan)
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )

@@ -18,6 +18,7 @@ from approvals.choices import (
 )
 from governance.choices import MembershipRole
 from governance.models import User
+from kit.rules import RestrictedQuerySet
 
 
 class ApprovalPath(models.Model):
@@ -99,7 +100,7 @@ class StepTemplate(models.Model):
         return estimated_cost is not None and estimated_cost >= self.min_cost
 
 
-class StepQuerySet(models.QuerySet):
+class StepQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> StepQuerySet:
         """Steps ``user`` may see (``view``), decide (``decide``) or work on (``work``).
 
@@ -313,7 +314,7 @@ class Step(models.Model):
         return answers[key]
 
 
-class DelegationQuerySet(models.QuerySet):
+class DelegationQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> DelegationQuerySet:
         """Delegations ``user`` may see (given or received; ops leaders all) or ``end``
         (the ones they gave)."""
@@ -371,7 +372,7 @@ class Delegation(models.Model):
 
 
 
-class StepHoldQuerySet(models.QuerySet):
+class StepHoldQuerySet(RestrictedQuerySet):
     def open(self) -> StepHoldQuerySet:
         return self.filter(answered_at__isnull=True, cancelled_at__isnull=True)
 

@@ -28,7 +28,7 @@ from approvals.services import (
     step_reject,
 )
 from governance.errors import DomainError
-from kit.web import domain_error_response, is_htmx, safe_next
+from kit.web import domain_error_response, is_htmx, safe_next, serves
 
 PAGE_SIZE = 25
 _ROW = ("request__item", "request__requester", "request__requester_department",
@@ -70,6 +70,7 @@ def _row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
 
 
 @login_required
+@serves(Step)
 def inbox(request: HttpRequest) -> HttpResponse:
     return _render_inbox(request)
 
@@ -108,12 +109,14 @@ def _decide(request: HttpRequest, pk: int, *, action, name: str, done: str) -> H
 
 @login_required
 @require_POST
+@serves(Step)
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, action=step_approve, name="approve", done="approved")
 
 
 @login_required
 @require_POST
+@serves(Step)
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, action=step_reject, name="reject", done="rejected")
 
@@ -125,6 +128,7 @@ def _render_queue(request: HttpRequest, status: int = 200) -> HttpResponse:
 
 
 @login_required
+@serves(Step)
 def work_queue(request: HttpRequest) -> HttpResponse:
     return _render_queue(request)
 
@@ -137,6 +141,7 @@ def _work(request: HttpRequest, pk: int, *, act, done: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@serves(Step)
 def claim(request: HttpRequest, pk: int) -> HttpResponse:
     return _work(request, pk, act=lambda step: step_claim(actor=request.user, step=step),
                  done="is now yours")
@@ -144,6 +149,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@serves(Step)
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -164,6 +170,7 @@ def _render_delegations(request: HttpRequest, form: DelegationForm, status: int 
 
 
 @login_required
+@serves(Delegation)
 def delegations(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = DelegationForm(request.POST or None, user=user)
@@ -187,6 +194,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@serves(Delegation)
 def delegation_stop(request: HttpRequest, pk: int) -> HttpResponse:
     delegation = get_object_or_404(Delegation.objects.restrict(request.user), pk=pk)
     try:

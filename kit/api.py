@@ -33,6 +33,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
 
 from kit.errors import DomainError
+from kit.web import serves
 
 logger = logging.getLogger("srm.api")
 
@@ -114,7 +115,8 @@ class UserThrottle(UserRateThrottle):
 
 def validated(serializer_class: type[serializers.Serializer], request) -> dict:
     """The request body checked by ``serializer_class`` (a ValidationError becomes a 400)."""
-    serializer = serializer_class(data=request.data if request.data is not None else {})
+    serializer = serializer_class(data=request.data if request.data is not None else {},
+                                  context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -252,6 +254,7 @@ def document_errors(result: dict, generator, request, public) -> dict:
 
 
 @csrf_exempt  # it changes nothing, and must answer JSON to any method
+@serves(why="the JSON 404 of an unknown API path")
 def not_found(request, unknown: str = "") -> JsonResponse:
     return JsonResponse(
         error_body(status=404, code="not_found",

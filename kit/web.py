@@ -9,6 +9,7 @@ inline row error (htmx) or the 403 page — never a 500.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from collections.abc import Callable
 
@@ -21,6 +22,32 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from kit.errors import DomainError, NotAllowed
+from kit.rules import Serving
+
+
+def serves(*models, why: str = ""):
+    """Declare the models whose rows a page shows or acts on. Each must be read through its
+    visibility rule (``Model.objects.restrict(user, …)``) before the page answers; with
+    ``SRM_CHECK_RULES`` on, a page that did not is an error. A page that serves no model's
+    rows says ``why`` instead (``@serves(why="a redirect to the person's work")``)."""
+    if not models and not why:
+        raise TypeError("@serves() needs the models served, or why= none is")
+
+    def decorate(view):
+        where = f"{view.__module__}.{view.__qualname__}"
+
+        @functools.wraps(view)
+        def serving(request, *args, **kwargs):
+            with Serving(models, where) as served:
+                response = view(request, *args, **kwargs)
+                served.check(response.status_code)
+            return response
+
+        serving.srm_serves = tuple(models)
+        serving.srm_serves_why = why
+        return serving
+
+    return decorate
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -4,11 +4,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
+from kit.rules import RestrictedQuerySet
 from kpis.choices import Direction, KPIStatus, Measure, SnapshotSource
 
 
-class OutcomeKPIQuerySet(models.QuerySet):
+class OutcomeKPIQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> OutcomeKPIQuerySet:
         """KPIs are organisation-wide: every signed-in person may see them. Entering a
         measurement is for the owner department's head or deputy (``record``)."""
@@ -17,8 +19,6 @@ class OutcomeKPIQuerySet(models.QuerySet):
         if action == "view":
             return self
         if action == "record":
-            from django.db.models import Q
-
             return self.filter(measure=Measure.MANUAL).filter(
                 Q(owner_department__head=user) | Q(owner_department__deputy=user)
             )

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from governance.errors import DomainError
+from kit.web import serves
 from kpis.forms import MeasurementForm
 from kpis.models import OutcomeKPI
 from kpis.selectors import kpi_row, kpi_rows, realization_periods
@@ -17,6 +18,7 @@ from kpis.services import kpi_measurement_record
 
 
 @login_required
+@serves(OutcomeKPI)
 def kpi_list(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/kpi_list.html", {
         "rows": kpi_rows(request.user), "periods": realization_periods(),
@@ -25,6 +27,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@serves(OutcomeKPI)
 def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
     row = kpi_row(request.user, pk)
     kpi = row.kpi

@@ -15,8 +15,20 @@ from approvals.choices import StepState
 from approvals.models import Delegation, Step
 from governance.selectors import department_ids_with_role, departments_led_by
 from governance.states import can_transition
+from kit.rules import RestrictedQuerySet
 from requests_app.choices import OPEN_STATES, REQUEST_MACHINE, RequestState, Source
 from requests_app.fields import validate_field_specs
+
+
+class CatalogItemQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view") -> CatalogItemQuerySet:
+        """The catalog: every signed-in person sees (and may request) the published items;
+        unpublished ones are the administrators' (the admin site), not any page's."""
+        if action not in {"view", "request"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(is_published=True)
 
 
 class CatalogItem(models.Model):
@@ -62,6 +74,8 @@ class CatalogItem(models.Model):
     published_at = models.DateTimeField(
         "live since", null=True, blank=True, help_text="Go-live: first published."
     )
+
+    objects = CatalogItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["fulfilling_department__name", "name"]
@@ -172,7 +186,7 @@ def _any(conditions: list[Q]) -> Q:
     return combined
 
 
-class ServiceRequestQuerySet(models.QuerySet):
+class ServiceRequestQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view", *, listing: bool = False) -> ServiceRequestQuerySet:
         """The one visibility rule for requests, used by every page, export and endpoint.
 
@@ -332,6 +346,16 @@ class ServiceRequest(models.Model):
 
     STATE_MACHINE = REQUEST_MACHINE
 
+    @property
+    def audit_correlation(self) -> str:
+        """The audit events of the request and its steps carry its reference."""
+        return self.reference
+
+    def audit_access(self, user) -> tuple[bool, bool]:
+        """``(may see its audit trail, may see the internal notes' events)``: the request's
+        ``view`` and ``internal`` rules (``AuditEvent.objects.restrict(user, about=…)``)."""
+        return conversation_access(user, self)
+
     def can_cancel(self, user) -> bool:
         """``restrict(user, "cancel")`` for this request in memory: the requester or an ops
         leader, while the state machine allows the move to cancelled."""
@@ -386,7 +410,7 @@ def conversation_access(user, request: ServiceRequest) -> tuple[bool, bool]:
     return cache[user.pk]
 
 
-class CommentQuerySet(models.QuerySet):
+class CommentQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view", *, request=None) -> CommentQuerySet:
         """Comments of the requests ``user`` may view; internal notes only for the staff of
         the request's accountable departments and ops leaders, never the requester.
@@ -435,7 +459,7 @@ def attachment_key(instance: Attachment, filename: str) -> str:
     return f"{key[:2]}/{key}"
 
 
-class AttachmentQuerySet(models.QuerySet):
+class AttachmentQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view", *, request=None) -> AttachmentQuerySet:
         """Attachments follow their comment's visibility, or the request's when they hang on
         the request itself. ``request``: only that request's attachments."""

@@ -26,12 +26,6 @@ from requests_app.models import Attachment, Comment, ServiceRequest, attachments
 COMMENT_MAX_CHARS = 10_000
 
 
-def conversation_correlation(request: ServiceRequest, *, internal: bool) -> str:
-    """Audit correlation of a conversation event. Internal notes get their own, so a timeline
-    built from the request's reference never shows the requester that a note exists."""
-    return f"{request.reference}#internal" if internal else request.reference
-
-
 def clean_text(value: str, *, field: str, what: str) -> str:
     text = (value or "").strip()
     if len(text) > COMMENT_MAX_CHARS:
@@ -125,7 +119,7 @@ def comment_add(*, actor: User, request: ServiceRequest, body: str, internal: bo
             actor=actor,
             verb=AuditVerb.NOTE_ADDED if internal else AuditVerb.COMMENT_ADDED,
             target=comment,
-            correlation=conversation_correlation(request, internal=internal),
+            correlation=request.audit_correlation,
             data={"request": request.reference, "internal": internal,
                   "attachments": _describe(comment.attachments.all())},
             at=at,
@@ -155,8 +149,9 @@ def attachment_add(*, actor: User, request: ServiceRequest, files: Iterable[Uplo
                 actor=actor,
                 verb=AuditVerb.ATTACHMENT_ADDED,
                 target=attachment,
-                correlation=conversation_correlation(request, internal=internal),
-                data={"request": request.reference, **_describe([attachment])[0]},
+                correlation=request.audit_correlation,
+                data={"request": request.reference, "internal": internal,
+                      **_describe([attachment])[0]},
                 at=at,
             )
     return attachments

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from approvals.models import Step
 from governance.errors import DomainError
 from governance.models import AuditEvent
-from kit.web import domain_error_response
+from kit.web import domain_error_response, serves
 from requests_app.choices import REQUEST_STATE_GROUPS
 from requests_app.forms import CancelForm, RequestFilterForm, answers_from, submit_form_class
 from requests_app.models import CatalogItem, ServiceRequest
@@ -26,8 +26,9 @@ PAGE_SIZE = 20
 
 
 @login_required
+@serves(CatalogItem)
 def catalog(request: HttpRequest) -> HttpResponse:
-    items = CatalogItem.objects.filter(is_published=True).select_related("fulfilling_department")
+    items = CatalogItem.objects.restrict(request.user).select_related("fulfilling_department")
     query = request.GET.get("q", "").strip()
     if query:
         items = items.filter(
@@ -39,10 +40,12 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@serves(CatalogItem)
 def submit(request: HttpRequest, item_code: str) -> HttpResponse:
     item = get_object_or_404(
-        CatalogItem.objects.select_related("fulfilling_department", "path"),
-        code=item_code, is_published=True,
+        CatalogItem.objects.restrict(request.user, "request").select_related(
+            "fulfilling_department", "path"),
+        code=item_code,
     )
     form_class = submit_form_class(item)
 
@@ -88,6 +91,7 @@ LISTING_SHAPE_UP_TO = 1000
 
 
 @login_required
+@serves(ServiceRequest)
 def my_requests(request: HttpRequest) -> HttpResponse:
     filters = RequestFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
@@ -156,7 +160,7 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
             (spec.get("label") or spec["name"], sr.answers.get(spec["name"]), spec["type"])
             for spec in sr.item.form_fields if spec["name"] in sr.answers
         ],
-        "audit_events": AuditEvent.objects.filter(correlation=sr.reference)
+        "audit_events": AuditEvent.objects.restrict(user, about=sr)
         .select_related("actor", "on_behalf_of").order_by("created_at", "id"),
         "can_cancel": sr.can_cancel(user),
         "cancel_form": cancel_form or CancelForm(),
@@ -167,12 +171,14 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
 
 
 @login_required
+@serves(ServiceRequest, AuditEvent)
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _render_detail(request, _visible_request(request, reference))
 
 
 @login_required
 @require_POST
+@serves(ServiceRequest)
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
     sr = _visible_request(request, reference)
     form = CancelForm(request.POST)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals.models import Step
 from approvals.services import step_answer, step_hold
 from governance.errors import DomainError
+from kit.web import serves
 from requests_app.models import Attachment, ServiceRequest
 from requests_app.services_conversation import comment_add
 
@@ -49,12 +50,14 @@ def _failed(request: HttpRequest, service_request: ServiceRequest, error: Domain
 
 @login_required
 @require_GET
+@serves(ServiceRequest)
 def conversation_page(request: HttpRequest, reference: str) -> HttpResponse:
     return _page(request, _visible(request.user, reference))
 
 
 @login_required
 @require_POST
+@serves(ServiceRequest)
 def comment_create(request: HttpRequest, reference: str) -> HttpResponse:
     service_request = _visible(request.user, reference)
     internal = request.POST.get("internal") == "on"
@@ -71,9 +74,11 @@ def comment_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@serves(ServiceRequest, Step)
 def step_hold_create(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     service_request = _visible(request.user, reference)
-    step = get_object_or_404(Step.objects.filter(request=service_request), pk=pk)
+    step = get_object_or_404(Step.objects.restrict(request.user).filter(request=service_request),
+                             pk=pk)
     try:
         step_hold(actor=request.user, step=step, question=request.POST.get("question", ""))
     except DomainError as error:
@@ -86,6 +91,7 @@ def step_hold_create(request: HttpRequest, reference: str, pk: int) -> HttpRespo
 
 @login_required
 @require_POST
+@serves(ServiceRequest)
 def answer_create(request: HttpRequest, reference: str) -> HttpResponse:
     service_request = _visible(request.user, reference)
     step = Step.objects.filter(request=service_request, on_hold_since__isnull=False).first()
@@ -103,6 +109,7 @@ def answer_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@serves(Attachment)
 def download(request: HttpRequest, uuid) -> FileResponse:
     """Stream an attachment to someone allowed to see it; anyone else gets 404."""
     attachment = get_object_or_404(Attachment.objects.restrict(request.user), uuid=uuid)

@@ -144,6 +144,9 @@ SRM_NOTIFICATION_MAX_ATTEMPTS = env.int("SRM_NOTIFICATION_MAX_ATTEMPTS", default
 SRM_NOTIFICATION_RETRY_SECONDS = env.int("SRM_NOTIFICATION_RETRY_SECONDS", default=30)
 # Absolute links in e-mails (the in-app list works without it).
 SRM_BASE_URL = env.str("SRM_BASE_URL", default="http://127.0.0.1:8000")
+# A page or endpoint that answers without asking the visibility rule of a model it serves is
+# an error (kit.rules): on in development and in the tests, off in production.
+SRM_CHECK_RULES = env.bool("SRM_CHECK_RULES", default=DEBUG)
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"

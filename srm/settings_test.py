@@ -36,5 +36,8 @@ STORAGES["attachments"] = {  # noqa: F405
 SRM_FIGURES_MAX_AGE = 0
 SRM_FIGURES_OPEN_MAX_AGE = 0
 
+# Every page and endpoint must read what it serves through the models' visibility rules.
+SRM_CHECK_RULES = True
+
 # whitenoise looks for STATIC_ROOT when the middleware starts; tests never collect into it.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

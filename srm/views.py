@@ -6,9 +6,11 @@ from django.views.decorators.http import require_GET
 
 from approvals.models import Step
 from approvals.selectors import capabilities
+from kit.web import serves
 
 
 @login_required
+@serves(why="a redirect to where the person's work is")
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to where their work is: decisions first, then work, else the portal."""
     user = request.user
@@ -21,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@serves(why="the health check reads no rows")
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -3,10 +3,9 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accountability.api.serializers import (
     AccountabilityBoardSerializer,
@@ -22,7 +21,9 @@ from accountability.scope import (
     may_see_accountability,
     sees_everything,
 )
+from governance.models import Department
 from kit.api import BooleanFilter, FilterSet
+from kit.api_views import RestrictedAPIView, RestrictedReadOnlyViewSet
 
 
 class DelayRiskFilter(FilterSet):
@@ -45,9 +46,10 @@ class DelayRiskFilter(FilterSet):
     OpenApiParameter("level", int, enum=[1, 2, 3], description="Escalation level"),
 ]))
 @extend_schema(tags=["delay-risks"])
-class DelayRiskViewSet(viewsets.ReadOnlyModelViewSet):
+class DelayRiskViewSet(RestrictedReadOnlyViewSet):
     """Delays charged in money to the accountable head: what the delay scan found."""
 
+    model = DelayRisk
     serializer_class = DelayRiskSerializer
     filterset_class = DelayRiskFilter
     queryset = DelayRisk.objects.none()
@@ -55,7 +57,7 @@ class DelayRiskViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            DelayRisk.objects.restrict(self.request.user)
+            self.restricted()
             .select_related("request", "step", "department", "head")
             .order_by("-detected_at", "-id")
         )
@@ -69,7 +71,9 @@ def _require_accountability(user) -> None:
         )
 
 
-class AccountabilityDepartmentsView(APIView):
+class AccountabilityDepartmentsView(RestrictedAPIView):
+    serves = (Department,)
+
     @extend_schema(
         tags=["accountability"], responses=AccountabilityBoardSerializer,
         summary="The accountability board: one line per department in my scope",
@@ -92,7 +96,9 @@ _QUARTERS = OpenApiParameter(
 )
 
 
-class QuarterlyReportView(APIView):
+class QuarterlyReportView(RestrictedAPIView):
+    serves = (Department,)
+
     @extend_schema(
         tags=["accountability"], responses=QuarterlyReportSerializer, parameters=[_QUARTERS],
         summary="The quarterly cost report for the departments in my scope",

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from kit.rules import RestrictedQuerySet
+
 
 class NotificationKind(models.TextChoices):
     RISK_RAISED = "risk_raised", "Delay raised"
@@ -33,7 +35,7 @@ class EmailStatus(models.TextChoices):
     NO_ADDRESS = "no_address", "No e-mail address"
 
 
-class NotificationQuerySet(models.QuerySet):
+class NotificationQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> NotificationQuerySet:
         """A notification is its recipient's alone, for every action."""
         if action not in {"view", "change"}:

@@ -25,9 +25,10 @@ from accountability.choices import (
 )
 from governance.selectors import departments_led_by
 from governance.states import can_transition
+from kit.rules import RestrictedQuerySet
 
 
-class ChangePlanQuerySet(models.QuerySet):
+class ChangePlanQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> ChangePlanQuerySet:
         """The one visibility rule for change plans.
 
@@ -122,6 +123,14 @@ class ChangePlan(models.Model):
     def can_change(self, user) -> bool:
         return self.changeable_by(user)
 
+    @property
+    def audit_correlation(self) -> str:
+        """The audit events of the plan, its workflows and imports carry ``plan:<id>``."""
+        return f"plan:{self.pk}"
+
+    def audit_access(self, user) -> tuple[bool, bool]:
+        return ChangePlan.objects.restrict(user, "view").filter(pk=self.pk).exists(), False
+
     def actions_for(self, user) -> frozenset[str]:
         """What ``user`` may do to the plan now, from the plan's state machine and its
         ``change`` rule: ``go_live``, ``realize_value``, ``abandon``."""
@@ -132,7 +141,13 @@ class ChangePlan(models.Model):
         return frozenset(action for action, to in moves.items() if can_transition(self, to))
 
 
-class LegacyWorkflowQuerySet(models.QuerySet):
+class LegacyWorkflowQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view") -> LegacyWorkflowQuerySet:
+        """A legacy workflow is seen by whoever sees its change plan (``view``)."""
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        return self.filter(plan__in=ChangePlan.objects.restrict(user, "view"))
+
     def overdue(self, today=None) -> LegacyWorkflowQuerySet:
         """Retirements past their date: not retired and not decided to be kept."""
         today = today or timezone.localdate()
@@ -216,7 +231,7 @@ class LegacyWorkflow(models.Model):
         )
 
 
-class ImportJobQuerySet(models.QuerySet):
+class ImportJobQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> ImportJobQuerySet:
         """Imports are an ops leaders' tool: they (and superusers) see every job."""
         if action != "view":

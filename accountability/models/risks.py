@@ -10,10 +10,11 @@ from django.db import models
 from django.db.models import Q
 
 from governance.selectors import departments_led_by
+from kit.rules import RestrictedQuerySet
 from requests_app.models import ServiceRequest
 
 
-class DelayRiskQuerySet(models.QuerySet):
+class DelayRiskQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> DelayRiskQuerySet:
         """The one visibility rule for delay risks.
 

@@ -28,6 +28,9 @@ from accountability.scope import (
     may_see_accountability,
     sees_everything,
 )
+from governance.models import Department
+from kit.web import serves
+from requests_app.models import ServiceRequest
 
 BOTTLENECK_BARS = 10
 HANDOFFS_PER_PAGE = 50
@@ -58,6 +61,7 @@ def _money(value) -> float:
 
 @login_required
 @require_GET
+@serves(Department)
 def board(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     lines, as_of = board_lines(list(departments_in_scope(request.user)),
@@ -80,6 +84,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@serves(Department, ServiceRequest)
 def department(request: HttpRequest, code: str) -> HttpResponse:
     require_accountability(request.user)
     dept = department_in_scope(request.user, code)
@@ -110,6 +115,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@serves(Department)
 def handoffs(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     pairs, as_of = stored_handoff_pairs(department_ids_in_scope(request.user),

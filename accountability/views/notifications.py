@@ -15,12 +15,14 @@ from accountability.services.notifications import (
     notification_mark_read,
     notifications_mark_all_read,
 )
+from kit.web import serves
 
 PAGE_SIZE = 25
 
 
 @require_GET
 @login_required
+@serves(Notification)
 def notification_list(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.restrict(request.user)
     show = "unread" if request.GET.get("show") == "unread" else "all"
@@ -35,6 +37,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@serves(Notification)
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification.objects.restrict(request.user, "change"), pk=pk)
     notification_mark_read(actor=request.user, notification=notification)
@@ -48,6 +51,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@serves(why="marks the person's own notifications read (the service reads them by recipient)")
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notifications_mark_all_read(actor=request.user)
     messages.success(request, f"Marked {count} notification(s) as read." if count

@@ -21,7 +21,7 @@ from accountability.forms_plans import (
     ReasonForm,
     RetireForm,
 )
-from accountability.models import ChangePlan, LegacyWorkflow
+from accountability.models import ChangePlan, ImportJob, LegacyWorkflow
 from accountability.selectors_plans import (
     import_job_get,
     import_jobs_for,
@@ -48,6 +48,8 @@ from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from approvals.services import step_record_outside_decision
 from governance.errors import DomainError
+from governance.models import AuditEvent
+from kit.web import serves
 
 
 def _is_ops(user) -> bool:
@@ -60,6 +62,7 @@ def _flash_error(request: HttpRequest, exc: DomainError) -> None:
 
 @login_required
 @require_GET
+@serves(ChangePlan)
 def plan_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accountability/plans/list.html", {
         "plans": plans_for(request.user), "is_ops": _is_ops(request.user),
@@ -68,6 +71,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@serves(ChangePlan, AuditEvent)
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get(request.user, plan_id)
     conditions = plan_readiness(plan)
@@ -99,7 +103,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "bypass_count": plan_bypass_count(plan),
         "value": plan_value(plan),
         "waiting": plan_waiting_approvals(plan) if _is_ops(request.user) else [],
-        "trail": plan_audit_trail(plan),
+        "trail": plan_audit_trail(request.user, plan),
         "jobs": import_jobs_for(request.user, plan)[:10] if _is_ops(request.user) else [],
         "go_live_form": JustificationForm(),
         "retire_form": RetireForm(),
@@ -131,6 +135,7 @@ def _plan_action(request: HttpRequest, plan_id: int, form_class, act, success: s
 
 @login_required
 @require_POST
+@serves(ChangePlan)
 def plan_go_live_view(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _plan_action(
         request, plan_id, JustificationForm,
@@ -141,6 +146,7 @@ def plan_go_live_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@serves(ChangePlan)
 def plan_value_realized_view(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _plan_action(
         request, plan_id, NoteForm,
@@ -151,6 +157,7 @@ def plan_value_realized_view(request: HttpRequest, plan_id: int) -> HttpResponse
 
 @login_required
 @require_POST
+@serves(ChangePlan)
 def plan_abandon_view(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _plan_action(
         request, plan_id, ReasonForm,
@@ -159,9 +166,8 @@ def plan_abandon_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 def _workflow_for(user, workflow_id: int) -> LegacyWorkflow:
-    return get_object_or_404(
-        LegacyWorkflow.objects.filter(plan__in=ChangePlan.objects.restrict(user, "view"))
-        .select_related("plan"), pk=workflow_id)
+    return get_object_or_404(LegacyWorkflow.objects.restrict(user).select_related("plan"),
+                             pk=workflow_id)
 
 
 def _workflow_action(request, workflow_id, form_class, act, success):
@@ -173,6 +179,7 @@ def _workflow_action(request, workflow_id, form_class, act, success):
 
 @login_required
 @require_POST
+@serves(LegacyWorkflow)
 def workflow_retire_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
     return _workflow_action(
         request, workflow_id, RetireForm,
@@ -183,6 +190,7 @@ def workflow_retire_view(request: HttpRequest, workflow_id: int) -> HttpResponse
 
 @login_required
 @require_POST
+@serves(LegacyWorkflow)
 def workflow_keep_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
     return _workflow_action(
         request, workflow_id, ReasonForm,
@@ -193,6 +201,7 @@ def workflow_keep_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
 # --- Legacy import ---------------------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
+@serves(ChangePlan)
 def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not _is_ops(request.user):
         raise PermissionDenied("Only ops leaders import legacy trackers.")
@@ -221,6 +230,7 @@ def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@serves(ImportJob)
 def import_job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = import_job_get(request.user, job_id)
     return render(request, "accountability/plans/import_job.html", {"job": job})
@@ -228,6 +238,7 @@ def import_job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@serves(ImportJob)
 def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = import_job_get(request.user, job_id)
     return render(request, "accountability/plans/_import_progress.html", {"job": job})
@@ -236,6 +247,7 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 # --- Decisions taken outside the tool ------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
+@serves(Step)
 def outside_decision(request: HttpRequest, step_id: int) -> HttpResponse:
     if not request.user.is_ops_leader:
         raise PermissionDenied("Only ops leaders record decisions taken outside the tool.")

@@ -13,7 +13,9 @@ from accountability.figures import report_from_figures
 from accountability.report import HEADERS, MAX_QUARTERS, report_table
 from accountability.scope import departments_in_scope, sees_everything
 from accountability.views.dashboard import require_accountability
+from governance.models import Department
 from kit.exports import CONTENT_TYPES, download
+from kit.web import serves
 
 
 def _quarters(request: HttpRequest) -> int:
@@ -25,6 +27,7 @@ def _quarters(request: HttpRequest) -> int:
 
 @login_required
 @require_GET
+@serves(Department)
 def quarterly(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     quarters = _quarters(request)

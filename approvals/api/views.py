@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -30,6 +30,7 @@ from approvals.services import (
     step_reject,
 )
 from kit.api import validated
+from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet
 
 _ROLE = OpenApiParameter(
     "role", str, enum=["decide", "work"],
@@ -47,7 +48,8 @@ _LOCKING_ACTIONS = frozenset({"approve", "reject", "complete", "claim", "hold"})
     retrieve=extend_schema(summary="A step of a request I can see"),
 )
 @extend_schema(tags=["steps"])
-class StepViewSet(viewsets.ReadOnlyModelViewSet):
+class StepViewSet(RestrictedReadOnlyViewSet):
+    model = Step
     serializer_class = StepSerializer
     queryset = Step.objects.none()
     lookup_value_regex = r"\d+"
@@ -133,14 +135,17 @@ class StepViewSet(viewsets.ReadOnlyModelViewSet):
                          summary="Let someone decide my approvals for a period"),
 )
 @extend_schema(tags=["delegations"])
-class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DelegationViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                        mixins.ListModelMixin, RestrictedViewSet):
+    model = Delegation
+    create_serves = ()  # a new delegation is the caller's own
     serializer_class = DelegationSerializer
     queryset = Delegation.objects.none()
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return (
-            Delegation.objects.restrict(self.request.user)
+            self.restricted()
             .select_related("delegator", "delegate")
             .order_by("-starts_on", "-id")
         )

@@ -4,14 +4,16 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from governance.api.serializers import MeSerializer
 from governance.models import Membership, User
 from governance.selectors import departments_led_by
+from kit.api_views import RestrictedAPIView
 
 
-class MeView(APIView):
+class MeView(RestrictedAPIView):
+    serves_why = "the signed-in user's own record"
+
     @extend_schema(responses=MeSerializer, summary="The signed-in user, their departments and roles")
     def get(self, request: Request) -> Response:
         user = (

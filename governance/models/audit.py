@@ -1,8 +1,42 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from kit.rules import RestrictedQuerySet
+
+
+class AuditEventQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view", *, about=None) -> AuditEventQuerySet:
+        """The one visibility rule for audit events.
+
+        Without ``about``: the whole trail, for ops leaders and superusers only. With
+        ``about`` (a request, a change plan: any object with ``audit_correlation`` and
+        ``audit_access(user)``): its events, when ``user`` may see the object itself; events
+        about internal notes (``data.internal``) only for those who may read the notes
+        (the request's ``internal`` rule), never for the requester.
+        """
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if about is None:
+            return self if (user.is_superuser or user.is_ops_leader) else self.none()
+        may_view, may_read_internal = about.audit_access(user)
+        if not may_view:
+            return self.none()
+        key = about.audit_correlation
+        if may_read_internal:
+            # Releases before 1.1 gave internal notes' events their own correlation.
+            return self.filter(Q(correlation=key) | Q(correlation=f"{key}#internal"))
+        # Not exclude(data__internal=True): a row without the key would compare NULL, and
+        # NOT NULL drops it too.
+        return self.filter(correlation=key).filter(
+            Q(data__internal__isnull=True) | Q(data__internal=False))
 
 
 class AuditEvent(models.Model):
@@ -28,6 +62,8 @@ class AuditEvent(models.Model):
     from_state = models.CharField(max_length=32, blank=True)
     to_state = models.CharField(max_length=32, blank=True)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -7,9 +7,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
 from governance.calendar import BusinessCalendar, public_holidays
 from governance.choices import MembershipRole
+from kit.rules import RestrictedQuerySet
 
 
 def _validate_timezone(value: str) -> None:
@@ -57,6 +59,43 @@ class User(AbstractUser):
         return str(self)
 
 
+class DepartmentQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view") -> DepartmentQuerySet:
+        """``view``: the organisation chart is open to every signed-in person.
+        ``accountability`` (the board, department pages, handoffs, the quarterly report): ops
+        leaders and superusers every department; a head or deputy the departments they lead
+        and every department below them; anyone else none."""
+        if action not in {"view", "accountability"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        if action == "view":
+            return self
+        return self.filter(pk__in=accountability_scope_ids(user))
+
+
+def accountability_scope_ids(user) -> set[int]:
+    """The ids of ``restrict(user, "accountability")``, computed in Python: departments are
+    a small table, so the tree is walked in memory rather than with recursive SQL."""
+    if not user.is_authenticated:
+        return set()
+    tree = dict(Department.objects.values_list("pk", "parent_id"))
+    if user.is_superuser or user.is_ops_leader:
+        return set(tree)
+    scope = set(Department.objects.filter(Q(head=user) | Q(deputy=user))
+                .values_list("pk", flat=True))
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in tree.items():
+        children.setdefault(parent, []).append(pk)
+    stack = list(scope)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in scope:
+                scope.add(child)
+                stack.append(child)
+    return scope
+
+
 class Department(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
@@ -97,6 +136,8 @@ class Department(models.Model):
         help_text="Public holidays of this country (ISO code) are not business time.",
     )
     holiday_subdivision = models.CharField(max_length=10, blank=True)
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kit.api_views import RestrictedReadOnlyViewSet
 from kpis.api.serializers import OutcomeKPIDetailSerializer, OutcomeKPISerializer
 from kpis.models import OutcomeKPI
 from kpis.selectors import kpi_row
@@ -16,15 +16,17 @@ from kpis.selectors import kpi_row
                            responses=OutcomeKPIDetailSerializer),
 )
 @extend_schema(tags=["kpis"])
-class OutcomeKPIViewSet(viewsets.ReadOnlyModelViewSet):
-    """Every signed-in person may read the organisation's outcome KPIs."""
+class OutcomeKPIViewSet(RestrictedReadOnlyViewSet):
+    """Every signed-in person may read the organisation's outcome KPIs (the KPI rule)."""
 
+    model = OutcomeKPI
     serializer_class = OutcomeKPISerializer
-    queryset = (
-        OutcomeKPI.objects.select_related("owner_department")
-        .prefetch_related("catalog_items")
-        .order_by("name", "id")
-    )
+    queryset = OutcomeKPI.objects.none()
+
+    def get_queryset(self):
+        return (self.restricted().select_related("owner_department")
+                .prefetch_related("catalog_items").order_by("name", "id"))
+
     lookup_value_regex = r"\d+"
 
     def retrieve(self, request: Request, pk: str) -> Response:

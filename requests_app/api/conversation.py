@@ -16,9 +16,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from governance.api.serializers import UserRefSerializer
+from kit.api_views import RestrictedAPIView
 from requests_app.models import Attachment, Comment
 from requests_app.views_conversation import attachment_response
 
@@ -97,7 +97,9 @@ def comments_visible(user, service_request):
     )
 
 
-class AttachmentDownloadView(APIView):
+class AttachmentDownloadView(RestrictedAPIView):
+    serves = (Attachment,)
+
     @extend_schema(
         tags=["conversation"],
         summary="Download an attachment",

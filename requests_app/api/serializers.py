@@ -141,7 +141,8 @@ class RequestCreateSerializer(serializers.Serializer):
     estimated_cost = CostField(required=False, allow_null=True, default=None)
 
     def validate_item(self, code: str) -> CatalogItem:
-        item = CatalogItem.objects.filter(is_published=True, code=code).first()
+        user = self.context["request"].user
+        item = CatalogItem.objects.restrict(user, "request").filter(code=code).first()
         if item is None:
             raise serializers.ValidationError(f"There is no published catalog item “{code}”.")
         return item

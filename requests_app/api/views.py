@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -30,6 +30,7 @@ from approvals.services import step_answer
 from governance.errors import Conflict
 from governance.models import AuditEvent
 from kit.api import BooleanFilter, FilterSet, validated
+from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet
 from requests_app.api.conversation import (
     AnswerSerializer,
     CommentCreateSerializer,
@@ -54,13 +55,16 @@ from requests_app.services_conversation import comment_add
     retrieve=extend_schema(summary="One published catalog item, with its form fields"),
 )
 @extend_schema(tags=["catalog"])
-class CatalogItemViewSet(viewsets.ReadOnlyModelViewSet):
+class CatalogItemViewSet(RestrictedReadOnlyViewSet):
+    model = CatalogItem
     serializer_class = CatalogItemSerializer
-    queryset = CatalogItem.objects.filter(is_published=True).select_related(
-        "fulfilling_department", "kpi"
-    ).order_by("name", "code")
+    queryset = CatalogItem.objects.none()
     lookup_field = "code"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+    def get_queryset(self):
+        return self.restricted().select_related("fulfilling_department", "kpi").order_by(
+            "name", "code")
 
 
 class _AwareDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -141,7 +145,10 @@ _CACHE_HEADERS = [
     ),
 )
 @extend_schema(tags=["requests"])
-class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                     mixins.ListModelMixin, RestrictedViewSet):
+    model = ServiceRequest
+    create_serves = (CatalogItem,)  # the item is found through the catalog's rule
     serializer_class = RequestSerializer
     filterset_class = RequestFilter
     queryset = ServiceRequest.objects.none()
@@ -149,7 +156,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[-A-Za-z0-9_.]+"
 
     def get_queryset(self):
-        return ServiceRequest.objects.restrict(self.request.user).select_related(
+        return self.restricted().select_related(
             "item", "requester", "requester_department", "accountable_department",
             "current_step",
         ).order_by("-submitted_at", "-id")
@@ -164,7 +171,7 @@ class RequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         request = get_object_or_404(queryset, reference=reference)
         request.timeline_events = list(
-            AuditEvent.objects.filter(correlation=request.reference)
+            AuditEvent.objects.restrict(self.request.user, about=request)
             .select_related("actor", "on_behalf_of")
             .order_by("created_at", "id")
         )

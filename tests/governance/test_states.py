@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from accountability.choices import IMPORT_MACHINE, PLAN_CLOSED_STATES, PLAN_MACHINE, PLAN_OPEN_STATES
+from accountability.choices import (
+    IMPORT_MACHINE,
+    PLAN_CLOSED_STATES,
+    PLAN_MACHINE,
+    PLAN_OPEN_STATES,
+)
 from accountability.models import ChangePlan, ImportJob
 from approvals.choices import STEP_CLOSED_STATES, STEP_MACHINE, STEP_OPEN_STATES, StepState
 from approvals.models import Step

@@ -91,8 +91,13 @@ def test_comments_are_audited_and_notes_kept_out_of_the_requesters_timeline(org,
     assert event.correlation == request.reference
     assert event.data["attachments"][0]["name"] == "public-quote.pdf"
     note_event = AuditEvent.objects.get(verb="note.added", object_id=str(note.pk))
-    assert note_event.correlation == f"{request.reference}#internal"
+    assert note_event.data["internal"] is True
     assert "Budget" not in str(note_event.data)
+    # The audit events' own rule: the requester's timeline has the comment, not the note;
+    # the staff's has both.
+    assert note_event not in AuditEvent.objects.restrict(org.alice, about=request)
+    assert event in AuditEvent.objects.restrict(org.alice, about=request)
+    assert note_event in AuditEvent.objects.restrict(org.hank, about=request)
 
 
 def test_comment_added_is_sent_for_notifications(org, submit):
