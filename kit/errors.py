@@ -20,6 +20,11 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     INVALID_TRANSITION = "invalid_transition"
     TEXT_TOO_LONG = "text_too_long"
+    SERVER_ERROR = "server_error"
+    # -- the request itself (kit.guard) --------------------------------------------------
+    TOO_LARGE = "too_large"
+    MALFORMED_BODY = "malformed_body"
+    NUL_CHARACTER = "nul_character"
     # -- DRF's own (authentication, parsing, negotiation, throttling) --------------------
     PARSE_ERROR = "parse_error"
     NOT_AUTHENTICATED = "not_authenticated"
