@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from accountability.models import ChangePlan
+from approvals.choices import StepState
 
 
 class JustificationForm(forms.Form):
@@ -33,8 +34,8 @@ class RetireForm(forms.Form):
 
 
 class OutsideDecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label="Decision", choices=[("approved", "Approved"),
-                                                           ("rejected", "Rejected")])
+    outcome = forms.ChoiceField(label="Decision", choices=[
+        (state, StepState(state).label) for state in (StepState.APPROVED, StepState.REJECTED)])
     reason = forms.CharField(
         label="Where and by whom was it decided?", widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example “approved by Hank by email on 3 March”. Counted as a bypass.",

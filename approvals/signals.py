@@ -4,15 +4,9 @@ The accountability layer (delay risks, notifications) subscribes to these; the
 lifecycle never calls its services. Receivers run in the same transaction, so whatever they
 write commits or rolls back together with the step.
 
-``step_activated(step, at)``
-    A step became active: it has an accountable department and head and a due time.
-
 ``step_closed(step, at)``
     An active step left the active state: approved, rejected, done or cancelled.
     ``step.state`` says which.
-
-``request_closed(request, at)``
-    A request reached fulfilled, rejected or cancelled.
 
 ``step_held(step, hold, at)``
     The decider or an agent asked the requester a question (``hold.question``): the step is
@@ -26,7 +20,7 @@ write commits or rolls back together with the step.
 ``hold_reminded(step, hold, at)``
     A hold has waited ``SRM_HOLD_REMIND_BUSINESS_DAYS`` without an answer. Remind the
     requester. (A hold past ``SRM_HOLD_CANCEL_BUSINESS_DAYS`` cancels the request, which sends
-    ``step_closed`` and ``request_closed`` as for any cancellation.)
+    ``step_closed`` as for any cancellation.)
 
 ``comment_added(comment, at)``
     A comment or an internal note (``comment.internal``) was added to ``comment.request``.
@@ -36,9 +30,7 @@ write commits or rolls back together with the step.
 
 from django.dispatch import Signal
 
-step_activated = Signal()
 step_closed = Signal()
-request_closed = Signal()
 step_held = Signal()
 step_resumed = Signal()
 hold_reminded = Signal()

@@ -28,7 +28,6 @@ from approvals.services.holds import (
 from approvals.services.paths import (
     departments_for_path,
     steps_build,
-    steps_materialise,
     steps_replay,
 )
 from approvals.services.steps import due_after_hold, hold_end, step_set_active, step_set_closed
@@ -38,5 +37,5 @@ __all__ = [
     "hold_remind", "holds_process_due", "request_advance", "request_cancel", "request_close",
     "request_start", "step_answer", "step_approve", "step_claim", "step_complete", "step_hold",
     "step_record_outside_decision", "step_reject", "step_set_active", "step_set_closed",
-    "steps_build", "steps_materialise", "steps_replay",
+    "steps_build", "steps_replay",
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.choices import StepKind, StepState
+from approvals.choices import DECISIONS, StepKind, StepState
 from approvals.models import Step
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_advance, request_close
@@ -48,7 +48,7 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
 
 
 @transaction.atomic
-def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcome: str = "approved",
+def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcome: str = StepState.APPROVED,
                                  at: datetime | None = None) -> Step:
     """Record an approval decided outside the tool (by email, phone, in a meeting).
 
@@ -57,8 +57,7 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     after ``step_approve`` / ``step_reject``.
     """
     at = at or timezone.now()
-    outcomes = {"approved": StepState.APPROVED, "rejected": StepState.REJECTED}
-    if outcome not in outcomes:
+    if outcome not in DECISIONS:
         raise ValidationFailed("The outcome is either approved or rejected.", code="invalid_outcome",
                                field_errors={"outcome": ["Choose approved or rejected."]})
     if not actor.is_ops_leader:
@@ -76,9 +75,9 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     _require_active(step, StepKind.APPROVAL)
     if step.request.requester_id == actor.pk:
         raise NotAllowed("You cannot decide on your own request.", code="own_request")
-    _close_step(step, state=outcomes[outcome], actor=actor, acted_for=None, comment=reason, at=at,
+    _close_step(step, state=StepState(outcome), actor=actor, acted_for=None, comment=reason, at=at,
                 outside=True)
-    if outcome == "approved":
+    if outcome == StepState.APPROVED:
         request_advance(request=step.request, actor=actor, at=at)
     else:
         request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)

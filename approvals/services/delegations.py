@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import Delegation
+from governance.choices import AuditVerb
 from governance.errors import Conflict, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
@@ -46,7 +47,7 @@ def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: 
     )
     audit_record(
         actor=actor,
-        verb="delegation.created",
+        verb=AuditVerb.DELEGATION_CREATED,
         target=delegation,
         to_state="active",
         data={"delegate": delegate.username, "starts_on": starts_on, "ends_on": ends_on},
@@ -64,6 +65,6 @@ def delegation_end(*, actor: User, delegation: Delegation) -> Delegation:
         raise Conflict("This delegation has already ended.", code="delegation_ended")
     delegation.ended_at = timezone.now()
     delegation.save(update_fields=["ended_at"])
-    audit_record(actor=actor, verb="delegation.ended", target=delegation,
+    audit_record(actor=actor, verb=AuditVerb.DELEGATION_ENDED, target=delegation,
                  from_state="active", to_state="ended")
     return delegation

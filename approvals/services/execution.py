@@ -11,6 +11,7 @@ from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from approvals.services.flow import request_advance
 from approvals.services.steps import _close_step, _lock, _require_active
+from governance.choices import AuditVerb
 from governance.errors import NotAllowed
 from governance.models import User
 from governance.selectors import is_agent_of
@@ -50,7 +51,7 @@ def step_claim(*, actor: User, step: Step, at: datetime | None = None) -> Step:
     step.save(update_fields=["assignee"])
     audit_record(
         actor=actor,
-        verb="step.claimed",
+        verb=AuditVerb.STEP_CLAIMED,
         target=step,
         correlation=step.request.reference,
         data={"step": step.name, "previous_assignee": previous.username if previous else None},

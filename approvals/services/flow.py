@@ -8,13 +8,14 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.choices import StepKind, StepState
+from approvals.choices import STEP_MACHINE, StepKind, StepState
 from approvals.models import Step
 from approvals.services.steps import _close_step, step_set_active
-from approvals.signals import request_closed, step_activated
+from governance.choices import AuditVerb
 from governance.errors import Conflict, NotAllowed
 from governance.models import AuditEvent, User
 from governance.services.audit import audit_build, audit_record, audit_save
+from governance.states import assert_transition
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
@@ -67,11 +68,13 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
 def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
                  events: list[AuditEvent] = ()) -> list[AuditEvent]:
     """``step`` (saved, active) is now the request's: point the request at it and record
-    the handoff (audit events in one statement, then ``step_activated``). Returns the
-    events written (``events`` first)."""
+    the handoff (audit events in one statement). Returns the events written (``events``
+    first)."""
     department = step.accountable_department
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
+    if old_state != new_state:
+        assert_transition(request, new_state)
     request.current_step = step
     request.accountable_department = department
     request.state = new_state
@@ -79,7 +82,7 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
     events = list(events)
     events.append(audit_build(
         actor=actor,
-        verb="step.activated",
+        verb=AuditVerb.STEP_ACTIVATED,
         target=step,
         from_state=StepState.PENDING,
         to_state=StepState.ACTIVE,
@@ -95,7 +98,7 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
     if old_state != new_state:
         events.append(audit_build(
             actor=actor,
-            verb=f"request.{new_state}",
+            verb=AuditVerb.of("request", new_state),
             target=request,
             from_state=old_state,
             to_state=new_state,
@@ -103,7 +106,6 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
             at=at,
         ))
     audit_save(events)
-    step_activated.send(sender=Step, step=step, at=at)
     return events
 
 
@@ -111,22 +113,24 @@ def request_close(*, request: ServiceRequest, state: str, actor: User | None, at
     """Close the request and cancel whatever of its path had not started.
     The caller holds the request's row lock."""
     old_state = request.state
+    assert_transition(request, state)
     request.state = state
     request.closed_at = at
     request.current_step = None
     request.accountable_department = None
     request.save(update_fields=["state", "closed_at", "current_step", "accountable_department"])
+    # Every step that had not started; PENDING → CANCELLED is a move STEP_MACHINE allows.
+    assert_transition(STEP_MACHINE, StepState.CANCELLED, from_state=StepState.PENDING)
     request.steps.filter(state=StepState.PENDING).update(state=StepState.CANCELLED)
     audit_record(
         actor=actor,
-        verb=f"request.{state}",
+        verb=AuditVerb.of("request", state),
         target=request,
         from_state=old_state,
         to_state=state,
         correlation=request.reference,
         at=at,
     )
-    request_closed.send(sender=ServiceRequest, request=request, at=at)
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from approvals.services.deciders import _decider
 from approvals.services.flow import request_close
 from approvals.services.steps import _close_step, _lock, due_after_hold, hold_end
 from approvals.signals import hold_reminded, step_held, step_resumed
+from governance.choices import AuditVerb
 from governance.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.selectors import is_agent_of
@@ -93,7 +94,7 @@ def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = N
     audit_record(
         actor=actor,
         on_behalf_of=acted_for,
-        verb="step.held",
+        verb=AuditVerb.STEP_HELD,
         target=step,
         correlation=request.reference,
         data={"step": step.name, "hold": hold.pk, "question": question,
@@ -154,7 +155,7 @@ def step_answer(*, actor: User, answer: str, step: Step | None = None,
             request.save(update_fields=["due_at"])
         audit_record(
             actor=actor,
-            verb="step.answered",
+            verb=AuditVerb.STEP_ANSWERED,
             target=step,
             from_state="on_hold",
             to_state=StepState.ACTIVE,
@@ -188,7 +189,7 @@ def hold_remind(*, hold: StepHold | int, at: datetime | None = None) -> bool:
     step = hold.step
     audit_record(
         actor=None,
-        verb="step.hold_reminded",
+        verb=AuditVerb.STEP_HOLD_REMINDED,
         target=step,
         correlation=step.request.reference,
         data={"step": step.name, "hold": hold.pk, "requester": step.request.requester.username,
@@ -222,7 +223,7 @@ def hold_expire(*, hold: StepHold | int, at: datetime | None = None) -> bool:
                   stored=[])
     audit_record(
         actor=None,
-        verb="step.hold_expired",
+        verb=AuditVerb.STEP_HOLD_EXPIRED,
         target=step,
         correlation=request.reference,
         data={"step": step.name, "hold": hold.pk, "question": hold.question,

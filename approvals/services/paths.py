@@ -9,22 +9,18 @@ from approvals.models import Step, StepTemplate
 from approvals.services.steps import step_set_active, step_set_closed
 from governance.errors import ValidationFailed
 from governance.models import Department, User
+from governance.states import assert_transition
 from requests_app.choices import RequestState
 from requests_app.models import ServiceRequest
 
 
-def steps_materialise(*, request: ServiceRequest, templates: list[StepTemplate]) -> list[Step]:
-    """Create one step per template: pending where it applies, skipped where its condition
-    (a cost threshold) does not hold. Approval steps never land on the requester: when the
-    requester heads the department, the step goes up to the parent department's head."""
-    return Step.objects.bulk_create(steps_build(request=request, templates=templates))
-
-
 def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
                 departments: dict[int, Department] | None = None) -> list[Step]:
-    """The unsaved steps of ``steps_materialise``, for callers that save many requests' steps
-    in one statement (the legacy import passes ``departments``, all of them with their heads,
-    loaded once for the whole batch)."""
+    """One unsaved step per template: pending where it applies, skipped where its condition
+    (a cost threshold) does not hold. Approval steps never land on the requester: when the
+    requester heads the department, the step goes up to the parent department's head.
+    Callers save them (many requests' steps in one statement: the legacy import passes
+    ``departments``, all of them with their heads, loaded once for the whole batch)."""
     steps = []
     if departments is None:
         departments = _departments_of(templates, request)
@@ -91,6 +87,7 @@ def steps_replay(*, request: ServiceRequest, steps: list[Step], outcome: str,
         request.closed_at = at
         for step in live:
             if step.state == StepState.PENDING:
+                assert_transition(step, StepState.CANCELLED)
                 step.state = StepState.CANCELLED
 
     def done_state(step: Step) -> str:
@@ -110,7 +107,7 @@ def steps_replay(*, request: ServiceRequest, steps: list[Step], outcome: str,
         end = play(sequence, closed_at) if sequence else (closed_at or request.submitted_at)
         finish(closed_at or end, outcome)
         return None
-    if outcome == "in_progress":
+    if outcome == RequestState.IN_PROGRESS:
         if execution_first is None:
             raise ValidationFailed("This item's path has no execution step to be in progress.",
                                    code="no_execution_step")

@@ -10,9 +10,11 @@ from django.db.models import Q
 from approvals.choices import StepState
 from approvals.models import Step, StepHold
 from approvals.signals import step_closed
+from governance.choices import AuditVerb
 from governance.errors import AlreadyDecided, Conflict, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
+from governance.states import assert_transition
 from requests_app.models import ServiceRequest
 
 _STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
@@ -22,6 +24,7 @@ _STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "co
 def step_set_active(step: Step, *, at: datetime) -> None:
     """Activate ``step`` in memory: its clock starts at ``at``, due after its OLA in the
     accountable department's business time. The caller saves it."""
+    assert_transition(step, StepState.ACTIVE)
     step.state = StepState.ACTIVE
     step.activated_at = at
     step.due_at = step.accountable_department.calendar.add(at, step.ola_hours)
@@ -30,6 +33,7 @@ def step_set_active(step: Step, *, at: datetime) -> None:
 def step_set_closed(step: Step, *, state: str, actor: User | None, acted_for: User | None = None,
                     comment: str = "", at: datetime, outside: bool = False) -> None:
     """Close ``step`` in memory (approved, rejected, done or cancelled). The caller saves it."""
+    assert_transition(step, state)
     step.state = state
     step.completed_at = at
     step.decided_by = actor
@@ -69,7 +73,7 @@ def _lock(step: Step, *, with_pending: bool = False) -> Step:
 
 def _require_active(step: Step, kind: str) -> None:
     if step.state != StepState.ACTIVE:
-        if step.state in (StepState.APPROVED, StepState.REJECTED, StepState.DONE):
+        if step.is_decided:
             who = f" by {step.decided_by}" if step.decided_by_id else ""
             raise AlreadyDecided(
                 f"“{step.name}” on {step.request.reference} was already "
@@ -100,7 +104,7 @@ def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, 
     audit_record(
         actor=actor,
         on_behalf_of=acted_for,
-        verb=f"step.{state}",
+        verb=AuditVerb.of("step", state),
         target=step,
         from_state=old_state,
         to_state=state,
