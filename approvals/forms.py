@@ -3,15 +3,17 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from governance import limits
 from governance.models import User
 
 
 class DecisionForm(forms.Form):
-    comment = forms.CharField(label="Comment", required=False, max_length=2000)
+    comment = forms.CharField(label="Comment", required=False, max_length=limits.DECISION_COMMENT)
 
 
 class CompleteForm(forms.Form):
-    note = forms.CharField(label="Note for the requester", required=False, max_length=2000)
+    note = forms.CharField(label="Note for the requester", required=False,
+                           max_length=limits.DECISION_COMMENT)
 
 
 class DelegationForm(forms.Form):
@@ -21,7 +23,8 @@ class DelegationForm(forms.Form):
     )
     starts_on = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label="Last day", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label="Reason (optional)", required=False, max_length=200)
+    reason = forms.CharField(label="Reason (optional)", required=False,
+                             max_length=limits.DELEGATION_REASON)
 
     def __init__(self, *args, user: User, **kwargs):
         kwargs.setdefault("initial", {"starts_on": timezone.localdate()})

@@ -152,7 +152,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 @serves(Step)
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     form = CompleteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = form.cleaned_data["note"] if form.is_valid() else request.POST.get("note", "")
     return _work(request, pk, act=lambda step: step_complete(actor=request.user, step=step,
                                                              note=note),
                  done="is done")

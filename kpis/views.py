@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from governance.errors import DomainError
-from kit.web import serves
+from kit.web import add_field_errors, serves
 from kpis.forms import MeasurementForm
 from kpis.models import OutcomeKPI
 from kpis.selectors import kpi_row, kpi_rows, realization_periods
@@ -43,11 +43,7 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                        period_start=form.cleaned_data["period_start"],
                                        value=form.cleaned_data["value"])
             except DomainError as exc:
-                for name, errors in exc.field_errors.items():
-                    for error in errors:
-                        form.add_error(name if name in form.fields else None, error)
-                if not exc.field_errors:
-                    form.add_error(None, exc.message)
+                add_field_errors(form, exc)
             else:
                 messages.success(request, "Measurement recorded.")
                 return redirect("kpis:detail", pk=kpi.pk)

@@ -8,6 +8,7 @@ from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from governance import limits
 from requests_app.choices import REQUEST_STATE_GROUPS, RequestState
 from requests_app.fields import answers_form_class
 from requests_app.models import CatalogItem
@@ -17,7 +18,7 @@ def submit_form_class(item: CatalogItem) -> type[forms.Form]:
     """The item's own questions, then a title and (when the item asks) the estimated cost."""
     fields: dict[str, forms.Field] = {
         "title": forms.CharField(
-            label="Short title", required=False, max_length=200,
+            label="Short title", required=False, max_length=limits.TITLE,
             help_text=f"How you will recognise it in your list. Empty: “{item.name}”.",
         ),
     }
@@ -97,4 +98,5 @@ class RequestFilterForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason (optional)", required=False, max_length=500)
+    reason = forms.CharField(label="Reason (optional)", required=False,
+                             max_length=limits.CANCEL_REASON)

@@ -20,6 +20,7 @@ from approvals.services import (
     steps_build,
     steps_replay,
 )
+from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, ValidationFailed
 from governance.models import AuditEvent, Department, User
@@ -91,8 +92,8 @@ def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, A
     if item.asks_cost and cost is None and "estimated_cost" not in field_errors:
         field_errors["estimated_cost"] = ["State the estimated cost (0 if none)."]
     title = (title or "").strip() or item.name
-    if len(title) > 200:
-        field_errors["title"] = ["Keep the title under 200 characters."]
+    if len(title) > limits.TITLE:
+        field_errors["title"] = [f"Keep the title under {limits.TITLE} characters."]
     if field_errors:
         raise ValidationFailed(
             "Some answers need attention.", code="invalid_answers", field_errors=field_errors
@@ -100,8 +101,23 @@ def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, A
     return cleaned, cost, title
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What ``request_submission`` wrote, as saved: the request, its steps in order and its
+    audit events in order (``None`` when the request was fulfilled at once)."""
+
+    request: ServiceRequest
+    steps: list[Step]
+    events: list[AuditEvent] | None
+
+
+def request_submit(**kwargs) -> ServiceRequest:
+    """Submit a request (``request_submission``) and return it."""
+    return request_submission(**kwargs).request
+
+
 @transaction.atomic
-def request_submit(
+def request_submission(
     *,
     actor: User,
     item: CatalogItem,
@@ -111,7 +127,7 @@ def request_submit(
     source: str = Source.PORTAL,
     external_key: str | None = None,
     at: datetime | None = None,
-) -> ServiceRequest:
+) -> Submission:
     """Submit a request: validate it, materialise its path into steps, activate the first.
 
     Raises ``ValidationFailed`` (with ``field_errors``) for anything the requester can fix.
@@ -159,8 +175,8 @@ def request_submit(
         data={"item": item.code, "estimated_cost": cost, "source": source},
         at=at,
     )
-    request_start(request=request, steps=steps, actor=actor, at=at, events=[submitted])
-    return request
+    events = request_start(request=request, steps=steps, actor=actor, at=at, events=[submitted])
+    return Submission(request=request, steps=sorted(steps, key=lambda s: s.order), events=events)
 
 
 # --- Back-filling from legacy trackers ------------------------------------------------------

@@ -16,25 +16,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.signals import comment_added
+from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
+from governance.limits import checked_text
 from governance.models import User
 from governance.services.audit import audit_record
 from requests_app.files import CheckedFile, check_uploads
 from requests_app.models import Attachment, Comment, ServiceRequest, attachments_storage
 
-COMMENT_MAX_CHARS = 10_000
-
 
 def clean_text(value: str, *, field: str, what: str) -> str:
-    text = (value or "").strip()
-    if len(text) > COMMENT_MAX_CHARS:
-        raise ValidationFailed(
-            f"Keep the {what} under {COMMENT_MAX_CHARS:,} characters (it has {len(text):,}).",
-            code="text_too_long",
-            field_errors={field: [f"At most {COMMENT_MAX_CHARS:,} characters."]},
-        )
-    return text
+    """A comment, note, question or answer: stripped, at most ``limits.CONVERSATION_TEXT``."""
+    return checked_text(value, limit=limits.CONVERSATION_TEXT, field=field, what=what)
 
 
 @contextmanager

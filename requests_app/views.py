@@ -182,7 +182,8 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
     sr = _visible_request(request, reference)
     form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    # Too long is the service's to refuse (one limit, governance.limits), not to drop.
+    reason = form.cleaned_data["reason"] if form.is_valid() else request.POST.get("reason", "")
     try:
         request_cancel(actor=request.user, request=sr, reason=reason)
     except DomainError as exc:

@@ -9,13 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.models import Step
 from approvals.services import step_answer, step_hold
 from governance.errors import DomainError
-from kit.web import serves
+from kit.web import safe_next, serves
 from requests_app.models import Attachment, ServiceRequest
 from requests_app.services_conversation import comment_add
 
@@ -34,11 +33,9 @@ def _page(request: HttpRequest, service_request: ServiceRequest, *, status: int 
 
 def _done(request: HttpRequest, service_request: ServiceRequest, message: str) -> HttpResponse:
     messages.success(request, message)
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return redirect(f"{target.split('#')[0]}#conversation")
-    return redirect(f"{reverse('portal:request_detail', args=[service_request.reference])}#conversation")
+    target = safe_next(request, reverse("portal:request_detail",
+                                        args=[service_request.reference]))
+    return redirect(f"{target.split('#')[0]}#conversation")
 
 
 def _failed(request: HttpRequest, service_request: ServiceRequest, error: DomainError,

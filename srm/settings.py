@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kit.navigation.nav",
+                "governance.limits.limits",
             ],
             "libraries": {"srm": "srm.templatetags.srm"},
         },

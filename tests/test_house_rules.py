@@ -102,3 +102,47 @@ def test_every_audit_verb_in_the_code_is_an_audit_verb_member():
 def test_an_audit_event_with_an_unknown_verb_is_refused(org):
     with pytest.raises(ValueError):
         audit_build(actor=None, verb="request.teleported", target=org.alice)
+
+
+# --- Validation in one place --------------------------------------------------------------------
+def test_portal_and_api_accept_the_same_lengths_the_services_enforce():
+    from approvals.api.serializers import ApproveSerializer, CompleteSerializer, RejectSerializer
+    from approvals.forms import CompleteForm, DecisionForm
+    from governance import limits
+    from requests_app.api.serializers import CancelSerializer
+    from requests_app.forms import CancelForm
+
+    assert (DecisionForm.base_fields["comment"].max_length
+            == ApproveSerializer().fields["comment"].max_length
+            == RejectSerializer().fields["comment"].max_length == limits.DECISION_COMMENT)
+    assert (CompleteForm.base_fields["note"].max_length
+            == CompleteSerializer().fields["note"].max_length == limits.DECISION_COMMENT)
+    assert (CancelForm.base_fields["reason"].max_length
+            == CancelSerializer().fields["reason"].max_length == limits.CANCEL_REASON)
+
+
+@pytest.mark.django_db
+def test_the_services_refuse_one_character_over_the_limit(org, submit):
+    from approvals.services import request_cancel, step_approve
+    from governance import limits
+    from governance.errors import ValidationFailed
+    from tests.factories import active_step
+
+    request = submit()
+    with pytest.raises(ValidationFailed) as refused:
+        step_approve(actor=org.hank, step=active_step(request),
+                     comment="x" * (limits.DECISION_COMMENT + 1))
+    assert refused.value.code == ErrorCode.TEXT_TOO_LONG
+    assert "comment" in refused.value.field_errors
+    with pytest.raises(ValidationFailed):
+        request_cancel(actor=org.alice, request=request, reason="x" * (limits.CANCEL_REASON + 1))
+    request_cancel(actor=org.alice, request=request, reason="x" * limits.CANCEL_REASON)
+
+
+def test_one_helper_per_adapter_concern():
+    """A safe "next" URL and domain error → form errors are kit.web's, nowhere else."""
+    found = [f"{path.relative_to(ROOT)}" for path in _python_files()
+             if path.relative_to(ROOT).as_posix() != "kit/web.py"
+             and ("url_has_allowed_host_and_scheme" in path.read_text()
+                  or ".field_errors.items()" in path.read_text() and "views" in path.name)]
+    assert not found

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.models import Notification
@@ -15,7 +14,7 @@ from accountability.services.notifications import (
     notification_mark_read,
     notifications_mark_all_read,
 )
-from kit.web import serves
+from kit.web import is_htmx, safe_next, serves
 
 PAGE_SIZE = 25
 
@@ -41,10 +40,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification.objects.restrict(request.user, "change"), pk=pk)
     notification_mark_read(actor=request.user, notification=notification)
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target := safe_next(request, ""):
         return redirect(target)
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         return render(request, "accountability/notifications/_item.html", {"n": notification})
     return redirect("notifications:list")
 

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.forms_plans import (
@@ -49,7 +48,7 @@ from approvals.models import Step
 from approvals.services import step_record_outside_decision
 from governance.errors import DomainError
 from governance.models import AuditEvent
-from kit.web import serves
+from kit.web import add_field_errors, safe_next, serves
 
 
 def _is_ops(user) -> bool:
@@ -214,10 +213,7 @@ def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
                 upload=form.cleaned_data["file"], workflow=form.cleaned_data["workflow"],
                 dry_run=form.cleaned_data["dry_run"])
         except DomainError as exc:
-            for name, errors in exc.field_errors.items():
-                form.add_error(name if name in form.fields else None, errors)
-            if not exc.field_errors:
-                form.add_error(None, exc.message)
+            add_field_errors(form, exc)
         else:
             transaction.on_commit(lambda: run_legacy_import.delay(job.pk))
             messages.success(request, f"“{job.original_name}” is queued: every row is checked "
@@ -263,12 +259,9 @@ def outside_decision(request: HttpRequest, step_id: int) -> HttpResponse:
                                          reason=form.cleaned_data["reason"],
                                          outcome=form.cleaned_data["outcome"])
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            add_field_errors(form, exc)
         else:
             messages.warning(request, f"Recorded “{step.name}” on {step.request.reference} as "
                                       "decided outside the tool; it counts as a bypass.")
-            target = request.GET.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-                target = reverse("plans:list")
-            return redirect(target)
+            return redirect(safe_next(request, reverse("plans:list")))
     return render(request, "accountability/plans/outside_decision.html", {"step": step, "form": form})

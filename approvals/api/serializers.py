@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from approvals.choices import StepKind, StepState
 from approvals.models import Delegation, Step, StepHold
+from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import User
 
@@ -38,17 +39,20 @@ STEP_RELATED = ("request", "accountable_department", "accountable_head", "assign
 
 
 class ApproveSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=limits.DECISION_COMMENT)
 
 
 class RejectSerializer(serializers.Serializer):
     comment = serializers.CharField(
-        allow_blank=True, max_length=5000, help_text="Required: the requester needs the reason."
+        allow_blank=True, max_length=limits.DECISION_COMMENT,
+        help_text="Required: the requester needs the reason."
     )
 
 
 class CompleteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = serializers.CharField(required=False, allow_blank=True, default="",
+                                 max_length=limits.DECISION_COMMENT)
 
 
 class DelegationSerializer(serializers.ModelSerializer):
@@ -69,7 +73,8 @@ class DelegationCreateSerializer(serializers.Serializer):
     )
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   max_length=limits.DELEGATION_REASON)
 
     def validate_delegate(self, username: str) -> User:
         # A CharField, not a SlugRelatedField: it refuses NUL bytes before they reach the database.

@@ -12,7 +12,9 @@ from approvals.models import Step
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_advance, request_close
 from approvals.services.steps import _close_step, _lock, _require_active
+from governance import limits
 from governance.errors import NotAllowed, ValidationFailed
+from governance.limits import checked_text
 from governance.models import User
 from requests_app.choices import RequestState
 
@@ -20,11 +22,12 @@ from requests_app.choices import RequestState
 @transaction.atomic
 def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None) -> Step:
     at = at or timezone.now()
+    comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="comment")
     step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
     _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
-                comment=comment.strip(), at=at)
+                comment=comment, at=at)
     request_advance(request=step.request, actor=actor, at=at)
     return step
 
@@ -32,7 +35,8 @@ def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | N
 @transaction.atomic
 def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = None) -> Step:
     at = at or timezone.now()
-    if not (comment or "").strip():
+    comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="reason")
+    if not comment:
         raise ValidationFailed(
             "Say why you reject it: the requester needs the reason.",
             code="comment_required",
@@ -42,7 +46,7 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
     _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
-                comment=comment.strip(), at=at)
+                comment=comment, at=at)
     request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
     return step
 
@@ -63,7 +67,7 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     if not actor.is_ops_leader:
         raise NotAllowed("Only an ops leader can record a decision taken outside the tool.",
                          code="not_ops_leader")
-    reason = (reason or "").strip()
+    reason = checked_text(reason, limit=limits.DECISION_COMMENT, field="reason", what="reason")
     if not reason:
         raise ValidationFailed(
             "Say where and by whom it was decided (for example “approved by Hank by email on "

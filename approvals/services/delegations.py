@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import Delegation
+from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, NotAllowed, ValidationFailed
+from governance.limits import checked_text
 from governance.models import User
 from governance.services.audit import audit_record
 
@@ -18,6 +20,8 @@ from governance.services.audit import audit_record
 def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: date,
                       reason: str = "") -> Delegation:
     """``actor`` lets ``delegate`` decide their approvals from ``starts_on`` to ``ends_on``."""
+    reason = checked_text(reason, limit=limits.DELEGATION_REASON, field="reason",
+                          what="reason")
     if delegate.pk == actor.pk:
         raise ValidationFailed("Choose someone other than yourself.", code="delegate_self",
                                field_errors={"delegate": ["Choose someone other than yourself."]})

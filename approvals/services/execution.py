@@ -11,8 +11,10 @@ from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from approvals.services.flow import request_advance
 from approvals.services.steps import _close_step, _lock, _require_active
+from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import NotAllowed
+from governance.limits import checked_text
 from governance.models import User
 from governance.selectors import is_agent_of
 from governance.services.audit import audit_record
@@ -21,6 +23,7 @@ from governance.services.audit import audit_record
 @transaction.atomic
 def step_complete(*, actor: User, step: Step, note: str = "", at: datetime | None = None) -> Step:
     at = at or timezone.now()
+    note = checked_text(note, limit=limits.DECISION_COMMENT, field="note", what="note")
     step = _lock(step, with_pending=True)
     _require_active(step, StepKind.EXECUTION)
     if not is_agent_of(actor, step.accountable_department_id):
@@ -28,7 +31,7 @@ def step_complete(*, actor: User, step: Step, note: str = "", at: datetime | Non
             f"Only agents of {step.accountable_department} can complete “{step.name}”.",
             code="not_agent",
         )
-    _close_step(step, state=StepState.DONE, actor=actor, acted_for=None, comment=note.strip(), at=at)
+    _close_step(step, state=StepState.DONE, actor=actor, acted_for=None, comment=note, at=at)
     request_advance(request=step.request, actor=actor, at=at)
     return step
 

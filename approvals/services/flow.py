@@ -11,8 +11,10 @@ from django.utils import timezone
 from approvals.choices import STEP_MACHINE, StepKind, StepState
 from approvals.models import Step
 from approvals.services.steps import _close_step, step_set_active
+from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, NotAllowed
+from governance.limits import checked_text
 from governance.models import AuditEvent, User
 from governance.services.audit import audit_build, audit_record, audit_save
 from governance.states import assert_transition
@@ -43,12 +45,13 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
 
 
 def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | None,
-                  at: datetime, events: list[AuditEvent] = ()) -> Step | None:
+                  at: datetime, events: list[AuditEvent] = ()) -> list[AuditEvent] | None:
     """``request_advance`` for a request being submitted, whose ``steps`` are built but not
     saved yet: the first pending one is saved already active (no read-back, no second
     write), then the request moves on exactly as after ``request_advance``. ``events``
     (the submission's own audit event) are written first, in the same statement as the
-    handoff's. Saves the steps."""
+    handoff's. Saves the steps and returns every audit event written, in order (None when
+    nothing applied and the request was fulfilled at once)."""
     first = next((s for s in sorted(steps, key=lambda s: s.order)
                   if s.state == StepState.PENDING), None)
     if first is not None:
@@ -56,13 +59,11 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
     Step.objects.bulk_create(steps)
     if first is None:  # nothing applies: fulfilled at once, as request_advance decides
         audit_save(list(events))
-        return request_advance(request=request, actor=actor, at=at)
+        request_advance(request=request, actor=actor, at=at)
+        return None
     if first.pk is None:  # a database that returns no ids from a bulk insert
         first.pk = Step.objects.values_list("pk", flat=True).get(request=request, order=first.order)
-    written = _handed_over(request=request, step=first, actor=actor, at=at, events=events)
-    # What was written, as saved, for a caller that answers with it (the API's 201 body).
-    request.submitted_rows = (sorted(steps, key=lambda s: s.order), written)
-    return first
+    return _handed_over(request=request, step=first, actor=actor, at=at, events=events)
 
 
 def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
@@ -137,6 +138,7 @@ def request_close(*, request: ServiceRequest, state: str, actor: User | None, at
 def request_cancel(*, actor: User, request: ServiceRequest, reason: str = "",
                    at: datetime | None = None) -> ServiceRequest:
     at = at or timezone.now()
+    reason = checked_text(reason, limit=limits.CANCEL_REASON, field="reason", what="reason")
     request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if request.state not in OPEN_STATES:
         raise Conflict(
@@ -150,6 +152,6 @@ def request_cancel(*, actor: User, request: ServiceRequest, reason: str = "",
     if active is not None:
         active.request = request
         _close_step(active, state=StepState.CANCELLED, actor=actor, acted_for=None,
-                    comment=reason.strip(), at=at)
+                    comment=reason, at=at)
     request_close(request=request, state=RequestState.CANCELLED, actor=actor, at=at)
     return request

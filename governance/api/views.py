@@ -12,6 +12,8 @@ from kit.api_views import RestrictedAPIView
 
 
 class MeView(RestrictedAPIView):
+    """The signed-in user, their departments and roles."""
+
     serves_why = "the signed-in user's own record"
 
     @extend_schema(responses=MeSerializer, summary="The signed-in user, their departments and roles")

@@ -17,7 +17,7 @@ from kpis.selectors import kpi_row
 )
 @extend_schema(tags=["kpis"])
 class OutcomeKPIViewSet(RestrictedReadOnlyViewSet):
-    """Every signed-in person may read the organisation's outcome KPIs (the KPI rule)."""
+    """Every signed-in person may read the organisation's outcome KPIs."""
 
     model = OutcomeKPI
     serializer_class = OutcomeKPISerializer

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 
+from governance import limits
 from governance.api.serializers import UserRefSerializer
 from kit.api_views import RestrictedAPIView
 from requests_app.models import Attachment, Comment
@@ -62,7 +63,8 @@ class CommentSerializer(serializers.ModelSerializer):
 class CommentCreateSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True, default="",
                                  trim_whitespace=False,
-                                 help_text="At most 10,000 characters; may be empty with files.")
+                                 help_text=f"At most {limits.CONVERSATION_TEXT:,} characters; may be empty "
+                                 "with files.")
     internal = serializers.BooleanField(
         required=False, default=False,
         help_text="An internal note (staff of the accountable departments and ops leaders).",

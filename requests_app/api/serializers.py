@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from approvals.api.serializers import StepSerializer
+from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import AuditEvent
 from requests_app.choices import FieldType, RequestState, Source
@@ -94,7 +95,8 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
 class RequestDetailSerializer(RequestSerializer):
     answers = serializers.DictField(help_text="The answers to the item's form fields.")
-    steps = StepSerializer(many=True)
+    # The view reads both (``timeline_steps``: prefetched, or the rows submission wrote).
+    steps = StepSerializer(many=True, source="timeline_steps")
     timeline = TimelineEventSerializer(many=True, source="timeline_events")
 
     class Meta(RequestSerializer.Meta):
@@ -132,7 +134,8 @@ class CostField(serializers.Field):
 
 class RequestCreateSerializer(serializers.Serializer):
     item = serializers.CharField(max_length=40, help_text="The code of a published catalog item.")
-    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+    title = serializers.CharField(required=False, allow_blank=True, default="",
+                                  max_length=limits.TITLE,
                                   help_text="Defaults to the item's name.")
     answers = serializers.DictField(
         required=False, default=dict,
@@ -149,4 +152,5 @@ class RequestCreateSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   max_length=limits.CANCEL_REASON)

@@ -46,7 +46,7 @@ from requests_app.api.serializers import (
 )
 from requests_app.choices import RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
-from requests_app.services import request_cancel, request_submit
+from requests_app.services import Submission, request_cancel, request_submission
 from requests_app.services_conversation import comment_add
 
 
@@ -170,6 +170,7 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
             Prefetch("steps", Step.objects.select_related(*_STEP_PEOPLE).order_by("order")),
         )
         request = get_object_or_404(queryset, reference=reference)
+        request.timeline_steps = list(request.steps.all())
         request.timeline_events = list(
             AuditEvent.objects.restrict(self.request.user, about=request)
             .select_related("actor", "on_behalf_of")
@@ -194,11 +195,12 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
 
     def create(self, request: Request) -> Response:
         data = validated(RequestCreateSerializer, request)
-        created = request_submit(
+        submission = request_submission(
             actor=request.user, item=data["item"], answers=data["answers"],
             estimated_cost=data["estimated_cost"], title=data["title"], source=Source.API,
         )
-        body = RequestDetailSerializer(_as_read(created) or self._detail(created.reference)).data
+        created = submission.request
+        body = RequestDetailSerializer(_as_read(submission) or self._detail(created.reference)).data
         location = reverse("api-request-detail", kwargs={"reference": created.reference})
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
@@ -260,21 +262,18 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
         return Response(HoldSerializer(hold).data)
 
 
-def _as_read(created: ServiceRequest) -> ServiceRequest | None:
+def _as_read(submission: Submission) -> ServiceRequest | None:
     """The request just submitted, with its steps and timeline as ``_detail`` would read
-    them back, from the rows the service wrote (``submitted_rows``: the steps with their
-    departments and heads, the audit events in order); None when the service did not
-    leave them (a request fulfilled at once), so the caller reads it back."""
-    rows = getattr(created, "submitted_rows", None)
-    if rows is None:
+    them back, from the rows the service wrote and returned (the steps with their
+    departments and heads, the audit events in order); None when the request was fulfilled
+    at once, so the caller reads it back."""
+    if submission.events is None:
         return None
-    steps, events = rows
-    for event in events:
+    created = submission.request
+    for event in submission.events:
         event.data = _as_stored(json.loads(json.dumps(event.data, cls=DjangoJSONEncoder)))
-    cached = created.steps.all()  # lazy: no query, filled below as a prefetch would
-    cached._result_cache, cached._prefetch_done = steps, True
-    created._prefetched_objects_cache = {"steps": cached}
-    created.timeline_events = list(events)
+    created.timeline_steps = submission.steps
+    created.timeline_events = list(submission.events)
     return created
 
 
