@@ -127,7 +127,7 @@ def test_an_unexpected_error_in_the_api_is_still_json(org, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "request_submit", broken)
+    monkeypatch.setattr(views, "request_submission", broken)
     client = Client(raise_request_exception=False)
     client.force_login(org.alice)
     response = client.post("/api/v1/requests/", {
