@@ -34,7 +34,23 @@ def test_compose_has_every_service(compose):
     assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(compose["services"])
 
 
-@pytest.mark.parametrize("variable", ["DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"])
+def test_the_app_connects_as_a_least_privilege_role_and_migrations_as_the_owner(compose):
+    services = compose["services"]
+    runtime = {name: environment_of(services[name])["DATABASE_URL"]
+               for name in ("web", "worker", "beat")}
+    assert len(set(runtime.values())) == 1
+    app_url = runtime["web"]
+    owner_url = environment_of(services["migrate"])["DATABASE_URL"]
+    owner = environment_of(services["postgres"])["POSTGRES_USER"]
+    assert app_url.startswith("postgres://srm_app:") and owner_url.startswith(f"postgres://{owner}:")
+    migrate = services["migrate"]["command"]
+    assert "grant_runtime_role srm_app" in (" ".join(migrate) if isinstance(migrate, list) else migrate)
+    init = [v for v in services["postgres"]["volumes"] if "init-roles.sh" in v]
+    assert init and init[0].split(":")[1].startswith("/docker-entrypoint-initdb.d/")
+    assert (ROOT / "deploy/postgres/init-roles.sh").exists()
+
+
+@pytest.mark.parametrize("variable", ["CELERY_BROKER_URL", "SECRET_KEY"])
 def test_app_services_share_configuration(compose, variable):
     values = {
         name: environment_of(compose["services"][name]).get(variable) for name in APP_SERVICES

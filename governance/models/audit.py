@@ -40,7 +40,8 @@ class AuditEventQuerySet(RestrictedQuerySet):
 
 
 class AuditEvent(models.Model):
-    """An append-only record of one state change or action, written in the same transaction.
+    """An append-only, hash-chained record of one state change or action, written in the same
+    transaction.
 
     ``correlation`` groups the events of one business object across models (a request's
     reference gathers the request's own events and those of its steps into one timeline).
@@ -62,6 +63,13 @@ class AuditEvent(models.Model):
     from_state = models.CharField(max_length=32, blank=True)
     to_state = models.CharField(max_length=32, blank=True)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The hash chain (PostgreSQL; docs/architecture.md, "The audit trail"): written by the
+    # database's BEFORE INSERT trigger, never by Python. Each event is the ``chain_seq``-th
+    # of its correlation's chain; ``hash`` = SHA-256 over ``prev_hash`` (the hash of the
+    # previous event of the chain, "" for the first) and the event's content.
+    chain_seq = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -70,6 +78,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "created_at"]),
             models.Index(fields=["correlation", "created_at"]),
+            # The chain trigger reads the last link of a correlation's chain on every insert.
+            models.Index(fields=["correlation", "chain_seq"], name="audit_chain"),
             models.Index(fields=["created_at"]),
             models.Index(fields=["verb", "created_at"]),
         ]
