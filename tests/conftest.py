@@ -22,7 +22,7 @@ from requests_app.models import CatalogItem
 
 def _throwaway_databases_may_be_flushed(sender, connection, **kwargs) -> None:
     """Transactional tests empty every table between tests (Django's flush is a TRUNCATE);
-    the audit trail refuses TRUNCATE unless the session allows it (governance 0011)."""
+    the audit trail refuses TRUNCATE unless the session allows it (governance 0012)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET srm.audit_truncate_allowed = 'on'")

@@ -61,6 +61,11 @@ def test_the_runtime_role_cannot_tamper_with_the_audit_trail(org, submit, runtim
             assert app.execute(
                 "SELECT count(*) FROM governance_auditevent WHERE verb <> 'tampered'"
             ).fetchone()[0] == count, route
+    with _connect_as(runtime_role) as app:  # the cost-of-delay ledger is append-only too
+        for statement in ("UPDATE accountability_delayposting SET amount = 0",
+                          "DELETE FROM accountability_delayposting"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(statement)
     assert audit_chain_verify().ok
     assert AuditEvent.objects.filter(correlation=request.reference).count() == 2
 

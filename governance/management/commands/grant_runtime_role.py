@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from psycopg import sql
 
-# Tables the runtime role may only read and append to.
-APPEND_ONLY_TABLES = ["governance_auditevent"]
+# Tables the runtime role may only read and append to: the audit trail and the
+# cost-of-delay ledger (accountability's postings).
+APPEND_ONLY_TABLES = ["governance_auditevent", "accountability_delayposting"]
 
 
 class Command(BaseCommand):

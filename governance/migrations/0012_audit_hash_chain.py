@@ -10,6 +10,8 @@
   throwaway test databases (Django's flush); the owner could drop the trigger anyway, which
   ``verify_audit`` would then show as a broken or missing chain.
 - Events written before this migration are chained once, here, in id order per correlation.
+- The triggers are ENABLE ALWAYS: ``session_replication_role = replica`` (which a superuser's
+  bulk load uses to skip foreign-key checks) does not switch them off.
 """
 
 from django.db import migrations, models
@@ -82,9 +84,15 @@ $$;
 CREATE TRIGGER governance_auditevent_no_truncate
     BEFORE TRUNCATE ON governance_auditevent
     FOR EACH STATEMENT EXECUTE FUNCTION governance_auditevent_no_truncate();
+
+-- ALWAYS: they fire with session_replication_role = replica too (a bulk loader's setting).
+ALTER TABLE governance_auditevent ENABLE ALWAYS TRIGGER governance_auditevent_chain;
+ALTER TABLE governance_auditevent ENABLE ALWAYS TRIGGER governance_auditevent_no_truncate;
+ALTER TABLE governance_auditevent ENABLE ALWAYS TRIGGER governance_auditevent_append_only;
 """
 
 BACKWARD = """
+ALTER TABLE governance_auditevent ENABLE TRIGGER governance_auditevent_append_only;
 DROP TRIGGER IF EXISTS governance_auditevent_no_truncate ON governance_auditevent;
 DROP FUNCTION IF EXISTS governance_auditevent_no_truncate();
 DROP TRIGGER IF EXISTS governance_auditevent_chain ON governance_auditevent;
@@ -109,7 +117,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('governance', '0010_accountability_moves_out'),
+        ('governance', '0011_round_the_clock_calendars'),
     ]
 
     operations = [
