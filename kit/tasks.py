@@ -1,7 +1,8 @@
 """SRM's one policy for Celery tasks. Every task is a thin wrapper around a service and is
 safe to run twice (the services lock, upsert or check a marker), so every task:
 
-- acknowledges late: a worker that dies mid-task gets the task redelivered, not lost;
+- acknowledges late, and rejects (requeues) a task whose worker process died (killed,
+  out of memory): a worker that dies mid-task gets the task redelivered, not lost;
 - retries a transient database failure (connection lost, server restarting, serialization)
   with exponential backoff and jitter, at most ``MAX_RETRIES`` times; any other error is a
   bug and fails at once, into the log;
@@ -19,6 +20,7 @@ from django.db import InterfaceError, OperationalError
 MAX_RETRIES = 5
 POLICY = {
     "acks_late": True,
+    "reject_on_worker_lost": True,
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
     "retry_backoff_max": 600,

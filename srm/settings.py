@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Running it as a service (outbox, health, metrics, logs, backups); imports no app of ours.
+    "operations",
     # Organisation core first: the other apps build on it.
     "governance",
     "approvals",
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the access line cover everything below.
+    "operations.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kit.guard.RequestGuardMiddleware",
@@ -92,12 +96,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A server that does not answer fails the request in seconds instead of hanging it.
+    _options.setdefault("connect_timeout", env.int("SRM_DB_CONNECT_TIMEOUT", default=5))
+    # Web requests get a statement timeout (gunicorn.conf.py sets it to 10 s); workers, beat
+    # and management commands run long reports and imports without one unless told.
+    _statement_timeout = env.str("SRM_DB_STATEMENT_TIMEOUT", default="")
+    if _statement_timeout:
+        _options["options"] = (
+            f"{_options.get('options', '')} -c statement_timeout={_statement_timeout}".strip())
     # No JIT compilation: the visibility rules' subqueries are estimated far above
     # jit_above_cost even when they touch a handful of rows, and compiling them cost
     # 10–25 ms per page for a query that runs in 0.1 ms (docs/performance.md).
     # SRM_DB_JIT=1 turns it back on (for example for a reporting replica).
     if not env.bool("SRM_DB_JIT", default=False):
-        _options = DATABASES["default"].setdefault("OPTIONS", {})
         _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -226,6 +238,9 @@ SRM_HOLD_CANCEL_BUSINESS_DAYS = env.int("SRM_HOLD_CANCEL_BUSINESS_DAYS", default
 SRM_LEDGER_CLOSE_BUSINESS_DAYS = env.int("SRM_LEDGER_CLOSE_BUSINESS_DAYS", default=5)
 
 # --- Celery -----------------------------------------------------------------------------------
+# Seconds any wait on the broker may take (connect, send, read a reply).
+SRM_BROKER_TIMEOUT = env.float("SRM_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = SRM_BROKER_TIMEOUT
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -241,23 +256,50 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_control_dir),
     }
 else:
-    # Longer than the longest task's hard time limit, so a task is never delivered twice
-    # while it is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # visibility_timeout: longer than the longest task's hard time limit, so a task is never
+    # delivered twice while it is still running. The socket timeouts bound every wait on the
+    # broker (a frozen Redis accepts connections and never answers): nothing waits longer.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": SRM_BROKER_TIMEOUT,
+        "socket_connect_timeout": SRM_BROKER_TIMEOUT,
+    }
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("SRM_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("SRM_TASK_TIME_LIMIT", default=300)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Publishing retries at most once, quickly: the outbox publishes again later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# A worker child that grew past this (KiB) is replaced after its task: one huge import cannot
+# keep a worker at gigabytes.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("SRM_WORKER_MAX_MEMORY_KB", default=512 * 1024)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("SRM_WORKER_MAX_TASKS_PER_CHILD", default=1000)
+# Django's LOGGING formats the worker's lines too (UTC, JSON in production).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one place the periodic jobs are declared. ``expires`` drops runs that queued up while no
 # worker was there: the next run does the same work, so there is no point doing it N times.
 CELERY_BEAT_SCHEDULE: dict = {
+    # The task outbox (operations/outbox.py): publishes what requests enqueued, in case the
+    # web process could not (broker down or frozen, process restarted).
+    "dispatch-outbox": {
+        "task": "operations.tasks.dispatch_outbox",
+        "schedule": float(env.int("SRM_OUTBOX_DISPATCH_SECONDS", default=10)),
+        "options": {"expires": 9},
+    },
+    # Proves that beat, the broker and a worker work together (/healthz/jobs).
+    "worker-heartbeat": {
+        "task": "operations.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "flag-delays": {
         "task": "accountability.tasks.flag_delays",
         "schedule": 60.0,
@@ -386,9 +428,34 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 
+# --- Operations (docs/operations.md) ---------------------------------------------------------
+# How requests hand work to Celery (operations/outbox.py): "thread" publishes after commit
+# off the request's thread; "inline" in the committing thread; "beat" only by the dispatcher.
+SRM_OUTBOX_PUBLISH = env.str("SRM_OUTBOX_PUBLISH", default="thread")
+SRM_OUTBOX_BACKOFF_SECONDS = env.float("SRM_OUTBOX_BACKOFF_SECONDS", default=15)
+# One dispatcher run publishes until the outbox is empty or this many seconds passed.
+SRM_OUTBOX_DISPATCH_BUDGET = env.float("SRM_OUTBOX_DISPATCH_BUDGET", default=40)
+# Each check of /healthz/ready and /healthz/jobs gets this long.
+SRM_HEALTH_TIMEOUT = env.float("SRM_HEALTH_TIMEOUT", default=3.0)
+# /healthz/jobs: the worker's heartbeat (every minute) and the oldest outbox task may be this old.
+SRM_HEALTH_WORKER_MAX_AGE = env.int("SRM_HEALTH_WORKER_MAX_AGE", default=180)
+SRM_HEALTH_OUTBOX_MAX_AGE = env.int("SRM_HEALTH_OUTBOX_MAX_AGE", default=120)
+# /metrics answers only `Authorization: Bearer <token>`; empty: /metrics answers 404.
+SRM_METRICS_TOKEN = env.str("SRM_METRICS_TOKEN", default="")
+
+# Logs: "json" (production) or "text"; UTC timestamps, level, logger, request id on each line.
+SRM_LOG_FORMAT = env.str("SRM_LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "operations.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "operations.logs.TextFormatter"},
+        "json": {"()": "operations.logs.JSONFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": SRM_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The access line per request: on in production, quiet in `make run` unless asked.
+    "loggers": {"srm.access": {"level": env.str("SRM_ACCESS_LOG_LEVEL", default="INFO")}},
 }

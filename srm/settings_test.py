@@ -19,6 +19,9 @@ CELERY_BROKER_URL = env.str("SRM_TEST_CELERY_BROKER_URL", default="memory://")
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
+# Tasks are published right after the commit, in the test's own thread (deterministic).
+SRM_OUTBOX_PUBLISH = "inline"
+
 # Attachments go to a throw-away folder per test run, never into var/.
 import atexit  # noqa: E402
 import shutil  # noqa: E402

@@ -14,7 +14,7 @@ from django.conf import settings
 from kit.tasks import MAX_RETRIES, POLICY, task
 from srm.celery import app
 
-APPS = ("accountability.", "approvals.", "kpis.", "requests_app.", "governance.")
+APPS = ("accountability.", "approvals.", "kpis.", "requests_app.", "governance.", "operations.")
 
 
 def _srm_tasks() -> dict:
@@ -27,6 +27,8 @@ def test_every_task_follows_the_one_policy():
     assert len(tasks) >= 9
     for name, registered in tasks.items():
         assert registered.acks_late is True, name
+        # A worker killed mid-task (OOM, kill -9) puts the task back, not into the void.
+        assert registered.reject_on_worker_lost is True, name
         assert tuple(registered.autoretry_for) == POLICY["autoretry_for"], name
         assert registered.max_retries == MAX_RETRIES, name
         assert registered.soft_time_limit and registered.time_limit > registered.soft_time_limit

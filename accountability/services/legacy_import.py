@@ -41,9 +41,12 @@ from governance.errors import DomainError, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
 from governance.states import assert_transition
+from operations import outbox
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import ImportedRequest, import_clean, requests_import
 
+# The Celery task that runs a job (accountability.tasks; by name: tasks sit above services).
+RUN_TASK = "accountability.tasks.run_legacy_import"
 BATCH = 1000
 MAX_STORED_ERRORS = 1000
 REQUIRED_COLUMNS = ("requester", "submitted_at", "status", "external_id")
@@ -339,9 +342,10 @@ def _may_import(actor: User | None) -> bool:
 @transaction.atomic
 def import_job_create(*, actor: User | None, item: CatalogItem, upload: UploadedFile | None = None,
                       original_name: str = "", workflow: LegacyWorkflow | None = None,
-                      dry_run: bool = False) -> ImportJob:
+                      dry_run: bool = False, background: bool = False) -> ImportJob:
     """Record an import to run (the upload is stored under MEDIA_ROOT/imports/).
-    ``actor=None`` is the command line."""
+    ``actor=None`` is the command line. ``background``: a worker runs it, queued through the
+    task outbox in this transaction (the upload never waits on the broker)."""
     if not _may_import(actor):
         raise NotAllowed("Only ops leaders import legacy trackers.", code="not_ops_leader")
     name = upload.name if upload is not None else original_name
@@ -359,6 +363,8 @@ def import_job_create(*, actor: User | None, item: CatalogItem, upload: Uploaded
     audit_record(actor=actor, verb=AuditVerb.IMPORT_QUEUED, target=job, to_state=ImportStatus.QUEUED,
                  correlation=_job_correlation(job),
                  data={"item": item.code, "file": job.original_name, "dry_run": dry_run})
+    if background:
+        outbox.enqueue(RUN_TASK, args=[job.pk])
     return job
 
 

@@ -1,8 +1,9 @@
 """The notification outbox: write rows in the caller's transaction, deliver them afterwards.
 
 - ``notifications_create`` inserts the rows where the change happens (same transaction) and
-  asks, on commit, for their delivery. If the broker is down that request fails, is logged and
-  forgotten: the rows are still pending and the beat sweep (every minute) delivers them.
+  asks for their delivery through the task outbox (``operations.outbox``): the request never
+  waits on the broker, and the task is published after the commit. The beat sweep (every
+  minute) delivers whatever is still pending, until none is due or its time is spent.
 - ``notifications_deliver`` sends pending rows by e-mail. Each row is claimed with
   ``SELECT … FOR UPDATE SKIP LOCKED``, re-checked, sent, and marked sent in its own short
   transaction, so two workers (or a worker and the sweep) never send the same row twice. A
@@ -13,26 +14,31 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accountability.models import EmailStatus, Notification
 from governance.errors import NotAllowed
 from governance.models import User
+from operations import outbox
 
 logger = logging.getLogger(__name__)
 
 # The task that delivers rows now (see accountability.tasks; a test checks the name exists).
 DELIVER_TASK = "accountability.tasks.deliver_notifications"
 
-SWEEP_LIMIT = 500
+# One sweep sends until nothing is due or this many seconds have passed (under the task's
+# soft time limit of 120 s), a batch at a time.
+SWEEP_SECONDS = 100
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -69,21 +75,9 @@ def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> 
             dedupe_key__in=keys, email_status=EmailStatus.PENDING, created_at=at
         ).values_list("pk", flat=True))
     if ids:
-        transaction.on_commit(lambda: enqueue_delivery(ids), robust=True)
+        # By the task's name: the tasks module sits above the services (it imports them).
+        outbox.enqueue(DELIVER_TASK, args=[ids])
     return created
-
-
-def enqueue_delivery(ids: list[int]) -> bool:
-    """Ask a worker to deliver these rows now. Never raises: the sweep is the safety net.
-
-    By the task's name: the tasks module sits above the services (it imports them)."""
-    try:
-        current_app.send_task(DELIVER_TASK, args=[ids], retry=False)
-    except Exception:  # broker down, DNS, anything: the rows stay pending for the sweep
-        logger.warning("Could not enqueue delivery of %d notification(s); the sweep will "
-                       "deliver them.", len(ids), exc_info=True)
-        return False
-    return True
 
 
 @dataclass
@@ -150,15 +144,30 @@ def notification_deliver_one(*, notification_id: int, now: datetime | None = Non
 
 
 def notifications_deliver(*, ids: list[int] | None = None, now: datetime | None = None,
-                          limit: int = SWEEP_LIMIT) -> DeliveryResult:
-    """Deliver the given rows, or (``ids`` None) up to ``limit`` pending rows that are due."""
+                          seconds: float = SWEEP_SECONDS) -> DeliveryResult:
+    """Deliver the given rows, or (``ids`` None: the sweep) every pending row that is due,
+    a batch at a time, until none is left or ``seconds`` have passed."""
     now = now or timezone.now()
-    if ids is None:
-        ids = list(
-            Notification.objects.due_for_email(now).order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
     result = DeliveryResult()
+    if ids is not None:
+        _deliver(ids, now, result)
+        return result
+    deadline = time.monotonic() + seconds
+    after = (now - timedelta(days=36500), 0)  # rows that failed in this sweep wait for later
+    while time.monotonic() < deadline:
+        batch = list(
+            Notification.objects.due_for_email(now)
+            .filter(Q(next_attempt_at__gt=after[0]) | Q(next_attempt_at=after[0], pk__gt=after[1]))
+            .order_by("next_attempt_at", "pk").values_list("pk", "next_attempt_at")[:SWEEP_BATCH]
+        )
+        if not batch:
+            break
+        _deliver([pk for pk, _at in batch], now, result)
+        after = (batch[-1][1], batch[-1][0])
+    return result
+
+
+def _deliver(ids: list[int], now: datetime, result: DeliveryResult) -> None:
     for pk in ids:
         outcome = notification_deliver_one(notification_id=pk, now=now)
         if outcome == "sent":
@@ -167,7 +176,6 @@ def notifications_deliver(*, ids: list[int] | None = None, now: datetime | None 
             result.failed += 1
         elif outcome == "gave_up":
             result.gave_up += 1
-    return result
 
 
 # --- In-app list ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,7 +41,6 @@ from accountability.services.plans import (
     workflow_keep,
     workflow_retire,
 )
-from accountability.tasks import run_legacy_import
 from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from approvals.services import step_record_outside_decision
@@ -211,11 +209,10 @@ def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
             job = import_job_create(
                 actor=request.user, item=form.cleaned_data["item"],
                 upload=form.cleaned_data["file"], workflow=form.cleaned_data["workflow"],
-                dry_run=form.cleaned_data["dry_run"])
+                dry_run=form.cleaned_data["dry_run"], background=True)
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            transaction.on_commit(lambda: run_legacy_import.delay(job.pk))
             messages.success(request, f"“{job.original_name}” is queued: every row is checked "
                                       "before anything is imported.")
             return redirect("plans:import_job", job_id=job.pk)

@@ -11,8 +11,13 @@ from django.urls import reverse
 
 from accountability.models import EmailStatus, Notification, NotificationKind
 from accountability.services.digests import digests_send
-from accountability.services.notifications import notifications_deliver
+from accountability.services.notifications import (
+    DELIVER_TASK,
+    SWEEP_BATCH,
+    notifications_deliver,
+)
 from accountability.services.risks import flag_delays
+from operations.models import OutboxTask
 
 pytestmark = pytest.mark.django_db
 
@@ -97,16 +102,37 @@ def test_a_broker_outage_never_breaks_the_action_that_wrote_the_notification(
     org, overdue_step, django_capture_on_commit_callbacks, caplog
 ):
     overdue_step(MONDAY_9)
-    with mock.patch("accountability.services.notifications.current_app.send_task",
+    with mock.patch("operations.broker.current_app.send_task",
                     side_effect=ConnectionRefusedError("broker down")), \
             django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = flag_delays(now=berlin(2026, 11, 24, 10, 0))
 
     assert result.raised == 1
     assert len(callbacks) == 1
-    assert "the sweep will deliver them" in caplog.text
-    # The sweep delivers what the enqueue could not.
+    # The delivery task waits in the outbox for the dispatcher...
+    waiting = OutboxTask.objects.get()
+    assert waiting.task == DELIVER_TASK and waiting.attempts == 1
+    assert "wait for the next run" in caplog.text
+    # ...and the sweep delivers what the enqueue could not.
     assert notifications_deliver().sent == 1
+
+
+def test_the_sweep_drains_every_due_notification_in_one_run(org, overdue_step):
+    # Given more due notifications than one batch of the sweep
+    overdue_step(MONDAY_9)
+    flag_delays(now=berlin(2026, 11, 24, 10, 0))
+    note = Notification.objects.get()
+    Notification.objects.bulk_create([
+        Notification(recipient=note.recipient, kind=note.kind, subject=f"n{i}",
+                     created_at=note.created_at, next_attempt_at=note.next_attempt_at)
+        for i in range(SWEEP_BATCH + 20)])
+
+    # When the sweep runs once
+    result = notifications_deliver()
+
+    # Then all of them went out, not only the first batch
+    assert result.sent == SWEEP_BATCH + 21
+    assert not Notification.objects.filter(email_status=EmailStatus.PENDING).exists()
 
 
 def test_someone_without_an_e_mail_address_still_gets_the_in_app_notification(org, overdue_step):

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from accountability.models import OpenWorkFigures
+from accountability.services.legacy_import import RUN_TASK
 from accountability.services.notifications import DELIVER_TASK
 from accountability.tasks import LEGACY_NAMES
 from srm.celery import app
@@ -59,3 +60,4 @@ def test_a_task_called_by_its_old_name_does_the_work(org, submit):
 def test_the_outbox_enqueues_a_task_that_exists():
     app.loader.import_default_modules()
     assert DELIVER_TASK in app.tasks
+    assert RUN_TASK in app.tasks

@@ -1,0 +1,20 @@
+"""Celery signal receivers: a task's log lines carry the id of the request that enqueued it."""
+
+from __future__ import annotations
+
+from celery.signals import task_postrun, task_prerun
+
+from operations import context
+
+
+@task_prerun.connect
+def _task_started(task=None, **_kwargs) -> None:
+    request_id = getattr(task.request, context.TASK_HEADER, None) if task else None
+    if request_id is None and task is not None:
+        request_id = (task.request.headers or {}).get(context.TASK_HEADER)
+    context.request_id.set(request_id or "")
+
+
+@task_postrun.connect
+def _task_finished(**_kwargs) -> None:
+    context.request_id.set("")
