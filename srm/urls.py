@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kit.api import not_found
+from operations import views as operations_views
 from srm import views
 
 # Version 1 of the API: each app's ``api/urls.py``, then a JSON 404 for anything else.
@@ -31,7 +32,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("governance/", include("accountability.urls_plans")),
-    path("healthz", views.healthz, name="healthz"),
+    # Old monitors' address: the readiness check (database, broker, cache, migrations).
+    path("healthz", operations_views.ready, name="healthz"),
+    path("healthz/", include("operations.urls")),
     path("notifications/", include("accountability.notification_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -41,3 +44,6 @@ urlpatterns = [
     path("reports/", include("accountability.urls_reports")),
     path("kpis/", include("kpis.urls")),
 ]
+
+# Under /api/ a JSON body, elsewhere a page that does not pretend nothing was saved.
+handler500 = "operations.views.server_error"

@@ -1,8 +1,6 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
 
 from approvals.models import Step
 from approvals.selectors import capabilities
@@ -20,11 +18,3 @@ def home(request: HttpRequest) -> HttpResponse:
     if caps.agent and Step.objects.restrict(user, "work").exists():
         return redirect("work:queue")
     return redirect("portal:catalog")
-
-
-@require_GET
-@serves(why="the health check reads no rows")
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})

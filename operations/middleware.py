@@ -1,0 +1,79 @@
+"""Request ids, the access log line, and the error answers of last resort."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+
+from operations import context
+
+access_log = logging.getLogger("srm.access")
+logger = logging.getLogger(__name__)
+
+HEADER = "X-Request-ID"
+RETRY_AFTER = "30"
+
+
+class RequestIdMiddleware:
+    """First in the chain: every log line of the request (and of the tasks it enqueues)
+    carries its id, accepted from ``X-Request-ID`` or generated, and returned in the response.
+    One access line per request with its status and duration."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        request_id = context.new_request_id(request.headers.get(HEADER))
+        tokens = [context.request_id.set(request_id), context.user_id.set(None),
+                  context.reference.set("")]
+        request.request_id = request_id
+        try:
+            response = self.get_response(request)
+            response[HEADER] = request_id
+            access_log.info(
+                "%s %s %s %.1f ms", request.method, request.path, response.status_code,
+                (time.monotonic() - started) * 1000,
+                extra={"method": request.method, "path": request.path,
+                       "status": response.status_code,
+                       "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+            return response
+        finally:
+            for var, token in zip((context.request_id, context.user_id, context.reference),
+                                  tokens, strict=True):
+                var.reset(token)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            context.user_id.set(user.pk)
+        reference = view_kwargs.get("reference")
+        if isinstance(reference, str):
+            context.reference.set(reference[:40])
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """The database is unreachable: 503 with ``Retry-After`` (JSON under /api/), logged
+        once with the request id, instead of a 500."""
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable: %s", exception, exc_info=exception)
+        return unavailable(request)
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    request_id = context.request_id.get()
+    message = ("The database is unavailable right now. We could not confirm whether your "
+               "change was saved: check it before trying again, in a minute.")
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({
+            "status": 503, "code": "unavailable", "message": message, "field_errors": {},
+            "request_id": request_id}, status=503)
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(
+            {"request_id": request_id}), status=503)
+    response["Retry-After"] = RETRY_AFTER
+    return response

@@ -1,0 +1,78 @@
+"""Health endpoints, metrics, and the pages shown when something fails on our side."""
+
+from __future__ import annotations
+
+import hmac
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from operations import context, health
+from operations.middleware import unavailable
+
+
+@never_cache
+@require_GET
+def live(request: HttpRequest) -> JsonResponse:
+    """The process answers. Touches no dependency: a restart would not fix any of them."""
+    return JsonResponse({"status": "ok"})
+
+
+def _answer(checks: dict[str, health.Check]) -> JsonResponse:
+    failed = sorted(name for name, check in checks.items() if not check.ok)
+    body = {"status": "fail" if failed else "ok", "failed": failed,
+            "checks": {name: check.as_dict() for name, check in checks.items()}}
+    response = JsonResponse(body, status=503 if failed else 200)
+    if failed:
+        response["Retry-After"] = "10"
+    return response
+
+
+@never_cache
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """Ready for traffic: database, broker, cache and migrations, each within
+    ``SRM_HEALTH_TIMEOUT``; 503 names what failed."""
+    return _answer(health.ready())
+
+
+@never_cache
+@require_GET
+def jobs(request: HttpRequest) -> JsonResponse:
+    """Background work for the operator: worker heartbeat, outbox backlog, stuck imports,
+    the last delay scan; 503 when one of them needs attention."""
+    return _answer(health.jobs())
+
+
+def token_allowed(request: HttpRequest) -> bool:
+    """``Authorization: Bearer <SRM_METRICS_TOKEN>``; no token configured, no access."""
+    expected = settings.SRM_METRICS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page (or JSON body under /api/) tells the truth: the change may have been
+    saved. It names the request id an operator finds in the logs."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return unavailable(request)  # raised before any view ran (sessions, login)
+    request_id = context.request_id.get()
+    if request.path.startswith("/api/"):
+        return JsonResponse({
+            "status": 500, "code": "server_error",
+            "message": ("Something failed on our side. We could not confirm whether your "
+                        "change was saved: read the object again before retrying. Quote "
+                        f"request id {request_id} to your administrator."),
+            "field_errors": {}, "request_id": request_id,
+        }, status=500)
+    back = request.headers.get("Referer", "")
+    if not back.startswith(f"{request.scheme}://{request.get_host()}/"):
+        back = ""
+    template = loader.get_template("500.html")
+    return HttpResponse(template.render({"request_id": request_id, "back": back,
+                                         "path": request.path}), status=500)
