@@ -1,0 +1,43 @@
+"""gunicorn's settings for SRM (read from the working directory: `gunicorn srm.wsgi`).
+
+Threaded workers (gthread): a request waiting on a slow dependency holds one thread, not a
+whole process, so a few slow requests cannot block every worker (docs/operations.md,
+"Web tier"). Requests never wait on the broker (the task outbox) and each database statement
+of a web request is cut off after SRM_DB_STATEMENT_TIMEOUT (10 s here), under the worker
+timeout, so a hung query answers 503 instead of having its worker killed.
+"""
+
+import multiprocessing
+import os
+
+# Web requests only: workers and beat run long reports and imports without it.
+os.environ.setdefault("SRM_DB_STATEMENT_TIMEOUT", "10s")
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A request still running after this is killed with its worker (the statement timeout and
+# the broker timeouts are far below it).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then (memory fragmentation of long-lived processes).
+max_requests = 5000
+max_requests_jitter = 500
+# The access line comes from SRM itself (logger srm.access: status, duration, request id,
+# user), in the same format and clock as every other line; gunicorn's own lines too.
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "operations.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "operations.logs.TextFormatter"},
+        "json": {"()": "operations.logs.JSONFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": os.environ.get("SRM_LOG_FORMAT", "text")}},
+    "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO",
+                                   "propagate": False}},
+}
