@@ -7,12 +7,12 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from conftest import wait_for
 from django.core.management import call_command
 
 from accountability.models import EmailStatus, Notification
 from operations.models import OutboxTask
 from requests_app.models import Comment
+from tests.chaos.stack import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
