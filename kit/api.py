@@ -24,6 +24,7 @@ from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
@@ -144,15 +145,21 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = TooLarge()
     elif isinstance(exc, (SuspiciousOperation, BadRequest)):
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable (down, restarting, a statement timed out): not a bug.
+        logger.error("Database unavailable in %s: %s", _view_name(context), exc)
+        set_rollback()
+        return Response(_failure_body(context, status=503, code="unavailable",
+                                      what="The database is unavailable right now."),
+                        status=503, headers={"Retry-After": "30"})
     if not isinstance(exc, exceptions.APIException):
         # A bug: logged with its traceback, and the client still gets the JSON error body
-        # (never Django's HTML page).
-        logger.error("Unhandled error in %s", context.get("view").__class__.__name__,
-                     exc_info=exc)
+        # (never Django's HTML page), with the request id that finds it in the log.
+        logger.error("Unhandled error in %s", _view_name(context), exc_info=exc)
         set_rollback()
-        return Response(error_body(status=500, code="server_error",
-                                   message="Something went wrong on our side; it has been "
-                                           "logged. Try again later."), status=500)
+        return Response(_failure_body(context, status=500, code="server_error",
+                                      what="Something went wrong on our side; it has been "
+                                           "logged."), status=500)
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
@@ -169,6 +176,22 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body = error_body(status=exc.status_code, code=exc.default_code, message=str(exc.detail))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def _view_name(context: dict) -> str:
+    return context.get("view").__class__.__name__
+
+
+def _failure_body(context: dict, *, status: int, code: str, what: str) -> dict:
+    """A failure on our side: the change may or may not have been saved, so say so, and give
+    the request id (set by operations.middleware) an operator finds in the logs."""
+    request = context.get("request")
+    request_id = getattr(getattr(request, "_request", request), "request_id", "")
+    body = error_body(status=status, code=code, message=(
+        f"{what} We could not confirm whether your change was saved: read the object again "
+        "before retrying." + (f" Request id: {request_id}." if request_id else "")))
+    body["request_id"] = request_id
+    return body
 
 
 def _flatten(detail: Any, prefix: str = "") -> tuple[dict[str, list[str]], list[str]]:
