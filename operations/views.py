@@ -12,12 +12,14 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from kit.web import serves
 from operations import context, health
 from operations.middleware import unavailable
 
 
 @never_cache
 @require_GET
+@serves(why="the process's own liveness; reads no rows")
 def live(request: HttpRequest) -> JsonResponse:
     """The process answers. Touches no dependency: a restart would not fix any of them."""
     return JsonResponse({"status": "ok"})
@@ -35,6 +37,7 @@ def _answer(checks: dict[str, health.Check]) -> JsonResponse:
 
 @never_cache
 @require_GET
+@serves(why="dependency checks; reads no user's rows")
 def ready(request: HttpRequest) -> JsonResponse:
     """Ready for traffic: database, broker, cache and migrations, each within
     ``SRM_HEALTH_TIMEOUT``; 503 names what failed."""
@@ -43,6 +46,7 @@ def ready(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 @require_GET
+@serves(why="counts and ages of background work; no user's rows")
 def jobs(request: HttpRequest) -> JsonResponse:
     """Background work for the operator: worker heartbeat, outbox backlog, stuck imports,
     the last delay scan; 503 when one of them needs attention."""
