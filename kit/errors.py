@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     TEXT_TOO_LONG = "text_too_long"
     SERVER_ERROR = "server_error"
+    UNAVAILABLE = "unavailable"  # the database is unreachable: 503 with Retry-After
     # -- the request itself (kit.guard) --------------------------------------------------
     TOO_LARGE = "too_large"
     MALFORMED_BODY = "malformed_body"
