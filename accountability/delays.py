@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -77,9 +78,19 @@ class BusinessClock:
         self._tz = calendar.tz
         self._before: dict[date, int] = {}  # business µs from the base day to this day's start
         self._low = self._high = None
+        self._windows: dict[date, tuple[datetime, datetime] | None] = {}
+        # The same few moments (the scan's now, quarter starts) come back for every step.
+        self._seen: dict[datetime, int] = {}
+
+    def _window(self, day: date) -> tuple[datetime, datetime] | None:
+        try:
+            return self._windows[day]
+        except KeyError:
+            window = self._windows[day] = self.calendar.window(day)
+            return window
 
     def _length(self, day: date) -> int:
-        window = self.calendar.window(day)
+        window = self._window(day)
         return micros(window[1] - window[0]) if window else 0
 
     def _day_start(self, day: date) -> int:
@@ -96,11 +107,16 @@ class BusinessClock:
         return before[day]
 
     def at(self, moment: datetime) -> int:
+        seen = self._seen.get(moment)
+        if seen is not None:
+            return seen
         day = moment.astimezone(self._tz).date()
         count = self._day_start(day)
-        window = self.calendar.window(day)
+        window = self._window(day)
         if window is not None and moment > window[0]:
             count += micros(min(moment, window[1]) - window[0])
+        if len(self._seen) < 4096:
+            self._seen[moment] = count
         return count
 
     def between(self, start: datetime, end: datetime) -> int:
@@ -143,13 +159,18 @@ def by_quarter(clock: BusinessClock, pieces: Iterable[tuple[datetime, datetime]]
     for begin, end in pieces:
         quarter = quarter_of(begin, tz)
         while begin < end:
-            boundary = datetime.combine(next_quarter(quarter), time(0), tz)
+            boundary = _quarter_end(quarter, tz)
             cut = min(end, boundary)
             us = clock.between(begin, cut)
             if us:
                 found[quarter] = found.get(quarter, 0) + us
             begin, quarter = cut, next_quarter(quarter)
     return dict(sorted(found.items()))
+
+
+@lru_cache(maxsize=256)
+def _quarter_end(quarter: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(next_quarter(quarter), time(0), tz)
 
 
 def reporting_tz() -> ZoneInfo:

@@ -169,6 +169,8 @@ def _measure(*, clock: BusinessClock, due_at: datetime, posted_until: datetime, 
              holds, seconds: Decimal, exposure: Decimal, per_day: Decimal, day_seconds: int,
              at: datetime) -> tuple[list[Entry], Decimal, Decimal]:
     """The postings for the overdue time from ``posted_until`` to ``end``."""
+    if end <= posted_until or end <= due_at:
+        return [], seconds, exposure
     pieces = counted(due_at=due_at, start=posted_until, end=end, holds=holds)
     increments = by_quarter(clock, pieces, reporting_tz())
     return entries(increments=increments, seconds_before=seconds, amount_before=exposure,
