@@ -71,6 +71,8 @@ class Calendar:
 
     def add(self, a: datetime, us: int) -> datetime:
         """The moment ``us`` business microseconds after ``a``."""
+        if us <= 0:
+            return a
         tz = ZoneInfo(self.timezone)
         day = a.astimezone(tz).date()
         while True:
