@@ -10,14 +10,18 @@ from __future__ import annotations
 from accountability.models import ChangePlan, Notification
 from accountability.scope import may_see_accountability
 from accountability.services import notices
-from accountability.services.risks import on_step_closed
+from accountability.services.risks import on_calendar_corrected, on_step_closed
 from approvals.signals import comment_added, hold_reminded, step_closed, step_held, step_resumed
+from governance.signals import calendar_corrected
 from kit.navigation import NAV, NavEntry
 
 
 def connect() -> None:
     # A closing step resolves its open delay risk in the same transaction.
     step_closed.connect(on_step_closed, dispatch_uid="accountability.resolve_delay_risk")
+    # A corrected business calendar measures posted delay time again.
+    calendar_corrected.connect(on_calendar_corrected,
+                               dispatch_uid="accountability.calendar_corrected")
     # A request's conversation reaches people through the notification outbox.
     step_held.connect(notices.on_step_held, dispatch_uid="accountability.notice_held")
     hold_reminded.connect(notices.on_hold_reminded, dispatch_uid="accountability.notice_reminded")

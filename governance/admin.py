@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 
 from governance.models import AuditEvent, Department, Membership, User
+from governance.services.calendar import CALENDAR_FIELDS, department_calendar_changed
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,8 +39,37 @@ class UserAdmin(BaseUserAdmin):
     )
 
 
+class DepartmentForm(forms.ModelForm):
+    correct_from = forms.DateField(
+        required=False, label="Correct posted delay time from",
+        help_text="Leave empty when the calendar changes from now on. To correct a mistake "
+                  "(a forgotten holiday, wrong working hours), give the first day it was wrong: "
+                  "delay time posted since then is measured again under the new calendar and the "
+                  "difference posted to the ledger, as an adjustment where a quarter has closed.",
+    )
+
+    class Meta:
+        model = Department
+        fields = ["code", "name", "cost_centre", "parent", "head", "deputy", *CALENDAR_FIELDS]
+
+    def clean_correct_from(self):
+        value = self.cleaned_data.get("correct_from")
+        if value is None:
+            return value
+        if not self.instance.pk:
+            raise forms.ValidationError("A new department has no posted delay time to correct.")
+        if value > timezone.localdate():
+            raise forms.ValidationError("A correction cannot start in the future.")
+        if not set(CALENDAR_FIELDS) & set(self.changed_data):
+            raise forms.ValidationError(
+                "Nothing to correct: change the business calendar above, then give the day "
+                "it was first wrong.")
+        return value
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    form = DepartmentForm
     list_display = ["code", "name", "cost_centre", "head", "deputy", "parent", "timezone",
                     "holiday_country"]
     list_filter = ["holiday_country", "timezone"]
@@ -48,9 +80,17 @@ class DepartmentAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "cost_centre", "parent")}),
         ("Accountability", {"fields": ("head", "deputy")}),
-        ("Business calendar", {"fields": ("timezone", "work_start", "work_end", "work_days",
-                                          "holiday_country", "holiday_subdivision")}),
+        ("Business calendar", {"fields": (*CALENDAR_FIELDS, "correct_from")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # The change view runs in one transaction: the calendar, its audit event and any
+        # correction posted to the ledger commit together.
+        old = Department.objects.get(pk=obj.pk).calendar if change else None
+        super().save_model(request, obj, form, change)
+        if old is not None and set(CALENDAR_FIELDS) & set(form.changed_data):
+            department_calendar_changed(department=obj, old=old, actor=request.user,
+                                        correct_from=form.cleaned_data.get("correct_from"))
 
 
 @admin.register(Membership)

@@ -36,6 +36,8 @@ class AuditVerb(models.TextChoices):
     COMMENT_ADDED = "comment.added", "Comment added"
     NOTE_ADDED = "note.added", "Internal note added"
     ATTACHMENT_ADDED = "attachment.added", "Attachment added"
+    # The organisation.
+    DEPARTMENT_CALENDAR_CHANGED = "department.calendar_changed", "Business calendar changed"
     # Delegations.
     DELEGATION_CREATED = "delegation.created", "Delegation created"
     DELEGATION_ENDED = "delegation.ended", "Delegation ended"
@@ -43,6 +45,7 @@ class AuditVerb(models.TextChoices):
     RISK_RAISED = "risk.raised", "Delay risk raised"
     RISK_ESCALATED = "risk.escalated", "Delay risk escalated"
     RISK_RESOLVED = "risk.resolved", "Delay risk resolved"
+    RISK_CORRECTED = "risk.corrected", "Delay time measured again after a calendar correction"
     NOTIFICATION_SENT = "notification.sent", "Notification sent"
     # Change plans, legacy workflows, imports.
     PLAN_LIVE = "plan.live", "Change plan live"

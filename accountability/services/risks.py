@@ -50,7 +50,7 @@ from approvals.choices import StepState
 from approvals.models import Step, StepHold
 from governance.choices import AuditVerb
 from governance.models import AuditEvent, Department, User
-from governance.services.audit import audit_record
+from governance.services.audit import audit_build, audit_record, audit_save
 from requests_app.models import CatalogItem, ServiceRequest
 
 logger = logging.getLogger(__name__)
@@ -284,7 +284,7 @@ def _write_batch_pg(changes: list[_Change], now: datetime, table: str) -> set[in
         return {row[0] for row in cursor.fetchall()}
 
 
-def _post(changes: Iterable[_Change], now: datetime, reason: str) -> None:
+def _post(changes: Iterable[_Change], now: datetime, reason: str, note: str = "") -> None:
     """Append the changes' entries to the ledger (one statement on PostgreSQL)."""
     rows = [(c.risk_id, c.department_id, c.head_id, e) for c in changes for e in c.entries]
     if not rows:
@@ -295,13 +295,13 @@ def _post(changes: Iterable[_Change], now: datetime, reason: str) -> None:
                 f"""INSERT INTO {_q(DelayPosting._meta.db_table)} (risk_id, department_id,
                         head_id, quarter, period, seconds, amount, posted_at, reason, note)
                     SELECT v.risk, v.dept, NULLIF(v.head, 0), v.quarter, v.period, v.seconds,
-                        v.amount, %s, %s, ''
+                        v.amount, %s, %s, %s
                     FROM unnest(string_to_array(%s, ',')::bigint[],
                         string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[],
                         string_to_array(%s, ',')::date[], string_to_array(%s, ',')::date[],
                         string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::numeric[])
                         AS v(risk, dept, head, quarter, period, seconds, amount)""",
-                [now, str(reason),
+                [now, str(reason), note,
                  _column(r[0] for r in rows), _column(r[1] for r in rows),
                  _column(r[2] or 0 for r in rows), _column(r[3].quarter for r in rows),
                  _column(r[3].period for r in rows), _column(r[3].seconds for r in rows),
@@ -311,7 +311,7 @@ def _post(changes: Iterable[_Change], now: datetime, reason: str) -> None:
     DelayPosting.objects.bulk_create([
         DelayPosting(risk_id=risk_id, department_id=dept_id, head_id=head_id, quarter=e.quarter,
                      period=e.period, seconds=e.seconds, amount=e.amount, posted_at=now,
-                     reason=reason)
+                     reason=reason, note=note)
         for risk_id, dept_id, head_id, e in rows
     ], batch_size=BATCH)
 
@@ -475,3 +475,64 @@ def on_step_closed(sender, *, step, at, **kwargs) -> None:
     risk_resolve_for_step(step=step, at=at)
 
 
+
+
+# --- Calendar corrections ------------------------------------------------------------------
+def risks_correct_calendar(*, department: Department, old, since: datetime, at: datetime,
+                           actor: User | None = None) -> tuple[int, Decimal]:
+    """Measure again, under ``department``'s corrected calendar, the delay time its risks
+    posted since ``since`` (measured then under ``old``), and post the difference with reason
+    *correction* — into its own quarter while that is open, as an adjustment of the quarter
+    open at ``at`` once it has closed. Nothing already posted changes. Returns the number of
+    risks corrected and the net amount posted.
+
+    The due times stay as they were promised; a risk's price of a business day
+    (``day_seconds``, fixed when it was raised) stays too, so a day counted again costs what
+    it cost before.
+    """
+    old_clock, new_clock = BusinessClock(old), BusinessClock(department.calendar)
+    tz = reporting_tz()
+    risks = list(
+        DelayRisk.objects.select_for_update(of=("self",))
+        .filter(department=department, posted_until__gt=since)
+        .select_related("step", "request")
+        .order_by("pk")
+    )
+    holds = _holds_after_due({"step_id__in": [r.step_id for r in risks]})
+    changes, events, net = [], [], Decimal("0.00")
+    for risk in risks:
+        pieces = counted(due_at=risk.step.due_at, start=since, end=risk.posted_until,
+                         holds=holds.get(risk.step_id, ()))
+        before = by_quarter(old_clock, pieces, tz)
+        after = by_quarter(new_clock, pieces, tz)
+        increments = {p: after.get(p, 0) - before.get(p, 0) for p in sorted({*before, *after})}
+        posted, seconds, exposure = entries(
+            increments=increments, seconds_before=risk.overdue_seconds,
+            amount_before=risk.exposure, per_day=risk.cost_of_delay_per_day,
+            day_seconds=risk.day_seconds, at=at)
+        if not posted:
+            continue
+        net += exposure - risk.exposure
+        events.append(audit_build(
+            actor=actor, verb=AuditVerb.RISK_CORRECTED, target=risk,
+            from_state=str(risk.exposure), to_state=str(exposure),
+            correlation=risk.request.reference,
+            data={"since": since.isoformat(), "overdue_seconds_before": risk.overdue_seconds,
+                  "overdue_seconds": seconds, "exposure_before": risk.exposure,
+                  "exposure": exposure},
+            at=at))
+        risk.overdue_seconds, risk.overdue_hours, risk.exposure = seconds, hours_of(seconds), exposure
+        risk.refreshed_at = at
+        risk.save(update_fields=["overdue_seconds", "overdue_hours", "exposure", "refreshed_at"])
+        changes.append(_Change(risk.pk, risk.head_id, risk.department_id, False, risk.level,
+                               risk.level, seconds, exposure, risk.day_seconds,
+                               risk.posted_until, posted))
+    _post(changes, at, PostingReason.CORRECTION,
+          note=f"Calendar corrected from {since.date():%Y-%m-%d}")
+    if events:
+        audit_save(events)
+    return len(changes), net
+
+
+def on_calendar_corrected(sender, *, department, old, since, actor, at, **kwargs) -> None:
+    risks_correct_calendar(department=department, old=old, since=since, at=at, actor=actor)
