@@ -8,9 +8,9 @@ included — working days, holidays), a laptop request submitted at a random mom
 September 2026 and March 2027 (two quarter ends, two clock changes, Christmas), then random
 events at random gaps: delay scans, holds (before or after the due time, across weekends and
 quarter ends), answers (some after the quarter closed), and the approval — run through the
-real services. The number of histories is ``SRM_LEDGER_HISTORIES`` (default 200, what CI runs;
-``SRM_LEDGER_HISTORIES=2000`` or ``20000`` for the long runs), with a fixed seed so a failure
-reproduces.
+real services. The number of histories is ``SRM_LEDGER_HISTORIES``: 200 by default (a quick
+``make test``), 2,000 in CI (``.ci/run`` sets it), ``20000`` for the long run; the seed is fixed
+so a failure reproduces.
 """
 
 from __future__ import annotations
