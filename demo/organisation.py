@@ -7,12 +7,14 @@ function is idempotent: running it again finds what exists and creates only what
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from accountability.delays import next_quarter, quarter_of, reporting_tz
+from accountability.services.risks import flag_delays
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import ApprovalPath, Step, StepTemplate
 from approvals.services import request_cancel, step_approve, step_complete, step_reject
@@ -250,6 +252,9 @@ def _cost_for(spec, rng: random.Random) -> Decimal:
     return Decimal(rng.randint(low, high)).quantize(Decimal("1"))
 
 
+DEMO_SPAN = timedelta(days=180)  # the demo's requests are submitted over this past span
+
+
 def seed_requests(count: int, *, seed: int = 7, progress=None) -> int:
     """Create ``count`` requests over the past two quarters through the real services, each
     advanced as far as its dice say: fulfilled, rejected, cancelled, or still waiting (some
@@ -267,7 +272,7 @@ def seed_requests(count: int, *, seed: int = 7, progress=None) -> int:
     created = 0
     for i in range(count):
         # Spread over ~180 days, denser recently; the most recent ones are still open.
-        age = timedelta(hours=rng.triangular(0, 24 * 180, 24 * 20))
+        age = timedelta(hours=rng.triangular(0, DEMO_SPAN.total_seconds() / 3600, 24 * 20))
         submitted = now - age
         item = rng.choice(items)
         requester = rng.choice(requesters)
@@ -285,6 +290,26 @@ def seed_requests(count: int, *, seed: int = 7, progress=None) -> int:
     return created
 
 
+def quarter_ends(first: datetime, last: datetime) -> list[datetime]:
+    """The ends of the reporting quarters after ``first`` up to ``last``, oldest first."""
+    tz = reporting_tz()
+    quarter, ends = quarter_of(first, tz), []
+    while (end := datetime.combine(next_quarter(quarter), time(0), tz)) < last:
+        ends.append(end)
+        quarter = next_quarter(quarter)
+    return ends
+
+
+def _scan_quarter_ends(step, when: datetime, since: datetime) -> None:
+    """Before an overdue ``step`` that lived through a quarter end closes at ``when``, run
+    the delay scan at every quarter end since ``since`` up to ``when``, oldest first, as beat
+    would have: overdue time is then posted in the quarter in which it passed, not as a late
+    adjustment (already-posted time is skipped, so repeating a scan is cheap)."""
+    if step.due_at and quarter_ends(step.due_at, when):
+        for end in quarter_ends(since, when):
+            flag_delays(now=end)
+
+
 def _play(request, rng: random.Random, now: datetime, agents: dict[int, list[User]]) -> None:
     cancelled = rng.random() < 0.04
     while True:
@@ -298,6 +323,7 @@ def _play(request, rng: random.Random, now: datetime, agents: dict[int, list[Use
         # Some work is simply still waiting (and, if old enough, overdue now).
         if when >= now or rng.random() < 0.09:
             return
+        _scan_quarter_ends(step, when, since=now - DEMO_SPAN)
         if cancelled and rng.random() < 0.5:
             request_cancel(actor=request.requester, request=request,
                            reason="No longer needed.", at=when)

@@ -1,8 +1,16 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from accountability.services.risks import flag_delays
-from demo.organisation import DEMO_LOGINS, DEMO_PASSWORD, seed_organisation, seed_requests
+from demo.organisation import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_SPAN,
+    quarter_ends,
+    seed_organisation,
+    seed_requests,
+)
 from kpis.services import snapshots_compute
 from requests_app.models import ServiceRequest
 
@@ -33,8 +41,13 @@ class Command(BaseCommand):
         # Backfill KPI snapshots over the demo's two quarters so the KPI pages show trends.
         written = snapshots_compute(weeks_back=KPI_BACKFILL_WEEKS)
         self.stdout.write(f"Wrote {written} KPI snapshots over {KPI_BACKFILL_WEEKS} weeks.")
-        # One delay scan now, so the demo shows today's delays before beat's first run.
-        self.stdout.write(f"Delay scan: {flag_delays()}")
+        # Delay scans at each quarter end the demo spans, as beat would have run them, so the
+        # overdue time of work still waiting is posted in the quarter it passed (not as one
+        # big adjustment of closed quarters); then one now, before beat's first run.
+        now = timezone.now()
+        for boundary in quarter_ends(now - DEMO_SPAN, now):
+            flag_delays(now=boundary)
+        self.stdout.write(f"Delay scan: {flag_delays(now=now)}")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password “{DEMO_PASSWORD}”):"))
         for username, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<8} {role}")
