@@ -8,14 +8,28 @@ from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from approvals.models import StepTemplate
 from governance import limits
 from requests_app.choices import REQUEST_STATE_GROUPS, RequestState
 from requests_app.fields import answers_form_class
 from requests_app.models import CatalogItem
+from requests_app.money import MoneyFormat
 
 
-def submit_form_class(item: CatalogItem) -> type[forms.Form]:
-    """The item's own questions, then a title and (when the item asks) the estimated cost."""
+def approval_thresholds(item: CatalogItem, money: MoneyFormat) -> list[str]:
+    """The cost conditions of the item's path, in words: “Finance approves at 5.000,00 EUR and
+    above.” — read from the step templates that decide it, one query."""
+    templates = (StepTemplate.objects.filter(path_id=item.path_id, min_cost__isnull=False)
+                 .select_related("department").order_by("order"))
+    currency = settings.SRM_REPORTING_CURRENCY
+    return [f"{t.department.name if t.department else t.name} approves at "
+            f"{money.format(t.min_cost)} {currency} and above." for t in templates]
+
+
+def submit_form_class(item: CatalogItem, money: MoneyFormat,
+                      thresholds: list[str] = ()) -> type[forms.Form]:
+    """The item's own questions, then a title and (when the item asks) the estimated cost,
+    with how to write it (``money``) and the ``thresholds`` it decides."""
     fields: dict[str, forms.Field] = {
         "title": forms.CharField(
             label="Short title", required=False, max_length=limits.TITLE,
@@ -26,7 +40,8 @@ def submit_form_class(item: CatalogItem) -> type[forms.Form]:
         # Text, not a number field: the service parses and explains ("for example 1250.00").
         fields["estimated_cost"] = forms.CharField(
             label=f"Estimated cost ({settings.SRM_REPORTING_CURRENCY})",
-            help_text="Your best estimate; 0 if none. It decides whether finance approves.",
+            help_text=" ".join([f"Your best estimate; 0 if none. Write it like {money.examples}.",
+                                *thresholds]),
             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
     return type("SubmitForm", (answers_form_class(item.form_fields),), fields)

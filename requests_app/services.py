@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from governance.services.audit import audit_build
 from requests_app.choices import LEGACY_CLOSED_STATUSES, LegacyStatus, RequestState, Source
 from requests_app.fields import clean_answers
 from requests_app.models import CatalogItem, RequestCounter, ServiceRequest
+from requests_app.money import MoneyFormat, parse_money
 
 __all__ = ["request_cancel", "request_import", "request_submit", "requests_import"]
 
@@ -40,40 +41,17 @@ def reference_for(*, at: datetime) -> str:
     return reference_block(year=_reference_year(at), count=1)[0]
 
 
-CENT = Decimal("0.01")
-
-
 def reference_block(*, year: int, count: int) -> list[str]:
     """``count`` new references of ``year``, reserved in one statement."""
     return [f"SR-{year}-{n:06d}" for n in RequestCounter.next_values(year, count)]
 
 
-def parse_cost(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        # Rounded before the range check: 9,999,999,999.995 rounds to 10,000,000,000.00,
-        # which the column cannot hold.
-        cost = Decimal(str(value).strip().replace(",", "")).quantize(CENT, ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(
-            "Enter the estimated cost as a number, for example 1250.00.",
-            code="invalid_cost",
-            field_errors={"estimated_cost": ["Enter a number, for example 1250.00."]},
-        ) from None
-    if not cost.is_finite() or cost < 0 or cost >= Decimal("1e10"):
-        raise ValidationFailed(
-            "The estimated cost must be between 0 and 9,999,999,999.99.",
-            code="invalid_cost",
-            field_errors={"estimated_cost": ["Must be between 0 and 9,999,999,999.99."]},
-        )
-    return cost
-
-
 def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, Any],
-                     estimated_cost: Any, title: str) -> tuple[dict, Decimal | None, str]:
+                     estimated_cost: Any, title: str, money: MoneyFormat | None = None,
+                     ) -> tuple[dict, Decimal | None, str]:
     """Validate what a requester states, the same way for the portal, the API and the legacy
-    import. Returns ``(answers, cost, title)``; raises ``ValidationFailed`` with
+    import. ``money`` is how the form writes amounts (``requests_app.money``; by default the
+    organisation's). Returns ``(answers, cost, title)``; raises ``ValidationFailed`` with
     ``field_errors`` for anything the requester can fix."""
     if requester.department_id is None:
         raise ValidationFailed(
@@ -85,7 +63,7 @@ def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, A
     cleaned, answer_errors = clean_answers(item.form_fields, answers)
     field_errors.update(answer_errors)
     try:
-        cost = parse_cost(estimated_cost)
+        cost = parse_money(estimated_cost, fmt=money)
     except ValidationFailed as exc:
         field_errors.update(exc.field_errors)
         cost = None
@@ -127,8 +105,10 @@ def request_submission(
     source: str = Source.PORTAL,
     external_key: str | None = None,
     at: datetime | None = None,
+    money: MoneyFormat | None = None,
 ) -> Submission:
     """Submit a request: validate it, materialise its path into steps, activate the first.
+    ``estimated_cost`` is read as ``money`` writes amounts (default: the organisation's).
 
     Raises ``ValidationFailed`` (with ``field_errors``) for anything the requester can fix.
     """
@@ -142,7 +122,8 @@ def request_submission(
             code="requester_without_department",
         )
     cleaned, cost, title = submission_clean(
-        item=item, requester=actor, answers=answers, estimated_cost=estimated_cost, title=title
+        item=item, requester=actor, answers=answers, estimated_cost=estimated_cost, title=title,
+        money=money,
     )
     templates = list(StepTemplate.objects.filter(path_id=item.path_id).order_by("order"))
     request = ServiceRequest(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,8 +19,15 @@ from governance.errors import DomainError
 from governance.models import AuditEvent
 from kit.web import domain_error_response, serves
 from requests_app.choices import REQUEST_STATE_GROUPS
-from requests_app.forms import CancelForm, RequestFilterForm, answers_from, submit_form_class
+from requests_app.forms import (
+    CancelForm,
+    RequestFilterForm,
+    answers_from,
+    approval_thresholds,
+    submit_form_class,
+)
 from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.money import money_format_for
 from requests_app.services import request_cancel, request_submit
 
 PAGE_SIZE = 20
@@ -47,7 +55,9 @@ def submit(request: HttpRequest, item_code: str) -> HttpResponse:
             "fulfilling_department", "path"),
         code=item_code,
     )
-    form_class = submit_form_class(item)
+    money = money_format_for(request)
+    thresholds = approval_thresholds(item, money) if item.asks_cost else []
+    form_class = submit_form_class(item, money, thresholds)
 
     def page(form, status=200):
         return render(request, "requests_app/submit.html", {"item": item, "form": form},
@@ -60,13 +70,16 @@ def submit(request: HttpRequest, item_code: str) -> HttpResponse:
         created = request_submit(
             actor=request.user, item=item, answers=answers_from(item, request.POST),
             estimated_cost=request.POST.get("estimated_cost"), title=request.POST.get("title", ""),
+            money=money,
         )
     except DomainError as exc:
         return domain_error_response(request, exc, form=form,
                                      page=lambda status: page(form, status))
     step = created.current_step
     who = f" {step.accountable_head} ({step.accountable_department}) decides next." if step else ""
-    messages.success(request, f"{created.reference} submitted.{who}")
+    cost = (f" with an estimated cost of {money.format(created.estimated_cost)} "
+            f"{settings.SRM_REPORTING_CURRENCY}" if created.estimated_cost is not None else "")
+    messages.success(request, f"{created.reference} submitted{cost}.{who}")
     return redirect("portal:request_detail", reference=created.reference)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -104,27 +102,29 @@ class RequestDetailSerializer(RequestSerializer):
         read_only_fields = fields
 
 
-_COST = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
-
-
 @extend_schema_field({
     "oneOf": [
-        {"type": "string", "pattern": _COST.pattern, "example": "6000.00"},
+        {"type": "string", "example": "1,250.00"},
         {"type": "number", "minimum": 0, "maximum": 9999999999.99},
     ],
     "nullable": True,
-    "description": "Estimated cost in the reporting currency, 0 to 9,999,999,999.99. "
-    "Required when the item asks for a cost; it decides whether finance approves.",
+    "description": "Estimated cost in the reporting currency, 0 to 9,999,999,999.99, in whole "
+    "cents. A number, or text read as the portal reads it: 1250, 1250.00 and 1,250.00 always; "
+    "1.250,00 and 6.500 (six thousand five hundred) when the client's first Accept-Language "
+    "(or, without one, the organisation's country) writes a decimal comma. Anything that could "
+    "mean two amounts (6,500 there, 6.500 in English), more than two decimals, exponents, "
+    "underscores or other digits than 0-9 is refused with `invalid_cost`. Required when the "
+    "item asks for a cost; it decides whether finance approves.",
 })
 class CostField(serializers.Field):
-    """Passes the stated cost on to the service, which validates it as the portal does."""
+    """Passes the stated cost on to the service, which reads it as the portal does
+    (``requests_app.money``): text or a number, nothing else."""
 
-    default_error_messages = {"invalid": "Enter the cost as a number, for example \"1250.00\"."}
+    default_error_messages = {"invalid": "Enter the cost as text or a number, for example "
+                                         "\"1250.00\"."}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
-            self.fail("invalid")
-        if isinstance(data, str) and not _COST.match(data):
             self.fail("invalid")
         return data
 

@@ -46,6 +46,7 @@ from requests_app.api.serializers import (
 )
 from requests_app.choices import RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.money import money_format_for
 from requests_app.services import Submission, request_cancel, request_submission
 from requests_app.services_conversation import comment_add
 
@@ -198,6 +199,7 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
         submission = request_submission(
             actor=request.user, item=data["item"], answers=data["answers"],
             estimated_cost=data["estimated_cost"], title=data["title"], source=Source.API,
+            money=money_format_for(request),
         )
         created = submission.request
         body = RequestDetailSerializer(_as_read(submission) or self._detail(created.reference)).data

@@ -120,7 +120,7 @@ def test_a_validation_error_keeps_what_was_typed(org, sign_in, shot):
     expect(alice.get_by_label("Short title")).to_have_value("Laptop for the trade fair")
     expect(alice.get_by_label("Estimated cost (EUR)")).to_have_value("about two thousand")
     expect(alice.locator(".field-error").first).to_be_visible()
-    expect(alice.get_by_text("Enter a number, for example 1250.00.")).to_be_visible()
+    expect(alice.get_by_text("“about two thousand” is not an amount")).to_be_visible()
     shot(alice, "submit-errors")
 
 

@@ -84,7 +84,17 @@ def test_a_cost_that_rounds_past_the_limit_is_a_form_error(org):
         "details": "For the team.", "model": "13-inch standard",
         "estimated_cost": "9999999999.995"})
     assert response.status_code == 400
-    assert "between 0 and 9,999,999,999.99" in response.content.decode()
+    assert "more than two decimals" in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_cost_past_the_limit_is_a_form_error_naming_the_range(org):
+    response = signed_in(org.alice).post(reverse("portal:submit", args=["laptop"]), {
+        "details": "For the team.", "model": "13-inch standard",
+        "estimated_cost": "10000000000"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "between 0.00 and 9,999,999,999.99" in response.content.decode()
     assert not ServiceRequest.objects.exists()
 
 
@@ -98,7 +108,7 @@ def test_the_api_answers_a_cost_that_rounds_past_the_limit_with_its_json_error(o
     assert not ServiceRequest.objects.exists()
 
 
-@pytest.mark.parametrize("cost", ["9999999999.99", "0.004"])
+@pytest.mark.parametrize("cost", ["9999999999.99", "0.00", "0.01"])
 def test_costs_inside_the_range_still_submit(org, submit, cost):
     assert submit(cost=cost).estimated_cost is not None
 

@@ -36,11 +36,12 @@ def test_submitting_creates_the_request_and_shows_who_decides(org, as_user):
     response = as_user("alice").post("/portal/new/laptop/", {
         "details": "Screen cracked", "model": "13-inch standard", "estimated_cost": "1,200",
         "title": "",
-    }, follow=True)
+    }, follow=True, headers={"Accept-Language": "en-GB"})
     request = ServiceRequest.objects.get()
     assert response.redirect_chain[-1][0] == f"/portal/requests/{request.reference}/"
     page = response.content.decode()
-    assert f"{request.reference} submitted. Hank Hughes (Marketing) decides next." in page
+    assert (f"{request.reference} submitted with an estimated cost of 1,200.00 EUR. "
+            "Hank Hughes (Marketing) decides next.") in page
     assert request.title == "New laptop" and str(request.estimated_cost) == "1200.00"
 
 
@@ -53,7 +54,8 @@ def test_a_refused_submission_keeps_what_was_typed_and_says_why(org, as_user):
     page = response.content.decode()
     assert "Some answers need attention" in page
     assert "This field is required." in page
-    assert "Enter a number, for example 1250.00." in page
+    assert "“lots” is not an amount" in page
+    assert "Write the amount like 1250, 1250,00 or 1.250,00" in page
     assert 'value="For the fair"' in page and 'value="lots"' in page
     assert '<option value="Developer workstation" selected>' in page
     assert not ServiceRequest.objects.exists()
