@@ -34,7 +34,6 @@ from approvals.models import Step
 from governance.models import AuditEvent, Department
 from governance.periods import local_date, quarter_start, reporting_tz, start_of, week_start
 from governance.sqlstats import HoursBetween, hours, percentiles
-from requests_app.models import ServiceRequest
 
 # Flow figures (time in step, OLA breaches, handoffs) look at the last four weeks: recent
 # enough to act on, and a bounded slice of the step table at any size.
@@ -286,13 +285,13 @@ def weekly_figures(ids, *, now: datetime | None = None, weeks: int = TREND_WEEKS
 def oldest_delays(department: Department, *, user, limit: int = OLDEST_DELAYED
                   ) -> QuerySet[DelayRisk]:
     """The department's open delay risks, oldest first, with the request and accountable head
-    — only on requests ``user`` may open (the request's own visibility rule), since the list
-    names them. A head of a parent department sees the figures of the departments below but
-    not their requests unless the request rule lets them."""
+    — those the risk rule shows ``user`` (``DelayRisk.objects.restrict``: the risks of
+    requests ``user`` may open), since the list names them. A head of a parent department
+    counts the delays of the departments below in the figures, but sees their requests only
+    where the request rule lets them."""
 
     return (
-        DelayRisk.objects.filter(department=department, resolved_at__isnull=True,
-                                 request__in=ServiceRequest.objects.restrict(user, "view"))
+        DelayRisk.objects.restrict(user).filter(department=department, resolved_at__isnull=True)
         .select_related("request", "request__item", "step", "head")
         .order_by("detected_at", "pk")[:limit]
     )

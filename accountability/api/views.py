@@ -47,7 +47,8 @@ class DelayRiskFilter(FilterSet):
 ]))
 @extend_schema(tags=["delay-risks"])
 class DelayRiskViewSet(RestrictedReadOnlyViewSet):
-    """Delays charged in money to the accountable head: what the delay scan found."""
+    """Delays charged in money to the accountable head: what the delay scan found, on the
+    requests you may open (a head's board counts those of the departments below)."""
 
     model = DelayRisk
     serializer_class = DelayRiskSerializer

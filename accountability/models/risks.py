@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
-from governance.selectors import departments_led_by
+from governance.models.org import accountability_scope_ids
 from kit.rules import RestrictedQuerySet
 from requests_app.models import ServiceRequest
 
@@ -18,24 +18,44 @@ class DelayRiskQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> DelayRiskQuerySet:
         """The one visibility rule for delay risks.
 
-        Ops leaders and superusers see all; anyone else sees the risks charged to them, to
-        the departments they head or deputise (and their sub-departments), and the risks of
-        the requests they can see (a risk never reveals a request its page would refuse).
-        """
-        if action != "view":
+        ``view`` — the risks one may see with what they name (the request's reference and
+        title, the step, the accountable head): exactly those of the requests one may see
+        (``ServiceRequest.objects.restrict``), so a risk never reveals a request whose page
+        answers 404. The API, the department pages' lists, the notifications and the digests'
+        lines show these.
+
+        ``figures`` — what one's accountability numbers count: the ``view`` risks plus every
+        risk of the departments on one's board (``Department.objects.restrict(user,
+        "accountability")``: those one heads or deputises and all below them). The board,
+        the department pages' figures and the digests' totals count these.
+
+        Ops leaders and superusers see and count everything."""
+        if action not in {"view", "figures"}:
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
+        # Asked first, also for those who see everything: the request rule is this rule's base.
+        requests = ServiceRequest.objects.restrict(user)
         if user.is_superuser or user.is_ops_leader:
             return self
+        seen = Q(request__in=requests.values("pk"))
+        if action == "view":
+            return self.filter(seen)
+        return self.filter(seen | Q(department__in=accountability_scope_ids(user)))
 
-        led = departments_led_by(user).values("pk")
-        return self.filter(
-            Q(head=user)
-            | Q(department__in=led)
-            | Q(department__parent__in=led)
-            | Q(request__in=ServiceRequest.objects.restrict(user).values("pk"))
-        )
+    def seen_by(self, people) -> dict[int, set[int]]:
+        """For each of ``people``, the ids of these risks that ``restrict(person)`` shows
+        them: the one rule, asked for many readers at once in one query (a UNION of each
+        reader's rule), for messages that name risks to several people."""
+        people = list(people)
+        if not people:
+            return {}
+        parts = [self.restrict(person).order_by().annotate(reader=Value(person.pk))
+                 .values_list("reader", "pk") for person in people]
+        seen: dict[int, set[int]] = {person.pk: set() for person in people}
+        for reader, pk in parts[0].union(*parts[1:], all=True):
+            seen[reader].add(pk)
+        return seen
 
     def open(self) -> DelayRiskQuerySet:
         return self.filter(resolved_at__isnull=True)

@@ -46,6 +46,10 @@ def _top_per_department(queryset, *, department: str, order):
     ).filter(rank__lte=TOP)
 
 
+def _named(risk: DelayRisk, seen: bool) -> str:
+    return f"{risk.request.reference} “{risk.step.name}”" if seen else "A step"
+
+
 def _head_drafts(now: datetime, week: str) -> list[Draft]:
     departments = list(Department.objects.exclude(head=None).select_related("head"))
     open_risks = DelayRisk.objects.open()
@@ -75,9 +79,14 @@ def _head_drafts(now: datetime, week: str) -> list[Draft]:
     for department in departments:
         by_head[department.head_id].append(department)
         heads[department.head_id] = department.head
+    # The lines name requests: only those the risk rule shows the head (one query for all).
+    listed = [r.pk for risks in oldest.values() for r in risks]
+    seen_by = (DelayRisk.objects.filter(pk__in=listed).seen_by(heads.values())
+               if listed else {})
     drafts = []
     for head_id, led in by_head.items():
         lines, n_total, exposure_total = [], 0, 0
+        seen = seen_by.get(head_id, set())
         for department in led:
             t = totals.get(department.pk, {"n": 0, "exposure": 0, "critical": 0})
             n_total += t["n"]
@@ -86,7 +95,7 @@ def _head_drafts(now: datetime, week: str) -> list[Draft]:
                          f"exposure {amount(t['exposure'] or 0)}.")
             if oldest[department.pk]:
                 lines.append("  Oldest delays:")
-                lines += [f"  • {r.request.reference} “{r.step.name}”: level {r.level}, "
+                lines += [f"  • {_named(r, r.pk in seen)}: level {r.level}, "
                           f"{r.overdue_hours} h overdue, {amount(r.exposure)}"
                           for r in oldest[department.pk]]
             if soon[department.pk]:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 
 from accountability.models import DelayRisk, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
@@ -35,16 +36,20 @@ def amount(value) -> str:
     return f"{settings.SRM_REPORTING_CURRENCY} {intcomma(f'{value:.2f}')}"
 
 
-def _line(news: RiskNews, risk: DelayRisk, *, escalation: bool) -> str:
+def _line(news: RiskNews, risk: DelayRisk, *, escalation: bool, seen: bool) -> str:
     what = "new delay" if news.new else f"escalated from level {news.old_level}"
-    owner = f" — {risk.department.name}, accountable: {risk.head}" if escalation else ""
+    owner = f" — {risk.department.name}, accountable: {risk.head}" if escalation or not seen else ""
+    # A risk whose request the recipient may not open is told as a figure of the department.
+    which = f"{risk.request.reference} “{risk.step.name}”" if seen else "A step"
     return (
-        f"• {risk.request.reference} “{risk.step.name}”: level {risk.level} ({what}), "
+        f"• {which}: level {risk.level} ({what}), "
         f"{risk.overdue_hours} business hours overdue, exposure {amount(risk.exposure)}{owner}"
     )
 
 
-def _link(risk: DelayRisk) -> str:
+def _link(risk: DelayRisk, *, seen: bool) -> str:
+    if not seen:
+        return reverse("dashboard:department", args=[risk.department.code])
     get_url = getattr(risk.request, "get_absolute_url", None)
     try:
         return get_url() if get_url else ""
@@ -52,7 +57,8 @@ def _link(risk: DelayRisk) -> str:
         return ""
 
 
-def _draft(recipient: User, items: list[tuple[RiskNews, bool]], risks: dict[int, DelayRisk]) -> Draft:
+def _draft(recipient: User, items: list[tuple[RiskNews, bool]], risks: dict[int, DelayRisk],
+           seen: set[int]) -> Draft:
     escalation = any(esc for _, esc in items)
     total = sum((n.exposure for n, _ in items), start=Decimal("0"))
     raised_only = all(n.new and not esc for n, esc in items)
@@ -61,8 +67,9 @@ def _draft(recipient: User, items: list[tuple[RiskNews, bool]], risks: dict[int,
         news = items[0][0]
         risk = risks[news.risk_id]
         verb = "is overdue" if news.new else f"escalated to level {news.level}"
-        subject = f"{risk.request.reference} “{risk.step.name}” {verb}"
-        link = _link(risk)
+        subject = (f"{risk.request.reference} “{risk.step.name}” {verb}" if risk.pk in seen
+                   else f"A delay in {risk.department.name} {verb}")
+        link = _link(risk, seen=risk.pk in seen)
     else:
         subject = f"{len(items)} delays need attention ({amount(total)} exposure)"
         link = ""
@@ -71,7 +78,8 @@ def _draft(recipient: User, items: list[tuple[RiskNews, bool]], risks: dict[int,
         if escalation and not any(n.head_id == recipient.pk for n, _ in items)
         else "These steps you are accountable for are overdue:"
     )
-    lines = [_line(n, risks[n.risk_id], escalation=esc) for n, esc in items[:MAX_LINES]]
+    lines = [_line(n, risks[n.risk_id], escalation=esc, seen=n.risk_id in seen)
+             for n, esc in items[:MAX_LINES]]
     if len(items) > MAX_LINES:
         lines.append(f"…and {len(items) - MAX_LINES} more.")
     body = "\n".join([intro, "", *lines, "", f"Total exposure: {amount(total)}."])
@@ -106,5 +114,7 @@ def notify_risks(news: list[RiskNews], *, at: datetime) -> int:
     shown = {n.risk_id for items in per_person.values() for n, _ in items[:MAX_LINES]}
     risks = DelayRisk.objects.select_related("request", "step", "department", "head").in_bulk(shown)
     people = User.objects.in_bulk(per_person)
-    drafts = [_draft(people[pk], items, risks) for pk, items in per_person.items()]
+    # What each message may name: the risk rule, asked for every recipient in one query.
+    seen = DelayRisk.objects.filter(pk__in=shown).seen_by(people.values())
+    drafts = [_draft(people[pk], items, risks, seen[pk]) for pk, items in per_person.items()]
     return len(notifications_create(drafts=drafts, at=at))

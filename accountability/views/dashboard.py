@@ -21,6 +21,7 @@ from accountability.figures import (
     stamps,
     stored_handoff_pairs,
 )
+from accountability.models import DelayRisk
 from accountability.scope import (
     department_ids_in_scope,
     department_in_scope,
@@ -84,7 +85,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@serves(Department, ServiceRequest)
+@serves(Department, ServiceRequest, DelayRisk)
 def department(request: HttpRequest, code: str) -> HttpResponse:
     require_accountability(request.user)
     dept = department_in_scope(request.user, code)

@@ -49,6 +49,23 @@ def test_level_3_also_tells_the_head_above_and_the_ops_leaders(org, overdue_step
     assert Notification.objects.count() == 4
 
 
+def test_the_head_above_is_told_the_figures_not_a_request_they_may_not_open(org, overdue_step):
+    # Oscar heads Operations, above Marketing: Marketing's delays are on his board, but
+    # Alice's request is not his to open, so the escalation names the department instead.
+    step = overdue_step(MONDAY_9)
+    flag_delays(now=berlin(2026, 11, 24, 10, 0))
+    flag_delays(now=berlin(2026, 11, 25, 10, 0))
+
+    oscar = Notification.objects.get(recipient=org.oscar)
+    told = f"{oscar.subject} {oscar.body} {oscar.link}"
+    assert step.request.reference not in told and step.name not in told
+    assert oscar.subject == "A delay in Marketing escalated to level 3"
+    assert "Marketing, accountable: Hank Hughes" in oscar.body
+    assert oscar.link == reverse("dashboard:department", args=["MKT"])
+    hank = Notification.objects.filter(recipient=org.hank).latest("id")
+    assert step.request.reference in hank.subject
+
+
 def test_many_delays_at_once_are_one_message_per_person(org, overdue_step):
     for hour in (9, 10, 11):
         overdue_step(berlin(2026, 11, 23, hour, 0))
@@ -200,7 +217,8 @@ def test_weekly_digests_go_to_every_head_and_ops_leader_once_a_week(
     flag_delays(now=berlin(2026, 11, 24, 10, 0))
     now = berlin(2026, 11, 30, 7, 0)
 
-    with django_assert_max_num_queries(14):
+    # 15: one of them asks the risk rule which listed delays each head may see, for all heads.
+    with django_assert_max_num_queries(15):
         first = digests_send(now=now)
     second = digests_send(now=now + timedelta(hours=3))
 
