@@ -53,6 +53,12 @@ def send_digests() -> dict:
     return vars(digests.digests_send())
 
 
+@srm_task(name="accountability.tasks.send_daily_summaries", soft_time_limit=240, time_limit=300)
+def send_daily_summaries() -> int:
+    """One e-mail per approver who chose a daily summary of what waits for them."""
+    return notifications.daily_summaries_send()
+
+
 @task(legacy="governance.tasks.refresh_figures", soft_time_limit=240, time_limit=280)
 def refresh_figures() -> dict:
     """Recompute the accountability pages' stored figures (docs/accountability.md)."""

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from accountability.models import ChangePlan, Notification
 from accountability.scope import may_see_accountability
-from accountability.services import notices
+from accountability.services import lifecycle_notices, notices
 from accountability.services.risks import on_calendar_corrected, on_step_closed
-from approvals.signals import comment_added, hold_reminded, step_closed, step_held, step_resumed
+from approvals.signals import (
+    comment_added,
+    hold_reminded,
+    request_closed,
+    request_submitted,
+    step_closed,
+    step_handed_over,
+    step_held,
+    step_resumed,
+)
 from governance.signals import calendar_corrected
 from kit.navigation import NAV, NavEntry
 
@@ -27,6 +36,15 @@ def connect() -> None:
     hold_reminded.connect(notices.on_hold_reminded, dispatch_uid="accountability.notice_reminded")
     step_resumed.connect(notices.on_step_resumed, dispatch_uid="accountability.notice_resumed")
     comment_added.connect(notices.on_comment_added, dispatch_uid="accountability.notice_comment")
+    # Its lifecycle reaches the requester, and the next decider, the same way.
+    request_submitted.connect(lifecycle_notices.on_request_submitted,
+                              dispatch_uid="accountability.notice_submitted")
+    step_handed_over.connect(lifecycle_notices.on_step_handed_over,
+                             dispatch_uid="accountability.notice_waiting")
+    step_closed.connect(lifecycle_notices.on_step_closed,
+                        dispatch_uid="accountability.notice_step_closed")
+    request_closed.connect(lifecycle_notices.on_request_closed,
+                           dispatch_uid="accountability.notice_closed")
 
     if not any(entry.url_name == "notifications:list" for entry in NAV):
         NAV.append(NavEntry(

@@ -22,6 +22,19 @@ write commits or rolls back together with the step.
     requester. (A hold past ``SRM_HOLD_CANCEL_BUSINESS_DAYS`` cancels the request, which sends
     ``step_closed`` as for any cancellation.)
 
+``request_submitted(request, steps, at)``
+    A request was submitted: ``steps`` is its path in order (saved; the first one that applies
+    is active, or none when nothing applied and the request was fulfilled at once). Tell the
+    requester what happens next and the first decider that an item waits for them.
+
+``step_handed_over(step, at)``
+    A later step of the path became active (the one before it was approved or done). Tell
+    whoever decides it that it waits for them.
+
+``request_closed(request, state, actor, reason, at)``
+    The request was fulfilled, rejected or cancelled (``state``); ``reason`` is the
+    rejection's reason or the cancellation's (empty when none was given). Tell the requester.
+
 ``comment_added(comment, at)``
     A comment or an internal note (``comment.internal``) was added to ``comment.request``.
     Receivers must not tell the requester about an internal note. Questions and answers of
@@ -35,3 +48,6 @@ step_held = Signal()
 step_resumed = Signal()
 hold_reminded = Signal()
 comment_added = Signal()
+request_submitted = Signal()
+step_handed_over = Signal()
+request_closed = Signal()

@@ -47,6 +47,7 @@ class AuditVerb(models.TextChoices):
     RISK_RESOLVED = "risk.resolved", "Delay risk resolved"
     RISK_CORRECTED = "risk.corrected", "Delay time measured again after a calendar correction"
     NOTIFICATION_SENT = "notification.sent", "Notification sent"
+    NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed", "E-mail preferences changed"
     # Change plans, legacy workflows, imports.
     PLAN_LIVE = "plan.live", "Change plan live"
     PLAN_VALUE_REALIZED = "plan.value_realized", "Change plan realized its value"

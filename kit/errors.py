@@ -72,6 +72,8 @@ class ErrorCode(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"
     FILE_TYPE_MISMATCH = "file_type_mismatch"
+    # -- notifications -------------------------------------------------------------------
+    NOTIFICATION_KIND_FIXED = "notification_kind_fixed"
     # -- delegations ---------------------------------------------------------------------
     DELEGATE_SELF = "delegate_self"
     DELEGATE_INACTIVE = "delegate_inactive"

@@ -20,6 +20,7 @@ from approvals.services import (
     steps_build,
     steps_replay,
 )
+from approvals.signals import request_submitted
 from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, ValidationFailed
@@ -157,7 +158,9 @@ def request_submission(
         at=at,
     )
     events = request_start(request=request, steps=steps, actor=actor, at=at, events=[submitted])
-    return Submission(request=request, steps=sorted(steps, key=lambda s: s.order), events=events)
+    ordered = sorted(steps, key=lambda s: s.order)
+    request_submitted.send(sender=ServiceRequest, request=request, steps=ordered, at=at)
+    return Submission(request=request, steps=ordered, events=events)
 
 
 # --- Back-filling from legacy trackers ------------------------------------------------------

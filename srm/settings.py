@@ -156,6 +156,9 @@ SRM_RISK_LEVEL3_BUSINESS_DAYS = Decimal(env.str("SRM_RISK_LEVEL3_BUSINESS_DAYS",
 SRM_NOTIFICATION_MAX_ATTEMPTS = env.int("SRM_NOTIFICATION_MAX_ATTEMPTS", default=8)
 SRM_NOTIFICATION_RETRY_SECONDS = env.int("SRM_NOTIFICATION_RETRY_SECONDS", default=30)
 # Absolute links in e-mails (the in-app list works without it).
+# Tell requesters what happens to their requests, and deciders what waits for them
+# (in-app and by e-mail, each person choosing which kinds to get by e-mail).
+SRM_LIFECYCLE_NOTICES = env.bool("SRM_LIFECYCLE_NOTICES", default=True)
 SRM_BASE_URL = env.str("SRM_BASE_URL", default="http://127.0.0.1:8000")
 # A page or endpoint that answers without asking the visibility rule of a model it serves is
 # an error (kit.rules): on in development and in the tests, off in production.
@@ -343,6 +346,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
         # Late digests are still worth sending during the week they describe.
         "options": {"expires": 4 * 24 * 3600},
+    },
+    "daily-summaries": {
+        "task": "accountability.tasks.send_daily_summaries",
+        "schedule": crontab(minute=30, hour=7),
+        "options": {"expires": 12 * 3600},
     },
 }
 

@@ -12,11 +12,19 @@ from .figures import (
     WeekFigures,
 )
 from .ledger import DelayPosting, PostingReason
-from .notifications import EmailStatus, Notification, NotificationKind
+from .notifications import (
+    ALWAYS_EMAILED,
+    OPTIONAL_KINDS,
+    EmailStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from .plans import ChangePlan, ImportJob, LegacyWorkflow
 from .risks import DelayRisk
 
 __all__ = [
+    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "NotificationPreference",
     "ChangePlan", "DelayPosting", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
     "HandoffFigures", "ImportJob", "ItemTimeFigures", "LegacyWorkflow", "Notification",
     "NotificationKind", "OpenWorkFigures", "PostingReason", "QuarterFigures", "WeekFigures",

@@ -26,6 +26,28 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     COMMENT = "comment", "New comment"
     PLAN = "plan", "Change plan"
+    # A request's lifecycle, for its requester; WAITING for whoever decides the next step.
+    SUBMITTED = "submitted", "Request submitted"
+    APPROVED = "approved", "Approval given"
+    REJECTED = "rejected", "Request rejected"
+    FULFILLED = "fulfilled", "Request fulfilled"
+    CANCELLED = "cancelled", "Request cancelled"
+    WAITING = "waiting", "Waiting for your decision"
+
+
+# Always e-mailed: a delay one is accountable for, and a question that stops a request until
+# its requester answers. Every other kind can be turned off per person (in-app stays on).
+ALWAYS_EMAILED = frozenset({
+    NotificationKind.RISK_RAISED, NotificationKind.RISK_ESCALATED,
+    NotificationKind.QUESTION, NotificationKind.REMINDER,
+})
+# In the order the preferences page lists them: one's own requests first.
+OPTIONAL_KINDS = [
+    NotificationKind.SUBMITTED, NotificationKind.APPROVED, NotificationKind.REJECTED,
+    NotificationKind.FULFILLED, NotificationKind.CANCELLED, NotificationKind.COMMENT,
+    NotificationKind.ANSWER, NotificationKind.WAITING, NotificationKind.DIGEST,
+    NotificationKind.PLAN,
+]
 
 
 class EmailStatus(models.TextChoices):
@@ -33,6 +55,8 @@ class EmailStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Gave up"
     NO_ADDRESS = "no_address", "No e-mail address"
+    OFF = "off", "Turned off by you"
+    DAILY = "daily", "In the daily summary"
 
 
 class NotificationQuerySet(RestrictedQuerySet):
@@ -46,6 +70,10 @@ class NotificationQuerySet(RestrictedQuerySet):
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
+
+    def about(self, request) -> NotificationQuerySet:
+        """The notifications that link to ``request``'s page."""
+        return self.filter(link=request.get_absolute_url())
 
     def due_for_email(self, now=None) -> NotificationQuerySet:
         return self.filter(email_status=EmailStatus.PENDING, next_attempt_at__lte=now or timezone.now())
@@ -105,3 +133,38 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationPreferenceQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view") -> NotificationPreferenceQuerySet:
+        """A person's preferences are their own, for every action."""
+        if action not in {"view", "change"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
+class NotificationPreference(models.Model):
+    """What a person wants by e-mail. In-app notifications are always written; the kinds in
+    ``ALWAYS_EMAILED`` are e-mailed whatever this says. No row: everything by e-mail."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_off = models.JSONField(
+        default=list, blank=True, help_text="The notification kinds not sent by e-mail."
+    )
+    daily_summary = models.BooleanField(
+        default=False,
+        help_text="Items waiting for my decision arrive in one e-mail a day, not one each.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = NotificationPreferenceQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"E-mail preferences of {self.user_id}"
+
+    def emails(self, kind: str) -> bool:
+        return kind in ALWAYS_EMAILED or kind not in self.email_off

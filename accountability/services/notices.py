@@ -9,7 +9,7 @@ transaction as the event (subscribed in ``GovernanceConfig.ready``; see approval
 
 from __future__ import annotations
 
-from accountability.models import NotificationKind
+from accountability.models import Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 
 
@@ -46,6 +46,10 @@ def on_hold_reminded(sender, *, step, hold, at, **kwargs) -> None:
 
 def on_step_resumed(sender, *, step, hold, at, **kwargs) -> None:
     request = step.request
+    # Answered: the question (and its reminder) no longer waits in the requester's list.
+    Notification.objects.about(request).unread().filter(
+        recipient=request.requester, kind__in=[NotificationKind.QUESTION, NotificationKind.REMINDER],
+    ).update(read_at=at)
     notifications_create(drafts=[Draft(
         recipient=hold.asked_by,
         kind=NotificationKind.ANSWER,

@@ -20,14 +20,24 @@ from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from accountability.models import EmailStatus, Notification
-from governance.errors import NotAllowed
+from accountability.models import (
+    OPTIONAL_KINDS,
+    EmailStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from governance.choices import AuditVerb
+from governance.errors import NotAllowed, ValidationFailed
 from governance.models import User
+from governance.services.audit import audit_record
 from operations import outbox
 
 logger = logging.getLogger(__name__)
@@ -51,20 +61,37 @@ class Draft:
     dedupe_key: str | None = None
 
 
+def _email_status(draft: Draft, preferences: dict[int, NotificationPreference]) -> str:
+    if not draft.recipient.email:
+        return EmailStatus.NO_ADDRESS
+    preference = preferences.get(draft.recipient.pk)
+    if preference is None:
+        return EmailStatus.PENDING
+    if not preference.emails(draft.kind):
+        return EmailStatus.OFF
+    if draft.kind == NotificationKind.WAITING and preference.daily_summary:
+        return EmailStatus.DAILY
+    return EmailStatus.PENDING
+
+
 def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> list[Notification]:
-    """Write the notifications in the current transaction; deliver them after it commits.
+    """Write the notifications in the current transaction; deliver them after it commits,
+    by e-mail unless the recipient turned that kind off (``NotificationPreference``).
     Drafts whose ``dedupe_key`` already exists are skipped (a job that ran twice)."""
     at = at or timezone.now()
+    if not drafts:
+        return []
+    optional = {d.recipient.pk for d in drafts if d.kind in OPTIONAL_KINDS}
+    preferences = ({p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=optional)}
+                   if optional else {})
     rows = [
         Notification(
             recipient=d.recipient, kind=d.kind, subject=d.subject[:200], body=d.body,
             link=d.link[:300], dedupe_key=d.dedupe_key, created_at=at, next_attempt_at=at,
-            email_status=EmailStatus.PENDING if d.recipient.email else EmailStatus.NO_ADDRESS,
+            email_status=_email_status(d, preferences),
         )
         for d in drafts
     ]
-    if not rows:
-        return []
     created = Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=any(
         r.dedupe_key for r in rows))
     ids = [n.pk for n in created if n.pk and n.email_status == EmailStatus.PENDING]
@@ -96,16 +123,33 @@ def _absolute(link: str) -> str:
     return urljoin(settings.SRM_BASE_URL.rstrip("/") + "/", link.lstrip("/")) if link else ""
 
 
-def _email(notification: Notification) -> EmailMessage:
+def _email(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail of one notification: plain text and HTML, both linking to the page."""
     body = notification.body
-    if notification.link:
-        body = f"{body}\n\n{_absolute(notification.link)}"
-    return EmailMessage(
+    link = _absolute(notification.link)
+    if link:
+        body = f"{body}\n\n{link}"
+    body = f"{body}\n\n{_preferences_footer()}"
+    message = EmailMultiAlternatives(
         subject=f"[SRM] {notification.subject}",
         body=body,
         to=[notification.recipient.email],
         headers={"X-SRM-Notification": str(notification.pk)},
     )
+    message.attach_alternative(_html([notification]), "text/html")
+    return message
+
+
+def _html(notifications: list[Notification]) -> str:
+    return render_to_string("accountability/notifications/email.html", {
+        "items": [{"subject": n.subject, "body": n.body, "link": _absolute(n.link)}
+                  for n in notifications],
+        "preferences": _absolute(reverse("notifications:preferences")),
+    })
+
+
+def _preferences_footer() -> str:
+    return f"Choose what SRM e-mails you: {_absolute(reverse('notifications:preferences'))}"
 
 
 def notification_deliver_one(*, notification_id: int, now: datetime | None = None) -> str:
@@ -193,3 +237,63 @@ def notification_mark_read(*, actor: User, notification: Notification) -> Notifi
 @transaction.atomic
 def notifications_mark_all_read(*, actor: User) -> int:
     return Notification.objects.restrict(actor, "change").unread().update(read_at=timezone.now())
+
+
+# --- Preferences and the daily summary ---------------------------------------------------
+@transaction.atomic
+def notification_preferences_set(*, actor: User, email_off: list[str], daily_summary: bool,
+                                 at: datetime | None = None) -> NotificationPreference:
+    """Save which kinds ``actor`` no longer wants by e-mail (in-app stays on); the kinds
+    that are always e-mailed cannot be turned off."""
+    at = at or timezone.now()
+    unknown = sorted(set(email_off) - set(OPTIONAL_KINDS))
+    if unknown:
+        raise ValidationFailed(
+            "These notices are always e-mailed: " + ", ".join(unknown) + ".",
+            code="notification_kind_fixed",
+            field_errors={"email_off": ["Delays and questions are always e-mailed."]},
+        )
+    email_off = sorted(set(email_off))
+    preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+    before = {"email_off": preference.email_off, "daily_summary": preference.daily_summary}
+    preference.email_off, preference.daily_summary = email_off, daily_summary
+    preference.updated_at = at
+    preference.save(update_fields=["email_off", "daily_summary", "updated_at"])
+    audit_record(
+        actor=actor, verb=AuditVerb.NOTIFICATION_PREFERENCES_CHANGED, target=preference,
+        data={"before": before, "email_off": email_off, "daily_summary": daily_summary}, at=at,
+    )
+    return preference
+
+
+def daily_summaries_send(*, now: datetime | None = None) -> int:
+    """One e-mail per person with the items that started waiting for their decision since
+    their last summary (``EmailStatus.DAILY``). Each person's rows are claimed with
+    ``SKIP LOCKED`` and marked sent in the transaction that sends them. Returns mails sent."""
+    now = now or timezone.now()
+    sent = 0
+    recipients = (Notification.objects.filter(email_status=EmailStatus.DAILY)
+                  .values_list("recipient_id", flat=True).distinct())
+    for recipient_id in list(recipients):
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient")
+                .filter(recipient_id=recipient_id, email_status=EmailStatus.DAILY)
+                .order_by("created_at", "pk")
+            )
+            if not rows:
+                continue
+            recipient = rows[0].recipient
+            lines = [f"- {n.subject}\n  {_absolute(n.link)}" for n in rows]
+            message = EmailMultiAlternatives(
+                subject=f"[SRM] {len(rows)} item(s) wait for your decision",
+                body="\n".join(lines) + f"\n\n{_preferences_footer()}",
+                to=[recipient.email],
+            )
+            message.attach_alternative(_html(rows), "text/html")
+            message.send(fail_silently=False)
+            Notification.objects.filter(pk__in=[n.pk for n in rows]).update(
+                email_status=EmailStatus.SENT, email_sent_at=now, attempts=1)
+            sent += 1
+    return sent

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accountability.models import Notification
+from accountability.models import (
+    ALWAYS_EMAILED,
+    OPTIONAL_KINDS,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from accountability.services.notifications import (
     notification_mark_read,
+    notification_preferences_set,
     notifications_mark_all_read,
 )
+from governance.errors import DomainError
 from kit.web import is_htmx, safe_next, serves
 
 PAGE_SIZE = 25
@@ -55,3 +64,43 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     messages.success(request, f"Marked {count} notification(s) as read." if count
                      else "Nothing unread.")
     return redirect("notifications:list")
+
+
+class PreferencesForm(forms.Form):
+    email = forms.MultipleChoiceField(
+        choices=[(kind.value, kind.label) for kind in OPTIONAL_KINDS],
+        widget=forms.CheckboxSelectMultiple, required=False,
+        label="Send me an e-mail for",
+    )
+    daily_summary = forms.BooleanField(
+        required=False,
+        label="Items waiting for my decision: one summary e-mail a day instead of one each",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@serves(NotificationPreference)
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Which notices a person gets by e-mail (in the app they always appear)."""
+    saved = NotificationPreference.objects.restrict(request.user).first()
+    email_off = set(saved.email_off) if saved else set()
+    initial = {"email": [k.value for k in OPTIONAL_KINDS if k not in email_off],
+               "daily_summary": bool(saved and saved.daily_summary)}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        wanted = set(form.cleaned_data["email"])
+        try:
+            notification_preferences_set(
+                actor=request.user, email_off=[k.value for k in OPTIONAL_KINDS if k not in wanted],
+                daily_summary=form.cleaned_data["daily_summary"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Your e-mail preferences are saved.")
+            return redirect("notifications:preferences")
+    return render(request, "accountability/notifications/preferences.html", {
+        "form": form,
+        "always": [NotificationKind(k).label for k in NotificationKind if k in ALWAYS_EMAILED],
+        "has_address": bool(request.user.email),
+    })

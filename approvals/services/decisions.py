@@ -47,7 +47,8 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
     acted_for = _decider(actor, step)
     _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
                 comment=comment, at=at)
-    request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
+    request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at,
+                  reason=comment)
     return step
 
 
@@ -84,5 +85,6 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     if outcome == StepState.APPROVED:
         request_advance(request=step.request, actor=actor, at=at)
     else:
-        request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at)
+        request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at,
+                      reason=reason)
     return step

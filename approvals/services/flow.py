@@ -11,6 +11,7 @@ from django.utils import timezone
 from approvals.choices import STEP_MACHINE, StepKind, StepState
 from approvals.models import Step
 from approvals.services.steps import _close_step, step_set_active
+from approvals.signals import request_closed, step_handed_over
 from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, NotAllowed
@@ -41,6 +42,7 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
     step_set_active(step, at=at)
     step.save(update_fields=["state", "activated_at", "due_at"])
     _handed_over(request=request, step=step, actor=actor, at=at)
+    step_handed_over.send(sender=Step, step=step, at=at)
     return step
 
 
@@ -110,8 +112,10 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
     return events
 
 
-def request_close(*, request: ServiceRequest, state: str, actor: User | None, at: datetime) -> None:
-    """Close the request and cancel whatever of its path had not started.
+def request_close(*, request: ServiceRequest, state: str, actor: User | None, at: datetime,
+                  reason: str = "") -> None:
+    """Close the request and cancel whatever of its path had not started; ``reason`` (a
+    rejection's or cancellation's) goes to the requester with the news.
     The caller holds the request's row lock."""
     old_state = request.state
     assert_transition(request, state)
@@ -132,6 +136,8 @@ def request_close(*, request: ServiceRequest, state: str, actor: User | None, at
         correlation=request.reference,
         at=at,
     )
+    request_closed.send(sender=ServiceRequest, request=request, state=state, actor=actor,
+                        reason=reason, at=at)
 
 
 @transaction.atomic
@@ -153,5 +159,6 @@ def request_cancel(*, actor: User, request: ServiceRequest, reason: str = "",
         active.request = request
         _close_step(active, state=StepState.CANCELLED, actor=actor, acted_for=None,
                     comment=reason, at=at)
-    request_close(request=request, state=RequestState.CANCELLED, actor=actor, at=at)
+    request_close(request=request, state=RequestState.CANCELLED, actor=actor, at=at,
+                  reason=reason)
     return request

@@ -232,7 +232,8 @@ def hold_expire(*, hold: StepHold | int, at: datetime | None = None) -> bool:
     )
     _close_step(step, state=StepState.CANCELLED, actor=None, acted_for=None, comment=message,
                 at=at)
-    request_close(request=request, state=RequestState.CANCELLED, actor=None, at=at)
+    request_close(request=request, state=RequestState.CANCELLED, actor=None, at=at,
+                  reason=message)
     return True
 
 

@@ -5,9 +5,14 @@ from approvals.choices import StepState
 from approvals.services import step_answer, step_hold
 from requests_app.services_conversation import comment_add
 
+CONVERSATION = [NotificationKind.QUESTION, NotificationKind.ANSWER, NotificationKind.REMINDER,
+                NotificationKind.COMMENT]
+
 
 def notices(user):
-    return list(Notification.objects.filter(recipient=user).values_list("kind", "subject"))
+    """The conversation's notices (the lifecycle's are tested in test_lifecycle_notices)."""
+    return list(Notification.objects.filter(recipient=user, kind__in=CONVERSATION)
+                .values_list("kind", "subject"))
 
 
 def test_a_question_reaches_the_requester_and_the_answer_the_asker(org, submit):
@@ -18,9 +23,14 @@ def test_a_question_reaches_the_requester_and_the_answer_the_asker(org, submit):
     assert notices(org.alice) == [
         (NotificationKind.QUESTION, f"{request.reference}: Hank Hughes needs more information")
     ]
-    assert Notification.objects.get(recipient=org.alice).link == request.get_absolute_url()
+    assert Notification.objects.get(recipient=org.alice, kind=NotificationKind.QUESTION).link == request.get_absolute_url()
+
+    question = Notification.objects.get(recipient=org.alice, kind=NotificationKind.QUESTION)
+    assert question.read_at is None
 
     step_answer(actor=org.alice, step=step, answer="The 13-inch one.")
+    question.refresh_from_db()
+    assert question.read_at is not None, "answered: the question no longer counts as new"
     assert notices(org.hank) == [
         (NotificationKind.ANSWER, f"{request.reference}: Alice Adams answered your question")
     ]

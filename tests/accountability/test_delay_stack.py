@@ -42,6 +42,13 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _delay_notices_alone(settings):
+    """These tests count the delay notices; the lifecycle's (a submission tells the requester
+    and the head) are tested in test_lifecycle_notices."""
+    settings.SRM_LIFECYCLE_NOTICES = False
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     auth = quote(db["USER"] or "")

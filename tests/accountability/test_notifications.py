@@ -21,6 +21,13 @@ from operations.models import OutboxTask
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _delay_notices_alone(settings):
+    """These tests count the delay notices; the lifecycle's (a submission tells the requester
+    and the head) are tested in test_lifecycle_notices."""
+    settings.SRM_LIFECYCLE_NOTICES = False
+
+
 MONDAY_9 = berlin(2026, 11, 23, 9, 0)
 
 
@@ -217,8 +224,9 @@ def test_weekly_digests_go_to_every_head_and_ops_leader_once_a_week(
     flag_delays(now=berlin(2026, 11, 24, 10, 0))
     now = berlin(2026, 11, 30, 7, 0)
 
-    # 15: one of them asks the risk rule which listed delays each head may see, for all heads.
-    with django_assert_max_num_queries(15):
+    # 16: one of them asks the risk rule which listed delays each head may see, for all heads;
+    # one reads the recipients' e-mail preferences.
+    with django_assert_max_num_queries(16):
         first = digests_send(now=now)
     second = digests_send(now=now + timedelta(hours=3))
 

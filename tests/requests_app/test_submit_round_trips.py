@@ -18,7 +18,8 @@ def test_submitting_along_a_five_step_path_takes_a_fixed_handful_of_queries(
     submit()
 
     # When alice submits a large purchase that needs every approval
-    with django_assert_max_num_queries(9):
+    # (three of them tell alice and hank: the e-mail preferences, the notices, their delivery)
+    with django_assert_max_num_queries(12):
         request = submit(item="purchase", cost="30000", answers={"details": "Lab equipment."})
 
     # Then all five steps exist, with their accountable heads, and the first is active

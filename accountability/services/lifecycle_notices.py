@@ -1,0 +1,153 @@
+"""Notices about a request's lifecycle, written to the notification outbox in the same
+transaction as the change (subscribed in ``accountability.wiring``; see approvals/signals.py).
+
+- the requester hears when the request is submitted (its path and due date), at each
+  approval, and when it is rejected (with the reason), fulfilled or cancelled;
+- whoever decides an approval step hears that an item waits for them, with a link;
+- once a step is decided, the "waiting for your decision" notices about it are done (read).
+
+``SRM_LIFECYCLE_NOTICES`` off (an organisation moving its history in, say) writes none of
+them; questions, answers and delays are notified either way.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accountability.models import Notification, NotificationKind
+from accountability.services.notifications import Draft, notifications_create
+from approvals.choices import StepKind, StepState
+from requests_app.choices import RequestState
+
+
+def _enabled() -> bool:
+    return settings.SRM_LIFECYCLE_NOTICES
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "D j M Y, H:i") if moment else "—"
+
+
+def _money(amount) -> str:
+    return f"{settings.SRM_REPORTING_CURRENCY} {amount:,.2f}" if amount is not None else "not given"
+
+
+def _what(request) -> str:
+    item = str(request.item)
+    return f"“{request.title}”" + ("" if request.title == item else f" ({item})")
+
+
+def _who(step) -> str:
+    head = step.accountable_head
+    return f"{head} ({step.accountable_department})" if head else str(step.accountable_department)
+
+
+def _waiting_draft(step, request) -> Draft | None:
+    """"An item waits for you" for whoever decides the approval ``step`` (its head; a
+    delegate or a department approver sees it in their inbox)."""
+    if step.kind != StepKind.APPROVAL or step.accountable_head is None:
+        return None
+    return Draft(
+        recipient=step.accountable_head,
+        kind=NotificationKind.WAITING,
+        subject=f"{request.reference} waits for your decision: {request.title}",
+        body=(f"{request.requester} ({request.requester_department}) asks for "
+              f"{request.item}: “{request.title}”.\n"
+              f"Estimated cost: {_money(request.estimated_cost)}.\n"
+              f"“{step.name}” is yours to decide by {_when(step.due_at)}."),
+        link=request.get_absolute_url(),
+    )
+
+
+def on_request_submitted(sender, *, request, steps, at, **kwargs) -> None:
+    if not _enabled():
+        return
+    path = [s for s in steps if s.state != StepState.SKIPPED]
+    lines = [
+        f"{n}. {s.name} — {_who(s)}{'  ← now' if s.state == StepState.ACTIVE else ''}"
+        for n, s in enumerate(path, 1)
+    ]
+    active = next((s for s in path if s.state == StepState.ACTIVE), None)
+    now = (f"It is now with {_who(active)}, due {_when(active.due_at)}."
+           if active else "Nothing needed approval.")
+    drafts = [Draft(
+        recipient=request.requester,
+        kind=NotificationKind.SUBMITTED,
+        subject=f"{request.reference} submitted: {request.title}",
+        body=(f"Your request {_what(request)} was submitted. {now}\n\n"
+              "Its path:\n" + "\n".join(lines) + "\n\n"
+              f"Expected to be fulfilled by {_when(request.due_at)}."),
+        link=request.get_absolute_url(),
+    )]
+    if active is not None and (waiting := _waiting_draft(active, request)) is not None:
+        drafts.append(waiting)
+    notifications_create(drafts=drafts, at=at)
+
+
+def on_step_handed_over(sender, *, step, at, **kwargs) -> None:
+    if not _enabled():
+        return
+    if (draft := _waiting_draft(step, step.request)) is not None:
+        notifications_create(drafts=[draft], at=at)
+
+
+def on_step_closed(sender, *, step, at, **kwargs) -> None:
+    """A decided step's "waiting" notices are done; an approval is news for the requester."""
+    request = step.request
+    Notification.objects.about(request).unread().filter(
+        kind=NotificationKind.WAITING).update(read_at=at)
+    if not _enabled() or step.state != StepState.APPROVED:
+        return
+    path = list(request.steps.exclude(state=StepState.SKIPPED)
+                .select_related("accountable_head", "accountable_department").order_by("order"))
+    approvals = [s for s in path if s.kind == StepKind.APPROVAL]
+    level = next((n for n, s in enumerate(approvals, 1) if s.pk == step.pk), len(approvals))
+    following = next((s for s in path if s.state == StepState.PENDING), None)
+    if following is None:
+        after = "Nothing else is needed: it is fulfilled."
+    elif following.kind == StepKind.APPROVAL:
+        after = f"Next: “{following.name}” by {_who(following)}."
+    else:
+        after = f"Approved in full. Next: {following.accountable_department} carries it out."
+    by = f"{step.decided_by}" + (f" for {step.acted_for}" if step.acted_for_id else "")
+    comment = f"\n\n“{step.comment}”" if step.comment else ""
+    notifications_create(drafts=[Draft(
+        recipient=request.requester,
+        kind=NotificationKind.APPROVED,
+        subject=f"{request.reference}: {step.name} approved ({level} of {len(approvals)})",
+        body=f"{by} approved “{request.title}”.{comment}\n\n{after}",
+        link=request.get_absolute_url(),
+    )], at=at)
+
+
+_CLOSED = {
+    RequestState.FULFILLED: (NotificationKind.FULFILLED, "fulfilled"),
+    RequestState.REJECTED: (NotificationKind.REJECTED, "rejected"),
+    RequestState.CANCELLED: (NotificationKind.CANCELLED, "cancelled"),
+}
+
+
+def on_request_closed(sender, *, request, state, actor, reason, at, **kwargs) -> None:
+    if not _enabled() or state not in _CLOSED:
+        return
+    kind, word = _CLOSED[state]
+    if state == RequestState.FULFILLED:
+        body = (f"{_what(request)} is done: "
+                f"{request.item.fulfilling_department} fulfilled it on {_when(at)}.")
+    else:
+        by = "You" if actor is not None and actor.pk == request.requester_id else (actor or "SRM")
+        body = f"{by} {word} “{request.title}”."
+        if reason:
+            label = "Reason" if state == RequestState.REJECTED else "Why"
+            body += f"\n\n{label}: {reason}"
+        if state == RequestState.REJECTED:
+            body += "\n\nIf it is still needed, answer the reason in a new request."
+    notifications_create(drafts=[Draft(
+        recipient=request.requester,
+        kind=kind,
+        subject=f"{request.reference} {word}: {request.title}",
+        body=body,
+        link=request.get_absolute_url(),
+    )], at=at)
