@@ -3,8 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from approvals.selectors import INBOX_SORTS, InboxFilters
 from governance import limits
-from governance.models import User
+from governance.models import Department, User
+from requests_app.models import CatalogItem
 
 
 class DecisionForm(forms.Form):
@@ -36,3 +38,53 @@ class DelegationForm(forms.Form):
         self.fields["delegate"].label_from_instance = (
             lambda u: f"{u} · {u.department}" if u.department_id else str(u)
         )
+
+
+SHOW = {"": None, "waiting": False, "held": True}
+
+
+class InboxFilterForm(forms.Form):
+    """The approvals inbox's search, filters, sort and view (all optional, all in the URL)."""
+
+    q = forms.CharField(label="Search", required=False, max_length=100, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": "Reference, title or requester"}))
+    department = forms.ModelChoiceField(label="Requester's department", required=False,
+                                        queryset=Department.objects.none(),
+                                        empty_label="Any department", to_field_name="code")
+    item = forms.ModelChoiceField(label="Service", required=False, queryset=CatalogItem.objects.none(),
+                                  empty_label="Any service", to_field_name="code")
+    show = forms.ChoiceField(label="Show", required=False, choices=[
+        ("", "Everything"), ("waiting", "Waiting for me"), ("held", "On hold"),
+        ("overdue", "Overdue")])
+    min_cost = forms.DecimalField(label="Cost from", required=False, min_value=0, decimal_places=2,
+                                  max_digits=14)
+    max_cost = forms.DecimalField(label="Cost up to", required=False, min_value=0, decimal_places=2,
+                                  max_digits=14)
+    sort = forms.ChoiceField(label="Sort", required=False,
+                             choices=[(key, label) for key, (label, _) in INBOX_SORTS.items()])
+    view = forms.ChoiceField(required=False, widget=forms.HiddenInput,
+                             choices=[("", "Automatic"), ("table", "Table"), ("cards", "Cards")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.only("code", "name").order_by("name")
+        self.fields["item"].queryset = CatalogItem.objects.only("code", "name").order_by("name")
+
+    def filters(self) -> InboxFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        show = data.get("show") or ""
+        return InboxFilters(
+            q=data.get("q") or "",
+            department=data["department"].pk if data.get("department") else None,
+            item=data["item"].pk if data.get("item") else None,
+            held=SHOW.get(show),
+            overdue=show == "overdue",
+            min_cost=data.get("min_cost"),
+            max_cost=data.get("max_cost"),
+            sort=data.get("sort") or "due",
+        )
+
+    def narrows(self) -> bool:
+        data = self.cleaned_data if self.is_valid() else {}
+        return any(data.get(name) not in (None, "") for name in
+                   ("q", "department", "item", "show", "min_cost", "max_cost"))

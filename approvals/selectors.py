@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from approvals.models import Delegation, Step
 from governance.choices import MembershipRole
 from governance.models import Department, Membership, User
+from kit.navigation import count_together
 
 _ROW_RELATIONS = (
     "request__item",
@@ -22,12 +24,79 @@ _ROW_RELATIONS = (
 
 
 def inbox_for(user: User) -> QuerySet[Step]:
-    """Approvals waiting for ``user``'s decision (own or delegated), oldest due first."""
+    """Approvals ``user`` may decide (own or delegated): those waiting for them, oldest due
+    first, then those on hold (waiting for the requester's answer)."""
     return (
         Step.objects.restrict(user, "decide")
         .select_related(*_ROW_RELATIONS)
-        .order_by("due_at", "pk")
+        .order_by(F("on_hold_since").asc(nulls_first=True), "due_at", "pk")
     )
+
+
+def waiting_for(user: User) -> QuerySet[Step]:
+    """What waits for ``user``'s decision now: the approvals they may decide that are not on
+    hold. The navigation's badge and the inbox's heading both count this, so they agree."""
+    return Step.objects.restrict(user, "decide").filter(on_hold_since__isnull=True)
+
+
+def on_hold_for(user: User) -> QuerySet[Step]:
+    """The approvals ``user`` may decide that wait for their requester's answer."""
+    return Step.objects.restrict(user, "decide").filter(on_hold_since__isnull=False)
+
+
+# The inbox's sort orders: name -> (label, ordering after "on hold last").
+INBOX_SORTS = {
+    "due": ("Due first", ("due_at", "pk")),
+    "waiting": ("Waiting longest", ("activated_at", "pk")),
+    "cost": ("Highest cost", (F("request__estimated_cost").desc(nulls_last=True), "due_at", "pk")),
+    "requester": ("Requester", ("request__requester__last_name",
+                                "request__requester__first_name", "due_at", "pk")),
+}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    q: str = ""
+    department: int | None = None  # the requester's department
+    item: int | None = None
+    held: bool | None = None  # True: only on hold; False: only waiting for me
+    overdue: bool = False
+    min_cost: object = None
+    max_cost: object = None
+    sort: str = "due"
+
+
+def inbox_filtered(user: User, filters: InboxFilters, *, now=None) -> QuerySet[Step]:
+    """``inbox_for`` narrowed and sorted as the person asked; items on hold stay apart (last)."""
+    steps = Step.objects.restrict(user, "decide")
+    if q := filters.q.strip():
+        words = Q(request__reference__icontains=q) | Q(request__title__icontains=q)
+        for part in q.split()[:3]:
+            words |= (Q(request__requester__first_name__icontains=part)
+                      | Q(request__requester__last_name__icontains=part)
+                      | Q(request__requester__username__iexact=part))
+        steps = steps.filter(words)
+    if filters.department:
+        steps = steps.filter(request__requester_department_id=filters.department)
+    if filters.item:
+        steps = steps.filter(request__item_id=filters.item)
+    if filters.held is not None:
+        steps = steps.filter(on_hold_since__isnull=not filters.held)
+    if filters.overdue:
+        steps = steps.filter(on_hold_since__isnull=True, due_at__lt=now or timezone.now())
+    if filters.min_cost is not None:
+        steps = steps.filter(request__estimated_cost__gte=filters.min_cost)
+    if filters.max_cost is not None:
+        steps = steps.filter(request__estimated_cost__lte=filters.max_cost)
+    _label, ordering = INBOX_SORTS.get(filters.sort, INBOX_SORTS["due"])
+    return steps.order_by(F("on_hold_since").asc(nulls_first=True), *ordering)
+
+
+def inbox_counts(user: User) -> tuple[int, int]:
+    """(waiting for my decision, on hold) in one query: the inbox's heading and the
+    navigation's badge count the same ``waiting_for``."""
+    waiting, held = count_together([waiting_for(user), on_hold_for(user)])
+    return waiting, held
 
 
 def work_queue_for(user: User) -> QuerySet[Step]:

@@ -4,7 +4,7 @@ Approvals and Work entries of the navigation, with their counts."""
 from __future__ import annotations
 
 from approvals.models import Step
-from approvals.selectors import capabilities
+from approvals.selectors import capabilities, waiting_for
 from kit.navigation import NAV, NavEntry
 
 
@@ -13,7 +13,7 @@ def connect() -> None:
         label="Approvals",
         url_name="approvals:inbox",
         visible=lambda user: capabilities(user).may_approve,
-        count=lambda user: Step.objects.restrict(user, "decide"),
+        count=waiting_for,
         count_label="waiting for your decision",
         alert=True,
         order=20,

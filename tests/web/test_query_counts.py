@@ -15,7 +15,9 @@ from approvals.services import step_approve
 # waiting and unread notifications (one statement together), and whether the person sees
 # accountability and change plans.
 # The request page also reads its conversation panel (comments, files, open question).
-LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 9, "work": 9,
+# The inbox counts what waits and what is on hold (its heading; the page count reuses it) and
+# lists the departments and services its filters offer.
+LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 11, "work": 9,
           "detail": 13}
 
 
