@@ -55,7 +55,8 @@
       if (panel) {
         panel.open = true;
         var reason = panel.querySelector("textarea");
-        if (reason) reason.focus();
+        // Focusable once the opened panel has been laid out.
+        if (reason) window.setTimeout(function () { reason.focus(); }, 0);
       }
       event.preventDefault();
     }
