@@ -15,7 +15,11 @@
   }
 
   function rows() { return Array.prototype.slice.call(table.querySelectorAll("tr.inbox-row")); }
-  function current() { return table.querySelector("tr.inbox-row.is-current"); }
+  function current() {
+    var focused = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("tr.inbox-row") : null;
+    return table.querySelector("tr.inbox-row.is-current") || focused;
+  }
 
   function focusRow(row) {
     if (!row) return;
@@ -62,8 +66,9 @@
     }
   });
 
-  // After an in-place decision htmx replaces the row: keep it current, so j moves on.
-  document.body.addEventListener("htmx:afterSwap", function (event) {
+  // After an in-place decision htmx replaces the row: keep it current, so j moves on (once
+  // htmx has settled the new row's attributes).
+  document.body.addEventListener("htmx:afterSettle", function (event) {
     var swapped = event.detail && event.detail.target;
     if (swapped && swapped.id) {
       var row = document.getElementById(swapped.id);

@@ -92,7 +92,7 @@ def test_forty_waiting_items_fit_a_compact_page(org, submit, sign_in, viewport):
     expect(hank.locator("#nav-approvals-inbox .badge")).to_have_text("40")
     height = _height(hank)
     print(f"inbox with 40 items at {viewport['width']} px: {height} px")
-    limit = 3000 if viewport == DESKTOP else 6500
+    limit = 3200 if viewport == DESKTOP else 5000  # 19 cards were 6,877 px
     assert height <= limit
 
 
