@@ -19,6 +19,13 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _delay_notices_alone(settings):
+    """These tests count the delay notices; the lifecycle's (a submission tells the requester
+    and the head) are tested in test_lifecycle_notices."""
+    settings.SRM_LIFECYCLE_NOTICES = False
+
+
 def _race(n: int, work) -> list:
     barrier = threading.Barrier(n)
     outcomes, lock = [], threading.Lock()

@@ -81,6 +81,8 @@ def stack(tmp_path):
         "EMAIL_FILE_PATH": str(mail_dir),
         "SRM_VAR_DIR": str(tmp_path / "var"),
         "PYTHONUNBUFFERED": "1",
+        # Like the test process (_delay_notices_alone): the delay notices alone.
+        "SRM_LIFECYCLE_NOTICES": "0",
     }
     workers: list[subprocess.Popen] = []
 
