@@ -61,10 +61,14 @@ IMPORT_MACHINE = StateMachine(
     initial={ImportStatus.QUEUED},
     transitions={
         ImportStatus.QUEUED: {ImportStatus.VALIDATING, ImportStatus.REJECTED, ImportStatus.FAILED},
-        ImportStatus.VALIDATING: {ImportStatus.VALIDATING, ImportStatus.IMPORTING,
-                                  ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED},
-        ImportStatus.IMPORTING: {ImportStatus.IMPORTING, ImportStatus.DONE, ImportStatus.REJECTED,
-                                 ImportStatus.FAILED},
+        # Back to QUEUED: the reaper re-queues a job whose worker died (stale heartbeat);
+        # back to VALIDATING: a redelivered task takes such a job over and checks it again.
+        ImportStatus.VALIDATING: {ImportStatus.QUEUED, ImportStatus.VALIDATING,
+                                  ImportStatus.IMPORTING, ImportStatus.DONE,
+                                  ImportStatus.REJECTED, ImportStatus.FAILED},
+        ImportStatus.IMPORTING: {ImportStatus.QUEUED, ImportStatus.VALIDATING,
+                                 ImportStatus.IMPORTING, ImportStatus.DONE,
+                                 ImportStatus.REJECTED, ImportStatus.FAILED},
     },
 )
 IMPORT_FINISHED_STATES = IMPORT_MACHINE.terminal

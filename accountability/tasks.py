@@ -15,6 +15,8 @@ upgrade still run; see ``LEGACY_NAMES``.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from accountability import figures
 from accountability.services import digests, legacy_import, notifications, plans, risks
 from kit.tasks import task as srm_task
@@ -77,7 +79,23 @@ def remind_overdue_retirements() -> int:
     return plans.workflows_remind_overdue()
 
 
-# A 100,000-row file takes minutes; the limits stay under the broker's visibility timeout.
-@task(legacy="governance.tasks_plans.run_legacy_import", soft_time_limit=3000, time_limit=3300)
+# A 100,000-row file takes minutes; the limits (settings) stay under the broker's visibility
+# timeout. A worker that dies mid-import has the task redelivered (late acknowledgement), and
+# the run takes the job over once its heartbeat is stale; the reaper covers a lost message.
+@task(legacy="governance.tasks_plans.run_legacy_import",
+      soft_time_limit=settings.SRM_IMPORT_SOFT_TIME_LIMIT,
+      time_limit=settings.SRM_IMPORT_TIME_LIMIT)
 def run_legacy_import(job_id: int) -> None:
     legacy_import.import_job_run(job_id=job_id)
+
+
+@srm_task(soft_time_limit=50, time_limit=55)
+def reap_imports() -> dict:
+    """Re-queue imports whose worker died; fail them after SRM_IMPORT_MAX_ATTEMPTS."""
+    return legacy_import.import_jobs_reap()
+
+
+@srm_task(soft_time_limit=240, time_limit=280)
+def purge_import_files() -> int:
+    """Delete the uploads of ended imports (a failed one's after SRM_IMPORT_KEEP_FAILED_DAYS)."""
+    return legacy_import.import_files_purge()

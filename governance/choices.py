@@ -58,6 +58,7 @@ class AuditVerb(models.TextChoices):
     IMPORT_DONE = "import.done", "Import done"
     IMPORT_REJECTED = "import.rejected", "Import rejected"
     IMPORT_FAILED = "import.failed", "Import failed"
+    IMPORT_REQUEUED = "import.requeued", "Import re-queued after its worker stopped"
     # KPIs.
     KPI_MEASUREMENT_RECORDED = "kpi.measurement_recorded", "KPI measurement recorded"
 

@@ -232,6 +232,31 @@ SRM_MAX_REQUEST_BYTES = env.int("SRM_MAX_REQUEST_BYTES", default=32 * 1024 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # At most this many files in one form post (a comment with its attachments).
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# --- Legacy imports (docs/operations.md, "Imports") -------------------------------------------
+# A file is checked before it is parsed: its size, and for an XLSX (a zip) the size its parts
+# unpack to and their compression ratio (a zip bomb unpacks to gigabytes from kilobytes).
+SRM_IMPORT_MAX_BYTES = env.int("SRM_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+SRM_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("SRM_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES",
+                                                 default=200 * 1024 * 1024)
+SRM_IMPORT_XLSX_MAX_RATIO = env.int("SRM_IMPORT_XLSX_MAX_RATIO", default=100)
+# No cell may be longer (a longer one is a row error, or for a CSV refuses the file); at most
+# this many bad rows are kept and shown (all are counted).
+SRM_IMPORT_MAX_CELL_CHARS = env.int("SRM_IMPORT_MAX_CELL_CHARS", default=20_000)
+SRM_IMPORT_MAX_ERRORS = env.int("SRM_IMPORT_MAX_ERRORS", default=1000)
+# A running job writes a heartbeat on its row after each batch; the reaper (every minute)
+# re-queues a job whose heartbeat is older than this, and fails it after this many attempts.
+SRM_IMPORT_STALE_SECONDS = env.int("SRM_IMPORT_STALE_SECONDS", default=300)
+SRM_IMPORT_MAX_ATTEMPTS = env.int("SRM_IMPORT_MAX_ATTEMPTS", default=3)
+# Per-task limits of the import task (under the broker's visibility timeout).
+SRM_IMPORT_SOFT_TIME_LIMIT = env.int("SRM_IMPORT_SOFT_TIME_LIMIT", default=3000)
+SRM_IMPORT_TIME_LIMIT = env.int("SRM_IMPORT_TIME_LIMIT", default=3300)
+# Uploaded files are deleted when their job ends; a failed job's file is kept this many days.
+SRM_IMPORT_KEEP_FAILED_DAYS = env.int("SRM_IMPORT_KEEP_FAILED_DAYS", default=7)
+# Import uploads: readable by the service's user only.
+STORAGES["imports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+}
 # "More information needed": remind the requester after this many business days of the
 # accountable department, cancel the request after this many.
 SRM_HOLD_REMIND_BUSINESS_DAYS = env.int("SRM_HOLD_REMIND_BUSINESS_DAYS", default=2)
@@ -314,6 +339,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "accountability.tasks.deliver_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Imports whose worker died are re-queued (or failed after SRM_IMPORT_MAX_ATTEMPTS).
+    "reap-imports": {
+        "task": "accountability.tasks.reap_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "purge-import-files": {
+        "task": "accountability.tasks.purge_import_files",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3500},
     },
     "refresh-open-work": {
         "task": "accountability.tasks.refresh_open_work",

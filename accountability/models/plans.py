@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -231,6 +232,10 @@ class LegacyWorkflow(models.Model):
         )
 
 
+def _imports_storage():
+    return storages["imports"]
+
+
 class ImportJobQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> ImportJobQuerySet:
         """Imports are an ops leaders' tool: they (and superusers) see every job."""
@@ -252,7 +257,9 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    file = models.FileField(upload_to="imports/", max_length=255)
+    file = models.FileField(upload_to="imports/", max_length=255, blank=True,
+                            storage=_imports_storage,
+                            help_text="Deleted when the job ends (kept a few days if it failed).")
     original_name = models.CharField(max_length=255)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
@@ -267,6 +274,10 @@ class ImportJob(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Written after each batch: a stale one means the worker died."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started so far.")
 
     objects = ImportJobQuerySet.as_manager()
 

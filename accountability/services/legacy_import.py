@@ -14,28 +14,37 @@ Columns (header names, case-insensitive; order free) — see docs/change-plans.m
 
 from __future__ import annotations
 
-import csv
 import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accountability.choices import IMPORT_MACHINE, ImportStatus
+from accountability.choices import IMPORT_FINISHED_STATES, IMPORT_MACHINE, ImportStatus
 from accountability.models import ImportJob, LegacyWorkflow
 from accountability.selectors_plans import plan_correlation
+from accountability.services.import_files import (
+    FORMATS,
+    count_rows,
+    inspect_file,
+    overlong_column,
+    read_rows,
+    size_refusal,
+)
 from governance.choices import AuditVerb
 from governance.errors import DomainError, NotAllowed, ValidationFailed
 from governance.models import User
@@ -45,14 +54,13 @@ from operations import outbox
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import ImportedRequest, import_clean, requests_import
 
+logger = logging.getLogger(__name__)
+
 # The Celery task that runs a job (accountability.tasks; by name: tasks sit above services).
 RUN_TASK = "accountability.tasks.run_legacy_import"
 BATCH = 1000
-MAX_STORED_ERRORS = 1000
-REQUIRED_COLUMNS = ("requester", "submitted_at", "status", "external_id")
-KNOWN_COLUMNS = {"requester", "title", "answers", "estimated_cost", "submitted_at", "status",
-                 "external_id", "closed_at"}
-FORMATS = {".csv", ".xlsx"}
+MAX_MESSAGE = 300  # characters of one row's error message (it may quote a cell)
+RUNNING = (ImportStatus.VALIDATING, ImportStatus.IMPORTING)
 
 Progress = Callable[[str, int, int], None]  # phase, done, total
 
@@ -68,80 +76,27 @@ class RowError:
 
 @dataclass
 class ImportReport:
+    """What an import found and did; keeps the first ``SRM_IMPORT_MAX_ERRORS`` bad rows and
+    counts them all."""
+
     total: int = 0
     valid: int = 0
     imported: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.error_count
+
+    def add_errors(self, errors: list[RowError]) -> None:
+        self.error_count += len(errors)
+        room = max(settings.SRM_IMPORT_MAX_ERRORS - len(self.errors), 0)
+        self.errors.extend(errors[:room])
 
 
-# --- Reading ---------------------------------------------------------------------------------
-def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line, row)`` for each data row, streaming: CSV through the csv module (the
-    line is the file's line), XLSX through openpyxl's read-only mode (the line is the sheet's
-    row number). Header names are lower-cased; fully empty rows are skipped."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        yield from _read_csv(path)
-    elif suffix == ".xlsx":
-        yield from _read_xlsx(path)
-    else:
-        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
-
-
-def _header(names) -> list[str]:
-    header = [str(n or "").strip().lower() for n in names]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ValidationFailed(f"The file has no column {', '.join(missing)} (line 1).",
-                               code="missing_columns")
-    unknown = [c for c in header if c and c not in KNOWN_COLUMNS and not c.startswith("answer.")]
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown column(s) {', '.join(unknown)} (line 1): use the documented names, and "
-            "answer.<field> for an answer.", code="unknown_columns")
-    return header
-
-
-def _read_csv(path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = _header(next(reader))
-        except StopIteration:
-            raise ValidationFailed("The file is empty.", code="empty_file") from None
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            yield reader.line_num, dict(zip(header, values, strict=False))
-
-
-def _read_xlsx(path) -> Iterator[tuple[int, dict[str, Any]]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = workbook.active.iter_rows(values_only=True)
-        try:
-            header = _header(next(rows))
-        except StopIteration:
-            raise ValidationFailed("The file is empty.", code="empty_file") from None
-        for line, values in enumerate(rows, start=2):
-            if all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield line, dict(zip(header, values, strict=False))
-    finally:
-        workbook.close()
-
-
-def count_rows(path) -> int:
-    return sum(1 for _ in read_rows(path))
-
-
+# --- Reading (accountability.services.import_files) ------------------------------------------
 def _batches(rows: Iterator, size: int) -> Iterator[list]:
     batch = []
     for row in rows:
@@ -251,10 +206,15 @@ class RowChecker:
                 good.append((line, self._row(line, raw, requesters, duplicates)))
             except (ValueError, DomainError) as exc:
                 message = _describe(exc) if isinstance(exc, DomainError) else str(exc)
+                if len(message) > MAX_MESSAGE:
+                    message = message[:MAX_MESSAGE - 1] + "…"
                 bad.append(RowError(line, message))
         return good, bad
 
     def _row(self, line: int, raw: dict, requesters: dict, duplicates: bool) -> ImportedRequest:
+        if column := overlong_column(raw):
+            raise ValueError(f"{column[:100]} is longer than "
+                             f"{settings.SRM_IMPORT_MAX_CELL_CHARS:,} characters")
         name = _text(raw.get("requester"))
         if not name:
             raise ValueError("requester is empty")
@@ -287,7 +247,9 @@ def legacy_import(*, path: str | os.PathLike, item: CatalogItem,
                   workflow: LegacyWorkflow | None = None, actor: User | None = None,
                   dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
     """Check every row of the file; when all are good (and it is not a dry run) import them
-    in batches. Returns the report; never imports anything from a file with a bad row."""
+    in batches. Returns the report; never imports anything from a file with a bad row. A file
+    over the limits (``inspect_file``) raises ``ValidationFailed`` before it is parsed."""
+    inspect_file(path)
     report = ImportReport(total=count_rows(path))
     checker = RowChecker(item=item, workflow=workflow)
     tell = progress or (lambda phase, done, total: None)
@@ -297,10 +259,10 @@ def legacy_import(*, path: str | os.PathLike, item: CatalogItem,
     for batch in _batches(read_rows(path), BATCH):
         good, bad = checker.check(batch, duplicates=True)
         report.valid += len(good)
-        report.errors.extend(bad)
+        report.add_errors(bad)
         done += len(batch)
         tell("validating", done, report.total)
-    if report.errors:
+    if not report.ok:
         return report
     report.skipped = _already_imported(checker, path)
     if dry_run:
@@ -312,7 +274,7 @@ def legacy_import(*, path: str | os.PathLike, item: CatalogItem,
     for batch in _batches(read_rows(path), BATCH):
         good, bad = checker.check(batch, duplicates=False)
         if bad:  # the data changed since the check (an account lost its department…)
-            report.errors.extend(bad)
+            report.add_errors(bad)
             return report
         with transaction.atomic():
             keys = [row.external_key for _line, row in good]
@@ -343,22 +305,25 @@ def _may_import(actor: User | None) -> bool:
 def import_job_create(*, actor: User | None, item: CatalogItem, upload: UploadedFile | None = None,
                       original_name: str = "", workflow: LegacyWorkflow | None = None,
                       dry_run: bool = False, background: bool = False) -> ImportJob:
-    """Record an import to run (the upload is stored under MEDIA_ROOT/imports/).
-    ``actor=None`` is the command line. ``background``: a worker runs it, queued through the
-    task outbox in this transaction (the upload never waits on the broker)."""
+    """Record an import to run (the upload is stored, readable by the service only, under
+    MEDIA_ROOT/imports/). ``actor=None`` is the command line. ``background``: a worker runs
+    it, queued through the task outbox in this transaction (the upload never waits on the
+    broker; a job queued while the broker is down is published when it returns)."""
     if not _may_import(actor):
         raise NotAllowed("Only ops leaders import legacy trackers.", code="not_ops_leader")
     name = upload.name if upload is not None else original_name
     if Path(name).suffix.lower() not in FORMATS:
         raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format",
                                field_errors={"file": ["Upload a .csv or .xlsx file."]})
+    if upload is not None and (refusal := size_refusal(upload.size or 0)):
+        raise ValidationFailed(refusal, code="import_too_large", field_errors={"file": [refusal]})
     if workflow is not None and not workflow.plan.items.filter(pk=item.pk).exists():
         raise ValidationFailed(f"“{item}” is not in the scope of “{workflow.plan}”.",
                                code="item_not_in_plan")
     job = ImportJob(item=item, workflow=workflow, created_by=actor, dry_run=dry_run,
-                    original_name=Path(name).name[:255])
+                    original_name=Path(name).name[:255], heartbeat_at=timezone.now())
     if upload is not None:
-        job.file.save(Path(name).name, upload, save=False)
+        job.file.save(Path(name).name[-100:], upload, save=False)
     job.save()
     audit_record(actor=actor, verb=AuditVerb.IMPORT_QUEUED, target=job, to_state=ImportStatus.QUEUED,
                  correlation=_job_correlation(job),
@@ -372,14 +337,33 @@ def _job_correlation(job: ImportJob) -> str:
     return plan_correlation(job.workflow.plan) if job.workflow_id else f"import:{job.pk}"
 
 
+class Superseded(Exception):
+    """This run's job was taken over by another run (its heartbeat had gone stale)."""
+
+
+def _stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.SRM_IMPORT_STALE_SECONDS)
+
+
 def import_job_run(*, job_id: int, path: str | os.PathLike | None = None,
                    progress: Progress | None = None) -> ImportJob:
-    """Run a queued import: safe to call twice (a job that has started is left alone)."""
-    started = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.VALIDATING)  # QUEUED → VALIDATING, allowed by IMPORT_MACHINE
+    """Run a queued import. Safe to call twice: a job another run is working on (its
+    heartbeat is fresh) is left alone; a job whose run died (the broker redelivers its task)
+    is taken over and checked again from the start, rows imported before being skipped."""
+    now = timezone.now()
+    claimable = Q(status=ImportStatus.QUEUED) | Q(
+        status__in=RUNNING, heartbeat_at__lt=_stale_before(now),
+        attempts__lt=settings.SRM_IMPORT_MAX_ATTEMPTS)
+    before = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    started = ImportJob.objects.filter(claimable, pk=job_id).update(
+        status=ImportStatus.VALIDATING, attempts=F("attempts") + 1, heartbeat_at=now, done=0)
     job = ImportJob.objects.select_related("item", "workflow__plan", "created_by").get(pk=job_id)
     if not started:
         return job
+    if before in RUNNING:  # taken over from a run that died: the move is on the record
+        audit_record(actor=None, verb=AuditVerb.IMPORT_REQUEUED, target=job, from_state=before,
+                     to_state=ImportStatus.VALIDATING, correlation=_job_correlation(job),
+                     data={"attempt": job.attempts, "by": "redelivered task"})
     if path is not None:
         return _job_execute(job, path, progress)
     try:
@@ -394,27 +378,43 @@ def import_job_run(*, job_id: int, path: str | os.PathLike | None = None,
 
 
 def _job_execute(job: ImportJob, path, progress: Progress | None) -> ImportJob:
-    job_id = job.pk
+    job_id, attempt = job.pk, job.attempts
 
     def tell(phase: str, done: int, total: int) -> None:
+        """Progress and the heartbeat, for this run only: a run whose job was taken over
+        stops here."""
         status = ImportStatus.VALIDATING if phase == "validating" else ImportStatus.IMPORTING
-        ImportJob.objects.filter(pk=job_id, status__in=IMPORT_MACHINE.sources(status)).update(
-            status=status, done=done, total=total)
+        updated = ImportJob.objects.filter(
+            pk=job_id, attempts=attempt, status__in=IMPORT_MACHINE.sources(status)
+        ).update(status=status, done=done, total=total, heartbeat_at=timezone.now())
+        if not updated:
+            raise Superseded
         if progress:
             progress(phase, done, total)
 
     try:
         report = legacy_import(path=path, item=job.item, workflow=job.workflow,
                                actor=job.created_by, dry_run=job.dry_run, progress=tell)
+    except Superseded:
+        logger.warning("Import %s: another run took the job over; this one stops.", job_id)
+        job.refresh_from_db()
+        return job
     except DomainError as exc:
-        return _job_finish(job, ImportStatus.REJECTED, ImportReport(), message=exc.message)
+        return _job_end(job, ImportStatus.REJECTED, ImportReport(), message=exc.message)
+    except SoftTimeLimitExceeded:
+        minutes = settings.SRM_IMPORT_SOFT_TIME_LIMIT / 60
+        return _job_end(job, ImportStatus.FAILED, ImportReport(), message=(
+            f"The import took longer than {minutes:,.0f} minutes and was stopped; rows imported "
+            "so far stay. Split the file and upload the parts (rows imported before are "
+            "skipped)."))
     except Exception as exc:
-        _job_finish(job, ImportStatus.FAILED, ImportReport(), message=f"Failed: {exc}")
+        _job_end(job, ImportStatus.FAILED, ImportReport(),
+                 message=f"Failed on our side: {type(exc).__name__}: {str(exc)[:200]}")
         raise
-    if report.errors:
-        message = (f"{len(report.errors)} of {report.total} rows have errors; nothing was "
+    if not report.ok:
+        message = (f"{report.error_count} of {report.total} rows have errors; nothing was "
                    "imported. Fix them and upload the file again.")
-        return _job_finish(job, ImportStatus.REJECTED, report, message=message)
+        return _job_end(job, ImportStatus.REJECTED, report, message=message)
     if job.dry_run:
         message = (f"Dry run: all {report.total} rows are valid; {report.total - report.skipped} "
                    f"would be imported, {report.skipped} were imported before.")
@@ -422,11 +422,19 @@ def _job_execute(job: ImportJob, path, progress: Progress | None) -> ImportJob:
         message = (f"Imported {report.imported} requests; skipped {report.total - report.imported} "
                    "imported before.")
         report.skipped = report.total - report.imported
-    return _job_finish(job, ImportStatus.DONE, report, message=message)
+    return _job_end(job, ImportStatus.DONE, report, message=message)
+
+
+def _job_end(job: ImportJob, status: str, report: ImportReport, *, message: str) -> ImportJob:
+    job = _job_finish(job, status, report, message=message)
+    if status != ImportStatus.FAILED:
+        _file_delete(job)  # after the commit: a rolled-back finish keeps its file
+    return job
 
 
 @transaction.atomic
-def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: str) -> ImportJob:
+def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: str,
+                data: dict | None = None) -> ImportJob:
     job = ImportJob.objects.select_for_update(of=("self",)).select_related(
         "item", "workflow__plan", "created_by").get(pk=job.pk)
     old = job.status
@@ -435,14 +443,95 @@ def _job_finish(job: ImportJob, status: str, report: ImportReport, *, message: s
     job.total = report.total or job.total
     job.done = job.total if status == ImportStatus.DONE else job.done
     job.imported, job.skipped = report.imported, report.skipped
-    job.error_count = len(report.errors)
-    job.errors = [[e.line, e.message] for e in report.errors[:MAX_STORED_ERRORS]]
-    job.message = message
+    job.error_count = report.error_count
+    job.errors = [[e.line, e.message] for e in report.errors[:settings.SRM_IMPORT_MAX_ERRORS]]
+    job.message = message[:2000]
     job.finished_at = timezone.now()
     job.save()
     audit_record(actor=job.created_by, verb=AuditVerb.of("import", status), target=job, from_state=old,
                  to_state=status, correlation=_job_correlation(job),
                  data={"item": job.item.code, "file": job.original_name, "total": job.total,
                        "imported": job.imported, "skipped": job.skipped,
-                       "errors": job.error_count, "dry_run": job.dry_run})
+                       "errors": job.error_count, "dry_run": job.dry_run, **(data or {})})
     return job
+
+
+def _file_delete(job: ImportJob) -> None:
+    if not job.file:
+        return
+    name = job.file.name
+    try:
+        job.file.storage.delete(name)
+    except OSError:
+        logger.warning("Import %s: could not delete its file %s", job.pk, name, exc_info=True)
+        return
+    ImportJob.objects.filter(pk=job.pk).update(file="")
+    job.file.name = ""
+
+
+# --- Recovery: the beat's reaper and the file cleanup -----------------------------------------
+def import_jobs_reap(*, now: datetime | None = None) -> dict[str, int]:
+    """Jobs whose heartbeat is older than ``SRM_IMPORT_STALE_SECONDS``: a running one (its
+    worker died) is queued again through the outbox, or failed with a message to the uploader
+    after ``SRM_IMPORT_MAX_ATTEMPTS`` runs; a queued one (its message was lost) is published
+    again. Runs are idempotent, so publishing twice is harmless."""
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(heartbeat_at__lt=_stale_before(now))
+    result = {"requeued": 0, "failed": 0}
+    for job_id in stale.filter(status__in=(ImportStatus.QUEUED, *RUNNING)).values_list(
+            "pk", flat=True).order_by("pk")[:500]:
+        outcome = _job_reap(job_id, now=now)
+        if outcome:
+            result[outcome] += 1
+    return result
+
+
+@transaction.atomic
+def _job_reap(job_id: int, *, now: datetime) -> str | None:
+    job = (ImportJob.objects.select_for_update(of=("self",), skip_locked=True)
+           .select_related("item", "workflow__plan", "created_by")
+           .filter(pk=job_id, heartbeat_at__lt=_stale_before(now),
+                   status__in=(ImportStatus.QUEUED, *RUNNING)).first())
+    if job is None:
+        return None
+    if not job.file:  # the command line's job: its process is gone, nothing can rerun it
+        _job_finish(job, ImportStatus.FAILED, ImportReport(), data={"attempts": job.attempts},
+                    message="The import's process stopped before it finished; run the command "
+                            "again (rows imported before are skipped).")
+        return "failed"
+    if job.status == ImportStatus.QUEUED:
+        ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=now)
+        outbox.enqueue(RUN_TASK, args=[job.pk])
+        return "requeued"
+    if job.attempts >= settings.SRM_IMPORT_MAX_ATTEMPTS:
+        _job_finish(job, ImportStatus.FAILED, ImportReport(), data={"attempts": job.attempts},
+                    message=(
+                        f"The import stopped {job.attempts} times before it could finish (its "
+                        "worker was restarted or ran out of memory or time), so it was not "
+                        "tried again. Upload the file again to import the rest: rows imported "
+                        "before are skipped."))
+        return "failed"
+    old = job.status
+    assert_transition(job, ImportStatus.QUEUED)
+    job.status = ImportStatus.QUEUED
+    job.heartbeat_at = now
+    job.save(update_fields=["status", "heartbeat_at"])
+    audit_record(actor=None, verb=AuditVerb.IMPORT_REQUEUED, target=job, from_state=old,
+                 to_state=ImportStatus.QUEUED, correlation=_job_correlation(job),
+                 data={"attempts": job.attempts, "done": job.done, "total": job.total})
+    outbox.enqueue(RUN_TASK, args=[job.pk])
+    return "requeued"
+
+
+def import_files_purge(*, now: datetime | None = None) -> int:
+    """Delete the files of jobs that ended: a failed job's after
+    ``SRM_IMPORT_KEEP_FAILED_DAYS``, any other's at once (normally deleted as it ends)."""
+    now = now or timezone.now()
+    kept_until = now - timedelta(days=settings.SRM_IMPORT_KEEP_FAILED_DAYS)
+    ended = (ImportJob.objects.exclude(file="").filter(status__in=IMPORT_FINISHED_STATES)
+             .filter(~Q(status=ImportStatus.FAILED) | Q(finished_at__lt=kept_until)))
+    deleted = 0
+    for job in ended.only("pk", "file").iterator():
+        _file_delete(job)
+        deleted += 0 if job.file else 1
+    return deleted

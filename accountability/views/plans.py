@@ -101,7 +101,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "value": plan_value(plan),
         "waiting": plan_waiting_approvals(plan) if _is_ops(request.user) else [],
         "trail": plan_audit_trail(request.user, plan),
-        "jobs": import_jobs_for(request.user, plan)[:10] if _is_ops(request.user) else [],
+        "jobs": import_jobs_for(request.user, plan).defer("errors")[:10] if _is_ops(request.user) else [],
         "go_live_form": JustificationForm(),
         "retire_form": RetireForm(),
         "keep_form": ReasonForm(),
@@ -217,7 +217,7 @@ def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
                                       "before anything is imported.")
             return redirect("plans:import_job", job_id=job.pk)
     return render(request, "accountability/plans/import.html", {
-        "plan": plan, "form": form, "jobs": import_jobs_for(request.user, plan)[:20],
+        "plan": plan, "form": form, "jobs": import_jobs_for(request.user, plan).defer("errors")[:20],
     })
 
 

@@ -1,0 +1,168 @@
+"""Reading a legacy tracker export with bounded work: the file is checked before it is parsed
+(its size; for an XLSX, which is a zip, the size its parts unpack to and their compression
+ratio, so a zip bomb of a few hundred KB never reaches the parser), then streamed row by row
+(CSV through the csv module, XLSX through openpyxl's read-only mode) with every cell capped
+at ``SRM_IMPORT_MAX_CELL_CHARS``. The limits are settings (docs/operations.md, "Imports")."""
+
+from __future__ import annotations
+
+import csv
+import os
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from governance.errors import ValidationFailed
+
+REQUIRED_COLUMNS = ("requester", "submitted_at", "status", "external_id")
+KNOWN_COLUMNS = {"requester", "title", "answers", "estimated_cost", "submitted_at", "status",
+                 "external_id", "closed_at"}
+FORMATS = {".csv", ".xlsx"}
+MB = 1024 * 1024
+# A zip part this small cannot hurt, whatever its ratio (XML headers compress very well).
+_RATIO_FLOOR = MB
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:,.0f} MB" if size % MB == 0 else f"{size / MB:,.1f} MB"
+
+
+def size_refusal(size: int) -> str | None:
+    """Why a file of ``size`` bytes may not be imported (None: it may)."""
+    limit = settings.SRM_IMPORT_MAX_BYTES
+    if size > limit:
+        return (f"The file is larger than the {_megabytes(limit)} an import may be; split it "
+                "into smaller files.")
+    return None
+
+
+def inspect_file(path: str | os.PathLike) -> None:
+    """Refuse (``ValidationFailed``) a file that is too large, or an XLSX that would unpack to
+    too much, before a byte of it is parsed."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
+    if refusal := size_refusal(path.stat().st_size):
+        raise ValidationFailed(refusal, code="import_too_large")
+    if path.suffix.lower() == ".xlsx":
+        _inspect_zip(path)
+
+
+def _inspect_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise ValidationFailed("The file is not a valid .xlsx workbook (save it again from "
+                               "your spreadsheet program, or export a CSV).",
+                               code="unreadable_file") from None
+    unpacked = sum(part.file_size for part in parts)
+    limit = settings.SRM_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES
+    if unpacked > limit:
+        raise ValidationFailed(
+            f"The workbook unpacks to {_megabytes(unpacked)}, more than the "
+            f"{_megabytes(limit)} uncompressed an import may be; split it into smaller files.",
+            code="import_too_large")
+    ratio_limit = settings.SRM_IMPORT_XLSX_MAX_RATIO
+    for part in parts:
+        if part.file_size > _RATIO_FLOOR and part.file_size > ratio_limit * max(
+                part.compress_size, 1):
+            raise ValidationFailed(
+                f"The workbook's part {part.filename[:80]} has a compression ratio above "
+                f"{ratio_limit}:1, which no real export has; export the data again.",
+                code="import_too_large")
+
+
+def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, row)`` for each data row, streaming: the line is the CSV file's line or
+    the sheet's row number. Header names are lower-cased; fully empty rows are skipped."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        yield from _read_csv(path)
+    elif suffix == ".xlsx":
+        yield from _read_xlsx(path)
+    else:
+        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
+
+
+def count_rows(path) -> int:
+    return sum(1 for _ in read_rows(path))
+
+
+def _header(names) -> list[str]:
+    header = [str(n or "").strip().lower()[:100] for n in names]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ValidationFailed(f"The file has no column {', '.join(missing)} (line 1).",
+                               code="missing_columns")
+    unknown = [c for c in header if c and c not in KNOWN_COLUMNS and not c.startswith("answer.")]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown column(s) {', '.join(unknown)[:300]} (line 1): use the documented names, "
+            "and answer.<field> for an answer.", code="unknown_columns")
+    return header
+
+
+def _read_csv(path) -> Iterator[tuple[int, dict[str, Any]]]:
+    limit = settings.SRM_IMPORT_MAX_CELL_CHARS
+    # The csv module's limit is one for the process; a longer field stops the reader.
+    csv.field_size_limit(limit)
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            try:
+                header = _header(next(reader))
+            except StopIteration:
+                raise ValidationFailed("The file is empty.", code="empty_file") from None
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                yield reader.line_num, dict(zip(header, values, strict=False))
+        except csv.Error as exc:
+            line = reader.line_num
+            if "field larger than field limit" in str(exc):
+                message, code = f"Line {line}: a cell is longer than {limit:,} characters.", \
+                    "cell_too_long"
+            else:
+                message, code = (f"Line {line}: the file cannot be read as CSV "
+                                 f"({str(exc)[:100]})."), "unreadable_file"
+            raise ValidationFailed(f"{message} Nothing was imported.", code=code) from None
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                f"Line {reader.line_num + 1}: the file is not UTF-8 text; save it as "
+                "“CSV UTF-8”. Nothing was imported.", code="unreadable_file") from None
+
+
+def _read_xlsx(path) -> Iterator[tuple[int, dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ValidationFailed("The file is not a valid .xlsx workbook (save it again from "
+                               "your spreadsheet program, or export a CSV).",
+                               code="unreadable_file") from None
+    try:
+        rows = workbook.active.iter_rows(values_only=True)
+        try:
+            header = _header(next(rows))
+        except StopIteration:
+            raise ValidationFailed("The file is empty.", code="empty_file") from None
+        for line, values in enumerate(rows, start=2):
+            if all(v is None or str(v).strip() == "" for v in values):
+                continue
+            yield line, dict(zip(header, values, strict=False))
+    finally:
+        workbook.close()
+
+
+def overlong_column(raw: dict[str, Any]) -> str | None:
+    """The first column whose cell is longer than ``SRM_IMPORT_MAX_CELL_CHARS``."""
+    limit = settings.SRM_IMPORT_MAX_CELL_CHARS
+    for column, value in raw.items():
+        if isinstance(value, str) and len(value) > limit:
+            return column
+    return None
