@@ -158,6 +158,17 @@ ITEMS = [
      "Expense reimbursement on time", 24, 30, [], (20, 3000)),
 ]
 
+# What people type when they look for an item (the catalog search finds these too).
+KEYWORDS = {
+    "laptop": "notebook, computer, MacBook, ThinkPad",
+    "software": "licence, license, subscription, SaaS",
+    "access": "account, login, permission, VPN",
+    "phone": "mobile, smartphone, iPhone, SIM",
+    "desk-move": "office move, seat, relocation",
+    "repair": "broken, fix, maintenance",
+    "expenses": "refund, receipt, travel costs",
+}
+
 
 @transaction.atomic
 def seed_organisation() -> None:
@@ -213,7 +224,8 @@ def seed_organisation() -> None:
     for code, name, dept, path, kpi, target, cod, fields, _cost in ITEMS:
         CatalogItem.objects.get_or_create(
             code=code,
-            defaults={"name": name, "fulfilling_department": departments[dept],
+            defaults={"name": name, "keywords": KEYWORDS.get(code, ""),
+                      "fulfilling_department": departments[dept],
                       "path": ApprovalPath.objects.get(name=path), "kpi": kpis[kpi],
                       "form_fields": [_TEXT, *fields], "asks_cost": True,
                       "target_cycle_hours": target, "cost_of_delay_per_day": cod,

@@ -8,7 +8,7 @@ class CatalogItemAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "fulfilling_department", "path", "kpi", "target_cycle_hours",
                     "cost_of_delay_per_day", "is_published", "published_at"]
     list_filter = ["is_published", "fulfilling_department"]
-    search_fields = ["code", "name", "description"]
+    search_fields = ["code", "name", "description", "keywords"]
     list_select_related = ["fulfilling_department", "path", "kpi"]
     autocomplete_fields = ["fulfilling_department", "kpi"]
     prepopulated_fields = {"code": ["name"]}

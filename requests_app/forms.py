@@ -94,7 +94,8 @@ class _ListedModelChoiceField(forms.ModelChoiceField):
 
 class RequestFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference or title"}))
+                        widget=forms.TextInput(attrs={"type": "search",
+                                                      "placeholder": "Reference (or its number) or title"}))
     state = forms.ChoiceField(label="State", required=False,
                               choices=[("", "Any state"),
                                        *[(key, label) for key, (label, _) in
@@ -105,6 +106,10 @@ class RequestFilterForm(forms.Form):
                                   widget=ListSelect)
     scope = forms.ChoiceField(label="Show", required=False, choices=[
         ("mine", "Requests I made"), ("all", "All requests I can see")])
+    # Set by the column headings (requests_app.views.REQUEST_SORTS).
+    sort = forms.ChoiceField(required=False, widget=forms.HiddenInput, choices=[
+        ("-submitted", "Newest first"), ("submitted", "Oldest first"), ("due", "Due first"),
+        ("reference", "Reference"), ("state", "State")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

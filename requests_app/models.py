@@ -35,6 +35,11 @@ class CatalogItem(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    keywords = models.CharField(
+        max_length=300, blank=True,
+        help_text="Other words people use for it, comma separated (notebook, MacBook): the "
+        "catalog search and the search box find the item by them too.",
+    )
     fulfilling_department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="catalog_items"
     )

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Case, F, Prefetch, Q, Value, When, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +32,30 @@ from requests_app.services import request_cancel, request_submit
 
 PAGE_SIZE = 20
 
+# The request list's sortable columns: name -> (label, ordering); "-" first: descending.
+REQUEST_SORTS = {
+    "-submitted": ("Newest first", ("-submitted_at", "-id")),
+    "submitted": ("Oldest first", ("submitted_at", "id")),
+    "due": ("Due first", (F("due_at").asc(nulls_last=True), "-id")),
+    "reference": ("Reference", ("reference",)),
+    "state": ("State", ("state", "-submitted_at", "-id")),
+}
+
+
+def request_matches(query: str) -> Q:
+    """A request whose reference contains ``query`` or ends with it as a number (``301``
+    finds SR-2026-000301, not every reference with a 3 in it), or whose title contains it."""
+    query = query.strip()
+    if query.isdigit():
+        return Q(reference__endswith=f"-{query.zfill(6)}") | Q(title__icontains=query)
+    return Q(reference__icontains=query) | Q(title__icontains=query)
+
+
+def catalog_matches(query: str) -> Q:
+    """An item found by its name, description, keywords or fulfilling department."""
+    return (Q(name__icontains=query) | Q(description__icontains=query)
+            | Q(keywords__icontains=query) | Q(fulfilling_department__name__icontains=query))
+
 
 @login_required
 @serves(CatalogItem)
@@ -39,10 +63,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     items = CatalogItem.objects.restrict(request.user).select_related("fulfilling_department")
     query = request.GET.get("q", "").strip()
     if query:
-        items = items.filter(
-            Q(name__icontains=query) | Q(description__icontains=query)
-            | Q(fulfilling_department__name__icontains=query)
-        )
+        items = items.filter(catalog_matches(query))
     items = items.order_by("fulfilling_department__name", "name")
     return render(request, "requests_app/catalog.html", {"items": items, "query": query})
 
@@ -118,11 +139,10 @@ def my_requests(request: HttpRequest) -> HttpResponse:
         if values.get("item"):
             requests = requests.filter(item=values["item"])
         if values.get("q"):
-            q = values["q"].strip()
-            requests = requests.filter(Q(reference__iexact=q) | Q(title__icontains=q))
+            requests = requests.filter(request_matches(values["q"]))
         return requests.select_related(
             "item", "requester", "accountable_department", "current_step__accountable_head",
-        ).order_by("-submitted_at", "-id")
+        ).order_by(*REQUEST_SORTS.get(values.get("sort") or "", REQUEST_SORTS["-submitted"])[1])
 
     if values.get("scope") != "all":
         # Narrowed by an indexed column first: the rule is then tested on those rows only.
@@ -140,9 +160,43 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    keep = query.copy()
+    keep.pop("sort", None)
     return render(request, "requests_app/my_requests.html", {
-        "page": page, "filters": filters, "query": query.urlencode(),
+        "page": page, "filters": filters, "query": query.urlencode(), "keep": keep.urlencode(),
+        "sort": values.get("sort") or "-submitted",
         "scope_all": values.get("scope") == "all",
+    })
+
+
+SEARCH_LIMIT = 20
+
+
+@login_required
+@serves(ServiceRequest, CatalogItem)
+def search(request: HttpRequest) -> HttpResponse:
+    """The navigation's search box: requests the person may see, by reference (whole or
+    its number: ``301``) or title, the exact reference first; and catalog items by name,
+    description or keyword."""
+    query = request.GET.get("q", "").strip()[:100]
+    visible = ServiceRequest.objects.restrict(request.user)
+    catalog = CatalogItem.objects.restrict(request.user)
+    requests, items = [], []
+    if query:
+        found = (visible.filter(request_matches(query))
+                 .select_related("item", "requester", "current_step__accountable_head"))
+        exact = Q(reference__iexact=query)
+        if query.isdigit():
+            exact |= Q(reference__endswith=f"-{query.zfill(6)}")
+        requests = list(found.annotate(exact=Case(When(exact, then=Value(0)), default=Value(1)))
+                        .order_by("exact", "-submitted_at", "-id")[:SEARCH_LIMIT])
+        items = list(catalog.filter(catalog_matches(query))
+                     .select_related("fulfilling_department").order_by("name")[:SEARCH_LIMIT])
+        if len(requests) == 1 and not items and requests[0].reference.lower().endswith(
+                query.lower().zfill(6)):
+            return redirect(requests[0].get_absolute_url())
+    return render(request, "requests_app/search.html", {
+        "query": query, "requests": requests, "items": items, "limit": SEARCH_LIMIT,
     })
 
 
