@@ -34,6 +34,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
 
 from kit.errors import DomainError
+from kit.responses import error_body
 from kit.web import serves
 
 logger = logging.getLogger("srm.api")
@@ -123,10 +124,6 @@ def validated(serializer_class: type[serializers.Serializer], request) -> dict:
 
 
 # --- The error body -------------------------------------------------------------------------
-
-
-def error_body(*, status: int, code: str, message: str, field_errors: dict | None = None) -> dict:
-    return {"status": status, "code": code, "message": message, "field_errors": field_errors or {}}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

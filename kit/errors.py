@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     # -- the request itself (kit.guard) --------------------------------------------------
     TOO_LARGE = "too_large"
     MALFORMED_BODY = "malformed_body"
+    JSON_TOO_DEEP = "json_too_deep"
     NUL_CHARACTER = "nul_character"
     # -- DRF's own (authentication, parsing, negotiation, throttling) --------------------
     PARSE_ERROR = "parse_error"

@@ -6,9 +6,11 @@ import logging
 import time
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
+from kit.errors import ErrorCode
+from kit.responses import error_response, is_api
 from operations import context
 
 access_log = logging.getLogger("srm.access")
@@ -68,10 +70,9 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     request_id = context.request_id.get()
     message = ("The database is unavailable right now. We could not confirm whether your "
                "change was saved: check it before trying again, in a minute.")
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({
-            "status": 503, "code": "unavailable", "message": message, "field_errors": {},
-            "request_id": request_id}, status=503)
+    if is_api(request):
+        response: HttpResponse = error_response(status=503, code=ErrorCode.UNAVAILABLE,
+                                                message=message, request_id=request_id)
     else:
         response = HttpResponse(loader.get_template("503.html").render(
             {"request_id": request_id}), status=503)

@@ -6,12 +6,17 @@ import hmac
 import sys
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.views import defaults
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from kit.errors import ErrorCode
+from kit.responses import error_response, is_api, too_large_message, too_large_response
 from kit.web import serves
 from operations import context, health
 from operations.middleware import unavailable
@@ -63,20 +68,60 @@ def token_allowed(request: HttpRequest) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+# --- Django's error handlers (srm/urls.py): the API's error body under /api/ ------------------
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django could not take (a SuspiciousOperation: a bad Host, a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` read by a form, too many fields). A body too large is
+    413, not 400."""
+    if isinstance(exception, RequestDataTooBig):
+        if is_api(request):
+            return too_large_response(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return HttpResponse(too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE), status=413,
+                            content_type="text/plain; charset=utf-8")
+    if is_api(request):
+        return error_response(status=400, code=ErrorCode.MALFORMED_BODY,
+                              message="The request could not be read; send it again.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return error_response(status=403, code=ErrorCode.FORBIDDEN,
+                              message=str(exception) or "You are not allowed to do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return error_response(status=404, code=ErrorCode.NOT_FOUND, message=(
+            f"There is no API endpoint {request.path} (version 1 is under /api/v1/)."))
+    return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: under /api/ (a session's unsafe call without its token), the
+    error body; elsewhere Django's page."""
+    if is_api(request):
+        return error_response(status=403, code=ErrorCode.FORBIDDEN, message=(
+            f"CSRF check failed ({reason}): send the X-CSRFToken header with a session, or "
+            "use a token (Authorization: Token …)."))
+    return django_csrf_failure(request, reason)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page (or JSON body under /api/) tells the truth: the change may have been
     saved. It names the request id an operator finds in the logs."""
     if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
         return unavailable(request)  # raised before any view ran (sessions, login)
     request_id = context.request_id.get()
-    if request.path.startswith("/api/"):
-        return JsonResponse({
-            "status": 500, "code": "server_error",
-            "message": ("Something failed on our side. We could not confirm whether your "
-                        "change was saved: read the object again before retrying. Quote "
-                        f"request id {request_id} to your administrator."),
-            "field_errors": {}, "request_id": request_id,
-        }, status=500)
+    if is_api(request):
+        return error_response(
+            status=500, code=ErrorCode.SERVER_ERROR, request_id=request_id,
+            message=("Something failed on our side. We could not confirm whether your "
+                     "change was saved: read the object again before retrying. Quote "
+                     f"request id {request_id} to your administrator."))
     back = request.headers.get("Referer", "")
     if not back.startswith(f"{request.scheme}://{request.get_host()}/"):
         back = ""

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id and the access line cover everything below.
     "operations.middleware.RequestIdMiddleware",
+    # Under /api/, an error answered as a page (Django's own views, a 405) gets the error body.
+    "kit.responses.ErrorBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kit.guard.RequestGuardMiddleware",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "srm.urls"
+CSRF_FAILURE_VIEW = "operations.views.csrf_failure"
 WSGI_APPLICATION = "srm.wsgi.application"
 
 TEMPLATES = [
@@ -230,6 +233,9 @@ SRM_ATTACHMENT_ALLOWED_TYPES = env.list("SRM_ATTACHMENT_ALLOWED_TYPES", default=
 # DATA_UPLOAD_MAX_MEMORY_SIZE.
 SRM_MAX_REQUEST_BYTES = env.int("SRM_MAX_REQUEST_BYTES", default=32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# A JSON body may nest arrays and objects at most this deep (checked before it is parsed;
+# deeper is a 400 `json_too_deep`). SRM's own bodies nest 3 levels.
+SRM_JSON_MAX_DEPTH = env.int("SRM_JSON_MAX_DEPTH", default=32)
 # At most this many files in one form post (a comment with its attachments).
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # --- Legacy imports (docs/operations.md, "Imports") -------------------------------------------

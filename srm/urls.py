@@ -49,5 +49,9 @@ urlpatterns = [
     path("kpis/", include("kpis.urls")),
 ]
 
-# Under /api/ a JSON body, elsewhere a page that does not pretend nothing was saved.
+# Under /api/ the API's error body; elsewhere Django's pages, and a 500 page that does not
+# pretend nothing was saved.
+handler400 = "operations.views.bad_request"
+handler403 = "operations.views.permission_denied"
+handler404 = "operations.views.page_not_found"
 handler500 = "operations.views.server_error"
