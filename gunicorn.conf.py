@@ -7,11 +7,18 @@ of a web request is cut off after SRM_DB_STATEMENT_TIMEOUT (10 s here), under th
 timeout, so a hung query answers 503 instead of having its worker killed.
 """
 
+import glob
 import multiprocessing
 import os
+import tempfile
 
 # Web requests only: workers and beat run long reports and imports without it.
 os.environ.setdefault("SRM_DB_STATEMENT_TIMEOUT", "10s")
+# Each worker process writes its request metrics into this folder and /metrics adds them up
+# (prometheus_client's multiprocess mode); set before prometheus_client is imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="srm-metrics-"))
+
+from prometheus_client import multiprocess  # noqa: E402 - reads the folder set just above
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -41,3 +48,15 @@ logconfig_dict = {
     "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO",
                                    "propagate": False}},
 }
+
+
+def on_starting(server):
+    """Samples of a previous run of the server do not count in this one."""
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for stale in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    multiprocess.mark_process_dead(worker.pid)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from accountability import figures
-from accountability.services import digests, legacy_import, notifications, plans, risks
+from accountability import figures, monitoring
+from accountability.services import digests, legacy_import, notifications, plans
 from kit.tasks import task as srm_task
 
 # New name -> the name the task had before it moved (kept for one release).
@@ -40,7 +40,7 @@ def task(*, legacy: str, **options):
 
 @task(legacy="governance.tasks.flag_delays", soft_time_limit=50, time_limit=55)
 def flag_delays() -> str:
-    return str(risks.flag_delays())
+    return str(monitoring.delay_scan_run())
 
 
 @task(legacy="governance.tasks.deliver_notifications", soft_time_limit=120, time_limit=150, expires=3600)

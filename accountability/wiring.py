@@ -7,6 +7,7 @@ The lifecycle never imports accountability; it sends the events of ``approvals.s
 
 from __future__ import annotations
 
+from accountability import monitoring
 from accountability.models import ChangePlan, Notification
 from accountability.scope import may_see_accountability
 from accountability.services import lifecycle_notices, notices
@@ -26,6 +27,8 @@ from kit.navigation import NAV, NavEntry
 
 
 def connect() -> None:
+    # The operator's view of the delay scan, open risks and imports (metrics, /healthz/jobs).
+    monitoring.connect()
     # A closing step resolves its open delay risk in the same transaction.
     step_closed.connect(on_step_closed, dispatch_uid="accountability.resolve_delay_risk")
     # A corrected business calendar measures posted delay time again.

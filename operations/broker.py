@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from amqp.exceptions import ChannelError
 from celery import current_app
 from django.conf import settings
 from kombu.exceptions import KombuError, OperationalError
@@ -63,12 +64,18 @@ def ping() -> float:
 
 
 def queue_length(queue: str | None = None) -> int | None:
-    """Messages waiting in the default queue (None where the broker cannot say)."""
+    """Messages waiting in the default queue (None where the broker cannot say). A queue no
+    worker has declared yet holds nothing."""
     queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
     try:
         with current_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=settings.SRM_BROKER_TIMEOUT)
             channel = connection.default_channel
-            return channel.queue_declare(queue=queue, passive=True).message_count
+            try:
+                return channel.queue_declare(queue=queue, passive=True).message_count
+            except ChannelError as exc:
+                if str(getattr(exc, "reply_code", "")) == "404":
+                    return 0
+                raise
     except Exception:  # noqa: BLE001 - a gauge must not fail the page that reads it
         return None

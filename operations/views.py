@@ -8,17 +8,18 @@ import sys
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from kit.errors import ErrorCode
 from kit.responses import error_response, is_api, too_large_message, too_large_response
 from kit.web import serves
-from operations import context, health
+from operations import context, health, metrics
 from operations.middleware import unavailable
 
 
@@ -66,6 +67,22 @@ def token_allowed(request: HttpRequest) -> bool:
     expected = settings.SRM_METRICS_TOKEN
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@never_cache
+@require_GET
+@serves(why="counts and timings for the operator's monitoring; no user's rows")
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus' text format, for ``Authorization: Bearer <SRM_METRICS_TOKEN>`` only. With
+    no token configured the endpoint does not exist (404)."""
+    if not settings.SRM_METRICS_TOKEN:
+        raise Http404("No metrics: SRM_METRICS_TOKEN is not set.")
+    if not token_allowed(request):
+        response = HttpResponse("A valid bearer token is required.\n", status=401,
+                                content_type="text/plain; charset=utf-8")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 # --- Django's error handlers (srm/urls.py): the API's error body under /api/ ------------------

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "operations.middleware.RequestIdMiddleware",
     # Under /api/, an error answered as a page (Django's own views, a 405) gets the error body.
     "kit.responses.ErrorBodyMiddleware",
+    # Latency and database queries per view (/metrics).
+    "operations.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kit.guard.RequestGuardMiddleware",
@@ -490,6 +492,8 @@ SRM_HEALTH_TIMEOUT = env.float("SRM_HEALTH_TIMEOUT", default=3.0)
 # /healthz/jobs: the worker's heartbeat (every minute) and the oldest outbox task may be this old.
 SRM_HEALTH_WORKER_MAX_AGE = env.int("SRM_HEALTH_WORKER_MAX_AGE", default=180)
 SRM_HEALTH_OUTBOX_MAX_AGE = env.int("SRM_HEALTH_OUTBOX_MAX_AGE", default=120)
+# /healthz/jobs: the delay scan runs every minute; its last run may be this old.
+SRM_HEALTH_DELAY_SCAN_MAX_AGE = env.int("SRM_HEALTH_DELAY_SCAN_MAX_AGE", default=300)
 # /metrics answers only `Authorization: Bearer <token>`; empty: /metrics answers 404.
 SRM_METRICS_TOKEN = env.str("SRM_METRICS_TOKEN", default="")
 

@@ -39,6 +39,8 @@ urlpatterns = [
     # Old monitors' address: the readiness check (database, broker, cache, migrations).
     path("healthz", operations_views.ready, name="healthz"),
     path("healthz/", include("operations.urls")),
+    # Prometheus: only with SRM_METRICS_TOKEN set, and only for that bearer token.
+    path("metrics", operations_views.metrics_view, name="metrics"),
     path("notifications/", include("accountability.notification_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
