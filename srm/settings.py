@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SRM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     # Running it as a service (outbox, health, metrics, logs, backups); imports no app of ours.
     "operations",
     # Organisation core first: the other apps build on it.
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     # Latency and database queries per view (/metrics).
     "operations.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy of every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kit.guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -477,6 +481,29 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy on every response (django-csp; SECURITY.md "Headers"): scripts, styles,
+# images and fonts from this site only — no inline script or style unless it carries the
+# response's nonce (`request.csp_nonce`; none of ours needs one) or is the error pages'
+# style, allowed by its hash, no eval, no plug-ins, no
+# framing, forms post only here. Downloads of attachments set their own stricter policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        # The error pages carry their one small style block inline (they need no static
+        # files, no database): it is allowed by its hash (tests/security/test_headers.py).
+        "style-src": [SELF, NONCE, "'sha256-uw4Yb39BuAqC27D33T0hhj4MeIVODq9RemQt3AlJ8AE='"],
+        # data: for the inline SVG favicon and Pico's inline SVG icons.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 
