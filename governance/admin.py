@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 
-from governance.models import AuditEvent, Department, Membership, User
+from governance.models import AuditEvent, Department, LoginLockout, Membership, User
 from governance.services.calendar import CALENDAR_FIELDS, department_calendar_changed
+from governance.services.logins import login_lockout_unlock
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -113,6 +114,32 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["actor", "on_behalf_of"]
     show_full_result_count = False
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(ReadOnlyAdmin):
+    """Sign-in lockouts (written by the sign-in check); an administrator unlocks them here."""
+
+    list_display = ["started_at", "scope", "username", "ip_address", "failures", "until",
+                    "in_force", "unlocked_at", "unlocked_by"]
+    list_filter = ["scope", ("unlocked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "started_at"
+    list_select_related = ["unlocked_by"]
+    actions = ["unlock"]
+
+    @admin.display(boolean=True, description="In force")
+    def in_force(self, obj: LoginLockout) -> bool:
+        return obj.is_in_force
+
+    @admin.action(description="Unlock: allow sign-ins again at once", permissions=["unlock"])
+    def unlock(self, request, queryset):
+        unlocked = sum(login_lockout_unlock(lockout=lockout, actor=request.user)
+                       for lockout in queryset)
+        self.message_user(request, f"{unlocked} lockout(s) lifted.")
+
+    def has_unlock_permission(self, request) -> bool:
+        return request.user.has_perm("governance.change_loginlockout")
 
 
 

@@ -9,6 +9,13 @@ class MembershipRole(models.TextChoices):
     APPROVER = "approver", "Approver"
 
 
+class LockoutScope(models.TextChoices):
+    """What a sign-in lockout counts: the failures of one account, or those from one address."""
+
+    ACCOUNT = "account", "Account"
+    ADDRESS = "address", "Address"
+
+
 class AuditVerb(models.TextChoices):
     """Every verb an audit event can carry: ``<object>.<what happened>``. ``audit_build``
     refuses any other, so reports and timelines can rely on the list."""
@@ -59,6 +66,10 @@ class AuditVerb(models.TextChoices):
     IMPORT_REJECTED = "import.rejected", "Import rejected"
     IMPORT_FAILED = "import.failed", "Import failed"
     IMPORT_REQUEUED = "import.requeued", "Import re-queued after its worker stopped"
+    # Sign-in: an account or an address locked after repeated failed sign-ins, and unlocked
+    # by an administrator.
+    LOGIN_LOCKED_OUT = "login.locked_out", "Sign-in locked after repeated failures"
+    LOGIN_UNLOCKED = "login.unlocked", "Sign-in unlocked by an administrator"
     # KPIs.
     KPI_MEASUREMENT_RECORDED = "kpi.measurement_recorded", "KPI measurement recorded"
 

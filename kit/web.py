@@ -10,6 +10,7 @@ inline row error (htmx) or the 403 page — never a 500.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import zoneinfo
 from collections.abc import Callable
 
@@ -125,3 +126,29 @@ class TimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def _trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False)
+               for net in getattr(settings, "TRUSTED_PROXIES", []))
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address a request came from: ``REMOTE_ADDR``, or behind a reverse proxy named in
+    ``TRUSTED_PROXIES`` the last ``X-Forwarded-For`` hop that is not such a proxy (the hops a
+    client writes itself come before the ones the proxies append, so they are never read)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not _trusted_proxy(remote):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _trusted_proxy(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote
+    return remote

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "kit.web.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by a lockout into the sign-in page saying so (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "srm.urls"
@@ -129,6 +132,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks every sign-in (login page, admin) before the password is: a locked account
+# or address is refused even with the right password (governance/logins.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -403,14 +412,44 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- Cache ------------------------------------------------------------------------------------
-# The API's throttles count in the cache. The default is per process; CACHE_URL=redis://… shares
-# the counts between gunicorn workers.
+# The API's throttles, the sign-in lockouts and the password-reset limits count in the cache.
+# The embedded default is per process (one `make run` web process); production and
+# docker-compose set CACHE_URL=redis://… so every gunicorn worker and node shares the counts
+# (`manage.py check --deploy` warns when a PostgreSQL deployment has no shared cache).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://srm")}
+SRM_SECURITY_CACHE = "default"
+
+# --- Sign-in lockouts and password resets (SECURITY.md, "Sign-in") ---------------------------
+# Failed sign-ins are counted per account (the name typed) and per client address. At the
+# limit the account or address is locked for SRM_LOGIN_LOCKOUT_SECONDS; each further failure
+# doubles the wait up to SRM_LOGIN_LOCKOUT_MAX_SECONDS. Counts are forgotten this many seconds
+# after the last failure (and an account's on a successful sign-in).
+SRM_LOGIN_ACCOUNT_FAILURES = env.int("SRM_LOGIN_ACCOUNT_FAILURES", default=5)
+SRM_LOGIN_ADDRESS_FAILURES = env.int("SRM_LOGIN_ADDRESS_FAILURES", default=30)
+SRM_LOGIN_LOCKOUT_SECONDS = env.int("SRM_LOGIN_LOCKOUT_SECONDS", default=60)
+SRM_LOGIN_LOCKOUT_MAX_SECONDS = env.int("SRM_LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+SRM_LOGIN_FAILURE_MEMORY = env.int("SRM_LOGIN_FAILURE_MEMORY", default=24 * 3600)
+# Password-reset mails: at most this many per e-mail address, and requests per client address,
+# per window.
+SRM_PASSWORD_RESET_PER_EMAIL = env.int("SRM_PASSWORD_RESET_PER_EMAIL", default=3)
+SRM_PASSWORD_RESET_PER_IP = env.int("SRM_PASSWORD_RESET_PER_IP", default=10)
+SRM_PASSWORD_RESET_WINDOW = env.int("SRM_PASSWORD_RESET_WINDOW", default=3600)
+# Reverse proxies whose X-Forwarded-For names the client (addresses or networks): the lockouts
+# count per client address, never per proxy.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_HANDLER = "governance.signin.SignInHandler"
+AXES_LOCKOUT_CALLABLE = "governance.views.signin_locked_out"
+AXES_CLIENT_IP_CALLABLE = "kit.web.client_ip"
+AXES_VERBOSE = False
+# Lockouts are listed and lifted in the admin's "Login lockouts" (axes' own tables stay empty).
+AXES_ENABLE_ADMIN = False
 
 # --- REST API ---------------------------------------------------------------------------------
 # Requests per client before the API answers 429 ("100/minute", "100000/hour", …).
-SRM_API_THROTTLE_ANON = env.str("SRM_API_THROTTLE_ANON", default="1000/hour")
-SRM_API_THROTTLE_USER = env.str("SRM_API_THROTTLE_USER", default="100000/hour")
+# Anonymous calls can only fail authentication or read nothing; a user's sustained rate of one
+# call a second leaves room for integrations that poll and page.
+SRM_API_THROTTLE_ANON = env.str("SRM_API_THROTTLE_ANON", default="60/minute")
+SRM_API_THROTTLE_USER = env.str("SRM_API_THROTTLE_USER", default="3600/hour")
 REST_FRAMEWORK = {
     # Token first: an unauthenticated call then gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -26,6 +26,7 @@ urlpatterns = [
     # Signed in already (Back after working in the app): on to the app, not the form again.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
          name="login"),
+    path("accounts/", include("governance.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # Admin pages of the models that moved from governance to accountability (bookmarks).
     re_path(

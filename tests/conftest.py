@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.db.backends.signals import connection_created
 
@@ -30,6 +31,13 @@ def _throwaway_databases_may_be_flushed(sender, connection, **kwargs) -> None:
 
 connection_created.connect(_throwaway_databases_may_be_flushed,
                            dispatch_uid="tests.audit_truncate_allowed")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with empty counts (API throttles, sign-in lockouts, reset limits)."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

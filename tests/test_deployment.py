@@ -50,7 +50,7 @@ def test_the_app_connects_as_a_least_privilege_role_and_migrations_as_the_owner(
     assert (ROOT / "deploy/postgres/init-roles.sh").exists()
 
 
-@pytest.mark.parametrize("variable", ["CELERY_BROKER_URL", "SECRET_KEY"])
+@pytest.mark.parametrize("variable", ["CELERY_BROKER_URL", "CACHE_URL", "SECRET_KEY"])
 def test_app_services_share_configuration(compose, variable):
     values = {
         name: environment_of(compose["services"][name]).get(variable) for name in APP_SERVICES
@@ -64,6 +64,8 @@ def test_app_services_point_at_the_compose_servers(compose):
     assert env["DATABASE_URL"].startswith("postgres://")
     assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379")
+    # Sign-in lockouts and API throttles are counted where every web worker sees them.
+    assert env["CACHE_URL"].startswith("redis://redis:6379")
     assert env["DEBUG"] == "0"
     assert env["ALLOWED_HOSTS"]
     assert "EMAIL_HOST" in env
@@ -155,7 +157,7 @@ def test_templates_load_nothing_from_a_cdn():
     assert not offenders, f"templates load remote resources: {offenders}"
 
 
-def test_check_deploy_passes(tmp_path):
+def _check_deploy(tmp_path, **extra) -> subprocess.CompletedProcess:
     alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
     secret_key = "".join(secrets.choice(alphabet) for _ in range(60))
     env = {
@@ -172,8 +174,11 @@ def test_check_deploy_passes(tmp_path):
         SECRET_KEY=secret_key,
         ALLOWED_HOSTS="srm.example.com",
         SRM_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL="postgres://srm@127.0.0.1:5432/srm",
+        CACHE_URL="redis://127.0.0.1:6379/1",
     )
-    result = subprocess.run(
+    env.update(extra)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -181,4 +186,14 @@ def test_check_deploy_passes(tmp_path):
         text=True,
         timeout=300,
     )
+
+
+def test_check_deploy_passes(tmp_path):
+    result = _check_deploy(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_lockouts_would_be_counted_per_process(tmp_path):
+    result = _check_deploy(tmp_path, CACHE_URL="locmemcache://srm")
+    assert result.returncode != 0
+    assert "srm.W001" in result.stdout + result.stderr

@@ -1,0 +1,9 @@
+"""The account pages of our own, under /accounts/ before Django's (srm/urls.py)."""
+
+from django.urls import path
+
+from governance import views
+
+urlpatterns = [
+    path("password_reset/", views.password_reset, name="password_reset"),
+]
