@@ -39,4 +39,4 @@ USER srm
 EXPOSE 8000
 
 # Workers: gunicorn reads WEB_CONCURRENCY from the environment.
-CMD ["gunicorn", "srm.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "srm.wsgi:application", "--bind", "0.0.0.0:8000"]

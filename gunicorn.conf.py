@@ -20,6 +20,8 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="srm-m
 
 from prometheus_client import multiprocess  # noqa: E402 - reads the folder set just above
 
+from operations.logs import logging_config  # noqa: E402 - SRM's one logging configuration
+
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "gthread"
@@ -35,19 +37,10 @@ max_requests_jitter = 500
 # The access line comes from SRM itself (logger srm.access: status, duration, request id,
 # user), in the same format and clock as every other line; gunicorn's own lines too.
 accesslog = None
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "operations.logs.ContextFilter"}},
-    "formatters": {
-        "text": {"()": "operations.logs.TextFormatter"},
-        "json": {"()": "operations.logs.JSONFormatter"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
-                             "formatter": os.environ.get("SRM_LOG_FORMAT", "text")}},
-    "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO",
-                                   "propagate": False}},
-}
+logconfig_dict = logging_config(
+    fmt=os.environ.get("SRM_LOG_FORMAT", "text"),
+    extra_loggers={"gunicorn.error": {"handlers": ["console"], "level": "INFO",
+                                            "propagate": False}})
 
 
 def on_starting(server):

@@ -11,6 +11,8 @@ from contextvars import ContextVar
 request_id: ContextVar[str] = ContextVar("srm_request_id", default="")
 user_id: ContextVar[int | None] = ContextVar("srm_user_id", default=None)
 reference: ContextVar[str] = ContextVar("srm_reference", default="")
+# The request being answered (log lines read its user once it is authenticated).
+request: ContextVar[object | None] = ContextVar("srm_request", default=None)
 
 # A client's id is accepted when it is short and plain, so it cannot forge log lines.
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

@@ -31,28 +31,27 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
         request_id = context.new_request_id(request.headers.get(HEADER))
-        tokens = [context.request_id.set(request_id), context.user_id.set(None),
-                  context.reference.set("")]
+        variables = (context.request_id, context.user_id, context.reference, context.request)
+        tokens = [var.set(value) for var, value in
+                  zip(variables, (request_id, None, "", request), strict=True)]
         request.request_id = request_id
         try:
             response = self.get_response(request)
             response[HEADER] = request_id
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
             access_log.info(
                 "%s %s %s %.1f ms", request.method, request.path, response.status_code,
-                (time.monotonic() - started) * 1000,
+                duration_ms,
                 extra={"method": request.method, "path": request.path,
-                       "status": response.status_code,
-                       "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+                       "status": response.status_code, "duration_ms": duration_ms})
             return response
         finally:
-            for var, token in zip((context.request_id, context.user_id, context.reference),
-                                  tokens, strict=True):
+            for var, token in zip(variables, tokens, strict=True):
                 var.reset(token)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            context.user_id.set(user.pk)
+        # The user is read by the log lines themselves once the view has authenticated it
+        # (operations.logs): reading it here would load every request's session.
         reference = view_kwargs.get("reference")
         if isinstance(reference, str):
             context.reference.set(reference[:40])

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from celery.signals import task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from operations import context
+
+
+@before_task_publish.connect
+def _task_published(headers=None, **_kwargs) -> None:
+    """A task sent while a request is answered carries its id (the outbox sends the id it
+    stored with the row itself, from its own thread)."""
+    request_id = context.request_id.get()
+    if headers is not None and request_id and not headers.get(context.TASK_HEADER):
+        headers[context.TASK_HEADER] = request_id
 
 
 @task_prerun.connect

@@ -14,6 +14,9 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from operations.logs import logging_config
+from operations.tracking import error_tracking_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SRM_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -565,17 +568,12 @@ SRM_METRICS_TOKEN = env.str("SRM_METRICS_TOKEN", default="")
 
 # Logs: "json" (production) or "text"; UTC timestamps, level, logger, request id on each line.
 SRM_LOG_FORMAT = env.str("SRM_LOG_FORMAT", default="text")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "operations.logs.ContextFilter"}},
-    "formatters": {
-        "text": {"()": "operations.logs.TextFormatter"},
-        "json": {"()": "operations.logs.JSONFormatter"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
-                             "formatter": SRM_LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The access line per request: on in production, quiet in `make run` unless asked.
-    "loggers": {"srm.access": {"level": env.str("SRM_ACCESS_LOG_LEVEL", default="INFO")}},
-}
+LOGGING = logging_config(fmt=SRM_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"),
+                         access_level=env.str("SRM_ACCESS_LOG_LEVEL", default="INFO"))
+
+# Error tracking: with SENTRY_DSN set, unhandled errors of web requests and tasks go to Sentry
+# (or a compatible service), tagged with the request id the logs carry. Unset: not loaded.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    error_tracking_init(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=""),
+                        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
