@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections
@@ -143,3 +146,32 @@ def _outbox() -> Check:
 def jobs() -> dict[str, Check]:
     return _bounded({"worker": _worker, "outbox": _outbox, **JOB_CHECKS},
                     settings.SRM_HEALTH_TIMEOUT)
+
+
+# --- This process (compose health checks: manage.py healthcheck --worker / --beat) ----------
+def default_node() -> str:
+    """The node name ``celery worker`` takes by default on this host."""
+    return f"celery@{socket.gethostname()}"
+
+
+def worker_ping(node: str) -> Check:
+    """The worker ``node`` answers a ping through the broker."""
+    def ping() -> Check:
+        replies = current_app.control.ping(destination=[node],
+                                           timeout=settings.SRM_HEALTH_TIMEOUT * 0.8)
+        answered = any(node in reply for reply in replies)
+        return Check(answered, "" if answered else f"{node} did not answer")
+
+    return _bounded({"worker": ping}, settings.SRM_HEALTH_TIMEOUT)["worker"]
+
+
+def beat_alive() -> Check:
+    """This host's beat ticked lately (``operations.beat.Scheduler`` touches the file)."""
+    path = settings.SRM_BEAT_ALIVE_FILE
+    try:
+        age = time.time() - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return Check(False, f"beat has not ticked yet ({path} missing)")
+    limit = settings.SRM_HEALTH_BEAT_MAX_AGE
+    return Check(age <= limit, "" if age <= limit else f"last tick {age:.0f} s ago",
+                 data={"age": round(age, 1)})

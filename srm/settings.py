@@ -336,6 +336,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's scheduler touches SRM_BEAT_ALIVE_FILE on every tick (manage.py healthcheck --beat).
+CELERY_BEAT_SCHEDULER = "operations.beat.Scheduler"
+SRM_BEAT_ALIVE_FILE = env.str("SRM_BEAT_ALIVE_FILE", default=str(VAR_DIR / "beat.alive"))
 # The one place the periodic jobs are declared. ``expires`` drops runs that queued up while no
 # worker was there: the next run does the same work, so there is no point doing it N times.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -563,6 +566,8 @@ SRM_HEALTH_WORKER_MAX_AGE = env.int("SRM_HEALTH_WORKER_MAX_AGE", default=180)
 SRM_HEALTH_OUTBOX_MAX_AGE = env.int("SRM_HEALTH_OUTBOX_MAX_AGE", default=120)
 # /healthz/jobs: the delay scan runs every minute; its last run may be this old.
 SRM_HEALTH_DELAY_SCAN_MAX_AGE = env.int("SRM_HEALTH_DELAY_SCAN_MAX_AGE", default=300)
+# `manage.py healthcheck --beat`: beat ticks at least every SRM_OUTBOX_DISPATCH_SECONDS.
+SRM_HEALTH_BEAT_MAX_AGE = env.int("SRM_HEALTH_BEAT_MAX_AGE", default=60)
 # /metrics answers only `Authorization: Bearer <token>`; empty: /metrics answers 404.
 SRM_METRICS_TOKEN = env.str("SRM_METRICS_TOKEN", default="")
 

@@ -71,10 +71,26 @@ def test_app_services_point_at_the_compose_servers(compose):
     assert "EMAIL_HOST" in env
 
 
-@pytest.mark.parametrize("name", ["postgres", "redis", "web"])
+@pytest.mark.parametrize("name", ["postgres", "redis", "web", "worker", "beat"])
 def test_healthchecks(compose, name):
     healthcheck = compose["services"][name].get("healthcheck")
     assert healthcheck and healthcheck.get("test"), f"{name} has no healthcheck"
+
+
+@pytest.mark.parametrize(("name", "probe"), [
+    ("web", "/healthz/ready"),
+    ("worker", "manage.py healthcheck --worker"),
+    ("beat", "manage.py healthcheck --beat"),
+])
+def test_the_app_services_are_checked_by_the_health_endpoints_and_commands(compose, name, probe):
+    healthcheck = compose["services"][name]["healthcheck"]
+    test = healthcheck["test"]
+    assert test[0] in ("CMD", "CMD-SHELL")
+    assert probe in " ".join(test[1:])
+    # a probe that hangs is a failed probe: each has its own timeout, under the interval
+    seconds = {key: int(str(healthcheck[key]).rstrip("s")) for key in ("interval", "timeout")}
+    assert 0 < seconds["timeout"] < seconds["interval"]
+    assert healthcheck.get("retries", 3) >= 2
 
 
 def test_server_images(compose):
