@@ -21,6 +21,7 @@ from approvals.signals import (
     step_handed_over,
     step_held,
     step_resumed,
+    steps_reassigned,
 )
 from governance.signals import calendar_corrected
 from kit.navigation import NAV, NavEntry
@@ -48,6 +49,9 @@ def connect() -> None:
                         dispatch_uid="accountability.notice_step_closed")
     request_closed.connect(lifecycle_notices.on_request_closed,
                            dispatch_uid="accountability.notice_closed")
+    # Open steps that move to a new accountable head: the new head is told.
+    steps_reassigned.connect(lifecycle_notices.on_steps_reassigned,
+                             dispatch_uid="accountability.notice_reassigned")
 
     if not any(entry.url_name == "notifications:list" for entry in NAV):
         NAV.append(NavEntry(

@@ -15,6 +15,13 @@ class Responsible(models.TextChoices):
     FULFILLING = "fulfilling", "The fulfilling department"
 
 
+class ReassignReason(models.TextChoices):
+    """Why an open step moved to another accountable person (``step.reassigned``)."""
+
+    HEAD_CHANGED = "head_changed", "The department has a new head"
+    LEAVER = "leaver", "The accountable person left"
+
+
 class StepState(models.TextChoices):
     PENDING = "pending", "Pending"
     ACTIVE = "active", "Active"

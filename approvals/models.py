@@ -120,7 +120,8 @@ class StepQuerySet(RestrictedQuerySet):
         approver of the department where the template allows; never on their own request."""
         if not user.is_authenticated:
             return self.none()
-        delegators = (Delegation.objects.active().filter(delegate=user).order_by()
+        delegators = (Delegation.objects.active()
+                      .filter(delegate=user, delegator__is_active=True).order_by()
                       .values("delegator_id"))
         heads = User.objects.filter(pk=user.pk).order_by().values("pk").union(delegators,
                                                                               all=True)

@@ -35,6 +35,12 @@ write commits or rolls back together with the step.
     The request was fulfilled, rejected or cancelled (``state``); ``reason`` is the
     rejection's reason or the cancellation's (empty when none was given). Tell the requester.
 
+``steps_reassigned(moves, reason, actor, at)``
+    Open steps moved to whoever is accountable for them now (``reason``: a
+    ``ReassignReason``): ``moves`` is a list of ``approvals.services.reassign.Move`` (the
+    step, already saved, and the head it had). Charge delay from ``at`` on to the new
+    head, tell them what now waits for them, and stop telling the old one.
+
 ``comment_added(comment, at)``
     A comment or an internal note (``comment.internal``) was added to ``comment.request``.
     Receivers must not tell the requester about an internal note. Questions and answers of
@@ -51,3 +57,4 @@ comment_added = Signal()
 request_submitted = Signal()
 step_handed_over = Signal()
 request_closed = Signal()
+steps_reassigned = Signal()

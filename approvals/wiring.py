@@ -1,14 +1,20 @@
-"""What approvals adds to the rest of SRM at start-up (``ApprovalsConfig.ready``): the
+"""What approvals adds to the rest of SRM at start-up (``ApprovalsConfig.ready``): its
+subscriptions to the organisation's domain events (open steps follow a head change), and the
 Approvals and Work entries of the navigation, with their counts."""
 
 from __future__ import annotations
 
 from approvals.models import Step
 from approvals.selectors import capabilities, waiting_for
+from approvals.services.reassign import on_department_head_changed
+from governance.signals import department_head_changed
 from kit.navigation import NAV, NavEntry
 
 
 def connect() -> None:
+    # Who decides is the organisation as it is now: a new head takes over the open steps.
+    department_head_changed.connect(on_department_head_changed,
+                                    dispatch_uid="approvals.steps_follow_head")
     NAV.append(NavEntry(
         label="Approvals",
         url_name="approvals:inbox",

@@ -6,6 +6,7 @@ from django.utils import timezone
 from governance.models import AuditEvent, Department, LoginLockout, Membership, User
 from governance.services.calendar import CALENDAR_FIELDS, department_calendar_changed
 from governance.services.logins import login_lockout_unlock
+from governance.services.org import department_set_head
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -53,6 +54,14 @@ class DepartmentForm(forms.ModelForm):
         model = Department
         fields = ["code", "name", "cost_centre", "parent", "head", "deputy", *CALENDAR_FIELDS]
 
+    def clean_head(self):
+        head = self.cleaned_data.get("head")
+        if self.instance.pk and self.instance.head_id and head is None:
+            raise forms.ValidationError("A department keeps a head: name the new one.")
+        if head is not None and "head" in self.changed_data and not head.is_active:
+            raise forms.ValidationError(f"{head} cannot sign in, so cannot head a department.")
+        return head
+
     def clean_correct_from(self):
         value = self.cleaned_data.get("correct_from")
         if value is None:
@@ -86,12 +95,20 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The change view runs in one transaction: the calendar, its audit event and any
-        # correction posted to the ledger commit together.
-        old = Department.objects.get(pk=obj.pk).calendar if change else None
+        # correction posted to the ledger commit together; so do a new head, the open steps
+        # that move to them and their audit events.
+        before = Department.objects.get(pk=obj.pk) if change else None
+        new_head = obj.head
+        head_changed = before is not None and "head" in form.changed_data
+        if head_changed:
+            obj.head = before.head  # changes only through department_set_head, below
         super().save_model(request, obj, form, change)
-        if old is not None and set(CALENDAR_FIELDS) & set(form.changed_data):
-            department_calendar_changed(department=obj, old=old, actor=request.user,
+        if before is not None and set(CALENDAR_FIELDS) & set(form.changed_data):
+            department_calendar_changed(department=obj, old=before.calendar, actor=request.user,
                                         correct_from=form.cleaned_data.get("correct_from"))
+        if head_changed:
+            department_set_head(actor=request.user, department=obj, head=new_head)
+            obj.refresh_from_db()
 
 
 @admin.register(Membership)

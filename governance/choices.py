@@ -45,6 +45,10 @@ class AuditVerb(models.TextChoices):
     ATTACHMENT_ADDED = "attachment.added", "Attachment added"
     # The organisation.
     DEPARTMENT_CALENDAR_CHANGED = "department.calendar_changed", "Business calendar changed"
+    DEPARTMENT_HEAD_CHANGED = "department.head_changed", "Department head changed"
+    USER_DEACTIVATED = "user.deactivated", "User deactivated (left the organisation)"
+    # An open step moved to whoever is accountable now (a head change, a leaver).
+    STEP_REASSIGNED = "step.reassigned", "Step moved to who is accountable now"
     # Delegations.
     DELEGATION_CREATED = "delegation.created", "Delegation created"
     DELEGATION_ENDED = "delegation.ended", "Delegation ended"
@@ -53,6 +57,7 @@ class AuditVerb(models.TextChoices):
     RISK_ESCALATED = "risk.escalated", "Delay risk escalated"
     RISK_RESOLVED = "risk.resolved", "Delay risk resolved"
     RISK_CORRECTED = "risk.corrected", "Delay time measured again after a calendar correction"
+    RISK_REATTRIBUTED = "risk.reattributed", "Delay charged to a new head from the change on"
     NOTIFICATION_SENT = "notification.sent", "Notification sent"
     NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed", "E-mail preferences changed"
     # Change plans, legacy workflows, imports.

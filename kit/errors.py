@@ -116,6 +116,9 @@ class ErrorCode(StrEnum):
     PERIOD_FUTURE = "period_future"
     WEEKS_BACK = "weeks_back"
     NOT_RECIPIENT = "not_recipient"
+    # -- the organisation: heads and leavers ---------------------------------------------
+    HEAD_INACTIVE = "head_inactive"
+    NO_SUCCESSOR = "no_successor"
 
 
 class DomainError(Exception):

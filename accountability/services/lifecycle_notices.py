@@ -4,7 +4,9 @@ transaction as the change (subscribed in ``accountability.wiring``; see approval
 - the requester hears when the request is submitted (its path and due date), at each
   approval, and when it is rejected (with the reason), fulfilled or cancelled;
 - whoever decides an approval step hears that an item waits for them, with a link;
-- once a step is decided, the "waiting for your decision" notices about it are done (read).
+- once a step is decided, the "waiting for your decision" notices about it are done (read);
+- when open approvals move to a new accountable head (a head change, a leaver), the new head
+  hears what now waits for them and the old head's "waiting" notices about them are done.
 
 ``SRM_LIFECYCLE_NOTICES`` off (an organisation moving its history in, say) writes none of
 them; questions, answers and delays are notified either way.
@@ -13,12 +15,13 @@ them; questions, answers and delays are notified either way.
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accountability.models import Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
-from approvals.choices import StepKind, StepState
+from approvals.choices import ReassignReason, StepKind, StepState
 from requests_app.choices import RequestState
 
 
@@ -151,3 +154,41 @@ def on_request_closed(sender, *, request, state, actor, reason, at, **kwargs) ->
         body=body,
         link=request.get_absolute_url(),
     )], at=at)
+
+
+def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
+    """Open steps moved to who is accountable now: the approvals that wait are the new
+    head's to decide (one notice per person, listing them); the old head's "waiting"
+    notices about them are done."""
+    waiting = [m for m in moves if m.step.kind == StepKind.APPROVAL
+               and m.step.state == StepState.ACTIVE]
+    links_by_old: dict[int, set[str]] = {}
+    for move in waiting:
+        if move.from_head is not None:
+            links_by_old.setdefault(move.from_head.pk, set()).add(
+                move.step.request.get_absolute_url())
+    for old_id, links in links_by_old.items():
+        Notification.objects.filter(recipient_id=old_id, kind=NotificationKind.WAITING,
+                                    link__in=links).unread().update(read_at=at)
+    if not _enabled() or not waiting:
+        return
+    by_head: dict[int, list] = {}
+    for move in waiting:
+        by_head.setdefault(move.to_head.pk, []).append(move)
+    drafts = []
+    for items in by_head.values():
+        head = items[0].to_head
+        lines = [f"- {m.step.request.reference} “{m.step.request.title}”: {m.step.name}, due "
+                 f"{_when(m.step.due_at)} (was with {m.from_head or 'nobody'})" for m in items]
+        count = len(items)
+        drafts.append(Draft(
+            recipient=head,
+            kind=NotificationKind.WAITING,
+            subject=(f"{count} approval{'s' if count != 1 else ''} now wait for your decision"
+                     f" ({items[0].step.accountable_department})"),
+            body=(f"You are now accountable for these approvals of "
+                  f"{items[0].step.accountable_department} ({ReassignReason(reason).label.lower()}"
+                  "):\n" + "\n".join(lines)),
+            link=reverse("approvals:inbox"),
+        ))
+    notifications_create(drafts=drafts, at=at)

@@ -10,6 +10,7 @@ emits its domain event, all in one transaction, so two people clicking at once c
 - ``execution``: claim and complete execution steps.
 - ``holds``: “more information needed” (the step waits for the requester).
 - ``delegations``: a head lets someone decide for them for a date range.
+- ``reassign``: open steps move to whoever is accountable now (a head change, a leaver).
 
 Callers import the actions from here (``from approvals.services import step_approve``).
 """

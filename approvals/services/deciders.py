@@ -9,18 +9,27 @@ from governance.selectors import is_approver_of
 
 
 def _decider(actor: User, step: Step) -> User | None:
-    """Check ``actor`` may decide ``step``; return the head they act for when delegated."""
+    """Check ``actor`` may decide ``step``; return the head they act for when delegated.
+
+    Resolved now, from the organisation as it is at this moment: ``step`` was read under its
+    lock, and its ``accountable_head`` is whoever is accountable for it now (the organisation
+    services move open steps when a head changes or a person leaves, in the same
+    transaction); delegations and approver memberships are read as they are now. The same
+    rule as ``Step.objects.restrict(user, "decide")``, which lists what one may decide."""
     if step.request.requester_id == actor.pk:
         raise NotAllowed("You cannot decide on your own request.", code="own_request")
     head = step.accountable_head
+    if head is not None and not head.is_active:
+        head = None
     if head is not None and head.pk == actor.pk:
         return None
     if head is not None and Delegation.objects.active().filter(delegator=head, delegate=actor).exists():
         return head
     if step.template.allow_department_approvers and is_approver_of(actor, step.accountable_department_id):
         return None
+    who = f"{head} (head of {step.accountable_department})" if head else (
+        f"the head of {step.accountable_department}")
     raise NotAllowed(
-        f"Only {head} (head of {step.accountable_department}) or their delegate can decide "
-        f"“{step.name}”.",
+        f"Only {who} or their delegate can decide “{step.name}”.",
         code="not_decider",
     )

@@ -1,0 +1,114 @@
+"""Open steps follow the organisation: when who answers for them changes, they move.
+
+A step's ``accountable_head`` is the person accountable for it *now*, never a name frozen at
+submission. The organisation core announces its changes (``governance.signals``); the
+receivers here move every open step (pending or active) it concerns in the same
+transaction — locked request first, then step, as every step action does — write one
+``step.reassigned`` audit event per step, and send ``steps_reassigned`` so accountability
+charges the delay from then on to the new head and tells them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+from approvals.choices import STEP_OPEN_STATES, ReassignReason, StepKind, StepState
+from approvals.models import Step
+from approvals.services.paths import _independent_approver
+from approvals.signals import steps_reassigned
+from governance.choices import AuditVerb
+from governance.errors import ValidationFailed
+from governance.models import Department, User
+from governance.services.audit import audit_build, audit_save
+from requests_app.models import ServiceRequest
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Move:
+    """``step`` (saved, with its new department and head) was accountable to ``from_head``."""
+
+    step: Step
+    from_head: User | None
+    from_department_id: int
+
+    @property
+    def to_head(self) -> User:
+        return self.step.accountable_head
+
+
+def _lock_open_steps(where: Q) -> list[Step]:
+    """The open steps matching ``where``, locked: their requests first (in id order), then
+    the steps, so this never deadlocks with a decision on one of them."""
+    open_steps = Step.objects.filter(where, state__in=STEP_OPEN_STATES)
+    requests = {r.pk: r for r in ServiceRequest.objects.select_for_update()
+                .filter(pk__in=open_steps.values("request_id")).order_by("pk")}
+    steps = list(open_steps.select_for_update(of=("self",))
+                 .select_related("accountable_department", "accountable_head")
+                 .order_by("request_id", "order"))
+    for step in steps:
+        step.request = requests[step.request_id]
+    return steps
+
+
+def _move(steps: list[Step], *, to: Callable[[Step], tuple[Department, User]],
+          reason: ReassignReason, actor: User | None, at: datetime) -> list[Move]:
+    moves, events, requests = [], [], []
+    for step in steps:
+        department, head = to(step)
+        if step.accountable_head_id == head.pk and step.accountable_department_id == department.pk:
+            continue
+        moves.append(Move(step=step, from_head=step.accountable_head,
+                          from_department_id=step.accountable_department_id))
+        old = step.accountable_head
+        step.accountable_department, step.accountable_head = department, head
+        if step.state == StepState.ACTIVE and step.request.accountable_department_id != department.pk:
+            step.request.accountable_department = department
+            requests.append(step.request)
+        events.append(audit_build(
+            actor=actor, verb=AuditVerb.STEP_REASSIGNED, target=step,
+            from_state=old.username if old else "", to_state=head.username,
+            correlation=step.request.reference, at=at,
+            data={"step": step.name, "reason": str(reason), "department": department.code,
+                  "state": step.state},
+        ))
+    if not moves:
+        return []
+    Step.objects.bulk_update([m.step for m in moves],
+                             ["accountable_department", "accountable_head"], batch_size=BATCH)
+    if requests:
+        ServiceRequest.objects.bulk_update(requests, ["accountable_department"], batch_size=BATCH)
+    audit_save(events)
+    steps_reassigned.send(sender=Step, moves=moves, reason=reason, actor=actor, at=at)
+    return moves
+
+
+def steps_follow_head(*, department: Department, new_head: User, actor: User | None,
+                      at: datetime) -> list[Move]:
+    """Move every open step of ``department`` to its new head. An approval on the new head's
+    own request goes up to the parent department's head instead: nobody decides their own
+    request (as at submission)."""
+
+    def to(step: Step) -> tuple[Department, User]:
+        if step.kind == StepKind.APPROVAL and step.request.requester_id == new_head.pk:
+            above, head = _independent_approver(department, new_head)
+            if head is None:
+                raise ValidationFailed(
+                    f"{new_head} has an open request waiting in {department}, and {above} has no "
+                    "head to decide it instead. Name a head there first.",
+                    code="no_accountable_head")
+            return above, head
+        return department, new_head
+
+    steps = _lock_open_steps(Q(accountable_department=department))
+    return _move(steps, to=to, reason=ReassignReason.HEAD_CHANGED, actor=actor, at=at)
+
+
+def on_department_head_changed(sender, *, department, old_head, new_head, actor, at,
+                               **kwargs) -> None:
+    steps_follow_head(department=department, new_head=new_head, actor=actor, at=at)
