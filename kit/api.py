@@ -34,7 +34,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
 
 from kit.errors import DomainError
-from kit.responses import error_body
+from kit.responses import error_body, too_large_message
 from kit.web import serves
 
 logger = logging.getLogger("srm.api")
@@ -139,7 +139,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, RequestDataTooBig):
-        exc = TooLarge()
+        limit = getattr(exc, "limit_bytes", None)  # a file stopped while it streamed in
+        exc = TooLarge(too_large_message(limit)) if limit else TooLarge()
     elif isinstance(exc, (SuspiciousOperation, BadRequest)):
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     if isinstance(exc, (OperationalError, InterfaceError)):

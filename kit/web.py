@@ -137,6 +137,21 @@ def _trusted_proxy(address: str) -> bool:
                for net in getattr(settings, "TRUSTED_PROXIES", []))
 
 
+class ForwardedProtoMiddleware:
+    """``X-Forwarded-Proto`` only from a proxy in ``TRUSTED_PROXIES``: from any other address
+    the header is dropped before ``request.is_secure()`` reads it (``SECURE_PROXY_SSL_HEADER``),
+    so a client that reaches the app directly cannot claim HTTPS over plain HTTP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if ("HTTP_X_FORWARDED_PROTO" in request.META
+                and not _trusted_proxy(request.META.get("REMOTE_ADDR", ""))):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)
+
+
 def client_ip(request: HttpRequest) -> str:
     """The address a request came from: ``REMOTE_ADDR``, or behind a reverse proxy named in
     ``TRUSTED_PROXIES`` the last ``X-Forwarded-For`` hop that is not such a proxy (the hops a

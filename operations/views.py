@@ -93,10 +93,13 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     ``DATA_UPLOAD_MAX_MEMORY_SIZE`` read by a form, too many fields). A body too large is
     413, not 400."""
     if isinstance(exception, RequestDataTooBig):
+        # A file stopped while it streamed in names its own limit (kit.uploads).
+        limit = getattr(exception, "limit_bytes", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         if is_api(request):
-            return too_large_response(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        return HttpResponse(too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE), status=413,
-                            content_type="text/plain; charset=utf-8")
+            return too_large_response(limit)
+        return HttpResponse(loader.get_template("413.html").render({
+            "message": getattr(exception, "message", too_large_message(limit)),
+            "back": _same_site_referer(request)}), status=413)
     if is_api(request):
         return error_response(status=400, code=ErrorCode.MALFORMED_BODY,
                               message="The request could not be read; send it again.")
@@ -127,6 +130,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return django_csrf_failure(request, reason)
 
 
+def _same_site_referer(request: HttpRequest) -> str:
+    back = request.headers.get("Referer", "")
+    return back if back.startswith(f"{request.scheme}://{request.get_host()}/") else ""
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page (or JSON body under /api/) tells the truth: the change may have been
     saved. It names the request id an operator finds in the logs."""
@@ -139,9 +147,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             message=("Something failed on our side. We could not confirm whether your "
                      "change was saved: read the object again before retrying. Quote "
                      f"request id {request_id} to your administrator."))
-    back = request.headers.get("Referer", "")
-    if not back.startswith(f"{request.scheme}://{request.get_host()}/"):
-        back = ""
+    back = _same_site_referer(request)
     template = loader.get_template("500.html")
     return HttpResponse(template.render({"request_id": request_id, "back": back,
                                          "path": request.path}), status=500)

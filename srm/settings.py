@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "kit.responses.ErrorBodyMiddleware",
     # Latency and database queries per view (/metrics).
     "operations.metrics.MetricsMiddleware",
+    # X-Forwarded-Proto only from a proxy in TRUSTED_PROXIES, before anything asks is_secure().
+    "kit.web.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy of every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
@@ -251,6 +253,14 @@ SRM_ATTACHMENT_ALLOWED_TYPES = env.list("SRM_ATTACHMENT_ALLOWED_TYPES", default=
 # DATA_UPLOAD_MAX_MEMORY_SIZE.
 SRM_MAX_REQUEST_BYTES = env.int("SRM_MAX_REQUEST_BYTES", default=32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Each uploaded file is counted while it streams in and refused (413) past its page's limit
+# (SRM_ATTACHMENT_MAX_BYTES, or what the page declares: kit/uploads.py), before the rest is
+# read or written to a temporary file.
+FILE_UPLOAD_HANDLERS = [
+    "kit.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # A JSON body may nest arrays and objects at most this deep (checked before it is parsed;
 # deeper is a 400 `json_too_deep`). SRM's own bodies nest 3 levels.
 SRM_JSON_MAX_DEPTH = env.int("SRM_JSON_MAX_DEPTH", default=32)
@@ -440,8 +450,9 @@ SRM_LOGIN_FAILURE_MEMORY = env.int("SRM_LOGIN_FAILURE_MEMORY", default=24 * 3600
 SRM_PASSWORD_RESET_PER_EMAIL = env.int("SRM_PASSWORD_RESET_PER_EMAIL", default=3)
 SRM_PASSWORD_RESET_PER_IP = env.int("SRM_PASSWORD_RESET_PER_IP", default=10)
 SRM_PASSWORD_RESET_WINDOW = env.int("SRM_PASSWORD_RESET_WINDOW", default=3600)
-# Reverse proxies whose X-Forwarded-For names the client (addresses or networks): the lockouts
-# count per client address, never per proxy.
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client — the lockouts
+# count per client address, never per proxy — and whose X-Forwarded-Proto says whether the
+# client used HTTPS (SECURE_PROXY_SSL_HEADER below).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_HANDLER = "governance.signin.SignInHandler"
 AXES_LOCKOUT_CALLABLE = "governance.views.signin_locked_out"
@@ -516,7 +527,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="srm@localhost")
 # HTTPS-only cookies and redirects are on whenever DEBUG is off; HTTPS=0 turns them off for
 # a deployment that terminates TLS nowhere (not recommended).
 HTTPS = env.bool("HTTPS", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is believed only from a reverse proxy named in TRUSTED_PROXIES, which sets
+# it itself (the nginx of docker-compose.yml); from any other address it is dropped
+# (kit.web.ForwardedProtoMiddleware), and with no proxy named it is never read: otherwise any
+# client could claim HTTPS over plain HTTP.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

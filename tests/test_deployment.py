@@ -1,5 +1,6 @@
 """Deployment plumbing: docker-compose.yml, Procfiles, Makefile, vendored assets, check --deploy."""
 
+import ipaddress
 import os
 import re
 import secrets
@@ -31,7 +32,38 @@ def environment_of(service: dict) -> dict[str, str]:
 
 
 def test_compose_has_every_service(compose):
-    assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(compose["services"])
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "proxy"} <= set(
+        compose["services"])
+
+
+def test_only_the_proxy_is_published_and_it_is_nginx_in_front_of_gunicorn(compose):
+    services = compose["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")  # the official image
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert {p.split(":")[-1] for p in proxy["ports"]} == {"80", "443"}
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_pass http://srm_web;" in conf and "server web:8000;" in conf
+
+
+def test_the_proxy_sets_the_forwarding_headers_and_the_app_believes_only_it(compose):
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf  # replaced, not appended
+    assert re.search(r"client_max_body_size \d+m;", conf)
+    # The app believes forwarded headers from the proxy's fixed address only.
+    proxy_address = compose["services"]["proxy"]["networks"]["edge"]["ipv4_address"]
+    for name in APP_SERVICES:
+        trusted = environment_of(compose["services"][name])["TRUSTED_PROXIES"].split(",")
+        assert trusted == [proxy_address, "127.0.0.1"]
+    assert "edge" in compose["services"]["web"]["networks"]
+    subnet = compose["networks"]["edge"]["ipam"]["config"][0]["subnet"]
+    default = re.compile(r"\$\{\w+:-([^}]+)\}")
+    assert ipaddress.ip_address(default.sub(r"\1", proxy_address)) in ipaddress.ip_network(
+        default.sub(r"\1", subnet))
 
 
 def test_the_app_connects_as_a_least_privilege_role_and_migrations_as_the_owner(compose):
@@ -71,7 +103,7 @@ def test_app_services_point_at_the_compose_servers(compose):
     assert "EMAIL_HOST" in env
 
 
-@pytest.mark.parametrize("name", ["postgres", "redis", "web", "worker", "beat"])
+@pytest.mark.parametrize("name", ["postgres", "redis", "web", "worker", "beat", "proxy"])
 def test_healthchecks(compose, name):
     healthcheck = compose["services"][name].get("healthcheck")
     assert healthcheck and healthcheck.get("test"), f"{name} has no healthcheck"

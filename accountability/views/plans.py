@@ -46,6 +46,7 @@ from approvals.models import Step
 from approvals.services import step_record_outside_decision
 from governance.errors import DomainError
 from governance.models import AuditEvent
+from kit.uploads import upload_limit
 from kit.web import add_field_errors, safe_next, serves
 
 
@@ -198,6 +199,7 @@ def workflow_keep_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
 # --- Legacy import ---------------------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
+@upload_limit("SRM_IMPORT_MAX_BYTES")
 @serves(ChangePlan)
 def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not _is_ops(request.user):

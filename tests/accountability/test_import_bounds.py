@@ -172,15 +172,16 @@ def test_a_40_mb_csv_is_refused_by_the_command_line_before_it_is_read(org, tmp_p
     assert not ServiceRequest.objects.filter(external_key__startswith="legacy:").exists()
 
 
-def test_an_upload_over_the_limit_is_a_form_error_and_queues_nothing(org, plan, client,
-                                                                     settings):
+def test_an_upload_over_the_limit_is_refused_while_it_streams_and_queues_nothing(
+        org, plan, client, settings):
     settings.SRM_IMPORT_MAX_BYTES = 1 * MB
     client.force_login(org.olivia)
     body = (",".join(HEADER) + "\n").encode() + b"x" * (MB + 1)
     response = client.post(reverse("plans:import", args=[plan.pk]), {
         "file": SimpleUploadedFile("big.csv", body), "item": org.item["laptop"].pk})
-    assert response.status_code == 200
-    assert "larger than the 1 MB an import may be" in response.content.decode()
+    # Stopped at the limit while it was read (kit.uploads), before the form saw it.
+    assert response.status_code == 413
+    assert "“big.csv” is larger than 1.0\xa0MB" in response.content.decode()
     assert not ImportJob.objects.exists()
     with pytest.raises(ValidationFailed) as refused:
         import_job_create(actor=org.olivia, item=org.item["laptop"],
