@@ -22,6 +22,11 @@ RUN groupadd --system --gid 1000 srm \
 
 WORKDIR /app
 
+# PostgreSQL's client tools for `manage.py backup` / `restore` (pg_dump, pg_restore).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements/base.txt requirements/base.txt
 RUN pip install -r requirements/base.txt
 

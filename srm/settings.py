@@ -586,6 +586,10 @@ SRM_HEALTH_BEAT_MAX_AGE = env.int("SRM_HEALTH_BEAT_MAX_AGE", default=60)
 # /metrics answers only `Authorization: Bearer <token>`; empty: /metrics answers 404.
 SRM_METRICS_TOKEN = env.str("SRM_METRICS_TOKEN", default="")
 
+# Backups (manage.py backup / restore): the folder of pg_dump and pg_restore (empty: PATH);
+# they must be at least the server's major version.
+SRM_PG_BINDIR = env.str("SRM_PG_BINDIR", default="")
+
 # Logs: "json" (production) or "text"; UTC timestamps, level, logger, request id on each line.
 SRM_LOG_FORMAT = env.str("SRM_LOG_FORMAT", default="text")
 LOGGING = logging_config(fmt=SRM_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"),
