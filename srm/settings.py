@@ -533,6 +533,10 @@ HTTPS = env.bool("HTTPS", default=not DEBUG)
 # client could claim HTTPS over plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_SSL_REDIRECT = HTTPS
+# Probes and scrapers on the internal network speak plain HTTP to gunicorn (the container's
+# health check, a load balancer, Prometheus): the health endpoints and /metrics answer them
+# instead of redirecting to HTTPS. They serve no user's data (metrics need their token).
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/|$)", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)

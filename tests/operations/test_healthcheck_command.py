@@ -3,6 +3,7 @@ and beat run. Exit 0 when healthy, 1 with the failed checks named, each check bo
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -13,6 +14,7 @@ import time
 from io import StringIO
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
@@ -108,3 +110,29 @@ def test_the_worker_and_beat_of_this_host_are_checked_for_real(stack, redis_serv
     os.killpg(worker.pid, 9)
     worker.wait(timeout=20)
     assert probe("--worker", "--node", node) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_compose_health_check_of_web_passes_against_gunicorn_set_up_as_in_compose(
+        stack, redis_server):
+    # Given gunicorn as compose runs it: HTTPS on (redirects), behind a trusted proxy address
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    probe = compose["services"]["web"]["healthcheck"]["test"]
+    assert probe[:3] == ["CMD", "python", "-c"]
+    code = probe[3].replace("127.0.0.1:8000", f"127.0.0.1:{stack.web_port}")
+    stack.env.update(HTTPS="1", TRUSTED_PROXIES="172.30.250.2")
+    stack.start_web(workers=1, threads=2)
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=30)
+
+    # Then the container's probe passes (the page itself still redirects a browser to HTTPS)
+    assert run().returncode == 0, run().stderr[-1000:]
+    page = http.client.HTTPConnection("127.0.0.1", stack.web_port, timeout=10)
+    page.request("GET", "/portal/")
+    assert page.getresponse().status == 301
+    # ...and fails once a dependency is gone
+    redis_server.stop()
+    wait_for(lambda: run().returncode != 0, timeout=30, what="probe failing without the broker")
