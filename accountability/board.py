@@ -182,6 +182,32 @@ def accrued_this_quarter(ids, *, now: datetime, everything: bool = False) -> dic
     }
 
 
+@dataclass(frozen=True)
+class HeadCost:
+    head_id: int | None
+    name: str
+    amount: Decimal
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def delay_cost_by_head(department: Department, *, now: datetime | None = None
+                       ) -> list[HeadCost]:
+    """The department's cost of delay posted to the quarter of ``now`` (adjustments
+    included), per head charged, in one query: a delay that changed hands shows each head's
+    part, as posted while they were accountable. Highest first; they add up to the
+    department's "accrued this quarter"."""
+    rows = (DelayPosting.objects
+            .filter(department=department, quarter=quarter_start(local_date(now or timezone.now())))
+            .values("head", "head__username", "head__first_name", "head__last_name")
+            .order_by().annotate(amount=Sum("amount")))
+    costs = [HeadCost(row["head"], (f"{row['head__first_name']} {row['head__last_name']}".strip()
+                                    or row["head__username"] or "—"), row["amount"])
+             for row in rows]
+    return sorted(costs, key=lambda cost: (-cost.amount, cost.name))
+
+
 FLOW_FIELDS = ("steps_completed", "steps_breached", "median_hours", "p90_hours",
                "median_ola_hours", "handoffs_received")
 
@@ -292,7 +318,7 @@ def oldest_delays(department: Department, *, user, limit: int = OLDEST_DELAYED
 
     return (
         DelayRisk.objects.restrict(user).filter(department=department, resolved_at__isnull=True)
-        .select_related("request", "request__item", "step", "head")
+        .select_related("request", "request__item", "step", "head", "previous_head")
         .order_by("detected_at", "pk")[:limit]
     )
 

@@ -11,7 +11,11 @@ from accountability import monitoring
 from accountability.models import ChangePlan, Notification
 from accountability.scope import may_see_accountability
 from accountability.services import lifecycle_notices, notices
-from accountability.services.risks import on_calendar_corrected, on_step_closed
+from accountability.services.risks import (
+    on_calendar_corrected,
+    on_step_closed,
+    on_steps_reassigned,
+)
 from approvals.signals import (
     comment_added,
     hold_reminded,
@@ -49,7 +53,9 @@ def connect() -> None:
                         dispatch_uid="accountability.notice_step_closed")
     request_closed.connect(lifecycle_notices.on_request_closed,
                            dispatch_uid="accountability.notice_closed")
-    # Open steps that move to a new accountable head: the new head is told.
+    # Open steps that move to a new accountable head: their delay is charged to the new
+    # head from the moment of the change, and the new head is told.
+    steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risk_reattribute")
     steps_reassigned.connect(lifecycle_notices.on_steps_reassigned,
                              dispatch_uid="accountability.notice_reassigned")
 

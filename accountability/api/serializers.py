@@ -21,7 +21,11 @@ class DelayRiskSerializer(serializers.ModelSerializer):
     request_title = serializers.CharField(source="request.title", read_only=True)
     step = StepRefSerializer(read_only=True)
     department = DepartmentRefSerializer(read_only=True)
-    head = UserRefSerializer(read_only=True, allow_null=True)
+    head = UserRefSerializer(read_only=True, allow_null=True,
+                             help_text="The head the delay accrues against now.")
+    previous_head = UserRefSerializer(
+        read_only=True, allow_null=True,
+        help_text="The head accountable until head_since (after a change of head).")
     # Declared, not derived from the model: the derived bounds differ by database.
     level = serializers.IntegerField(min_value=1, max_value=3, read_only=True,
                                      help_text="1 when detected; rises as the delay grows.")
@@ -36,7 +40,8 @@ class DelayRiskSerializer(serializers.ModelSerializer):
         fields = ["id", "request", "request_title", "step", "department", "head", "level",
                   "is_open", "detected_at", "escalated_at", "refreshed_at", "resolved_at",
                   "overdue_hours", "overdue_seconds", "day_seconds", "day_hours",
-                  "cost_of_delay_per_day", "exposure", "posted_until", "currency"]
+                  "cost_of_delay_per_day", "exposure", "posted_until", "currency",
+                  "previous_head", "head_since", "previous_heads_exposure"]
 
     def get_currency(self, risk: DelayRisk) -> str:
         return settings.SRM_REPORTING_CURRENCY

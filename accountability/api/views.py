@@ -59,7 +59,7 @@ class DelayRiskViewSet(RestrictedReadOnlyViewSet):
     def get_queryset(self):
         return (
             self.restricted()
-            .select_related("request", "step", "department", "head")
+            .select_related("request", "step", "department", "head", "previous_head")
             .order_by("-detected_at", "-id")
         )
 

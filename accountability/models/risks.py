@@ -75,11 +75,25 @@ class DelayRisk(models.Model):
     )
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="delay_risks",
-        help_text="The accountable department when the risk was detected.",
+        help_text="The accountable department (the step's, when it moves to a new head).",
     )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="delay_risks", help_text="The accountable head when the risk was detected.",
+        related_name="delay_risks", help_text="The head accountable for the delay now (from ``head_since``).",
+    )
+    head_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When ``head`` became accountable for this delay (a head change); empty: "
+                  "since it was detected.",
+    )
+    previous_head = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="The head accountable until ``head_since``.",
+    )
+    # A database default too: the delay scan opens risks with one INSERT … SELECT.
+    previous_heads_exposure = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"),
+        help_text="Cost of delay posted against earlier heads, up to ``head_since``.",
     )
     detected_at = models.DateTimeField()
     level = models.PositiveSmallIntegerField(default=1)

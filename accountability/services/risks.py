@@ -411,35 +411,9 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
     step that closed late before any scan saw it still gets its (resolved) risk: the history
     finance reads must not depend on when the scan last ran.
     """
-    risk = (
-        DelayRisk.objects.select_for_update(of=("self",))
-        .select_related("department")
-        .filter(step_id=step.pk, resolved_at__isnull=True)
-        .first()
-    )
-    end = min(at, step.on_hold_since) if step.on_hold_since else at
-    if risk is None and (step.due_at is None or end <= step.due_at):
-        return None
-    department = risk.department if risk else Department.objects.get(
-        pk=step.accountable_department_id)
-    calendar = department.calendar
+    risk, posted, seconds, exposure, end = _posted_until(step, at)
     if risk is None:
-        per_day = (
-            ServiceRequest.objects.filter(pk=step.request_id)
-            .values_list("item__cost_of_delay_per_day", flat=True)
-            .get()
-        )
-        risk = DelayRisk(
-            step_id=step.pk, request_id=step.request_id, department=department,
-            head_id=step.accountable_head_id, detected_at=at, refreshed_at=at,
-            cost_of_delay_per_day=per_day, day_seconds=calendar.day_seconds,
-            posted_until=step.due_at,
-        )
-    posted, seconds, exposure = _measure(
-        clock=BusinessClock(calendar), due_at=step.due_at, posted_until=risk.posted_until,
-        end=end, holds=_holds_after_due({"step_id": step.pk}).get(step.pk, ()),
-        seconds=risk.overdue_seconds, exposure=risk.exposure,
-        per_day=risk.cost_of_delay_per_day, day_seconds=risk.day_seconds, at=at)
+        return None
     detected_on_close = risk.pk is None
     if detected_on_close and not posted:
         return None
@@ -461,6 +435,45 @@ def risk_resolve_for_step(*, step, at: datetime) -> DelayRisk | None:
         at=at,
     )
     return risk
+
+
+def _posted_until(step, at: datetime):
+    """The step's open delay risk, locked, and what to post for its overdue time up to ``at``
+    (or until its hold began): ``(risk, entries, seconds after, exposure after, end)``. A
+    step overdue by then that no scan has seen yet gets a new, unsaved risk; one not overdue
+    gets none (``risk`` is None)."""
+    risk = (
+        DelayRisk.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .filter(step_id=step.pk, resolved_at__isnull=True)
+        .first()
+    )
+    end = min(at, step.on_hold_since) if step.on_hold_since else at
+    if risk is None and (step.due_at is None or end <= step.due_at):
+        return None, [], None, None, end
+    department = risk.department if risk else Department.objects.get(
+        pk=step.accountable_department_id)
+    calendar = department.calendar
+    if risk is None:
+        per_day = (
+            ServiceRequest.objects.filter(pk=step.request_id)
+            .values_list("item__cost_of_delay_per_day", flat=True)
+            .get()
+        )
+        risk = DelayRisk(
+            step_id=step.pk, request_id=step.request_id, department=department,
+            head_id=step.accountable_head_id, detected_at=at, refreshed_at=at,
+            cost_of_delay_per_day=per_day, day_seconds=calendar.day_seconds,
+            posted_until=step.due_at,
+        )
+    posted, seconds, exposure = _measure(
+        clock=BusinessClock(calendar), due_at=step.due_at, posted_until=risk.posted_until,
+        end=end, holds=_holds_after_due({"step_id": step.pk}).get(step.pk, ()),
+        seconds=risk.overdue_seconds, exposure=risk.exposure,
+        per_day=risk.cost_of_delay_per_day, day_seconds=risk.day_seconds, at=at)
+    if risk.pk is None and not posted:
+        return None, [], None, None, end
+    return risk, posted, seconds, exposure, end
 
 
 def _reference(step) -> str:
@@ -536,3 +549,51 @@ def risks_correct_calendar(*, department: Department, old, since: datetime, at: 
 
 def on_calendar_corrected(sender, *, department, old, since, actor, at, **kwargs) -> None:
     risks_correct_calendar(department=department, old=old, since=since, at=at, actor=actor)
+
+
+# --- Head changes --------------------------------------------------------------------------
+def risk_reattribute(*, step, from_head, at: datetime, actor: User | None = None
+                     ) -> DelayRisk | None:
+    """``step`` (active, already moved) is accountable to ``step.accountable_head`` from
+    ``at`` on. The overdue time up to ``at`` is posted against the head it was accountable
+    to until then (reason *reattribution*; into a closed quarter's place as an adjustment,
+    as always), and the risk then names the new head, the previous one, the moment and what
+    earlier heads were charged. Nothing already posted changes. A step overdue by ``at`` that
+    no scan has seen yet gets its risk here, so the old head's part never depends on when the
+    scan last ran."""
+    risk, posted, seconds, exposure, end = _posted_until(step, at)
+    if risk is None or (risk.pk is not None and risk.head_id == step.accountable_head_id):
+        return None
+    previous_id = from_head.pk if from_head is not None else risk.head_id
+    risk.head_id = previous_id  # what is posted now was accountable to them
+    if posted:
+        risk.level = max(risk.level or 1, risk_level(
+            overdue_hours=hours_of(seconds), ola_hours=step.ola_hours, day_hours=risk.day_hours))
+        risk.overdue_seconds, risk.overdue_hours, risk.exposure = seconds, hours_of(seconds), exposure
+        risk.posted_until = max(risk.posted_until, end)
+    if risk.pk is None:
+        risk.save()
+    _post([_Change(risk.pk, previous_id, risk.department_id, False, risk.level, risk.level,
+                   risk.overdue_seconds, risk.exposure, risk.day_seconds, risk.posted_until,
+                   posted)],
+          at, PostingReason.REATTRIBUTION, note=f"Accrued until the head changed to "
+                                                 f"{step.accountable_head.username}"[:200])
+    risk.previous_head_id, risk.head_id = previous_id, step.accountable_head_id
+    risk.department_id = step.accountable_department_id
+    risk.head_since, risk.previous_heads_exposure, risk.refreshed_at = at, risk.exposure, at
+    risk.save()
+    audit_record(
+        actor=actor, verb=AuditVerb.RISK_REATTRIBUTED, target=risk,
+        from_state=from_head.username if from_head else "",
+        to_state=step.accountable_head.username, correlation=_reference(step),
+        data={"at": at.isoformat(), "overdue_seconds_before": risk.overdue_seconds,
+              "exposure_before": risk.exposure},
+        at=at,
+    )
+    return risk
+
+
+def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
+    for move in moves:
+        if move.step.state == StepState.ACTIVE:
+            risk_reattribute(step=move.step, from_head=move.from_head, at=at, actor=actor)

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accountability.board import FLOW_WINDOW, oldest_delays
+from accountability.board import FLOW_WINDOW, delay_cost_by_head, oldest_delays
 from accountability.figures import (
     board_lines,
     department_split,
@@ -96,6 +96,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     trend, _ = department_trend(dept, now=now, known=known)
     split, _ = department_split(dept, now=now, known=known)
     delays = list(oldest_delays(dept, user=request.user))
+    by_head = delay_cost_by_head(dept, now=now)
     for risk in delays:
         risk.link = request_link(request.user, reference=risk.request.reference,
                                  pk=risk.request_id)
@@ -109,7 +110,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     }
     return render(request, "accountability/dashboard_department.html", {
         "department": dept, "line": line, "trend": trend, "delays": delays,
-        "split": split, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "split": split, "chart": chart, "by_head": by_head, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })
 
