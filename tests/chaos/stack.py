@@ -5,6 +5,7 @@ connections (the kernel does) but never answers, the worst case for a client."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -86,6 +88,86 @@ class Redis:
             self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def _postgres_bindir() -> Path:
+    """The newest installed PostgreSQL's programs (initdb, pg_ctl are not on PATH on Debian)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        pytest.fail("PostgreSQL's server programs are missing (apt-get install postgresql)")
+    return Path(initdb).resolve().parent
+
+
+class Postgres:
+    """A PostgreSQL cluster of the test's own, on a port of its own, that the test may stop,
+    restart or crash. Runs as the ``postgres`` system user when the tests run as root
+    (initdb refuses root). ``copy_from_test_database`` gives it the test database's rows."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.bindir = _postgres_bindir()
+        self.dir = Path(tempfile.mkdtemp(prefix="srm-chaos-pg-"))
+        self.data = self.dir / "data"
+        self.name = "srm_chaos"
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/{self.name}"
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            shutil.chown(self.dir, "postgres", "postgres")
+
+    def _run(self, program: str, *args: str, timeout: float = 60) -> None:
+        command = [str(self.bindir / program), *args]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              cwd=self.dir)
+        if done.returncode != 0:
+            raise AssertionError(f"{program} failed: {done.stderr or done.stdout}")
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                      "--no-sync", "-E", "UTF8")
+        self._run("pg_ctl", "-D", str(self.data), *self._server_options(), "start")
+
+    def _server_options(self) -> list[str]:
+        return ["-w", "-l", str(self.dir / "server.log"), "-o",
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"]
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def restart(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", *self._server_options(),
+                  "restart")
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 1):
+                return True
+        except OSError:
+            return False
+
+    def copy_from_test_database(self) -> None:
+        """The test database (schema and committed rows) into this cluster's ``srm_chaos``."""
+        env = {**os.environ}
+        subprocess.run([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                        "-U", "postgres", self.name], check=True, env=env, timeout=60)
+        dump = subprocess.run([str(self.bindir / "pg_dump"), "--format=custom", "--no-owner",
+                               "--no-privileges", database_url()], check=True,
+                              capture_output=True, timeout=300)
+        subprocess.run([str(self.bindir / "pg_restore"), "--no-owner", "--no-privileges",
+                        "--exit-on-error", "-d", self.url], input=dump.stdout, check=True,
+                       capture_output=True, timeout=300)
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+                self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Stack:
@@ -197,6 +279,13 @@ def redis_server_fixture(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+def postgres_server_fixture():
+    server = Postgres()
+    server.start()
+    yield server
+    server.destroy()
 
 
 def stack_fixture(tmp_path, redis_server):
