@@ -3,10 +3,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 
-from governance.models import AuditEvent, Department, LoginLockout, Membership, User
+from governance.choices import TokenRevokedBecause
+from governance.models import ApiToken, AuditEvent, Department, LoginLockout, Membership, User
 from governance.services.calendar import CALENDAR_FIELDS, department_calendar_changed
 from governance.services.logins import login_lockout_unlock
 from governance.services.org import department_set_head
+from governance.services.tokens import api_token_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -131,6 +133,39 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["actor", "on_behalf_of"]
     show_full_result_count = False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Every API token, never its secret (only a keyed hash is stored, and not shown either).
+    Tokens are created on their owner's API tokens page or with ``create_api_token``."""
+
+    list_display = ["name", "user", "prefix_shown", "created_at", "expires_at", "last_used_at",
+                    "usable", "revoked_at", "revoked_reason"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "revoked_reason"]
+    search_fields = ["name", "user__username", "user__last_name", "prefix"]
+    list_select_related = ["user"]
+    exclude = ["digest"]
+    date_hierarchy = "created_at"
+    actions = ["revoke"]
+
+    @admin.display(description="Starts with")
+    def prefix_shown(self, obj: ApiToken) -> str:
+        return f"{obj.prefix}…"
+
+    @admin.display(boolean=True, description="Usable")
+    def usable(self, obj: ApiToken) -> bool:
+        return obj.is_usable
+
+    @admin.action(description="Revoke: stop these tokens working now", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked = sum(api_token_revoke(token=token, actor=request.user,
+                                       because=TokenRevokedBecause.ADMINISTRATOR)
+                      for token in queryset.select_related("user"))
+        self.message_user(request, f"{revoked} token(s) revoked.")
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("governance.change_apitoken")
 
 
 @admin.register(LoginLockout)

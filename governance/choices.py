@@ -16,6 +16,22 @@ class LockoutScope(models.TextChoices):
     ADDRESS = "address", "Address"
 
 
+class TokenStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+class TokenRevokedBecause(models.TextChoices):
+    """Why an API token stopped working before its expiry."""
+
+    OWNER = "owner", "Revoked by its owner"
+    ADMINISTRATOR = "administrator", "Revoked by an administrator"
+    PASSWORD_CHANGED = "password_changed", "The owner's password changed"
+    DEACTIVATED = "deactivated", "The owner was deactivated"
+    ROTATED = "rotated", "Replaced by a new token"
+
+
 class AuditVerb(models.TextChoices):
     """Every verb an audit event can carry: ``<object>.<what happened>``. ``audit_build``
     refuses any other, so reports and timelines can rely on the list."""
@@ -75,6 +91,9 @@ class AuditVerb(models.TextChoices):
     # by an administrator.
     LOGIN_LOCKED_OUT = "login.locked_out", "Sign-in locked after repeated failures"
     LOGIN_UNLOCKED = "login.unlocked", "Sign-in unlocked by an administrator"
+    # API tokens.
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
     # KPIs.
     KPI_MEASUREMENT_RECORDED = "kpi.measurement_recorded", "KPI measurement recorded"
 

@@ -6,4 +6,6 @@ from governance import views
 
 urlpatterns = [
     path("password_reset/", views.password_reset, name="password_reset"),
+    path("tokens/", views.api_tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="token_revoke"),
 ]

@@ -1,17 +1,27 @@
-"""The account pages: sign-in's lockout answer and the limited password reset."""
+"""The account pages: sign-in's lockout answer, the limited password reset, API tokens."""
 
 from __future__ import annotations
 
 import math
 import time
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
 
 from governance import logins
-from kit.web import client_ip, serves
+from governance.choices import TokenRevokedBecause
+from governance.errors import DomainError
+from governance.forms import ApiTokenForm
+from governance.models import ApiToken
+from governance.services.tokens import api_token_create, api_token_revoke
+from kit.web import client_ip, domain_error_response, serves
 
 
 def lockout_message(until: float | None) -> str:
@@ -52,3 +62,45 @@ class LimitedPasswordResetView(auth_views.PasswordResetView):
 
 password_reset = serves(why="the password reset form: it shows no model's rows")(
     LimitedPasswordResetView.as_view())
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+def _render_tokens(request, form: ApiTokenForm, *, status: int = 200, created=None,
+                   secret: str = "") -> HttpResponse:
+    tokens = ApiToken.objects.restrict(request.user).order_by("-created_at", "-id")
+    response = render(request, "governance/api_tokens.html", {
+        "form": form, "tokens": tokens, "created": created, "secret": secret,
+        "default_days": settings.SRM_API_TOKEN_DAYS,
+    }, status=status)
+    # The page may carry a secret: never kept by a browser or proxy cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@serves(ApiToken)
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The person's API tokens: create one (its secret shown on this answer only), revoke."""
+    form = ApiTokenForm(request.POST or None)
+    if request.method != "POST":
+        return _render_tokens(request, form)
+    if not form.is_valid():
+        return _render_tokens(request, form, status=400)
+    try:
+        token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                         days=form.cleaned_data["days"], actor=request.user)
+    except DomainError as exc:
+        return domain_error_response(request, exc, form=form,
+                                     page=lambda status: _render_tokens(request, form,
+                                                                        status=status))
+    return _render_tokens(request, ApiTokenForm(), status=201, created=token, secret=secret)
+
+
+@login_required
+@require_POST
+@serves(ApiToken)
+def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken.objects.restrict(request.user, "revoke"), pk=pk)
+    if api_token_revoke(token=token, actor=request.user, because=TokenRevokedBecause.OWNER):
+        messages.success(request, f"“{token.name}” is revoked: it no longer works.")
+    return redirect("tokens")

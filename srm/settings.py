@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "axes",
     "django_filters",
     "drf_spectacular",
@@ -467,10 +466,14 @@ AXES_ENABLE_ADMIN = False
 # call a second leaves room for integrations that poll and page.
 SRM_API_THROTTLE_ANON = env.str("SRM_API_THROTTLE_ANON", default="60/minute")
 SRM_API_THROTTLE_USER = env.str("SRM_API_THROTTLE_USER", default="3600/hour")
+# API tokens (governance/tokens.py): valid this many days unless their creator chooses fewer
+# (or more, up to the maximum).
+SRM_API_TOKEN_DAYS = env.int("SRM_API_TOKEN_DAYS", default=90)
+SRM_API_TOKEN_MAX_DAYS = env.int("SRM_API_TOKEN_MAX_DAYS", default=365)
 REST_FRAMEWORK = {
     # Token first: an unauthenticated call then gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

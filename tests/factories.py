@@ -24,6 +24,7 @@ from accountability.models import ChangePlan, DelayPosting, DelayRisk, LegacyWor
 from approvals.choices import StepState
 from approvals.models import Step
 from governance.calendar import BusinessCalendar
+from governance.services.tokens import api_token_create
 
 
 def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -93,3 +94,8 @@ def make_workflow(org, plan, *, retire_in=7, dept="MKT", **kwargs) -> LegacyWork
         retire_by=timezone.localdate() + timedelta(days=retire_in),
         **kwargs,
     )
+
+
+def api_token(user, *, name: str = "tests", days: int | None = None) -> str:
+    """A new API token of ``user``: its secret (what a client sends)."""
+    return api_token_create(user=user, name=name, days=days, actor=user)[1]

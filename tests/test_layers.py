@@ -21,6 +21,7 @@ BENCH_SCRIPT = "a benchmark script that runs before it sets Django up (django.se
 ALLOWED = {
     ("accountability/apps.py", "ready", "accountability.wiring"): READY,
     ("approvals/apps.py", "ready", "approvals.wiring"): READY,
+    ("governance/apps.py", "ready", "governance.wiring"): READY,
     ("requests_app/apps.py", "ready", "requests_app.wiring"): READY,
     **{("bench/scenarios/delay_scan.py", function, module): BENCH_SCRIPT
        for function, module in [

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accountability.models import ChangePlan, DelayRisk, Notification
 from accountability.services.risks import flag_delays
-from governance.models import AuditEvent
+from governance.models import ApiToken, AuditEvent
 from tests.factories import make_plan, make_workflow
 
 # The migration state of the release before the move (main at 71d750a): governance's last
@@ -108,3 +108,30 @@ def test_a_database_of_the_release_before_the_move_migrates_forward_intact(org, 
     assert not ContentType.objects.filter(app_label="governance", model__in=[
         "delayrisk", "notification", "changeplan"]).exists()
     assert Notification.objects.filter(dedupe_key="before-the-move").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_tokens_of_the_previous_release_are_hashed_and_keep_working(org, client):
+    # Given a database of the release before, with a DRF token in plain text
+    executor = MigrationExecutor(connection)
+    executor.migrate([("governance", "0013_login_lockouts")])
+    legacy = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
+                       "created timestamp with time zone NOT NULL, user_id bigint NOT NULL)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, now(), %s)",
+                       [legacy, org.alice.pk])
+
+    # When it migrates
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    # Then the key still works, as a hashed token that expires, and no plain text is left
+    me = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {legacy}")
+    assert me.json()["username"] == "alice"
+    token = ApiToken.objects.get(user=org.alice)
+    assert token.name == "Migrated token" and token.digest != legacy
+    assert token.expires_at > timezone.now() + timedelta(days=89)
+    assert "authtoken_token" not in connection.introspection.table_names()

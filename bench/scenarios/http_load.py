@@ -25,12 +25,12 @@ from pathlib import Path
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.middleware.csrf import _get_new_csrf_string
-from rest_framework.authtoken.models import Token
 
 from accountability.figures import refresh_figures
 from bench.context import peak_mb
 from bench.scenarios._org import answers_for, approvable_steps, items, requesters
 from governance.models import User
+from governance.services.tokens import api_token_create
 from requests_app.models import ServiceRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def _session_cookie(user: User) -> str:
 
 
 def _token(user: User) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token_create(user=user, name="bench", actor=None)[1]
 
 
 def _line(method: str, path: str, headers: dict[str, str], body: str = "") -> str:

@@ -5,6 +5,6 @@ Every other app builds on these; this package imports no other app.
 
 from .audit import AuditEvent
 from .org import Department, Membership, User
-from .security import LoginLockout
+from .security import ApiToken, LoginLockout
 
-__all__ = ["AuditEvent", "Department", "LoginLockout", "Membership", "User"]
+__all__ = ["ApiToken", "AuditEvent", "Department", "LoginLockout", "Membership", "User"]

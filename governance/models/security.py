@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from governance.choices import LockoutScope
+from governance.choices import LockoutScope, TokenRevokedBecause, TokenStatus
+from kit.rules import RestrictedQuerySet
 
 
 class LoginLockout(models.Model):
@@ -38,3 +39,54 @@ class LoginLockout(models.Model):
     @property
     def is_in_force(self) -> bool:
         return self.unlocked_at is None and self.until > timezone.now()
+
+
+class ApiTokenQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view") -> ApiTokenQuerySet:
+        """A person sees and revokes their own tokens only (administrators use the admin)."""
+        if action not in {"view", "revoke"}:
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def usable(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A named API token of one person. Only a keyed hash of its secret is stored (HMAC-SHA256
+    with a key derived from ``SECRET_KEY``): the secret is shown once, when it is created, and
+    cannot be read back from the database, a backup or the admin (``governance.tokens``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    # The secret's first characters, to tell tokens apart in lists (not enough to use one).
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True,
+                                      choices=TokenRevokedBecause.choices)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def status(self) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        return TokenStatus.ACTIVE if self.expires_at > timezone.now() else TokenStatus.EXPIRED

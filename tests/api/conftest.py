@@ -11,7 +11,6 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accountability.models import DelayRisk
@@ -21,6 +20,7 @@ from demo.organisation import seed_organisation
 from governance.models import Department, User
 from requests_app.models import CatalogItem
 from requests_app.services import request_submit
+from tests.factories import api_token
 
 ROLES = ["anonymous", "alice", "bob", "hank", "irene", "ivan", "fiona", "olivia"]
 
@@ -40,8 +40,7 @@ def client_for(org):
     def _client(username: str) -> APIClient:
         client = APIClient()
         if username != "anonymous":
-            token, _ = Token.objects.get_or_create(user=getattr(org, username))
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(getattr(org, username))}")
         return client
 
     return _client

@@ -15,8 +15,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from tests.factories import api_token
 
 COMMITTED = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
 
@@ -97,13 +98,13 @@ def _report_cases():
 )
 def test_api_honours_its_schema(case, world, org, _keep_test_connection):
     # An ops leader sees every request, step and risk, so the fuzzer reaches real objects.
-    token, _ = Token.objects.get_or_create(user=org.olivia)
+    token = api_token(org.olivia)
     CASES[case.operation.label] = CASES.get(case.operation.label, 0) + 1
     # Every check but "schema-valid data is accepted": valid input also depends on the data
     # (an item code must exist, a step must be an approval to approve it), which a schema
     # cannot say; those answers are 400/403/409 with the documented error body instead.
     case.call_and_validate(
-        headers={"Authorization": f"Token {token.key}"},
+        headers={"Authorization": f"Token {token}"},
         excluded_checks=[positive_data_acceptance],
     )
 
@@ -111,8 +112,8 @@ def test_api_honours_its_schema(case, world, org, _keep_test_connection):
 def test_api_workflows_honour_the_schema(world, org, _keep_test_connection):
     """Stateful: Schemathesis chains operations through the links it infers (submit a
     request, then read, cancel or act on its steps with the ids it got back)."""
-    token, _ = Token.objects.get_or_create(user=org.olivia)
-    auth = {"Authorization": f"Token {token.key}"}
+    token = api_token(org.olivia)
+    auth = {"Authorization": f"Token {token}"}
     calls = []
 
     class Workflow(schema.as_state_machine()):

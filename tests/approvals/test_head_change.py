@@ -12,7 +12,6 @@ from datetime import time
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accountability.models import Notification, NotificationKind
@@ -26,6 +25,7 @@ from governance.models import AuditEvent, Department, Membership, User
 from governance.services.org import department_set_head
 from requests_app.models import Comment, ServiceRequest
 from requests_app.services_conversation import comment_add
+from tests.factories import api_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -36,8 +36,7 @@ def active(request) -> Step:
 
 def _api(user: User) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

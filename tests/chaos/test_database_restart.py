@@ -13,8 +13,6 @@ from tests.chaos.stack import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-TOKEN = "chaos-database-restart-token-0123456789"
-
 
 def test_the_site_rides_out_a_postgresql_restart_and_an_outage(
         org, submit, stack, redis_server, postgres_server):
@@ -24,24 +22,26 @@ def test_the_site_rides_out_a_postgresql_restart_and_an_outage(
     stack.env.update(DATABASE_URL=postgres_server.url, CONN_MAX_AGE="60",
                      SRM_DB_CONNECT_TIMEOUT="2")
     done = stack.run("from governance.models import User\n"
-                     "from rest_framework.authtoken.models import Token\n"
-                     f"Token.objects.create(user=User.objects.get(username='alice'), key={TOKEN!r})")
+                     "from governance.services.tokens import api_token_create\n"
+                     "alice = User.objects.get(username='alice')\n"
+                     "print(api_token_create(user=alice, name='chaos', actor=None)[1])")
     assert done.returncode == 0, done.stderr
+    token = done.stdout.split()[-1]
     stack.start_web(workers=1, threads=2)
     me = f"/api/v1/requests/{request.reference}/"
     # every thread holds a connection now
-    assert all(stack.request("GET", me, token=TOKEN)[0] == 200 for _ in range(6))
+    assert all(stack.request("GET", me, token=token)[0] == 200 for _ in range(6))
     assert stack.get("/healthz/ready")[0] == 200
 
     # When PostgreSQL restarts, then the very next requests succeed
     postgres_server.restart()
-    answers = [stack.request("GET", me, token=TOKEN)[0] for _ in range(6)]
+    answers = [stack.request("GET", me, token=token)[0] for _ in range(6)]
     assert answers == [200] * 6, answers
     assert stack.get("/healthz/ready")[0] == 200
 
     # When it is down: an honest 503 with Retry-After, and readiness names the database, fast
     postgres_server.stop()
-    status, body, seconds = stack.request("GET", me, token=TOKEN)
+    status, body, seconds = stack.request("GET", me, token=token)
     assert status == 503 and body["code"] == "unavailable", body
     assert body["request_id"] and seconds < 5
     status, body, seconds = stack.request("GET", "/healthz/ready")
@@ -54,5 +54,5 @@ def test_the_site_rides_out_a_postgresql_restart_and_an_outage(
     postgres_server.start()
     wait_for(lambda: stack.get("/healthz/ready")[0] == 200, timeout=30, what="ready again")
     assert time.monotonic() - started < 30
-    answers = [stack.request("GET", me, token=TOKEN)[0] for _ in range(6)]
+    answers = [stack.request("GET", me, token=token)[0] for _ in range(6)]
     assert answers == [200] * 6, answers

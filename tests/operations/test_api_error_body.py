@@ -9,11 +9,11 @@ import logging
 
 import pytest
 from django.test import Client, override_settings
-from rest_framework.authtoken.models import Token
 
 from kit.guard import json_depth
 from kit.responses import too_large_response
 from requests_app.models import ServiceRequest
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def _error(response, status: int, code: str, *, keys=ERROR_KEYS) -> dict:
 
 @pytest.fixture
 def api(org) -> Client:
-    token = Token.objects.create(user=org.alice)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}", raise_request_exception=False)
+    token = api_token(org.alice)
+    return Client(HTTP_AUTHORIZATION=f"Token {token}", raise_request_exception=False)
 
 
 def _nested(depth: int) -> str:
@@ -174,7 +174,7 @@ def test_a_database_outage_is_a_json_503_with_retry_after(api, monkeypatch):
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(
-        "rest_framework.authentication.TokenAuthentication.authenticate_credentials", down)
+        "governance.api.auth.TokenAuthentication.authenticate_credentials", down)
     response = api.get("/api/v1/me/", HTTP_X_REQUEST_ID="db-down-1")
     body = _error(response, 503, "unavailable", keys=ERROR_KEYS | {"request_id"})
     assert int(response["Retry-After"]) > 0

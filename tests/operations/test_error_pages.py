@@ -8,7 +8,8 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
-from rest_framework.authtoken.models import Token
+
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +29,10 @@ def test_a_page_that_fails_says_the_change_may_have_been_saved(client, org, capl
 
 def test_an_api_failure_is_a_json_body_with_the_request_id(client, org, caplog):
     client.raise_request_exception = False
-    token = Token.objects.create(user=org.alice)
+    token = api_token(org.alice)
     with mock.patch("governance.api.views.MeSerializer", side_effect=RuntimeError("bug")), \
             caplog.at_level(logging.ERROR):
-        response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+        response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
     body = response.json()
     assert response.status_code == 500
     assert body["code"] == "server_error" and body["request_id"] == response["X-Request-ID"]
@@ -43,13 +44,13 @@ def test_an_api_failure_is_a_json_body_with_the_request_id(client, org, caplog):
 @pytest.mark.parametrize("path", ["/api/v1/me/", "/portal/"])
 def test_an_unreachable_database_is_a_503_with_retry_after(client, org, path):
     client.raise_request_exception = False
-    token = Token.objects.create(user=org.alice)
+    token = api_token(org.alice)
     client.force_login(org.alice)
     with mock.patch("django.contrib.sessions.backends.db.SessionStore.load",
                     side_effect=OperationalError("connection refused")), \
-            mock.patch("rest_framework.authentication.TokenAuthentication.authenticate_credentials",
+            mock.patch("governance.api.auth.TokenAuthentication.authenticate_credentials",
                        side_effect=OperationalError("connection refused")):
-        response = client.get(path, HTTP_AUTHORIZATION=f"Token {token.key}")
+        response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 503
     assert response["Retry-After"]
     if path.startswith("/api/"):

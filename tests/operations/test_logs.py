@@ -20,11 +20,11 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client, RequestFactory
 from django.utils.functional import SimpleLazyObject
-from rest_framework.authtoken.models import Token
 
 from operations import context, outbox
 from operations.logs import ContextFilter, JSONFormatter, TextFormatter, logging_config
 from operations.tasks import heartbeat
+from tests.factories import api_token
 
 ROOT = settings.BASE_DIR
 
@@ -49,9 +49,9 @@ def json_lines():
 def test_an_api_call_logs_one_access_line_with_its_id_user_reference_and_duration(
         org, submit, json_lines):
     request = submit()
-    token = Token.objects.create(user=org.alice)
+    token = api_token(org.alice)
     response = Client().get(f"/api/v1/requests/{request.reference}/",
-                            HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_X_REQUEST_ID="trace-42")
+                            HTTP_AUTHORIZATION=f"Token {token}", HTTP_X_REQUEST_ID="trace-42")
     assert response.status_code == 200 and response["X-Request-ID"] == "trace-42"
     access = [line for line in json_lines() if line["logger"] == "srm.access"]
     assert len(access) == 1
