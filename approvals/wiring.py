@@ -1,13 +1,14 @@
 """What approvals adds to the rest of SRM at start-up (``ApprovalsConfig.ready``): its
-subscriptions to the organisation's domain events (open steps follow a head change), and the
+subscriptions to the organisation's domain events (open steps follow a head change and a
+leaver), and the
 Approvals and Work entries of the navigation, with their counts."""
 
 from __future__ import annotations
 
 from approvals.models import Step
 from approvals.selectors import capabilities, waiting_for
-from approvals.services.reassign import on_department_head_changed
-from governance.signals import department_head_changed
+from approvals.services.reassign import on_department_head_changed, on_user_deactivated
+from governance.signals import department_head_changed, user_deactivated
 from kit.navigation import NAV, NavEntry
 
 
@@ -15,6 +16,8 @@ def connect() -> None:
     # Who decides is the organisation as it is now: a new head takes over the open steps.
     department_head_changed.connect(on_department_head_changed,
                                     dispatch_uid="approvals.steps_follow_head")
+    # A leaver's open steps go to who stands in for them; their delegations end.
+    user_deactivated.connect(on_user_deactivated, dispatch_uid="approvals.steps_leave")
     NAV.append(NavEntry(
         label="Approvals",
         url_name="approvals:inbox",

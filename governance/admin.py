@@ -1,13 +1,15 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from governance.choices import TokenRevokedBecause
+from governance.errors import DomainError
 from governance.models import ApiToken, AuditEvent, Department, LoginLockout, Membership, User
 from governance.services.calendar import CALENDAR_FIELDS, department_calendar_changed
 from governance.services.logins import login_lockout_unlock
-from governance.services.org import department_set_head
+from governance.services.org import department_set_head, user_deactivate
 from governance.services.tokens import api_token_revoke
 
 
@@ -24,6 +26,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RefusalsAsMessages:
+    """A change the organisation services refuse (a leaver nobody can stand in for, a head
+    whose own request has nobody above to decide it) is rolled back whole and shown as an
+    error message on the same page, never a 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refused:
+            self.message_user(request, refused.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -31,7 +46,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RefusalsAsMessages, BaseUserAdmin):
     list_display = ["username", "get_full_name", "email", "department", "is_ops_leader", "is_active"]
     list_filter = ["is_ops_leader", "is_staff", "is_active", "department"]
     search_fields = ["username", "first_name", "last_name", "email"]
@@ -41,6 +56,18 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         ("Organisation", {"fields": ("department", "is_ops_leader", "timezone")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # A leaver goes through user_deactivate, in the change view's transaction: what was
+        # accountable to them moves on, their delegations end, all audited (or, when nobody
+        # can take over, the whole change is refused).
+        leaves = change and "is_active" in form.changed_data and not obj.is_active
+        if leaves:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if leaves:
+            user_deactivate(actor=request.user, user=obj)
+            obj.refresh_from_db()
 
 
 class DepartmentForm(forms.ModelForm):
@@ -80,7 +107,7 @@ class DepartmentForm(forms.ModelForm):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
     form = DepartmentForm
     list_display = ["code", "name", "cost_centre", "head", "deputy", "parent", "timezone",
                     "holiday_country"]

@@ -27,3 +27,22 @@ def is_approver_of(user: User, department_id: int) -> bool:
     return Membership.objects.filter(
         user=user, department_id=department_id, role=MembershipRole.APPROVER
     ).exists()
+
+
+def stand_in_for(department: Department, *, absent: User, requester_id: int | None = None
+                 ) -> User | None:
+    """Who answers for ``department`` when ``absent`` (its head, who left) cannot: its deputy,
+    else the head of the nearest department above it; never ``absent`` themselves, someone
+    who cannot sign in, or (for an approval) the requester. None when nobody can."""
+    excluded = {absent.pk, requester_id}
+    deputy = department.deputy
+    if deputy is not None and deputy.is_active and deputy.pk not in excluded:
+        return deputy
+    seen, above = {department.pk}, department.parent
+    while above is not None and above.pk not in seen:
+        head = above.head
+        if head is not None and head.is_active and head.pk not in excluded:
+            return head
+        seen.add(above.pk)
+        above = above.parent
+    return None

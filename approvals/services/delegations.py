@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.models import Delegation
@@ -72,3 +73,20 @@ def delegation_end(*, actor: User, delegation: Delegation) -> Delegation:
     audit_record(actor=actor, verb=AuditVerb.DELEGATION_ENDED, target=delegation,
                  from_state="active", to_state="ended")
     return delegation
+
+
+def delegations_end_for(*, user: User, actor: User | None, at: datetime) -> list[Delegation]:
+    """End every delegation ``user`` gave or received that has not ended (current or
+    planned), each audited: a person who left neither decides for others nor has anyone
+    deciding for them. Call inside the transaction that deactivated them."""
+    ended = list(Delegation.objects.select_for_update()
+                 .filter(Q(delegator=user) | Q(delegate=user), ended_at__isnull=True,
+                         ends_on__gte=timezone.localdate(at))
+                 .order_by("pk"))
+    for delegation in ended:
+        delegation.ended_at = at
+        delegation.save(update_fields=["ended_at"])
+        audit_record(actor=actor, verb=AuditVerb.DELEGATION_ENDED, target=delegation,
+                     from_state="active", to_state="ended",
+                     data={"reason": "left", "user": user.username}, at=at)
+    return ended

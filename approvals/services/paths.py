@@ -9,6 +9,7 @@ from approvals.models import Step, StepTemplate
 from approvals.services.steps import step_set_active, step_set_closed
 from governance.errors import ValidationFailed
 from governance.models import Department, User
+from governance.selectors import stand_in_for
 from governance.states import assert_transition
 from requests_app.choices import RequestState
 from requests_app.models import ServiceRequest
@@ -29,6 +30,10 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
         head = department.head
         if template.kind == StepKind.APPROVAL:
             department, head = _independent_approver(department, request.requester)
+        if head is not None and not head.is_active:
+            # The head left and nobody has been named yet: who stands in for them now.
+            head = stand_in_for(department, absent=head, requester_id=(
+                request.requester_id if template.kind == StepKind.APPROVAL else None))
         applies = template.applies_to(request.estimated_cost)
         if applies and head is None:
             raise ValidationFailed(

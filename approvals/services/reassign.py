@@ -17,12 +17,14 @@ from datetime import datetime
 from django.db.models import Q
 
 from approvals.choices import STEP_OPEN_STATES, ReassignReason, StepKind, StepState
-from approvals.models import Step
+from approvals.models import Delegation, Step
+from approvals.services.delegations import delegations_end_for
 from approvals.services.paths import _independent_approver
 from approvals.signals import steps_reassigned
 from governance.choices import AuditVerb
 from governance.errors import ValidationFailed
 from governance.models import Department, User
+from governance.selectors import stand_in_for
 from governance.services.audit import audit_build, audit_save
 from requests_app.models import ServiceRequest
 
@@ -112,3 +114,35 @@ def steps_follow_head(*, department: Department, new_head: User, actor: User | N
 def on_department_head_changed(sender, *, department, old_head, new_head, actor, at,
                                **kwargs) -> None:
     steps_follow_head(department=department, new_head=new_head, actor=actor, at=at)
+
+
+def steps_leave(*, user: User, actor: User | None, at: datetime) -> list[Move]:
+    """``user`` left: each open step accountable to them goes to their active delegate, else
+    to the step's department's deputy, else to the head of the department above (never to
+    the step's requester, for an approval); then their delegations end. Refused
+    (``no_successor``) when some step has nobody to go to."""
+    delegate = (Delegation.objects.active().filter(delegator=user, delegate__is_active=True)
+                .select_related("delegate").order_by("-starts_on", "-pk").first())
+
+    def to(step: Step) -> tuple[Department, User]:
+        department = step.accountable_department
+        requester_id = step.request.requester_id if step.kind == StepKind.APPROVAL else None
+        if delegate is not None and delegate.delegate_id != requester_id:
+            return department, delegate.delegate
+        stand_in = stand_in_for(department, absent=user, requester_id=requester_id)
+        if stand_in is None:
+            raise ValidationFailed(
+                f"Nobody can take over “{step.name}” on {step.request.reference} from {user}: "
+                f"{department} has no deputy and no department above it with a head. Name a "
+                f"deputy or a new head of {department} first.",
+                code="no_successor")
+        return department, stand_in
+
+    steps = _lock_open_steps(Q(accountable_head=user))
+    moves = _move(steps, to=to, reason=ReassignReason.LEAVER, actor=actor, at=at)
+    delegations_end_for(user=user, actor=actor, at=at)
+    return moves
+
+
+def on_user_deactivated(sender, *, user, actor, at, **kwargs) -> None:
+    steps_leave(user=user, actor=actor, at=at)

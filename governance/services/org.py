@@ -1,4 +1,5 @@
-"""Changing who answers for what: a department's head, a person who leaves.
+"""Changing who answers for what: a department's head (``department_set_head``), a person
+who leaves (``user_deactivate``).
 
 Work accountable to a person lives in the layers above (steps, delay risks); the core does
 not know it. Each change here is saved and audited, then announced with a domain event
@@ -17,7 +18,7 @@ from governance.choices import AuditVerb
 from governance.errors import ValidationFailed
 from governance.models import Department, User
 from governance.services.audit import audit_record
-from governance.signals import department_head_changed
+from governance.signals import department_head_changed, user_deactivated
 
 
 @transaction.atomic
@@ -54,3 +55,23 @@ def department_set_head(*, actor: User | None, department: Department, head: Use
     department_head_changed.send(Department, department=department, old_head=old,
                                  new_head=head, actor=actor, at=at)
     return department
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User | None, user: User, at: datetime | None = None) -> User:
+    """``user`` leaves: they can no longer sign in, and in the same transaction whatever was
+    accountable to them moves on (the receivers of ``user_deactivated``: each open step to
+    their active delegate, else their department's deputy, else the parent department's
+    head, each move audited; their delegations end). Refused, with nothing changed, when
+    nobody can take over (``no_successor``). The admin's deactivation goes through here."""
+    at = at or timezone.now()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(actor=actor, verb=AuditVerb.USER_DEACTIVATED, target=user,
+                 from_state="active", to_state="inactive", data={"username": user.username},
+                 at=at)
+    user_deactivated.send(User, user=user, actor=actor, at=at)
+    return user
