@@ -104,6 +104,38 @@ def test_an_audit_event_with_an_unknown_verb_is_refused(org):
         audit_build(actor=None, verb="request.teleported", target=org.alice)
 
 
+# --- Who decides: a head changes in one place ----------------------------------------------
+# Where a department's head may be assigned: the service that moves the open steps with it,
+# and the admin page, which only puts the old head back before calling that service. (A delay
+# risk's own ``head`` is accountability's record, moved by ``risk_reattribute``.)
+HEAD_WRITERS = {"governance/services/org.py", "governance/admin.py"}
+NOT_A_DEPARTMENT = {"risk", "check"}
+
+
+def _head_targets(node: ast.AST) -> list[ast.Attribute]:
+    targets = []
+    for target in getattr(node, "targets", []):
+        targets += target.elts if isinstance(target, ast.Tuple) else [target]
+    return [t for t in targets if isinstance(t, ast.Attribute) and t.attr in {"head", "head_id"}
+            and not (isinstance(t.value, ast.Name) and t.value.id in NOT_A_DEPARTMENT)]
+
+
+def test_a_department_head_changes_only_through_department_set_head():
+    found = []
+    for path in _python_files():
+        name = str(path.relative_to(ROOT))
+        if name in HEAD_WRITERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            updated = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                       and node.func.attr in {"update", "update_or_create"}
+                       and any(k.arg in {"head", "head_id"} for k in node.keywords))
+            if (isinstance(node, ast.Assign) and _head_targets(node)) or updated:
+                found.append(f"{name}:{node.lineno}")
+    assert not found, "Change a head with governance.services.org.department_set_head:\n" + \
+        "\n".join(found)
+
+
 # --- Validation in one place --------------------------------------------------------------------
 def test_portal_and_api_accept_the_same_lengths_the_services_enforce():
     from approvals.api.serializers import ApproveSerializer, CompleteSerializer, RejectSerializer
