@@ -52,3 +52,15 @@ STEP_CLOSED_STATES = STEP_MACHINE.terminal
 STEP_DECIDED_STATES = STEP_MACHINE.group(StepState.APPROVED, StepState.REJECTED, StepState.DONE)
 # What an approval step may end in when someone decides it.
 DECISIONS = STEP_MACHINE.group(StepState.APPROVED, StepState.REJECTED)
+
+
+class StepAction(models.TextChoices):
+    """What a person may do to a step (``Step.allowed_actions(user)``, the API's
+    ``allowed_actions``): each is one service of ``approvals.services``."""
+
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    HOLD = "hold", "Ask the requester"
+    CLAIM = "claim", "Take it"
+    TAKE_OVER = "take_over", "Take over"
+    COMPLETE = "complete", "Mark done"

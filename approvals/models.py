@@ -13,11 +13,13 @@ from approvals.choices import (
     STEP_DECIDED_STATES,
     STEP_MACHINE,
     Responsible,
+    StepAction,
     StepKind,
     StepState,
 )
 from governance.choices import MembershipRole
 from governance.models import User
+from governance.states import can_transition
 from kit.rules import RestrictedQuerySet
 
 
@@ -301,11 +303,53 @@ class Step(models.Model):
     def can_decide(self, user) -> bool:
         """``restrict(user, "decide")`` holds this step. Asked once per step object, user
         and state (a page asks it for the decision buttons and the conversation panel)."""
+        if not (self.is_approval and self.is_active and user.is_authenticated):
+            return False
         return self._asked("decide", user, lambda: Step.objects.decidable_by(user))
 
     def can_work(self, user) -> bool:
         """``restrict(user, "work")`` holds this step (remembered as ``can_decide``)."""
+        if self.is_approval or not self.is_active or not user.is_authenticated:
+            return False
         return self._asked("work", user, lambda: Step.objects.workable_by(user))
+
+    # Each answers exactly what its service (approvals.services) accepts from ``user`` now:
+    # the move from the state machine, who may act from the step's rules, then the
+    # action's own condition. The services check the same under the row lock.
+    def can_approve(self, user) -> bool:
+        return can_transition(self, StepState.APPROVED) and self.can_decide(user)
+
+    def can_reject(self, user) -> bool:
+        return can_transition(self, StepState.REJECTED) and self.can_decide(user)
+
+    def can_hold(self, user) -> bool:
+        """Ask the requester a question: the decider of an approval, an agent of an
+        execution step, while no question is open."""
+        if self.is_on_hold:
+            return False
+        return self.can_decide(user) if self.is_approval else self.can_work(user)
+
+    def can_claim(self, user) -> bool:
+        """Take on an execution step nobody has taken yet."""
+        return self.assignee_id is None and self.can_work(user)
+
+    def can_take_over(self, user) -> bool:
+        """Take over an execution step a colleague has taken (explicit and audited)."""
+        return self.assignee_id is not None and self.assignee_id != user.pk and self.can_work(user)
+
+    def can_complete(self, user) -> bool:
+        """Mark an execution step done: one nobody has taken, or one's own."""
+        return (can_transition(self, StepState.DONE) and self.assignee_id in (None, user.pk)
+                and self.can_work(user))
+
+    def allowed_actions(self, user) -> list[str]:
+        """The ``StepAction`` values ``user`` may do now, in their declared order."""
+        checks = {
+            StepAction.APPROVE: self.can_approve, StepAction.REJECT: self.can_reject,
+            StepAction.HOLD: self.can_hold, StepAction.CLAIM: self.can_claim,
+            StepAction.TAKE_OVER: self.can_take_over, StepAction.COMPLETE: self.can_complete,
+        }
+        return [str(action) for action, check in checks.items() if check(user)]
 
     def _asked(self, action: str, user, allowed) -> bool:
         answers = self.__dict__.setdefault("_srm_answers", {})
@@ -313,6 +357,28 @@ class Step(models.Model):
         if key not in answers:
             answers[key] = allowed().filter(pk=self.pk).exists()
         return answers[key]
+
+
+def steps_remember_answers(steps, user, *, read_through: str | None = None) -> None:
+    """Ask ``restrict(user, "decide")`` and ``restrict(user, "work")`` about a page of steps
+    at once, so each step's ``can_*`` reads the answer instead of asking once per row (the
+    inbox, the work queue, the API's lists). ``read_through``: the rule the page was read
+    through (``"decide"``, ``"work"``), which has answered for its rows already."""
+    steps = [s for s in steps if s.is_active]
+    if not steps or not user.is_authenticated:
+        return
+    ids = [s.pk for s in steps]
+    found = {}
+    for rule, rows in (("decide", Step.objects.decidable_by), ("work", Step.objects.workable_by)):
+        kind = StepKind.APPROVAL if rule == "decide" else StepKind.EXECUTION
+        if not any(s.kind == kind for s in steps):
+            continue  # the other kind's can_* answers without asking
+        found[rule] = (set(ids) if rule == read_through
+                       else set(rows(user).filter(pk__in=ids).values_list("pk", flat=True)))
+    for step in steps:
+        answers = step.__dict__.setdefault("_srm_answers", {})
+        for rule, allowed in found.items():
+            answers[(rule, user.pk, step.state, step.on_hold_since)] = step.pk in allowed
 
 
 class DelegationQuerySet(RestrictedQuerySet):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from approvals.forms import CompleteForm, DecisionForm, DelegationForm, InboxFilterForm
-from approvals.models import Delegation, Step
+from approvals.models import Delegation, Step, steps_remember_answers
 from approvals.selectors import inbox_counts, inbox_filtered, work_queue_for
 from approvals.services import (
     delegation_create,
@@ -26,6 +26,7 @@ from approvals.services import (
     step_claim,
     step_complete,
     step_reject,
+    step_take_over,
 )
 from governance.errors import AlreadyDecided, DomainError, NotAllowed
 from kit.web import domain_error_response, is_htmx, safe_next, serves
@@ -58,7 +59,8 @@ class _CountedPaginator(Paginator):
         self.__dict__["count"] = count
 
 
-def _page_of(request, steps, *, size: int = PAGE_SIZE, count: int | None = None):
+def _page_of(request, steps, *, size: int = PAGE_SIZE, count: int | None = None,
+             read_through: str | None = None):
     """A page of ``steps``: the page's ids first (the visibility rule and the order, on the
     step table's own indexes), then those rows with everything they show. One query joining
     the six related tables to the rule let PostgreSQL plan the joins before the narrowing
@@ -69,11 +71,15 @@ def _page_of(request, steps, *, size: int = PAGE_SIZE, count: int | None = None)
     page = paginator.get_page(request.GET.get("page"))
     found = Step.objects.select_related(*_ROW).in_bulk(list(page.object_list))
     page.object_list = [found[pk] for pk in page.object_list if pk in found]
+    # Each row's actions: the rule the page was read through answered already.
+    steps_remember_answers(page.object_list, request.user, read_through=read_through)
     return page
 
 
-def _list_page(request, *, template: str, steps, status: int = 200) -> HttpResponse:
-    return render(request, template, {"page": _page_of(request, steps)}, status=status)
+def _list_page(request, *, template: str, steps, status: int = 200,
+               read_through: str | None = None) -> HttpResponse:
+    return render(request, template,
+                  {"page": _page_of(request, steps, read_through=read_through)}, status=status)
 
 
 # --- Approvals inbox -------------------------------------------------------------------------
@@ -85,7 +91,7 @@ def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = 
     view = view or ("table" if waiting + held > CARD_VIEW_UP_TO else "cards")
     page = _page_of(request, inbox_filtered(user, form.filters()),
                     size=TABLE_PAGE_SIZE if view == "table" else PAGE_SIZE,
-                    count=None if form.narrows() else waiting + held)
+                    count=None if form.narrows() else waiting + held, read_through="decide")
     query = request.GET.copy()
     query.pop("page", None)
     keep = query.copy()
@@ -224,7 +230,7 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
 # --- Work queue ------------------------------------------------------------------------------
 def _render_queue(request: HttpRequest, status: int = 200) -> HttpResponse:
     return _list_page(request, template="approvals/work_queue.html",
-                      steps=work_queue_for(request.user), status=status)
+                      steps=work_queue_for(request.user), status=status, read_through="work")
 
 
 @login_required
@@ -245,6 +251,16 @@ def _work(request: HttpRequest, pk: int, *, act, done: str) -> HttpResponse:
 def claim(request: HttpRequest, pk: int) -> HttpResponse:
     return _work(request, pk, act=lambda step: step_claim(actor=request.user, step=step),
                  done="is now yours")
+
+
+@login_required
+@require_POST
+@serves(Step)
+def take_over(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _work(request, pk, act=lambda step: step_take_over(actor=request.user, step=step,
+                                                              reason=reason),
+                 done="is now yours (taken over)")
 
 
 @login_required

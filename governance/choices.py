@@ -51,6 +51,7 @@ class AuditVerb(models.TextChoices):
     STEP_DONE = "step.done", "Step done"
     STEP_CANCELLED = "step.cancelled", "Step cancelled"
     STEP_CLAIMED = "step.claimed", "Step claimed"
+    STEP_TAKEN_OVER = "step.taken_over", "Step taken over from a colleague"
     STEP_HELD = "step.held", "Question to the requester"
     STEP_ANSWERED = "step.answered", "Requester answered"
     STEP_HOLD_REMINDED = "step.hold_reminded", "Requester reminded"

@@ -43,11 +43,13 @@ class ErrorCode(StrEnum):
     REQUESTER_WITHOUT_DEPARTMENT = "requester_without_department"
     NO_ACCOUNTABLE_HEAD = "no_accountable_head"
     NO_INDEPENDENT_APPROVER = "no_independent_approver"
+    NO_SEPARATE_APPROVER = "no_separate_approver"
     NO_STEPS = "no_steps"
     NO_APPROVAL_STEP = "no_approval_step"
     NO_EXECUTION_STEP = "no_execution_step"
     # -- deciding and working steps ------------------------------------------------------
     ALREADY_DECIDED = "already_decided"
+    SEPARATION_OF_DUTIES = "separation_of_duties"
     STEP_NOT_ACTIVE = "step_not_active"
     WRONG_STEP_KIND = "wrong_step_kind"
     OWN_REQUEST = "own_request"
@@ -59,6 +61,9 @@ class ErrorCode(StrEnum):
     INVALID_OUTCOME = "invalid_outcome"
     REQUEST_CLOSED = "request_closed"
     NOT_REQUESTER = "not_requester"
+    ALREADY_YOURS = "already_yours"
+    CLAIMED_BY_OTHER = "claimed_by_other"
+    NOT_CLAIMED = "not_claimed"
     # -- holds and the conversation ------------------------------------------------------
     ALREADY_ON_HOLD = "already_on_hold"
     NO_OPEN_QUESTION = "no_open_question"

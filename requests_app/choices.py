@@ -65,3 +65,14 @@ class FieldType(models.TextChoices):
     CHOICE = "choice", "Choice"
     BOOLEAN = "boolean", "Yes / no"
     EMAIL = "email", "Email address"
+
+
+class RequestAction(models.TextChoices):
+    """What a person may do to a request (``ServiceRequest.allowed_actions(user)``, the API's
+    ``allowed_actions``): each is one service (cancel, comment, internal note, answer the open
+    question)."""
+
+    CANCEL = "cancel", "Cancel"
+    COMMENT = "comment", "Comment"
+    NOTE = "note", "Internal note"
+    ANSWER = "answer", "Answer the question"

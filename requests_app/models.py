@@ -16,7 +16,7 @@ from approvals.models import Delegation, Step
 from governance.selectors import department_ids_with_role, departments_led_by
 from governance.states import can_transition
 from kit.rules import RestrictedQuerySet
-from requests_app.choices import OPEN_STATES, REQUEST_MACHINE, RequestState, Source
+from requests_app.choices import OPEN_STATES, REQUEST_MACHINE, RequestAction, RequestState, Source
 from requests_app.fields import validate_field_specs
 
 
@@ -368,6 +368,34 @@ class ServiceRequest(models.Model):
             user.pk == self.requester_id or user.is_ops_leader or user.is_superuser
         )
 
+    def can_comment(self, user) -> bool:
+        """``comment_add``: anyone who may see the request."""
+        return conversation_access(user, self)[0]
+
+    def can_note(self, user) -> bool:
+        """``comment_add(internal=True)``: the request's ``internal`` rule."""
+        return conversation_access(user, self)[1]
+
+    def can_answer(self, user) -> bool:
+        """``step_answer``: the requester, while the active step waits for their answer."""
+        if not (user.is_authenticated and user.pk == self.requester_id and self.current_step_id):
+            return False
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("steps")
+        if prefetched is not None:  # a page that read the steps already
+            step = next((s for s in prefetched if s.pk == self.current_step_id), None)
+        else:
+            step = self.current_step
+        return step is not None and step.is_active and step.is_on_hold
+
+    def allowed_actions(self, user) -> list[str]:
+        """The ``RequestAction`` values ``user`` may do now (the active step's own actions
+        are the step's ``allowed_actions``)."""
+        checks = {
+            RequestAction.CANCEL: self.can_cancel, RequestAction.COMMENT: self.can_comment,
+            RequestAction.NOTE: self.can_note, RequestAction.ANSWER: self.can_answer,
+        }
+        return [str(action) for action, check in checks.items() if check(user)]
+
 
 # --- Conversation: comments, internal notes, attachments (docs/conversation.md) ---------------
 def _conversation_visible(queryset, user, action: str, *, public: Q, request=None):
@@ -389,6 +417,19 @@ def _conversation_visible(queryset, user, action: str, *, public: Q, request=Non
     return queryset.filter(request__in=requests.restrict(user, "view")).filter(
         public | Q(request__in=requests.restrict(user, "internal"))
     )
+
+
+def requests_remember_access(requests, user) -> None:
+    """``conversation_access`` for a page of requests ``user`` was shown through the view
+    rule, in one query (the API's list asks each row's ``allowed_actions``)."""
+    if not requests or not user.is_authenticated:
+        return
+    ids = [r.pk for r in requests]
+    internal = set(ServiceRequest.objects.restrict(user, "internal").filter(pk__in=ids)
+                   .values_list("pk", flat=True))
+    for request in requests:
+        request.__dict__.setdefault("_srm_conversation_access", {})[user.pk] = (
+            True, request.pk in internal)
 
 
 def conversation_access(user, request: ServiceRequest) -> tuple[bool, bool]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
-from approvals.choices import StepKind, StepState
+from approvals.choices import StepState
 from approvals.models import Step, StepHold
 from governance.models import User
 from requests_app.models import Attachment, Comment, ServiceRequest, conversation_access
@@ -38,17 +38,16 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
     """What ``user`` sees of the request's conversation and what they may do there. Empty
     for someone who may not see the request."""
     conversation = Conversation(request=request)
-    may_view, may_read_internal = conversation_access(user, request)
-    if not may_view:
+    if not conversation_access(user, request)[0]:
         return conversation
-    conversation.can_comment = True
+    conversation.can_comment = request.can_comment(user)
     conversation.comments = list(comments_for(user=user, request=request))
     conversation.request_files = list(
         Attachment.objects.restrict(user, request=request)
         .filter(comment__isnull=True)
         .select_related("uploaded_by")
     )
-    conversation.can_note = may_read_internal
+    conversation.can_note = request.can_note(user)
     prefetched = getattr(request, "_prefetched_objects_cache", {}).get("steps")
     if prefetched is not None:  # the request page read its steps already (with these rows)
         step = next((s for s in prefetched if s.state == StepState.ACTIVE), None)
@@ -65,11 +64,8 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
         conversation.hold = (
             StepHold.objects.open().filter(step=step).select_related("asked_by").first()
         )
-        conversation.can_answer = (
-            conversation.hold is not None and user.pk == request.requester_id
-        )
-    else:
-        # restrict(user, "decide") / restrict(user, "work") on this step.
-        conversation.can_hold = (step.can_decide(user) if step.kind == StepKind.APPROVAL
-                                 else step.can_work(user))
+        # step_answer's rule, on the active step read here.
+        conversation.can_answer = conversation.hold is not None and (
+            user.pk == request.requester_id)
+    conversation.can_hold = step.can_hold(user)
     return conversation

@@ -229,10 +229,10 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
         ],
         "audit_events": AuditEvent.objects.restrict(user, about=sr)
         .select_related("actor", "on_behalf_of").order_by("created_at", "id"),
-        "can_cancel": sr.can_cancel(user),
         "cancel_form": cancel_form or CancelForm(),
-        "can_decide": active is not None and active.is_approval and active.can_decide(user),
-        "can_work": active is not None and not active.is_approval and active.can_work(user),
+        # What this person may do, from the models' can_* (the services' own rules).
+        "request_actions": sr.allowed_actions(user),
+        "step_actions": active.allowed_actions(user) if active is not None else [],
     }
     return render(request, "requests_app/request_detail.html", context, status=status)
 

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from approvals.choices import StepKind, StepState
+from approvals.choices import StepAction, StepKind, StepState
 from approvals.models import Delegation, Step, StepHold
 from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import User
+
+
+def allowed_actions_field(choices) -> serializers.SerializerMethodField:
+    """``allowed_actions``: what the caller may do to the object now, from the model's
+    ``allowed_actions(user)`` (the same rules the services apply)."""
+    return extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=choices))
+    )(serializers.SerializerMethodField(
+        help_text="What you may do now; each is an action of this API that will accept it "
+        "(others answer 403 or 409)."))
+
+
+def actions_of(serializer: serializers.Serializer, obj) -> list[str]:
+    request = serializer.context.get("request")
+    return obj.allowed_actions(request.user) if request is not None else []
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -24,14 +40,18 @@ class StepSerializer(serializers.ModelSerializer):
     acted_for = UserRefSerializer(read_only=True, allow_null=True,
                                   help_text="The head a delegate decided for.")
     is_overdue = serializers.BooleanField(read_only=True)
+    allowed_actions = allowed_actions_field(StepAction.choices)
 
     class Meta:
         model = Step
         fields = ["id", "request", "request_title", "order", "name", "kind", "state",
                   "accountable_department", "accountable_head", "assignee", "ola_hours",
                   "activated_at", "due_at", "completed_at", "is_overdue", "decided_by",
-                  "acted_for", "comment"]
+                  "acted_for", "comment", "allowed_actions"]
         read_only_fields = fields
+
+    def get_allowed_actions(self, step: Step) -> list[str]:
+        return actions_of(self, step)
 
 
 STEP_RELATED = ("request", "accountable_department", "accountable_head", "assignee",
@@ -48,6 +68,12 @@ class RejectSerializer(serializers.Serializer):
         allow_blank=True, max_length=limits.DECISION_COMMENT,
         help_text="Required: the requester needs the reason."
     )
+
+
+class TakeOverSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   max_length=limits.DECISION_COMMENT,
+                                   help_text="Why you take it over (kept in the history).")
 
 
 class CompleteSerializer(serializers.Serializer):

@@ -18,8 +18,9 @@ from approvals.api.serializers import (
     HoldSerializer,
     RejectSerializer,
     StepSerializer,
+    TakeOverSerializer,
 )
-from approvals.models import Delegation, Step
+from approvals.models import Delegation, Step, steps_remember_answers
 from approvals.services import (
     delegation_create,
     delegation_end,
@@ -28,6 +29,7 @@ from approvals.services import (
     step_complete,
     step_hold,
     step_reject,
+    step_take_over,
 )
 from kit.api import validated
 from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet
@@ -40,7 +42,7 @@ _ROLE = OpenApiParameter(
 
 
 # Actions whose service starts by locking the step and reading it afresh (approvals.services.steps._lock).
-_LOCKING_ACTIONS = frozenset({"approve", "reject", "complete", "claim", "hold"})
+_LOCKING_ACTIONS = frozenset({"approve", "reject", "complete", "claim", "take_over", "hold"})
 
 
 @extend_schema_view(
@@ -79,15 +81,21 @@ class StepViewSet(RestrictedReadOnlyViewSet):
                 steps = Step.objects.filter(Q(pk__in=decide) | Q(pk__in=work))
         return steps.select_related(*STEP_RELATED).order_by("due_at", "id")
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            steps_remember_answers(page, self.request.user)  # allowed_actions: two queries
+        return page
+
     def _answer(self, step: Step) -> Response:
         fresh = Step.objects.select_related(*STEP_RELATED).get(pk=step.pk)
-        return Response(StepSerializer(fresh).data)
+        return Response(StepSerializer(fresh, context=self.get_serializer_context()).data)
 
     def _decided(self, step: Step) -> Response:
         """The step a decision returned: read under its lock inside the service's transaction
         and changed there (state, times, decider), with its request, department and head;
         serialised as is instead of read back (one round trip less per decision)."""
-        return Response(StepSerializer(step).data)
+        return Response(StepSerializer(step, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ApproveSerializer, responses=StepSerializer,
                    summary="Approve an approval step")
@@ -118,6 +126,14 @@ class StepViewSet(RestrictedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str) -> Response:
         return self._answer(step_claim(actor=request.user, step=self.get_object()))
+
+    @extend_schema(request=TakeOverSerializer, responses=StepSerializer,
+                   summary="Take over an execution step a colleague has taken (recorded)")
+    @action(detail=True, methods=["post"], url_path="take-over")
+    def take_over(self, request: Request, pk: str) -> Response:
+        data = validated(TakeOverSerializer, request)
+        return self._answer(step_take_over(actor=request.user, step=self.get_object(),
+                                           reason=data["reason"]))
 
     @extend_schema(request=HoldCreateSerializer, responses={201: HoldSerializer},
                    summary="Ask the requester a question: the step waits with its clock stopped")

@@ -7,7 +7,7 @@ emits its domain event, all in one transaction, so two people clicking at once c
 - ``steps``: the primitives every action shares (lock, require active, close).
 - ``deciders``: who may decide an approval step.
 - ``decisions``: approve, reject, record a decision taken outside the tool.
-- ``execution``: claim and complete execution steps.
+- ``execution``: claim, take over and complete execution steps.
 - ``holds``: “more information needed” (the step waits for the requester).
 - ``delegations``: a head lets someone decide for them for a date range.
 - ``reassign``: open steps move to whoever is accountable now (a head change, a leaver).
@@ -17,7 +17,7 @@ Callers import the actions from here (``from approvals.services import step_appr
 
 from approvals.services.decisions import step_approve, step_record_outside_decision, step_reject
 from approvals.services.delegations import delegation_create, delegation_end
-from approvals.services.execution import step_claim, step_complete
+from approvals.services.execution import step_claim, step_complete, step_take_over
 from approvals.services.flow import request_advance, request_cancel, request_close, request_start
 from approvals.services.holds import (
     hold_expire,
@@ -38,5 +38,5 @@ __all__ = [
     "hold_remind", "holds_process_due", "request_advance", "request_cancel", "request_close",
     "request_start", "step_answer", "step_approve", "step_claim", "step_complete", "step_hold",
     "step_record_outside_decision", "step_reject", "step_set_active", "step_set_closed",
-    "steps_build", "steps_replay",
+    "step_take_over", "steps_build", "steps_replay",
 ]

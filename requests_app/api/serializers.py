@@ -6,11 +6,11 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from approvals.api.serializers import StepSerializer
+from approvals.api.serializers import StepSerializer, actions_of, allowed_actions_field
 from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import AuditEvent
-from requests_app.choices import FieldType, RequestState, Source
+from requests_app.choices import FieldType, RequestAction, RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
 
 
@@ -64,17 +64,21 @@ class RequestSerializer(serializers.ModelSerializer):
     current_step = StepSummarySerializer(allow_null=True)
     currency = serializers.SerializerMethodField(help_text="The currency of estimated_cost.")
     is_overdue = serializers.BooleanField()
+    allowed_actions = allowed_actions_field(RequestAction.choices)
 
     class Meta:
         model = ServiceRequest
         fields = ["reference", "title", "item", "item_name", "state", "source", "requester",
                   "requester_department", "accountable_department", "current_step",
                   "estimated_cost", "currency", "submitted_at", "due_at", "closed_at",
-                  "is_overdue"]
+                  "is_overdue", "allowed_actions"]
         read_only_fields = fields
 
     def get_currency(self, request: ServiceRequest) -> str:
         return settings.SRM_REPORTING_CURRENCY
+
+    def get_allowed_actions(self, request: ServiceRequest) -> list[str]:
+        return actions_of(self, request)
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):

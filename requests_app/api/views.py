@@ -45,7 +45,7 @@ from requests_app.api.serializers import (
     RequestSerializer,
 )
 from requests_app.choices import RequestState, Source
-from requests_app.models import CatalogItem, ServiceRequest
+from requests_app.models import CatalogItem, ServiceRequest, requests_remember_access
 from requests_app.money import money_format_for
 from requests_app.services import Submission, request_cancel, request_submission
 from requests_app.services_conversation import comment_add
@@ -165,6 +165,16 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     def get_serializer_class(self):
         return RequestDetailSerializer if self.action == "retrieve" else RequestSerializer
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            requests_remember_access(page, self.request.user)  # allowed_actions: one query
+        return page
+
+    def _detail_body(self, service_request: ServiceRequest) -> dict:
+        return RequestDetailSerializer(service_request,
+                                       context=self.get_serializer_context()).data
+
     def _detail(self, reference: str) -> ServiceRequest:
         queryset = self.get_queryset().prefetch_related(
             # Not the steps' request: the prefetch sets it to this one (a join less to plan).
@@ -181,7 +191,7 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
 
     def retrieve(self, request: Request, reference: str) -> Response:
         service_request = self._detail(reference)
-        data = RequestDetailSerializer(service_request).data
+        data = self._detail_body(service_request)
         etag = '"' + hashlib.sha256(
             json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True).encode()
         ).hexdigest()[:32] + '"'
@@ -202,7 +212,7 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
             money=money_format_for(request),
         )
         created = submission.request
-        body = RequestDetailSerializer(_as_read(submission) or self._detail(created.reference)).data
+        body = self._detail_body(_as_read(submission) or self._detail(created.reference))
         location = reverse("api-request-detail", kwargs={"reference": created.reference})
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
@@ -213,7 +223,7 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
         data = validated(CancelSerializer, request)
         service_request = self.get_object()
         request_cancel(actor=request.user, request=service_request, reason=data["reason"])
-        return Response(RequestDetailSerializer(self._detail(reference)).data)
+        return Response(self._detail_body(self._detail(reference)))
 
     @extend_schema(
         methods=["GET"], tags=["conversation"], responses=CommentSerializer(many=True),

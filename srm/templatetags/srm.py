@@ -82,6 +82,16 @@ def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 
 
+@register.filter
+def actions_for(obj, user) -> list[str]:
+    """``{% with actions=step|actions_for:user %}``: what ``user`` may do to a step or a
+    request now, from the model's ``allowed_actions`` (the services' own rules), so a page
+    shows exactly the buttons the services accept."""
+    if obj is None or user is None:
+        return []
+    return obj.allowed_actions(user)
+
+
 _VERBS = {
     "request.submitted": "Submitted",
     "request.in_approval": "Awaiting approval",
@@ -95,6 +105,7 @@ _VERBS = {
     "step.done": "Done",
     "step.cancelled": "Step cancelled",
     "step.claimed": "Taken on",
+    "step.taken_over": "Taken over",
 }
 
 
