@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accountability.models import ChangePlan
 from approvals.choices import StepState
+from kit.web import DateInput
 
 
 class JustificationForm(forms.Form):
@@ -27,7 +28,7 @@ class RetireForm(forms.Form):
     evidence = forms.CharField(label="Evidence", widget=forms.Textarea(attrs={"rows": 2}),
                                help_text="The mailbox closed, the sheet made read-only…")
     on = forms.DateField(label="Retired on", required=False,
-                         widget=forms.DateInput(attrs={"type": "date"}))
+                         widget=DateInput())
 
     def clean_on(self):
         return self.cleaned_data["on"] or timezone.localdate()

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from approvals.selectors import INBOX_SORTS, InboxFilters
+from approvals.selectors import INBOX_SORTS, InboxFilters, delegate_candidates
 from governance import limits
 from governance.models import Department, User
+from kit.web import DateInput
 from requests_app.models import CatalogItem
 
 
@@ -19,25 +20,26 @@ class CompleteForm(forms.Form):
 
 
 class DelegationForm(forms.Form):
+    # Chosen from a search over the people one may delegate to (approvals.selectors
+    # .delegate_candidates), by username; the page never lists the whole organisation.
     delegate = forms.ModelChoiceField(
-        label="Who decides for you", queryset=User.objects.none(),
+        label="Who decides for you", queryset=User.objects.none(), to_field_name="username",
         help_text="They will see and decide the approvals waiting for you.",
+        error_messages={"required": "Search for a colleague and choose them.",
+                        "invalid_choice": "Choose someone from the search results."},
     )
-    starts_on = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label="Last day", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label="First day", widget=DateInput())
+    ends_on = forms.DateField(label="Last day", widget=DateInput())
     reason = forms.CharField(label="Reason (optional)", required=False,
                              max_length=limits.DELEGATION_REASON)
 
     def __init__(self, *args, user: User, **kwargs):
-        kwargs.setdefault("initial", {"starts_on": timezone.localdate()})
+        today = timezone.localdate()
+        kwargs.setdefault("initial", {"starts_on": today})
         super().__init__(*args, **kwargs)
-        self.fields["delegate"].queryset = (
-            User.objects.filter(is_active=True).exclude(pk=user.pk)
-            .select_related("department").order_by("first_name", "last_name", "username")
-        )
-        self.fields["delegate"].label_from_instance = (
-            lambda u: f"{u} · {u.department}" if u.department_id else str(u)
-        )
+        self.fields["delegate"].queryset = delegate_candidates(user)
+        for name in ("starts_on", "ends_on"):
+            self.fields[name].widget.attrs["min"] = today.isoformat()
 
 
 SHOW = {"": None, "waiting": False, "held": True}

@@ -121,6 +121,11 @@ class Capabilities:
     def may_approve(self) -> bool:
         return self.leads or self.approver or self.delegate
 
+    @property
+    def may_delegate(self) -> bool:
+        """Heads, deputies and approvers delegate; a delegate does not pass it on."""
+        return self.leads or self.approver
+
 
 def capabilities(user: User) -> Capabilities:
     """One query per request, cached on the user object the request carries."""
@@ -142,3 +147,34 @@ def capabilities(user: User) -> Capabilities:
     result = Capabilities(**row)
     user._srm_capabilities = result
     return result
+
+
+def delegate_candidates(user: User) -> QuerySet[User]:
+    """The people ``user`` may let decide for them: the active people of the departments they
+    belong to, lead or approve for, and the heads and deputies of the departments directly
+    above those — never themselves, never the rest of the organisation."""
+    own = Department.objects.filter(
+        Q(head=user) | Q(deputy=user) | Q(pk=user.department_id)
+        | Q(pk__in=Membership.objects.filter(user=user).values("department"))
+    ).values("pk")
+    leaders = Department.objects.filter(Q(pk__in=own) | Q(children__in=own))
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(department__in=own)
+                | Q(pk__in=Membership.objects.filter(department__in=own).values("user"))
+                | Q(pk__in=leaders.values("head")) | Q(pk__in=leaders.values("deputy")))
+        .exclude(pk=user.pk)
+    )
+
+
+def people_matching(people: QuerySet[User], text: str, *, limit: int = 10) -> list[User]:
+    """At most ``limit`` of ``people`` whose name or username contains every word of
+    ``text`` (two characters at least), by name."""
+    words = text.split()
+    if len("".join(words)) < 2:
+        return []
+    for word in words:
+        people = people.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                               | Q(username__icontains=word))
+    return list(people.select_related("department")
+                .order_by("first_name", "last_name", "username")[:limit])

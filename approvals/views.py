@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,14 @@ from django.views.decorators.http import require_POST
 
 from approvals.forms import CompleteForm, DecisionForm, DelegationForm, InboxFilterForm
 from approvals.models import Delegation, Step, steps_remember_answers
-from approvals.selectors import inbox_counts, inbox_filtered, work_queue_for
+from approvals.selectors import (
+    capabilities,
+    delegate_candidates,
+    inbox_counts,
+    inbox_filtered,
+    people_matching,
+    work_queue_for,
+)
 from approvals.services import (
     delegation_create,
     delegation_end,
@@ -102,6 +110,7 @@ def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = 
         "narrowed": form.narrows(), "query": query.urlencode(), "keep": keep.urlencode(),
         "sort": form.filters().sort, "results": request.session.pop("bulk_results", None),
         "bulk_error": bulk_error, "bulk_limit": BULK_LIMIT,
+        "may_delegate": capabilities(request.user).may_delegate,
     }, status=status)
 
 
@@ -278,8 +287,18 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_delegations(request: HttpRequest, form: DelegationForm, status: int = 200):
     user = request.user
     visible = Delegation.objects.restrict(user).select_related("delegator", "delegate")
+    who = (request.GET.get("who") or request.POST.get("who") or "")[:100]
+    people = people_matching(delegate_candidates(user), who)
+    chosen = form["delegate"].value() if form.is_bound else None
+    if chosen and not any(p.username == chosen for p in people):
+        people = [*delegate_candidates(user).filter(username=chosen)
+                  .select_related("department"), *people]
+    context = {"form": form, "who": who, "people": people, "chosen": chosen,
+               "may_delegate": capabilities(user).may_delegate}
+    if is_htmx(request) and request.method == "GET":
+        return render(request, "approvals/partials/delegate_results.html", context)
     return render(request, "approvals/delegations.html", {
-        "form": form,
+        **context,
         "given": visible.filter(delegator=user).order_by("-starts_on")[:20],
         "received": visible.filter(delegate=user, ended_at__isnull=True).order_by("-starts_on")[:20],
     }, status=status)
@@ -288,10 +307,16 @@ def _render_delegations(request: HttpRequest, form: DelegationForm, status: int 
 @login_required
 @serves(Delegation)
 def delegations(request: HttpRequest) -> HttpResponse:
+    """Delegations given and received; heads, deputies and approvers delegate theirs here, to
+    someone found by a search over the people they may choose (``?who=``; htmx asks for the
+    results alone)."""
     user = request.user
     form = DelegationForm(request.POST or None, user=user)
     if request.method != "POST":
         return _render_delegations(request, form)
+    if not capabilities(user).may_delegate:
+        raise PermissionDenied("You have no approvals to delegate: heads, deputies and "
+                               "approvers delegate theirs.")
     if not form.is_valid():
         return _render_delegations(request, form, status=400)
     data = form.cleaned_data

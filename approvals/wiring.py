@@ -27,6 +27,14 @@ def connect() -> None:
         alert=True,
         order=20,
     ))
+    # Offered only to people with approvals of their own to hand over while away.
+    NAV.append(NavEntry(
+        label="Delegations",
+        url_name="approvals:delegations",
+        visible=lambda user: capabilities(user).may_delegate,
+        menu=True,
+        order=20,
+    ))
     NAV.append(NavEntry(
         label="Work",
         url_name="work:queue",

@@ -83,6 +83,7 @@ class ErrorCode(StrEnum):
     # -- delegations ---------------------------------------------------------------------
     DELEGATE_SELF = "delegate_self"
     DELEGATE_INACTIVE = "delegate_inactive"
+    DELEGATE_NOT_ALLOWED = "delegate_not_allowed"
     DATES_REVERSED = "dates_reversed"
     DATES_PAST = "dates_past"
     DELEGATION_OVERLAPS = "delegation_overlaps"

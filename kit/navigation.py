@@ -28,6 +28,8 @@ class NavEntry:
     # Position in the bar: portal 0–19, approvals/work 20–39, dashboards, reports and
     # notifications later. Equal orders keep registration order.
     order: int = 50
+    # In the person's menu (under their name) instead of the bar; no badge there.
+    menu: bool = False
 
 
 # Areas append their entries here (in their AppConfig.ready or this module).
@@ -38,13 +40,16 @@ def nav(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    links = []
+    links, menu = [], []
     for entry in sorted(NAV, key=lambda e: e.order):
         if not entry.visible(user):
             continue
         try:
             url = reverse(entry.url_name)
         except NoReverseMatch:
+            continue
+        if entry.menu:
+            menu.append({"key": entry.url_name.replace(":", "-"), "label": entry.label, "url": url})
             continue
         links.append({
             "key": entry.url_name.replace(":", "-"),
@@ -64,7 +69,7 @@ def nav(request: HttpRequest) -> dict:
     matching = [link for link in links if request.path.startswith(link["url"])]
     if matching:
         max(matching, key=lambda link: len(link["url"]))["active"] = True
-    return {"nav_links": links}
+    return {"nav_links": links, "nav_menu": menu}
 
 
 def count_together(querysets: list[QuerySet]) -> list[int]:

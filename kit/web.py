@@ -152,6 +152,16 @@ class ForwardedProtoMiddleware:
         return self.get_response(request)
 
 
+class DateInput(forms.DateInput):
+    """``<input type="date">`` with its value in ISO (yyyy-mm-dd), the one format the browser
+    reads there; the locale's format (``30/11/2026`` in en-GB) left it empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 def client_ip(request: HttpRequest) -> str:
     """The address a request came from: ``REMOTE_ADDR``, or behind a reverse proxy named in
     ``TRUSTED_PROXIES`` the last ``X-Forwarded-For`` hop that is not such a proxy (the hops a

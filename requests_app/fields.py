@@ -22,6 +22,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from kit.web import DateInput
 from requests_app.choices import FieldType
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -87,7 +88,7 @@ def form_field(spec: dict) -> forms.Field:
             **common,
         )
     if kind == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=DateInput(), **common)
     if kind == FieldType.CHOICE:
         options = [(c, c) for c in spec["choices"]]
         if not common["required"]:

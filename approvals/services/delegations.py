@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from approvals.models import Delegation
+from approvals.selectors import capabilities, delegate_candidates
 from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, NotAllowed, ValidationFailed
@@ -20,22 +21,34 @@ from governance.services.audit import audit_record
 @transaction.atomic
 def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: date,
                       reason: str = "") -> Delegation:
-    """``actor`` lets ``delegate`` decide their approvals from ``starts_on`` to ``ends_on``."""
+    """``actor`` lets ``delegate`` decide their approvals from ``starts_on`` to ``ends_on``.
+
+    Only someone with approvals to delegate may (a head, deputy or approver: not a delegate
+    passing it on), only to one of ``delegate_candidates(actor)``, and from today on."""
     reason = checked_text(reason, limit=limits.DELEGATION_REASON, field="reason",
                           what="reason")
+    if not capabilities(actor).may_delegate:
+        raise NotAllowed("You have no approvals to delegate: heads, deputies and approvers "
+                         "delegate theirs.", code="not_decider")
     if delegate.pk == actor.pk:
         raise ValidationFailed("Choose someone other than yourself.", code="delegate_self",
                                field_errors={"delegate": ["Choose someone other than yourself."]})
     if not delegate.is_active:
         raise ValidationFailed(f"{delegate} cannot sign in, so cannot act for you.",
                                code="delegate_inactive")
+    if not delegate_candidates(actor).filter(pk=delegate.pk).exists():
+        message = (f"{delegate} cannot decide for you: choose someone of your department or "
+                   "the head above it.")
+        raise ValidationFailed(message, code="delegate_not_allowed",
+                               field_errors={"delegate": [message]})
     if ends_on < starts_on:
         raise ValidationFailed("The last day must be on or after the first day.",
                                code="dates_reversed",
                                field_errors={"ends_on": ["Must be on or after the first day."]})
-    if ends_on < timezone.localdate():
-        raise ValidationFailed("That period is already over.", code="dates_past",
-                               field_errors={"ends_on": ["Must be today or later."]})
+    if starts_on < timezone.localdate():
+        raise ValidationFailed("A delegation cannot start in the past: it starts today at the "
+                               "earliest.", code="dates_past",
+                               field_errors={"starts_on": ["Must be today or later."]})
     # Lock the delegator's row so two overlapping delegations cannot be created at once.
     User.objects.select_for_update().get(pk=actor.pk)
     overlapping = Delegation.objects.filter(

@@ -194,13 +194,23 @@ def test_submit(world, client_for, role, expected):
         assert response.json()["source"] == "api"
 
 
-@pytest.mark.parametrize(("role", "expected"), [p.values for p in _matrix(others=201)], ids=ROLES)
+# Heads, deputies and approvers delegate, to a colleague of their department; people with no
+# approvals of their own have nothing to delegate.
+CREATE_DELEGATION = _matrix(hank=201, irene=201, fiona=201, others=403)
+COLLEAGUE = {"hank": "bob", "irene": "ivan", "fiona": "felix"}
+
+
+@pytest.mark.parametrize(("role", "expected"), [p.values for p in CREATE_DELEGATION], ids=ROLES)
 def test_create_delegation(org, client_for, role, expected):
-    delegate = "bob" if role != "bob" else "alice"
+    from django.utils import timezone
+
     response = client_for(role).post("/api/v1/delegations/", {
-        "delegate": delegate, "starts_on": "2020-01-01", "ends_on": "2099-12-31",
+        "delegate": COLLEAGUE.get(role, "bob" if role != "bob" else "alice"),
+        "starts_on": str(timezone.localdate()), "ends_on": "2099-12-31",
     }, format="json")
     assert response.status_code == expected, response.json()
+    if expected == 403:
+        assert response.json()["code"] == "not_decider"
 
 
 # hank delegates to bob: hank may end it; bob sees it but may not end it; olivia sees every

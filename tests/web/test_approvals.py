@@ -136,7 +136,7 @@ def test_hank_delegates_while_away_and_ends_it(org, submit, as_user):
     hank = as_user("hank")
     today = timezone.localdate()
     response = hank.post("/approvals/delegations/", {
-        "delegate": org.bob.pk, "starts_on": today, "ends_on": today + timedelta(days=7),
+        "delegate": "bob", "starts_on": today, "ends_on": today + timedelta(days=7),
         "reason": "Holiday"}, follow=True)
     assert "Bob Brown decides for you" in response.content.decode()
 
@@ -155,7 +155,7 @@ def test_hank_delegates_while_away_and_ends_it(org, submit, as_user):
 def test_a_delegation_that_makes_no_sense_is_refused_on_the_form(org, as_user):
     today = timezone.localdate()
     response = as_user("hank").post("/approvals/delegations/", {
-        "delegate": org.bob.pk, "starts_on": today - timedelta(days=9),
+        "delegate": "bob", "starts_on": today - timedelta(days=9),
         "ends_on": today - timedelta(days=2)})
     assert response.status_code == 400
     assert "Must be today or later." in response.content.decode()
