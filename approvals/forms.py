@@ -67,10 +67,11 @@ class InboxFilterForm(forms.Form):
     view = forms.ChoiceField(required=False, widget=forms.HiddenInput,
                              choices=[("", "Automatic"), ("table", "Table"), ("cards", "Cards")])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.only("code", "name").order_by("name")
-        self.fields["item"].queryset = CatalogItem.objects.only("code", "name").order_by("name")
+        self.fields["item"].queryset = (CatalogItem.objects.restrict(user, "filter")
+                                        .only("code", "name").order_by("name"))
 
     def filters(self) -> InboxFilters:
         data = self.cleaned_data if self.is_valid() else {}

@@ -93,7 +93,7 @@ def _list_page(request, *, template: str, steps, status: int = 200,
 # --- Approvals inbox -------------------------------------------------------------------------
 def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = "") -> HttpResponse:
     user = request.user
-    form = InboxFilterForm(request.GET or None)
+    form = InboxFilterForm(request.GET or None, user=user)
     waiting, held = inbox_counts(user)
     view = form.cleaned_data.get("view") if form.is_valid() else ""
     view = view or ("table" if waiting + held > CARD_VIEW_UP_TO else "cards")

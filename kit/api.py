@@ -29,6 +29,7 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
@@ -108,6 +109,14 @@ class AnonThrottle(AnonRateThrottle):
     # Read at call time (not import time) so the rate follows settings and tests can change it.
     def get_rate(self) -> str:
         return settings.SRM_API_THROTTLE_ANON
+
+
+class ApiDocsPermission(BasePermission):
+    """The schema and the interactive docs: for signed-in people and tokens, or for anyone
+    when ``SRM_API_DOCS_PUBLIC`` says so (read at call time, so tests can change it)."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.SRM_API_DOCS_PUBLIC or bool(request.user and request.user.is_authenticated)
 
 
 class UserThrottle(UserRateThrottle):

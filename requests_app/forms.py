@@ -111,10 +111,11 @@ class RequestFilterForm(forms.Form):
         ("-submitted", "Newest first"), ("submitted", "Oldest first"), ("due", "Due first"),
         ("reference", "Reference"), ("state", "State")])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # Only what an option shows: not every item's form definition (JSON) on every list.
-        self.fields["item"].queryset = CatalogItem.objects.only("code", "name").order_by("name")
+        self.fields["item"].queryset = (CatalogItem.objects.restrict(user, "filter")
+                                        .only("code", "name").order_by("name"))
 
 
 class CancelForm(forms.Form):

@@ -23,11 +23,17 @@ from requests_app.fields import validate_field_specs
 class CatalogItemQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view") -> CatalogItemQuerySet:
         """The catalog: every signed-in person sees (and may request) the published items;
-        unpublished ones are the administrators' (the admin site), not any page's."""
-        if action not in {"view", "request"}:
+        unpublished ones are the administrators' (the admin site), not any page's.
+        ``filter`` (the lists' "Service" filters): the published items, and an unpublished
+        one only for people who can see a request for it (it is no news to them)."""
+        if action not in {"view", "request", "filter"}:
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
+        if action == "filter":
+            requested = (ServiceRequest.objects.restrict(user)
+                         .filter(item__is_published=False).values("item_id"))
+            return self.filter(Q(is_published=True) | Q(pk__in=requested))
         return self.filter(is_published=True)
 
 
@@ -474,6 +480,9 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What pages, anchors and the API call it: a random id, so the ids a requester sees do
+    # not count the internal notes between their comments (the primary key would).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     body = models.TextField(blank=True)
     internal = models.BooleanField(
         "internal note", default=False,
@@ -488,8 +497,8 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["request", "created_at"], name="comment_request_time")]
 
     def __str__(self) -> str:
-        kind = "Note" if self.internal else "Comment"
-        return f"{kind} {self.pk} on request {self.request_id}"
+        # Also the audit trail's subject, which the requester's timeline shows: no number.
+        return "Internal note" if self.internal else "Comment"
 
 
 def attachments_storage():

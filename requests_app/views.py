@@ -127,7 +127,7 @@ LISTING_SHAPE_UP_TO = 1000
 @login_required
 @serves(ServiceRequest)
 def my_requests(request: HttpRequest) -> HttpResponse:
-    filters = RequestFilterForm(request.GET or None)
+    filters = RequestFilterForm(request.GET or None, user=request.user)
     values = filters.cleaned_data if filters.is_valid() else {}
 
     def narrowed(requests):

@@ -485,7 +485,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["kit.api.AnonThrottle", "kit.api.UserThrottle"],
     "EXCEPTION_HANDLER": "kit.api.exception_handler",
 }
+# The API's schema (/api/schema/) and interactive docs (/api/docs/) need a signed-in person or
+# a token; SRM_API_DOCS_PUBLIC=1 opens them to anyone (they list every endpoint and field).
+SRM_API_DOCS_PUBLIC = env.bool("SRM_API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["kit.api.ApiDocsPermission"],
     "TITLE": "SRM API",
     "DESCRIPTION": (
         "Governed service request management: submit and follow service requests, act on "

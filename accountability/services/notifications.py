@@ -38,6 +38,7 @@ from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
+from kit.mail import address, header_safe
 from operations import outbox
 
 logger = logging.getLogger(__name__)
@@ -130,10 +131,11 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
     if link:
         body = f"{body}\n\n{link}"
     body = f"{body}\n\n{_preferences_footer()}"
+    recipient = notification.recipient
     message = EmailMultiAlternatives(
-        subject=f"[SRM] {notification.subject}",
+        subject=header_safe(f"[SRM] {notification.subject}"),
         body=body,
-        to=[notification.recipient.email],
+        to=[address(recipient.display_name, recipient.email)],
         headers={"X-SRM-Notification": str(notification.pk)},
     )
     message.attach_alternative(_html([notification]), "text/html")
@@ -289,7 +291,7 @@ def daily_summaries_send(*, now: datetime | None = None) -> int:
             message = EmailMultiAlternatives(
                 subject=f"[SRM] {len(rows)} item(s) wait for your decision",
                 body="\n".join(lines) + f"\n\n{_preferences_footer()}",
-                to=[recipient.email],
+                to=[address(recipient.display_name, recipient.email)],
             )
             message.attach_alternative(_html(rows), "text/html")
             message.send(fail_silently=False)

@@ -45,6 +45,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True,
+                               help_text="A random identifier (it says nothing about order).")
     author = UserRefSerializer(read_only=True, allow_null=True,
                                help_text="Empty for messages SRM writes itself.")
     internal = serializers.BooleanField(

@@ -26,7 +26,7 @@ def active(request):
 
 def mails_to(address):
     notifications_deliver()
-    return [m for m in mail.outbox if m.to == [address]]
+    return [m for m in mail.outbox if m.to[0].endswith(f"<{address}>")]
 
 
 def html(message) -> str:

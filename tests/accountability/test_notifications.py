@@ -90,7 +90,7 @@ def test_each_notification_is_e_mailed_exactly_once(org, overdue_step):
 
     assert (first.sent, second.sent) == (1, 0)
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["hank@example.com"]
+    assert mail.outbox[0].to == ["Hank Hughes <hank@example.com>"]
     note = Notification.objects.get()
     assert note.email_status == EmailStatus.SENT
     assert note.attempts == 1

@@ -150,7 +150,7 @@ def test_overdue_retirements_remind_the_owning_head_once_a_day(
     assert "Laptop approvals by email" in notification.subject
     notifications_deliver()
     [mail] = mailoutbox
-    assert mail.to == [org.hank.email]
+    assert mail.to == [f"Hank Hughes <{org.hank.email}>"]
     assert "Laptop approvals by email" in mail.subject and "3 days late" in mail.subject
     assert f"/governance/plans/{plan.pk}/#workflow-{overdue.pk}" in mail.body
     notice = AuditEvent.objects.get(verb="notification.sent")

@@ -45,7 +45,7 @@ def test_whoever_sees_the_request_may_comment(world, client_for, role, expected)
         body = response.json()
         assert body["author"]["username"] == role
         assert body["internal"] is False and body["attachments"] == []
-        assert Comment.objects.filter(pk=body["id"], body="Any news?").exists()
+        assert Comment.objects.filter(uuid=body["id"], body="Any news?").exists()
 
 
 # Who reads the internal notes of alice's laptop request: the staff of the departments working

@@ -53,7 +53,7 @@ def test_the_requester_hears_each_step_in_the_app_and_by_e_mail(org, submit, sig
     expect(alice).to_have_url(re.compile(rf"/portal/requests/{request.reference}/$"))
 
     notifications_deliver()
-    to_alice = [m.subject for m in mail.outbox if m.to == ["alice@example.com"]]
+    to_alice = [m.subject for m in mail.outbox if m.to == ["Alice Adams <alice@example.com>"]]
     assert to_alice == [f"[SRM] {request.reference} submitted: New laptop",
                         f"[SRM] {request.reference}: Head approval approved (1 of 1)"]
 
