@@ -6,10 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from approvals.choices import (
+    DECISIONS,
     STEP_DECIDED_STATES,
     STEP_MACHINE,
     Responsible,
@@ -117,9 +118,13 @@ class StepQuerySet(RestrictedQuerySet):
             return self.workable_by(user)
         raise ValueError(f"Unknown action {action!r}")
 
-    def decidable_by(self, user) -> StepQuerySet:
+    def decidable_by(self, user, *, separate: bool = True) -> StepQuerySet:
         """Active approval steps ``user`` may decide: as the head, as a delegate, or as an
-        approver of the department where the template allows; never on their own request."""
+        approver of the department where the template allows; never on their own request,
+        and (``separate``) never a second approval step of one request
+        (``approvals.services.separation``: not when ``user``, or the head they would decide
+        for as a delegate, decided another one). ``separate=False``: those too, for the
+        inbox to say why they are set aside."""
         if not user.is_authenticated:
             return self.none()
         delegators = (Delegation.objects.active()
@@ -137,11 +142,20 @@ class StepQuerySet(RestrictedQuerySet):
         as_approver = waiting.filter(
             template__allow_department_approvers=True, accountable_department__in=approver_of,
         ).values("pk")
-        return self.filter(
+        steps = self.filter(
             pk__in=as_head.union(as_approver, all=True),
             kind=StepKind.APPROVAL,
             state=StepState.ACTIVE,
         ).exclude(request__requester=user)
+        if not separate:
+            return steps
+        decided = Step.objects.filter(request=OuterRef("request"), kind=StepKind.APPROVAL,
+                                      state__in=DECISIONS, decided_outside=False)
+        by_user = decided.filter(Q(decided_by=user) | Q(acted_for=user))
+        by_head = decided.filter(Q(decided_by=OuterRef("accountable_head"))
+                                 | Q(acted_for=OuterRef("accountable_head")))
+        return steps.exclude(Exists(by_user)).exclude(
+            Q(accountable_head__in=delegators) & ~Q(accountable_head=user) & Exists(by_head))
 
     def workable_by(self, user) -> StepQuerySet:
         """Active execution steps of the departments where ``user`` is an agent."""

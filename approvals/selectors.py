@@ -92,6 +92,21 @@ def inbox_filtered(user: User, filters: InboxFilters, *, now=None) -> QuerySet[S
     return steps.order_by(F("on_hold_since").asc(nulls_first=True), *ordering)
 
 
+def set_aside_for(user: User) -> QuerySet[Step]:
+    """Approvals ``user`` would decide (as head, delegate or approver) but may not, because
+    they already decided another approval step of the same request (separation of duties):
+    the inbox lists them apart, saying why."""
+    return Step.objects.decidable_by(user, separate=False).exclude(
+        pk__in=Step.objects.decidable_by(user).values("pk"))
+
+
+def inbox_heading_counts(user: User) -> tuple[int, int, int]:
+    """(waiting, on hold, set aside) in one query: the inbox's heading."""
+    waiting, held, set_aside = count_together([waiting_for(user), on_hold_for(user),
+                                               set_aside_for(user)])
+    return waiting, held, set_aside
+
+
 def inbox_counts(user: User) -> tuple[int, int]:
     """(waiting for my decision, on hold) in one query: the inbox's heading and the
     navigation's badge count the same ``waiting_for``."""

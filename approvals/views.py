@@ -24,7 +24,9 @@ from approvals.selectors import (
     delegate_candidates,
     inbox_counts,
     inbox_filtered,
+    inbox_heading_counts,
     people_matching,
+    set_aside_for,
     work_queue_for,
 )
 from approvals.services import (
@@ -36,6 +38,7 @@ from approvals.services import (
     step_reject,
     step_take_over,
 )
+from approvals.services.separation import set_aside_reasons
 from governance.errors import AlreadyDecided, DomainError, NotAllowed
 from kit.web import domain_error_response, is_htmx, safe_next, serves
 
@@ -45,6 +48,8 @@ CARD_VIEW_UP_TO = 10
 TABLE_PAGE_SIZE = 50
 # Bulk decisions: at most this many items at once (one page of the table).
 BULK_LIMIT = TABLE_PAGE_SIZE
+# Approvals set aside by separation of duties, listed below the inbox with the reason.
+SET_ASIDE_SHOWN = 10
 _ROW = ("request__item", "request__requester", "request__requester_department",
         "request__current_step__accountable_head", "request__current_step__accountable_department",
         "accountable_department", "accountable_head", "assignee", "decided_by", "acted_for")
@@ -94,7 +99,7 @@ def _list_page(request, *, template: str, steps, status: int = 200,
 def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = "") -> HttpResponse:
     user = request.user
     form = InboxFilterForm(request.GET or None, user=user)
-    waiting, held = inbox_counts(user)
+    waiting, held, set_aside = inbox_heading_counts(user)
     view = form.cleaned_data.get("view") if form.is_valid() else ""
     view = view or ("table" if waiting + held > CARD_VIEW_UP_TO else "cards")
     page = _page_of(request, inbox_filtered(user, form.filters()),
@@ -111,6 +116,11 @@ def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = 
         "sort": form.filters().sort, "results": request.session.pop("bulk_results", None),
         "bulk_error": bulk_error, "bulk_limit": BULK_LIMIT,
         "may_delegate": capabilities(request.user).may_delegate,
+        # Separation of duties: what they would decide but may not, and why (a few).
+        "set_aside": set_aside_reasons(
+            set_aside_for(user).select_related("request")[:SET_ASIDE_SHOWN], user)
+        if set_aside else [],
+        "set_aside_count": set_aside,
     }, status=status)
 
 

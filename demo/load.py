@@ -176,6 +176,8 @@ class Org:
     dept_code: dict[int, str] = field(default_factory=dict)
     head: dict[int, int] = field(default_factory=dict)
     head_name: dict[int, str] = field(default_factory=dict)
+    parent: dict[int, int | None] = field(default_factory=dict)
+    head_username: dict[int, str] = field(default_factory=dict)  # a head's user id → username
     agents: dict[int, list[int]] = field(default_factory=dict)
     requesters: list[int] = field(default_factory=list)
     user_dept: dict[int, int] = field(default_factory=dict)
@@ -403,6 +405,8 @@ class Loader:
                 org.dept_code[dept.pk] = dept.code
                 org.head[dept.pk] = dept.head_id
                 org.head_name[dept.pk] = dept.head.username
+                org.parent[dept.pk] = dept.parent_id
+                org.head_username[dept.head_id] = dept.head.username
             org.services = {dept.code: dept.pk for dept in departments[:len(SERVICES)]}
             for user in users:
                 org.user_dept[user.pk] = user.department_id
@@ -557,12 +561,20 @@ class Loader:
             state, closed_at, current, acc_dept = RequestState.IN_APPROVAL, None, None, None
             clock, actor, open_ = submitted, requester, True
             steps = []
+            approvers = set()  # separation of duties: nobody on two approval steps
             for tid, order, name, kind, resp, named, min_cost, ola in org.templates[path_name]:
                 dept = rdept if resp == Responsible.REQUESTER_HEAD else named if named else fulfilling
+                head, up = org.head[dept], dept
+                applies = min_cost is None or cost >= min_cost
+                if kind == StepKind.APPROVAL and applies:
+                    while head in approvers and org.parent.get(up):  # the head above decides
+                        up = org.parent[up]
+                        head = org.head[up]
+                    approvers.add(head)
                 steps.append([ids["step"], tid, order, name, kind, ola, StepState.PENDING, dept,
-                              org.head[dept], None, None, None, None, None])
+                              head, None, None, None, None, None])
                 ids["step"] += 1
-                if min_cost is not None and cost < min_cost:
+                if not applies:
                     steps[-1][6] = StepState.SKIPPED
             for step in steps:
                 if not open_ or step[6] != StepState.PENDING:
@@ -573,7 +585,7 @@ class Loader:
                 event(clock, actor, "step.activated", self.ct_step, sid, f"{name} (Active)",
                       StepState.PENDING, StepState.ACTIVE,
                       {"step": name, "department": org.dept_code[dept],
-                       "head": org.head_name[dept], "due_at": self._iso(due)})
+                       "head": org.head_username[head], "due_at": self._iso(due)})
                 new_state = RequestState.IN_APPROVAL if kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
                 if new_state != state:
                     event(clock, actor, f"request.{new_state}", self.ct_request, rid, req_repr,

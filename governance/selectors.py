@@ -29,12 +29,13 @@ def is_approver_of(user: User, department_id: int) -> bool:
     ).exists()
 
 
-def stand_in_for(department: Department, *, absent: User, requester_id: int | None = None
-                 ) -> User | None:
+def stand_in_for(department: Department, *, absent: User, requester_id: int | None = None,
+                 excluded_ids=()) -> User | None:
     """Who answers for ``department`` when ``absent`` (its head, who left) cannot: its deputy,
     else the head of the nearest department above it; never ``absent`` themselves, someone
-    who cannot sign in, or (for an approval) the requester. None when nobody can."""
-    excluded = {absent.pk, requester_id}
+    who cannot sign in, (for an approval) the requester, or anyone in ``excluded_ids`` (the
+    people on the request's other approval steps). None when nobody can."""
+    excluded = {absent.pk, requester_id, *excluded_ids}
     deputy = department.deputy
     if deputy is not None and deputy.is_active and deputy.pk not in excluded:
         return deputy

@@ -11,6 +11,7 @@ from approvals.choices import DECISIONS, StepKind, StepState
 from approvals.models import Step
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_advance, request_close
+from approvals.services.separation import require_separate_decider
 from approvals.services.steps import _close_step, _lock, _require_active
 from governance import limits
 from governance.errors import NotAllowed, ValidationFailed
@@ -26,6 +27,7 @@ def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | N
     step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
+    require_separate_decider(actor=actor, step=step, acted_for=acted_for)
     _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
                 comment=comment, at=at)
     request_advance(request=step.request, actor=actor, at=at)
@@ -45,6 +47,7 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
     step = _lock(step)
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
+    require_separate_decider(actor=actor, step=step, acted_for=acted_for)
     _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
                 comment=comment, at=at)
     request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at,

@@ -24,6 +24,7 @@ from approvals.choices import StepKind, StepState
 from approvals.models import Step, StepHold
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_close
+from approvals.services.separation import require_separate_decider
 from approvals.services.steps import _close_step, _lock, due_after_hold, hold_end
 from approvals.signals import hold_reminded, step_held, step_resumed
 from governance.choices import AuditVerb
@@ -41,7 +42,9 @@ logger = logging.getLogger(__name__)
 def _asker(actor: User, step: Step) -> User | None:
     """Check ``actor`` may put ``step`` on hold; return the head a delegate acts for."""
     if step.kind == StepKind.APPROVAL:
-        return _decider(actor, step)
+        acted_for = _decider(actor, step)
+        require_separate_decider(actor=actor, step=step, acted_for=acted_for)
+        return acted_for
     if not is_agent_of(actor, step.accountable_department_id):
         raise NotAllowed(
             f"Only agents of {step.accountable_department} can ask the requester about "

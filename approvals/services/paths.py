@@ -23,6 +23,7 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
     Callers save them (many requests' steps in one statement: the legacy import passes
     ``departments``, all of them with their heads, loaded once for the whole batch)."""
     steps = []
+    approvers: set[int] = set()  # the people on the approval steps that apply so far
     if departments is None:
         departments = _departments_of(templates, request)
     for template in templates:
@@ -41,6 +42,10 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
                 "Ask an administrator to name one.",
                 code="no_accountable_head",
             )
+        if applies and template.kind == StepKind.APPROVAL:
+            if head.pk in approvers:
+                head = _separate_approver(template, department, head, request, approvers)
+            approvers.add(head.pk)
         steps.append(
             Step(
                 request=request,
@@ -155,6 +160,25 @@ def departments_for_path(templates: list[StepTemplate], request: ServiceRequest)
     ids.add(request.item.fulfilling_department_id)
     ids.add(request.requester_department_id)
     return Department.objects.select_related("head").in_bulk(ids)
+
+
+def _separate_approver(template: StepTemplate, department: Department, head: User,
+                       request: ServiceRequest, approvers: set[int]) -> User:
+    """Separation of duties (``approvals.services.separation``): ``head`` is already on an
+    earlier approval step of this request, so the next who may stand in for ``department``
+    decides this one (its deputy, else the head above), or the submission is refused naming
+    what to configure."""
+    stand_in = stand_in_for(department, absent=head, requester_id=request.requester_id,
+                            excluded_ids=approvers)
+    if stand_in is None:
+        raise ValidationFailed(
+            f"“{template.name}” would go to {head}, who already approves an earlier step of "
+            f"this request, and nobody else can decide it for {department}: nobody decides "
+            f"two approval steps of one request. Ask an administrator to name a deputy for "
+            f"{department} (or a parent department with another head).",
+            code="no_separate_approver",
+        )
+    return stand_in
 
 
 def _independent_approver(department: Department, requester: User) -> tuple[Department, User | None]:
