@@ -238,7 +238,12 @@ _ERROR_DESCRIPTIONS = {
     "406": "The `Accept` header asks for something other than JSON.",
     "409": "The object changed state first (for example `already_decided`).",
     "415": "The body is not `application/json`.",
+    "413": "The body is over the size limit; nothing was read or saved.",
     "429": "Too many requests: wait for `Retry-After` seconds.",
+    "500": "A failure on our side: `request_id` finds it in the logs; the change may or may "
+           "not have been saved, read the object again before retrying.",
+    "503": "The database is unavailable: retry after `Retry-After` seconds; `request_id` as "
+           "for 500.",
 }
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -259,6 +264,11 @@ def document_errors(result: dict, generator, request, public) -> dict:
                 "additionalProperties": {"type": "array", "items": {"type": "string"}},
                 "description": "Messages per input field (dotted for nested fields).",
             },
+            "request_id": {
+                "type": "string",
+                "description": "On a failure on our side (500, 503): the id the logs and the "
+                               "`X-Request-ID` header carry; quote it to the operator.",
+            },
         },
         "required": ["status", "code", "message", "field_errors"],
     }
@@ -266,11 +276,11 @@ def document_errors(result: dict, generator, request, public) -> dict:
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            codes = ["401", "403", "406", "429"]
+            codes = ["401", "403", "406", "429", "500", "503"]
             if operation.get("parameters") or "requestBody" in operation:
                 codes += ["400", "404"]
             if method != "get":
-                codes += ["409", "415"]
+                codes += ["409", "413", "415"]
             responses = operation.setdefault("responses", {})
             for code in sorted(codes):
                 responses.setdefault(code, {
