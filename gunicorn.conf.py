@@ -10,13 +10,16 @@ timeout, so a hung query answers 503 instead of having its worker killed.
 import glob
 import multiprocessing
 import os
+import shutil
 import tempfile
 
 # Web requests only: workers and beat run long reports and imports without it.
 os.environ.setdefault("SRM_DB_STATEMENT_TIMEOUT", "10s")
 # Each worker process writes its request metrics into this folder and /metrics adds them up
 # (prometheus_client's multiprocess mode); set before prometheus_client is imported.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="srm-metrics-"))
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="srm-metrics-")
 
 from prometheus_client import multiprocess  # noqa: E402 - reads the folder set just above
 
@@ -53,3 +56,8 @@ def on_starting(server):
 
 def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:  # the folder this start made for itself
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
