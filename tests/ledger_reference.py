@@ -131,6 +131,9 @@ class Step:
     # (quarter, period) -> [seconds, amount]
     ledger: dict = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), Decimal(0)]))
     risk: bool = False
+    # Attribution: the head accountable now, and head -> [seconds, amount] charged to each.
+    head: str = "head"
+    by_head: dict = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), Decimal(0)]))
 
     def __post_init__(self):
         self.due = self.calendar.add(self.activated, self.ola_us)
@@ -184,6 +187,9 @@ class Step:
             entry = self.ledger[(quarter, period)]
             entry[0] += secs
             entry[1] += total - self.amount
+            charged = self.by_head[self.head]
+            charged[0] += secs
+            charged[1] += total - self.amount
             self.amount = total
         if any(parts.values()):
             self.posted_until = until
@@ -193,6 +199,16 @@ class Step:
             return
         self.risk = True
         self._post(at, at)
+
+    def change_head(self, at: datetime, head: str) -> None:
+        """Overdue time up to ``at`` stays with the head accountable while it passed; from
+        ``at`` on it is the new head's. A step on hold since before its due time is not
+        overdue (its clock stopped before it was late, and the due time moves later when the
+        hold ends); on hold since after it, its time counts up to the hold."""
+        waiting = self.on_hold and self.holds[-1][0] < self.due
+        if self.due < at and not waiting:
+            self._post(at, at)
+        self.head = head
 
     def close(self, at: datetime) -> None:
         """Closing a step on hold ends the hold as an answer would (the requester's time)."""

@@ -7,8 +7,9 @@ A history: Marketing's calendar drawn at random (timezone, working window — ro
 included — working days, holidays), a laptop request submitted at a random moment between
 September 2026 and March 2027 (two quarter ends, two clock changes, Christmas), then random
 events at random gaps: delay scans, holds (before or after the due time, across weekends and
-quarter ends), answers (some after the quarter closed), and the approval — run through the
-real services. The number of histories is ``SRM_LEDGER_HISTORIES``: 200 by default (a quick
+quarter ends), answers (some after the quarter closed), changes of Marketing's head (hank and
+bob in turn: each head is charged exactly the overdue time that passed while they were
+accountable), and the approval — run through the real services. The number of histories is ``SRM_LEDGER_HISTORIES``: 200 by default (a quick
 ``make test``), 2,000 in CI (``.ci/run`` sets it), ``20000`` for the long run; the seed is fixed
 so a failure reproduces.
 """
@@ -35,6 +36,7 @@ from accountability.services.risks import flag_delays
 from approvals.choices import StepState
 from approvals.services import step_answer, step_approve, step_hold
 from governance.models import Department
+from governance.services.org import department_set_head
 from tests import ledger_reference as ref
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +57,7 @@ calendars = st.builds(
 ).filter(lambda c: c.end == time(0) or c.end > c.start)
 
 events = st.lists(
-    st.tuples(st.sampled_from(["scan", "scan", "scan", "hold", "answer", "approve"]),
+    st.tuples(st.sampled_from(["scan", "scan", "scan", "hold", "answer", "head", "approve"]),
               st.integers(min_value=1, max_value=24 * 60 * 30)),  # minutes after the last
     min_size=1, max_size=12,
 )
@@ -122,6 +124,8 @@ def test_the_ledger_matches_the_definitions(org, submit, calendar, offset, histo
                          holiday_country=django_settings.SRM_DEFAULT_COUNTRY)
         assert step.due_at == model.due, "due time"
         closed_figures: dict[date, tuple] = {}
+        heads = {"hank": org.hank, "bob": org.bob}
+        model.head = "hank"
 
         for kind, gap in history:
             at += timedelta(minutes=gap)
@@ -133,8 +137,13 @@ def test_the_ledger_matches_the_definitions(org, submit, calendar, offset, histo
                     if at >= ref.closes_at(quarter, reporting, model.close_days,
                                            model.holiday_country):
                         assert closed_figures.setdefault(quarter, amount) == amount, quarter
+            elif kind == "head":
+                new = "bob" if model.head == "hank" else "hank"
+                department_set_head(actor=org.admin, department=org.dept["MKT"],
+                                    head=heads[new], at=at)
+                model.change_head(at, new)
             elif kind == "hold" and not model.on_hold:
-                step_hold(actor=org.hank, step=step, question="Which one?", at=at)
+                step_hold(actor=heads[model.head], step=step, question="Which one?", at=at)
                 model.hold(at)
             elif kind == "answer" and model.on_hold:
                 step_answer(actor=org.alice, step=step, answer="This one.", at=at)
@@ -142,7 +151,7 @@ def test_the_ledger_matches_the_definitions(org, submit, calendar, offset, histo
                 step.refresh_from_db()
                 assert step.due_at == model.due, "due time after the hold"
             elif kind == "approve":
-                step_approve(actor=org.hank, step=step, at=at)
+                step_approve(actor=heads[model.head], step=step, at=at)
                 model.close(at)
                 break
             step.refresh_from_db()
@@ -152,6 +161,10 @@ def test_the_ledger_matches_the_definitions(org, submit, calendar, offset, histo
                .values_list("quarter", "period", "s", "a")}
         want = {k: v for k, v in model.ledger.items() if v[0] or v[1]}
         assert got == want
+        charged = {head: [s, a] for head, s, a in DelayPosting.objects.values("head__username")
+                   .order_by().annotate(s=Sum("seconds"), a=Sum("amount"))
+                   .values_list("head__username", "s", "a")}
+        assert charged == {k: v for k, v in model.by_head.items() if v[0] or v[1]}
         risk = DelayRisk.objects.filter(step=step).first()
         if risk is not None:
             assert (risk.overdue_seconds, risk.exposure) == (model.seconds, model.amount)
