@@ -4,6 +4,7 @@ event by ``governance.services.logins``. ``AXES_HANDLER`` names ``SignInHandler`
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 
 from axes.handlers.base import AbstractAxesHandler, AxesBaseHandler
@@ -18,6 +19,14 @@ from kit.web import client_ip
 def _counters(request, credentials) -> list[logins.Counter]:
     return logins.counters(username=get_client_username(request, credentials),
                            ip_address=client_ip(request))
+
+
+def _valid_ip(text: str) -> str | None:
+    """An address the lockout record can store (a server behind a unix socket may have none)."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
 
 
 class SignInHandler(AbstractAxesHandler, AxesBaseHandler):
@@ -36,7 +45,7 @@ class SignInHandler(AbstractAxesHandler, AxesBaseHandler):
         if request is None or self.is_whitelisted(request, credentials):
             return
         username = get_client_username(request, credentials) or ""
-        ip_address = client_ip(request) or None
+        ip_address = _valid_ip(client_ip(request))
         for counter in _counters(request, credentials):
             failure = logins.failure_record(counter)
             if failure.until is None:

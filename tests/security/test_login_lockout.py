@@ -200,3 +200,13 @@ def test_the_api_throttles_are_sensible_by_default():
                 "anon": per_hour(settings.SRM_API_THROTTLE_ANON)}
     assert per_hour["user"] <= 10_000
     assert per_hour["anon"] <= 3_600
+
+
+def test_a_server_without_client_addresses_still_locks_accounts(org, client):
+    # Given a server behind a unix socket, where REMOTE_ADDR is no address
+    limit = settings.SRM_LOGIN_ACCOUNT_FAILURES
+    answers = [sign_in(client, "alice", f"guess-{n}", ip="unix-socket").status_code
+               for n in range(limit)]
+    # Then the account still locks (no 500 on recording the lockout without an address)
+    assert answers[-1] == 429
+    assert LoginLockout.objects.get().ip_address is None
