@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from approvals.choices import STEP_OPEN_STATES, ReassignReason, StepKind, StepState
+from approvals.choices import DECISIONS, STEP_OPEN_STATES, ReassignReason, StepKind, StepState
 from approvals.models import Delegation, Step
 from approvals.services.delegations import delegations_end_for
 from approvals.services.paths import _independent_approver
@@ -58,11 +58,61 @@ def _lock_open_steps(where: Q) -> list[Step]:
     return steps
 
 
+def _approval_paths(steps: list[Step]) -> dict[int, list[Step]]:
+    """For each request of ``steps``, its approval steps that apply (not skipped or
+    cancelled), with the locked ``steps`` themselves in place of fresh copies, so a move
+    earlier in the batch is seen by the checks of the later ones."""
+    locked = {step.pk: step for step in steps}
+    paths: dict[int, list[Step]] = {}
+    rows = (Step.objects.filter(request_id__in={s.request_id for s in steps},
+                                kind=StepKind.APPROVAL)
+            .exclude(state__in=(StepState.SKIPPED, StepState.CANCELLED)).order_by("order"))
+    for row in rows:
+        paths.setdefault(row.request_id, []).append(locked.get(row.pk, row))
+    return paths
+
+
+def _people_on(step: Step) -> set[int]:
+    """Who takes part in an approval step: whoever decided it (and for whom), else whoever
+    it is accountable to."""
+    if step.state in DECISIONS and not step.decided_outside:
+        return {pk for pk in (step.decided_by_id, step.acted_for_id) if pk}
+    if step.state in DECISIONS:
+        return set()
+    return {step.accountable_head_id} if step.accountable_head_id else set()
+
+
+def _separate(step: Step, department: Department, head: User, paths: dict[int, list[Step]]
+              ) -> User:
+    """Separation of duties (``approvals.services.separation``): an approval step does not
+    move to someone already on another approval step of its request; it goes to who stands
+    in for the department (its deputy, else the head above) — or the change is refused,
+    naming what to configure."""
+    if step.kind != StepKind.APPROVAL:
+        return head
+    others = set().union(*(_people_on(s) for s in paths.get(step.request_id, ())
+                           if s.pk != step.pk))
+    if head.pk not in others:
+        return head
+    stand_in = stand_in_for(department, absent=head, requester_id=step.request.requester_id,
+                            excluded_ids=others)
+    if stand_in is None:
+        raise ValidationFailed(
+            f"“{step.name}” on {step.request.reference} would go to {head}, who is already on "
+            f"another approval step of that request, and nobody else can decide it for "
+            f"{department}: nobody decides two approval steps of one request. Name a deputy "
+            f"for {department} (or a parent department with another head) first.",
+            code="no_separate_approver")
+    return stand_in
+
+
 def _move(steps: list[Step], *, to: Callable[[Step], tuple[Department, User]],
           reason: ReassignReason, actor: User | None, at: datetime) -> list[Move]:
     moves, events, requests = [], [], []
+    paths = _approval_paths(steps)
     for step in steps:
         department, head = to(step)
+        head = _separate(step, department, head, paths)
         if step.accountable_head_id == head.pk and step.accountable_department_id == department.pk:
             continue
         moves.append(Move(step=step, from_head=step.accountable_head,

@@ -142,6 +142,22 @@ def test_the_new_head_own_open_request_goes_to_the_parent_head(org, submit):
     step_approve(actor=org.oscar, step=step)
 
 
+def test_a_new_head_already_on_the_request_does_not_get_a_second_approval(org, submit):
+    """hank becomes Finance's head while a large request waits for his head approval: its
+    finance step does not go to him too (nobody decides two approval steps of one request)
+    but to who stands in for Finance — no deputy, so the head above, oscar."""
+    waiting = submit(cost="7500")
+    decided = submit(cost="7500")
+    step_approve(actor=org.hank, step=active(decided))  # finance is active now
+
+    department_set_head(actor=org.admin, department=org.dept["FIN"], head=org.hank)
+
+    for request in (waiting, decided):
+        assert request.steps.get(name="Finance approval").accountable_head == org.oscar
+    assert active(waiting).accountable_head == org.hank
+    step_approve(actor=org.oscar, step=active(decided))
+
+
 # --- The admin's department page goes through the same service ----------------------------
 def _form_data(response, **changes) -> dict:
     data = {}
