@@ -190,3 +190,19 @@ def test_the_admin_changes_a_head_through_the_service(org, submit, admin_client)
                                      correlation=request.reference).count() == 1
     with pytest.raises(NotAllowed):
         step_approve(actor=org.hank, step=active(request))
+
+
+def test_the_admin_shows_a_refused_head_change_and_changes_nothing(org, submit, admin_client):
+    """hank would head Finance while a request waits for his head approval and Finance has
+    no deputy and Operations (above) no head: its finance step has nobody to go to."""
+    request = submit(cost="7500")
+    Department.objects.filter(code="OPS").update(head=None)
+    url = reverse("admin:governance_department_change", args=[org.dept["FIN"].pk])
+
+    response = admin_client.post(url, _form_data(admin_client.get(url), head=org.hank.pk))
+    assert response.status_code == 302
+    assert "nobody decides two approval steps" in admin_client.get(response.url).content.decode()
+
+    assert Department.objects.get(pk=org.dept["FIN"].pk).head == org.fiona
+    assert request.steps.get(name="Finance approval").accountable_head == org.fiona
+    assert not AuditEvent.objects.filter(verb=AuditVerb.DEPARTMENT_HEAD_CHANGED).exists()
