@@ -41,6 +41,7 @@ from approvals.services import (
 from approvals.services.separation import set_aside_reasons
 from governance.errors import AlreadyDecided, DomainError, NotAllowed
 from kit.web import domain_error_response, is_htmx, safe_next, serves
+from requests_app.money import money_format_for
 
 PAGE_SIZE = 25
 # The inbox: cards up to this many items, a compact table above (either on request).
@@ -260,8 +261,10 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 def _work(request: HttpRequest, pk: int, *, act, done: str) -> HttpResponse:
     note = request.POST.get("note", "")
+    actual_cost = request.POST.get("actual_cost", "")
     return _act(request, pk, act=act, page=_render_queue, row=_row, success=done,
-                back="work:queue", row_context=lambda exc: {"note": note})
+                back="work:queue",
+                row_context=lambda exc: {"note": note, "actual_cost": actual_cost})
 
 
 @login_required
@@ -288,9 +291,11 @@ def take_over(request: HttpRequest, pk: int) -> HttpResponse:
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else request.POST.get("note", "")
-    return _work(request, pk, act=lambda step: step_complete(actor=request.user, step=step,
-                                                             note=note),
-                 done="is done")
+    # The actual cost is the service's to read (requests_app.money), in this reader's format.
+    actual_cost = request.POST.get("actual_cost")
+    return _work(request, pk, act=lambda step: step_complete(
+        actor=request.user, step=step, note=note, actual_cost=actual_cost,
+        money=money_format_for(request)), done="is done")
 
 
 # --- Delegations -----------------------------------------------------------------------------

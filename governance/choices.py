@@ -44,6 +44,9 @@ class AuditVerb(models.TextChoices):
     REQUEST_FULFILLED = "request.fulfilled", "Request fulfilled"
     REQUEST_REJECTED = "request.rejected", "Request rejected"
     REQUEST_CANCELLED = "request.cancelled", "Request cancelled"
+    REQUEST_ACTUAL_COST_RECORDED = "request.actual_cost_recorded", "Actual cost recorded"
+    REQUEST_BACK_TO_FINANCE = "request.back_to_finance", (
+        "Back to finance: the actual cost reaches its threshold")
     # Steps: activated, then one verb per closing state; claims and holds.
     STEP_ACTIVATED = "step.activated", "Step activated"
     STEP_APPROVED = "step.approved", "Step approved"

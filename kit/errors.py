@@ -64,6 +64,8 @@ class ErrorCode(StrEnum):
     ALREADY_YOURS = "already_yours"
     CLAIMED_BY_OTHER = "claimed_by_other"
     NOT_CLAIMED = "not_claimed"
+    ACTUAL_COST_REQUIRED = "actual_cost_required"
+    ACTUAL_COST_NOT_RECORDED = "actual_cost_not_recorded"
     # -- holds and the conversation ------------------------------------------------------
     ALREADY_ON_HOLD = "already_on_hold"
     NO_OPEN_QUESTION = "no_open_question"

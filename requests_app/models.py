@@ -60,6 +60,12 @@ class CatalogItem(models.Model):
         "asks for an estimated cost", default=True,
         help_text="The requester states an estimated cost; it decides whether finance approves.",
     )
+    records_actual_cost = models.BooleanField(
+        "records the actual cost", default=False,
+        help_text="The agent who fulfils a request states what it actually cost. At or above "
+        "a finance threshold the request skipped, it goes back to finance for approval before "
+        "it is fulfilled.",
+    )
     target_cycle_hours = models.DecimalField(
         "target cycle time (business hours)",
         max_digits=8,
@@ -286,6 +292,12 @@ class ServiceRequest(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
+    actual_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="What it actually cost, stated by the agent at fulfilment (items that "
+        "record it).",
+    )
     state = models.CharField(
         max_length=16, choices=RequestState.choices, default=RequestState.IN_APPROVAL
     )
@@ -323,6 +335,10 @@ class ServiceRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(estimated_cost__isnull=True) | Q(estimated_cost__gte=0),
                 name="request_cost_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_cost__isnull=True) | Q(actual_cost__gte=0),
+                name="request_actual_cost_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(state__in=sorted(OPEN_STATES)) | Q(closed_at__isnull=False),

@@ -10,6 +10,7 @@ from approvals.models import Delegation, Step, StepHold
 from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import User
+from requests_app.api.money_field import ActualCostField
 
 
 def allowed_actions_field(choices) -> serializers.SerializerMethodField:
@@ -79,6 +80,7 @@ class TakeOverSerializer(serializers.Serializer):
 class CompleteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="",
                                  max_length=limits.DECISION_COMMENT)
+    actual_cost = ActualCostField(required=False, allow_null=True, default=None)
 
 
 class DelegationSerializer(serializers.ModelSerializer):

@@ -33,6 +33,7 @@ from approvals.services import (
 )
 from kit.api import validated
 from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet
+from requests_app.money import money_format_for
 
 _ROLE = OpenApiParameter(
     "role", str, enum=["decide", "work"],
@@ -119,7 +120,8 @@ class StepViewSet(RestrictedReadOnlyViewSet):
     def complete(self, request: Request, pk: str) -> Response:
         data = validated(CompleteSerializer, request)
         return self._decided(step_complete(actor=request.user, step=self.get_object(),
-                                          note=data["note"]))
+                                          note=data["note"], actual_cost=data["actual_cost"],
+                                          money=money_format_for(request)))
 
     @extend_schema(request=None, responses=StepSerializer,
                    summary="Take on an execution step (assign it to yourself)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import Step, StepTemplate
@@ -16,12 +17,17 @@ from requests_app.models import ServiceRequest
 
 
 def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
-                departments: dict[int, Department] | None = None) -> list[Step]:
+                departments: dict[int, Department] | None = None,
+                cost: Decimal | None | str = "estimated") -> list[Step]:
     """One unsaved step per template: pending where it applies, skipped where its condition
     (a cost threshold) does not hold. Approval steps never land on the requester: when the
     requester heads the department, the step goes up to the parent department's head.
     Callers save them (many requests' steps in one statement: the legacy import passes
-    ``departments``, all of them with their heads, loaded once for the whole batch)."""
+    ``departments``, all of them with their heads, loaded once for the whole batch).
+    ``cost``: the amount the conditions read (default: the request's estimated cost; the
+    actual cost when it is recorded at fulfilment)."""
+    if cost == "estimated":
+        cost = request.estimated_cost
     steps = []
     approvers: set[int] = set()  # the people on the approval steps that apply so far
     if departments is None:
@@ -35,7 +41,7 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
             # The head left and nobody has been named yet: who stands in for them now.
             head = stand_in_for(department, absent=head, requester_id=(
                 request.requester_id if template.kind == StepKind.APPROVAL else None))
-        applies = template.applies_to(request.estimated_cost)
+        applies = template.applies_to(cost)
         if applies and head is None:
             raise ValidationFailed(
                 f"{department} has no head to be accountable for “{template.name}”. "

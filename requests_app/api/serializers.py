@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from approvals.api.serializers import StepSerializer, actions_of, allowed_actions_field
 from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
 from governance.models import AuditEvent
+from requests_app.api.money_field import CostField
 from requests_app.choices import FieldType, RequestAction, RequestState, Source
 from requests_app.models import CatalogItem, ServiceRequest
 
@@ -64,13 +64,16 @@ class RequestSerializer(serializers.ModelSerializer):
     current_step = StepSummarySerializer(allow_null=True)
     currency = serializers.SerializerMethodField(help_text="The currency of estimated_cost.")
     is_overdue = serializers.BooleanField()
+    actual_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True,
+        help_text="What it actually cost, stated at fulfilment (items that record it).")
     allowed_actions = allowed_actions_field(RequestAction.choices)
 
     class Meta:
         model = ServiceRequest
         fields = ["reference", "title", "item", "item_name", "state", "source", "requester",
                   "requester_department", "accountable_department", "current_step",
-                  "estimated_cost", "currency", "submitted_at", "due_at", "closed_at",
+                  "estimated_cost", "actual_cost", "currency", "submitted_at", "due_at", "closed_at",
                   "is_overdue", "allowed_actions"]
         read_only_fields = fields
 
@@ -104,36 +107,6 @@ class RequestDetailSerializer(RequestSerializer):
     class Meta(RequestSerializer.Meta):
         fields = [*RequestSerializer.Meta.fields, "answers", "steps", "timeline"]
         read_only_fields = fields
-
-
-@extend_schema_field({
-    "oneOf": [
-        {"type": "string", "example": "1,250.00"},
-        {"type": "number", "minimum": 0, "maximum": 9999999999.99},
-    ],
-    "nullable": True,
-    "description": "Estimated cost in the reporting currency, 0 to 9,999,999,999.99, in whole "
-    "cents. A number, or text read as the portal reads it: 1250, 1250.00 and 1,250.00 always; "
-    "1.250,00 and 6.500 (six thousand five hundred) when the client's first Accept-Language "
-    "(or, without one, the organisation's country) writes a decimal comma. Anything that could "
-    "mean two amounts (6,500 there, 6.500 in English), more than two decimals, exponents, "
-    "underscores or other digits than 0-9 is refused with `invalid_cost`. Required when the "
-    "item asks for a cost; it decides whether finance approves.",
-})
-class CostField(serializers.Field):
-    """Passes the stated cost on to the service, which reads it as the portal does
-    (``requests_app.money``): text or a number, nothing else."""
-
-    default_error_messages = {"invalid": "Enter the cost as text or a number, for example "
-                                         "\"1250.00\"."}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return str(value)
 
 
 class RequestCreateSerializer(serializers.Serializer):
