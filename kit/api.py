@@ -25,7 +25,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -34,7 +34,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import set_rollback
 
-from kit.errors import DomainError
+from kit.errors import DomainError, ValidationFailed
+from kit.guard import text_refusal
 from kit.responses import error_body, too_large_message
 from kit.web import serves
 
@@ -125,7 +126,15 @@ class UserThrottle(UserRateThrottle):
 
 
 def validated(serializer_class: type[serializers.Serializer], request) -> dict:
-    """The request body checked by ``serializer_class`` (a ValidationError becomes a 400)."""
+    """The request body checked by ``serializer_class`` (a ValidationError becomes a 400).
+    A form body (with files) is checked for NUL and control characters here, as the request
+    guard checks every JSON body and page form (``kit.guard``)."""
+    if isinstance(request.data, QueryDict):
+        refusal = text_refusal([(key, value) for key, values in request.data.lists()
+                                for value in [key, *values]])
+        if refusal:
+            code, message = refusal
+            raise ValidationFailed(message, code=code)
     serializer = serializer_class(data=request.data if request.data is not None else {},
                                   context={"request": request})
     serializer.is_valid(raise_exception=True)
@@ -148,8 +157,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, RequestDataTooBig):
-        limit = getattr(exc, "limit_bytes", None)  # a file stopped while it streamed in
-        exc = TooLarge(too_large_message(limit)) if limit else TooLarge()
+        # A file stopped while it streamed in (kit.uploads) names itself and its limit.
+        exc = TooLarge(getattr(exc, "message", None) or too_large_message())
     elif isinstance(exc, (SuspiciousOperation, BadRequest)):
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     if isinstance(exc, (OperationalError, InterfaceError)):

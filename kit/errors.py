@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     MALFORMED_BODY = "malformed_body"
     JSON_TOO_DEEP = "json_too_deep"
     NUL_CHARACTER = "nul_character"
+    CONTROL_CHARACTER = "control_character"
     # -- DRF's own (authentication, parsing, negotiation, throttling) --------------------
     PARSE_ERROR = "parse_error"
     NOT_AUTHENTICATED = "not_authenticated"

@@ -7,9 +7,12 @@
   counted on the raw text before any parser sees it: Python's parser recurses per level,
   so a body nested 100,000 deep was a RecursionError (a 500) in whatever parsed it first.
 - A NUL character (``\\0``) anywhere in the path, the query string, a form field, a JSON
-  value or a cookie is answered 400. PostgreSQL cannot store NUL in text, so without this a
-  NUL in a title, a comment or ``?q=`` became a 500 deep inside a service. This is the one
-  place that check lives, for every form and every serializer alike.
+  value or a cookie is answered 400 ``nul_character``. PostgreSQL cannot store NUL in text, so
+  without this a NUL in a title, a comment or ``?q=`` became a 500 deep inside a service.
+- So is any other control character (``CONTROL``: C0 but tab and line breaks, DEL, C1, lone
+  surrogates), 400 ``control_character``, naming the field: no text field of SRM means one,
+  and they break mail headers, exports and terminals that show the text later.
+  This is the one place these checks live, for every form and every serializer alike.
 
 The API gets its JSON error body (``kit.api.error_body``); pages get a short plain answer.
 """
@@ -54,17 +57,6 @@ def _is_json(request: HttpRequest) -> bool:
     return request.content_type == "application/json" or request.content_type.endswith("+json")
 
 
-def has_nul(value: Any) -> bool:
-    """Whether ``value`` (text, or JSON-shaped data) contains a NUL character anywhere."""
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 def _content_length(request: HttpRequest) -> int:
     try:
         return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
@@ -95,26 +87,87 @@ def _too_deep(request: HttpRequest) -> str | None:
     return f"The JSON body nests deeper than {limit} levels of arrays and objects."
 
 
-def _nul_in(request: HttpRequest) -> bool:
-    if NUL in request.path or NUL in request.META.get("QUERY_STRING", ""):
-        return True
-    if any(NUL in v for values in request.GET.lists() for v in [values[0], *values[1]]):
-        return True
-    if any(has_nul(v) for v in request.COOKIES.values()):
-        return True
+# Characters no text field accepts: C0 controls but tab, line feed and carriage return; DEL
+# and the C1 controls (terminal escapes, invisible breaks); lone UTF-16 surrogates, which
+# JSON can spell (``"\\ud800"``) but no database or encoder takes. NUL has its own code.
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _bad_text(value: str, pattern: re.Pattern) -> str | None:
+    match = pattern.search(value)
+    return match.group() if match else None
+
+
+def find_bad(value: Any, pattern: re.Pattern, name: str = "") -> tuple[str, str] | None:
+    """The first (field name, character) in ``value`` — text, or JSON-shaped data whose keys
+    name the fields — that ``pattern`` matches, or None."""
+    if isinstance(value, str):
+        char = _bad_text(value, pattern)
+        return (name, char) if char else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key = str(key)
+            if char := _bad_text(key, pattern):
+                return key, char
+            if found := find_bad(item, pattern, key):
+                return found
+    if isinstance(value, list):
+        for item in value:
+            if found := find_bad(item, pattern, name):
+                return found
+    return None
+
+
+def _fields(request: HttpRequest):
+    """Every piece of text the request carries, as (field name, value) pairs; the body's
+    fields only where Django or the API would read them as text."""
+    yield "path", request.path
+    yield "query string", request.META.get("QUERY_STRING", "")
+    for key, values in request.GET.lists():
+        yield key, key
+        for value in values:
+            yield key, value
+    for key, value in request.COOKIES.items():
+        yield key, value
     if request.method in ("GET", "HEAD", "OPTIONS") or not _content_length(request):
-        return False
+        return
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if request.path.startswith("/api/"):
-            return False  # the API reads JSON only: it answers 415 to a form without reading it
-        return any(NUL in k or any(NUL in v for v in values)
-                   for k, values in request.POST.lists())
-    if _is_json(request):
+            # The API reads JSON only (it answers 415 to a form without reading it), and the
+            # few forms with files it takes through ``kit.api.validated``, which checks them.
+            return
+        for key, values in request.POST.lists():
+            yield key, key
+            for value in values:
+                yield key, value
+    elif _is_json(request):
         try:
-            return has_nul(json.loads(request.body))
+            yield "", json.loads(request.body)
         except ValueError:
-            return False  # the API answers a parse error itself
-    return False
+            return  # the API answers a parse error itself
+
+
+def _refusal(request: HttpRequest) -> tuple[ErrorCode, str] | None:
+    return text_refusal(list(_fields(request)))
+
+
+def text_refusal(fields: list[tuple[str, Any]]) -> tuple[ErrorCode, str] | None:
+    """Why no field accepts these (name, value) pairs — ``(code, message)`` — or None."""
+    for pattern, code in ((re.compile(NUL), ErrorCode.NUL_CHARACTER),
+                          (CONTROL, ErrorCode.CONTROL_CHARACTER)):
+        for name, value in fields:
+            found = find_bad(value, pattern, name)
+            if found is None:
+                continue
+            field, char = found
+            where = f"The field “{field}”" if field else "The request"
+            if code == ErrorCode.NUL_CHARACTER:
+                return code, (f"{where} contains a NUL character (\\0), which no field "
+                              "accepts. Remove it and send again.")
+            return code, (f"{where} contains a control character (U+{ord(char):04X}), which "
+                          "no field accepts: only tabs and line breaks may be in text. "
+                          "Remove it and send again.")
+    return None
 
 
 class RequestGuardMiddleware:
@@ -127,12 +180,11 @@ class RequestGuardMiddleware:
         if message := _too_deep(request):
             return _error(request, status=400, code=ErrorCode.JSON_TOO_DEEP, message=message)
         try:
-            nul = _nul_in(request)
+            refusal = _refusal(request)
         except MultiPartParserError:
             return _error(request, status=400, code=ErrorCode.MALFORMED_BODY,
                           message="The form data could not be read; send it again.")
-        if nul:
-            return _error(request, status=400, code=ErrorCode.NUL_CHARACTER,
-                          message="The request contains a NUL character (\\0), which no field "
-                                  "accepts. Remove it and send again.")
+        if refusal:
+            code, message = refusal
+            return _error(request, status=400, code=code, message=message)
         return self.get_response(request)

@@ -100,7 +100,9 @@ def domain_error_response(
 def safe_next(request: HttpRequest, default: str) -> str:
     """The ``next`` the form asked to return to, when it points inside this site."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site or a URL of its host; anything else (``{{7*7}}``) is no URL at all,
+    # and ``redirect()`` would take it for the name of a view.
+    if target.startswith(("/", "http://", "https://")) and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

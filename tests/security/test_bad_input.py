@@ -146,3 +146,66 @@ def test_an_unexpected_error_in_the_api_is_still_json(org, monkeypatch):
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
     assert "boom" not in response.content.decode()
+
+
+# --- Control characters: refused in every text input, from the one guard ----------------------
+ESC = "\x1b"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("bad", [ESC + "[31m", "\x08", "\x7f", "\x85", "\x0c"])
+def test_a_control_character_in_a_title_is_400_naming_the_field(org, bad):
+    response = signed_in(org.alice).post(reverse("portal:submit", args=["laptop"]), {
+        "title": f"New{bad}laptop", "details": "For the team.", "model": "13-inch standard",
+        "estimated_cost": "1200"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "“title”" in text and f"U+{ord(bad[0]):04X}" in text
+    assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.postgres
+def test_tabs_and_line_breaks_are_text_not_control_characters(org, laptop):
+    response = signed_in(org.alice).post(
+        reverse("conversation:comment", args=[laptop.reference]),
+        {"body": "First line\r\nSecond\tline"})
+    assert response.status_code in (200, 302)
+    assert Comment.objects.get().body == "First line\r\nSecond\tline" or \
+        Comment.objects.get().body == "First line\nSecond\tline"
+
+
+@pytest.mark.postgres
+def test_a_control_character_in_json_is_a_json_400(org, laptop):
+    response = signed_in(org.alice).post(
+        f"/api/v1/requests/{laptop.reference}/comments/", {"body": f"Hi{ESC}"},
+        content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "control_character" and "body" in body["message"]
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_lone_surrogate_in_json_is_a_json_400_not_a_500(org, laptop):
+    response = signed_in(org.alice).post(
+        f"/api/v1/requests/{laptop.reference}/comments/", '{"body": "Hi \\ud800"}',
+        content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "control_character"
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_control_character_in_a_query_parameter_is_400(org):
+    response = signed_in(org.alice).get("/portal/requests/", {"q": f"lap{ESC}top"})
+    assert response.status_code == 400
+    assert "“q”" in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_a_control_character_in_an_api_form_with_files_is_400(org, laptop):
+    response = signed_in(org.alice).post(
+        f"/api/v1/requests/{laptop.reference}/comments/", {"body": f"Hi{ESC}"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "control_character"
+    assert not Comment.objects.exists()

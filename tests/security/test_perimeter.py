@@ -77,7 +77,8 @@ def test_an_oversized_attachment_through_the_api_is_a_json_413(org, submit, stor
         {"body": "The quote", "files": [big_file(30 * LIMIT)]})
     assert response.status_code == 413
     body = response.json()
-    assert body["code"] == "too_large" and body["status"] == 413 and "97 KiB" in body["message"]
+    assert body["code"] == "too_large" and body["status"] == 413
+    assert "“quote.pdf” is larger than 97.7\xa0KB" in body["message"]
     assert stored_bytes["bytes"] <= LIMIT + 64 * 1024
     assert not Comment.objects.exists()
 
