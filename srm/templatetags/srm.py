@@ -106,6 +106,8 @@ _VERBS = {
     "step.cancelled": "Step cancelled",
     "step.claimed": "Taken on",
     "step.taken_over": "Taken over",
+    "request.actual_cost_recorded": "Actual cost recorded",
+    "request.back_to_finance": "Back to finance (actual cost)",
 }
 
 

@@ -136,3 +136,5 @@ def test_the_work_queue_asks_for_the_actual_cost(org, at_fulfilment, client):
     at_fulfilment.refresh_from_db()
     assert (at_fulfilment.state, at_fulfilment.actual_cost) == (
         RequestState.IN_APPROVAL, Decimal("7500.00"))
+    page = client.get(f"/portal/requests/{at_fulfilment.reference}/").content.decode()
+    assert "Actual cost" in page and "Back to finance (actual cost)" in page
