@@ -55,7 +55,7 @@ def connect() -> None:
                            dispatch_uid="accountability.notice_closed")
     # Open steps that move to a new accountable head: their delay is charged to the new
     # head from the moment of the change, and the new head is told.
-    steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risk_reattribute")
+    steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risks_reattribute")
     steps_reassigned.connect(lifecycle_notices.on_steps_reassigned,
                              dispatch_uid="accountability.notice_reassigned")
 

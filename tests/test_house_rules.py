@@ -107,7 +107,7 @@ def test_an_audit_event_with_an_unknown_verb_is_refused(org):
 # --- Who decides: a head changes in one place ----------------------------------------------
 # Where a department's head may be assigned: the service that moves the open steps with it,
 # and the admin page, which only puts the old head back before calling that service. (A delay
-# risk's own ``head`` is accountability's record, moved by ``risk_reattribute``.)
+# risk's own ``head`` is accountability's record, moved by ``risks_reattribute``.)
 HEAD_WRITERS = {"governance/services/org.py", "governance/admin.py"}
 NOT_A_DEPARTMENT = {"risk", "check"}
 

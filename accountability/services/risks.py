@@ -552,48 +552,96 @@ def on_calendar_corrected(sender, *, department, old, since, actor, at, **kwargs
 
 
 # --- Head changes --------------------------------------------------------------------------
-def risk_reattribute(*, step, from_head, at: datetime, actor: User | None = None
-                     ) -> DelayRisk | None:
-    """``step`` (active, already moved) is accountable to ``step.accountable_head`` from
-    ``at`` on. The overdue time up to ``at`` is posted against the head it was accountable
-    to until then (reason *reattribution*; into a closed quarter's place as an adjustment,
-    as always), and the risk then names the new head, the previous one, the moment and what
-    earlier heads were charged. Nothing already posted changes. A step overdue by ``at`` that
-    no scan has seen yet gets its risk here, so the old head's part never depends on when the
-    scan last ran."""
-    risk, posted, seconds, exposure, end = _posted_until(step, at)
-    if risk is None or (risk.pk is not None and risk.head_id == step.accountable_head_id):
-        return None
-    previous_id = from_head.pk if from_head is not None else risk.head_id
-    risk.head_id = previous_id  # what is posted now was accountable to them
-    if posted:
-        risk.level = max(risk.level or 1, risk_level(
-            overdue_hours=hours_of(seconds), ola_hours=step.ola_hours, day_hours=risk.day_hours))
-        risk.overdue_seconds, risk.overdue_hours, risk.exposure = seconds, hours_of(seconds), exposure
-        risk.posted_until = max(risk.posted_until, end)
-    if risk.pk is None:
-        risk.save()
+_REATTRIBUTED_FIELDS = ["level", "overdue_seconds", "overdue_hours", "exposure", "posted_until",
+                        "refreshed_at", "previous_head", "head", "department", "head_since",
+                        "previous_heads_exposure"]
+
+
+def risks_reattribute(*, moves, at: datetime, actor: User | None = None) -> list[DelayRisk]:
+    """The active steps of ``moves`` (already moved) are accountable to their new head from
+    ``at`` on. For each, the overdue time up to ``at`` (or until its hold began) is posted
+    against the head it was accountable to until then (reason *reattribution*; into the open
+    quarter as an adjustment where its own has closed, as always), and the risk then names
+    the new head, the previous one, the moment and what earlier heads were charged, with a
+    ``risk.reattributed`` audit event. Nothing already posted changes. A step overdue by
+    ``at`` that no scan has seen yet gets its risk here, so the old head's part never
+    depends on when the scan last ran. Set-based: a few statements for the whole change,
+    whatever the number of steps."""
+    active = {m.step.pk: m for m in moves if m.step.state == StepState.ACTIVE}
+    if not active:
+        return []
+    risks = {r.step_id: r for r in DelayRisk.objects.select_for_update(of=("self",))
+             .filter(step_id__in=active, resolved_at__isnull=True)}
+
+    def end_of(step) -> datetime:
+        return min(at, step.on_hold_since) if step.on_hold_since else at
+
+    overdue = [m for pk, m in active.items() if pk in risks
+               or (m.step.due_at is not None and end_of(m.step) > m.step.due_at)]
+    if not overdue:
+        return []
+    calendars, clocks = _calendars(), {}
+    holds = _holds_after_due({"step_id__in": [m.step.pk for m in overdue]})
+    missing = [m.step.request_id for m in overdue if m.step.pk not in risks]
+    per_day = dict(ServiceRequest.objects.filter(pk__in=missing)
+                   .values_list("pk", "item__cost_of_delay_per_day")) if missing else {}
+    changed = []  # (risk, previous head id, entries)
+    for move in overdue:
+        step = move.step
+        risk = risks.get(step.pk)
+        if risk is not None and risk.head_id == step.accountable_head_id:
+            continue
+        calendar = calendars[risk.department_id if risk else step.accountable_department_id]
+        if risk is None:
+            risk = DelayRisk(
+                step_id=step.pk, request_id=step.request_id,
+                department_id=step.accountable_department_id, head_id=step.accountable_head_id,
+                detected_at=at, refreshed_at=at, cost_of_delay_per_day=per_day[step.request_id],
+                day_seconds=calendar.day_seconds, posted_until=step.due_at)
+        clock = clocks.get(calendar) or clocks.setdefault(calendar, BusinessClock(calendar))
+        end = end_of(step)
+        posted, seconds, exposure = _measure(
+            clock=clock, due_at=step.due_at, posted_until=risk.posted_until, end=end,
+            holds=holds.get(step.pk, ()), seconds=risk.overdue_seconds, exposure=risk.exposure,
+            per_day=risk.cost_of_delay_per_day, day_seconds=risk.day_seconds, at=at)
+        if risk.pk is None and not posted:
+            continue
+        if posted:
+            risk.level = max(risk.level or 1, risk_level(
+                overdue_hours=hours_of(seconds), ola_hours=step.ola_hours,
+                day_hours=risk.day_hours))
+            risk.overdue_seconds, risk.overdue_hours, risk.exposure = (
+                seconds, hours_of(seconds), exposure)
+            risk.posted_until = max(risk.posted_until, end)
+        previous_id = move.from_head.pk if move.from_head is not None else risk.head_id
+        changed.append((risk, move, previous_id, posted))
+    if not changed:
+        return []
+    DelayRisk.objects.bulk_create([risk for risk, *_ in changed if risk.pk is None],
+                                  batch_size=BATCH)
+    # What is posted now was accountable to the previous head.
     _post([_Change(risk.pk, previous_id, risk.department_id, False, risk.level, risk.level,
                    risk.overdue_seconds, risk.exposure, risk.day_seconds, risk.posted_until,
-                   posted)],
-          at, PostingReason.REATTRIBUTION, note=f"Accrued until the head changed to "
-                                                 f"{step.accountable_head.username}"[:200])
-    risk.previous_head_id, risk.head_id = previous_id, step.accountable_head_id
-    risk.department_id = step.accountable_department_id
-    risk.head_since, risk.previous_heads_exposure, risk.refreshed_at = at, risk.exposure, at
-    risk.save()
-    audit_record(
-        actor=actor, verb=AuditVerb.RISK_REATTRIBUTED, target=risk,
-        from_state=from_head.username if from_head else "",
-        to_state=step.accountable_head.username, correlation=_reference(step),
-        data={"at": at.isoformat(), "overdue_seconds_before": risk.overdue_seconds,
-              "exposure_before": risk.exposure},
-        at=at,
-    )
-    return risk
+                   posted) for risk, _move, previous_id, posted in changed],
+          at, PostingReason.REATTRIBUTION, note="Accrued until the accountable head changed")
+    events = []
+    for risk, move, previous_id, _posted in changed:
+        step = move.step
+        risk.previous_head_id, risk.head_id = previous_id, step.accountable_head_id
+        risk.department_id = step.accountable_department_id
+        risk.head_since, risk.previous_heads_exposure, risk.refreshed_at = at, risk.exposure, at
+        events.append(audit_build(
+            actor=actor, verb=AuditVerb.RISK_REATTRIBUTED, target=risk,
+            from_state=move.from_head.username if move.from_head else "",
+            to_state=step.accountable_head.username, correlation=_reference(step),
+            data={"at": at.isoformat(), "overdue_seconds_before": risk.overdue_seconds,
+                  "exposure_before": risk.exposure},
+            at=at))
+    DelayRisk.objects.bulk_update([risk for risk, *_ in changed], _REATTRIBUTED_FIELDS,
+                                  batch_size=BATCH)
+    audit_save(events)
+    return [risk for risk, *_ in changed]
 
 
 def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
-    for move in moves:
-        if move.step.state == StepState.ACTIVE:
-            risk_reattribute(step=move.step, from_head=move.from_head, at=at, actor=actor)
+    risks_reattribute(moves=moves, at=at, actor=actor)
