@@ -6,7 +6,11 @@ app_name = "plans"
 
 urlpatterns = [
     path("plans/", views.plan_list, name="list"),
+    path("plans/new/", views.plan_create_view, name="create"),
     path("plans/<int:plan_id>/", views.plan_detail, name="detail"),
+    path("plans/<int:plan_id>/edit/", views.plan_edit_view, name="edit"),
+    path("plans/<int:plan_id>/workflows/new/", views.workflow_add_view, name="workflow_add"),
+    path("workflows/<int:workflow_id>/edit/", views.workflow_edit_view, name="workflow_edit"),
     path("plans/<int:plan_id>/go-live/", views.plan_go_live_view, name="go_live"),
     path("plans/<int:plan_id>/value-realized/", views.plan_value_realized_view,
          name="value_realized"),

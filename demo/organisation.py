@@ -13,7 +13,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from accountability.choices import Channel
 from accountability.delays import next_quarter, quarter_of, reporting_tz
+from accountability.models import ChangePlan
+from accountability.services.plans import (
+    plan_create,
+    plan_go_live,
+    workflow_add,
+    workflow_retire,
+)
 from accountability.services.risks import flag_delays
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import ApprovalPath, Step, StepTemplate
@@ -351,3 +359,42 @@ def _play(request, rng: random.Random, now: datetime, agents: dict[int, list[Use
             if not team:
                 return
             step_complete(actor=rng.choice(team), step=step, note="Done.", at=when)
+
+
+DEMO_PLAN = "Laptops and phones only through SRM"
+
+
+def seed_change_plan(now: datetime | None = None) -> ChangePlan | None:
+    """One plan in progress: live for two months, one legacy workflow retired with its
+    evidence, one past its retirement date (its head is reminded), so the governance pages
+    show what they are for. Made through the services, so its audit trail is the real one."""
+    if ChangePlan.objects.filter(name=DEMO_PLAN).exists():
+        return None
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    olivia = User.objects.get(username="olivia")
+    plan = plan_create(
+        actor=olivia, name=DEMO_PLAN, sponsor=olivia,
+        description="Laptop and phone requests used to be approved by e-mail to the IT desk "
+                    "and tracked in Procurement's spreadsheet. From go-live they go through the "
+                    "catalog only.",
+        items=CatalogItem.objects.filter(code__in=["laptop", "phone"]),
+        go_live_on=today - timedelta(days=60), value_target_on=today + timedelta(days=90),
+        at=now - timedelta(days=90))
+    laptop = CatalogItem.objects.get(code="laptop")
+    mailbox = workflow_add(
+        actor=olivia, plan=plan, name="Laptop approvals by e-mail to it-desk@",
+        channel=Channel.EMAIL, owning_department=Department.objects.get(code="IT"),
+        replaced_by=laptop, retire_by=today - timedelta(days=30))
+    workflow_add(
+        actor=olivia, plan=plan, name="Procurement's phone-order spreadsheet",
+        channel=Channel.SPREADSHEET, owning_department=Department.objects.get(code="PRO"),
+        replaced_by=CatalogItem.objects.get(code="phone"), retire_by=today - timedelta(days=10))
+    plan_go_live(actor=olivia, plan=plan, at=now - timedelta(days=60),
+                 justification="Pilot teams trained; the spreadsheet stays read-only until "
+                               "Procurement confirms every open order is in SRM.")
+    workflow_retire(actor=User.objects.get(username="irene"), workflow=mailbox,
+                    on=today - timedelta(days=33),
+                    evidence="it-desk@ answers with the portal link; the approval rule in the "
+                             "mailbox was removed.")
+    return plan

@@ -81,9 +81,13 @@ class AuditVerb(models.TextChoices):
     NOTIFICATION_SENT = "notification.sent", "Notification sent"
     NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed", "E-mail preferences changed"
     # Change plans, legacy workflows, imports.
+    PLAN_CREATED = "plan.created", "Change plan created"
+    PLAN_CHANGED = "plan.changed", "Change plan edited"
     PLAN_LIVE = "plan.live", "Change plan live"
     PLAN_VALUE_REALIZED = "plan.value_realized", "Change plan realized its value"
     PLAN_ABANDONED = "plan.abandoned", "Change plan abandoned"
+    WORKFLOW_ADDED = "workflow.added", "Legacy workflow added to a plan"
+    WORKFLOW_CHANGED = "workflow.changed", "Legacy workflow edited"
     WORKFLOW_RETIRED = "workflow.retired", "Legacy workflow retired"
     WORKFLOW_KEPT = "workflow.kept", "Legacy workflow kept"
     IMPORT_QUEUED = "import.queued", "Import queued"

@@ -16,6 +16,8 @@ DECISION_COMMENT = 5_000       # approve / reject comment, completion note, outs
 CANCEL_REASON = 2_000          # why a request is cancelled
 DELEGATION_REASON = 200        # why a delegation is given (the column's length)
 CONVERSATION_TEXT = 10_000     # a comment, an internal note, a hold's question or answer
+NAME = 200                     # a change plan's or legacy workflow's name (the column's length)
+PLAN_DESCRIPTION = 5_000       # what a change plan is for
 
 ALL = {
     "TITLE": TITLE,
@@ -23,6 +25,8 @@ ALL = {
     "CANCEL_REASON": CANCEL_REASON,
     "DELEGATION_REASON": DELEGATION_REASON,
     "CONVERSATION_TEXT": CONVERSATION_TEXT,
+    "NAME": NAME,
+    "PLAN_DESCRIPTION": PLAN_DESCRIPTION,
 }
 
 

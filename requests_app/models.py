@@ -25,8 +25,10 @@ class CatalogItemQuerySet(RestrictedQuerySet):
         """The catalog: every signed-in person sees (and may request) the published items;
         unpublished ones are the administrators' (the admin site), not any page's.
         ``filter`` (the lists' "Service" filters): the published items, and an unpublished
-        one only for people who can see a request for it (it is no news to them)."""
-        if action not in {"view", "request", "filter"}:
+        one only for people who can see a request for it (it is no news to them).
+        ``plan``: the items a change plan may bring live, every item for ops leaders (an
+        item is often published at go-live), the published ones for a plan's other sponsors."""
+        if action not in {"view", "request", "filter", "plan"}:
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
@@ -34,6 +36,8 @@ class CatalogItemQuerySet(RestrictedQuerySet):
             requested = (ServiceRequest.objects.restrict(user)
                          .filter(item__is_published=False).values("item_id"))
             return self.filter(Q(is_published=True) | Q(pk__in=requested))
+        if action == "plan" and (user.is_ops_leader or user.is_superuser):
+            return self
         return self.filter(is_published=True)
 
 

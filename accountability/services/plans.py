@@ -13,13 +13,14 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accountability.choices import PLAN_OPEN_STATES, PlanStatus, WorkflowDecision
+from accountability.choices import PLAN_OPEN_STATES, Channel, PlanStatus, WorkflowDecision
 from accountability.models import ChangePlan, LegacyWorkflow, NotificationKind
 from accountability.selectors_plans import plan_correlation, plan_readiness
 from accountability.services.notifications import Draft, notifications_create
+from governance import limits
 from governance.choices import AuditVerb
 from governance.errors import Conflict, ErrorCode, NotAllowed, ValidationFailed
-from governance.models import User
+from governance.models import Department, User
 from governance.services.audit import audit_record
 from governance.states import assert_transition
 
@@ -45,6 +46,182 @@ def _move(plan: ChangePlan, *, actor: User, status: str, fields: list[str], verb
     audit_record(actor=actor, verb=verb, target=plan, from_state=old, to_state=status,
                  correlation=plan_correlation(plan), data=data, at=at)
     return plan
+
+
+# --- Creating and editing -------------------------------------------------------------------
+def _required(value, *, field: str, what: str):
+    if value in (None, ""):
+        raise ValidationFailed(f"Give the {what}.", code=ErrorCode.FIELD_REQUIRED,
+                               field_errors={field: ["This field is required."]})
+    return value
+
+
+def _name(value: str | None, *, what: str) -> str:
+    name = limits.checked_text(value, limit=limits.NAME, field="name", what=what)
+    if not name:
+        raise ValidationFailed(f"Give the {what}.", code=ErrorCode.NAME_REQUIRED,
+                               field_errors={"name": ["A name is required."]})
+    return name
+
+
+def _plan_values(*, name, description, sponsor, go_live_on, value_target_on) -> dict:
+    """The plan's fields checked as one: the rules the form and the admin share."""
+    values = {
+        "name": _name(name, what="plan a name"),
+        "description": limits.checked_text(description, limit=limits.PLAN_DESCRIPTION,
+                                           field="description", what="description"),
+        "sponsor": _required(sponsor, field="sponsor", what="plan a sponsor"),
+        "go_live_on": _required(go_live_on, field="go_live_on", what="go-live date"),
+        "value_target_on": _required(value_target_on, field="value_target_on",
+                                     what="date by which the value should show"),
+    }
+    if not values["sponsor"].is_active:
+        raise ValidationFailed(f"{values['sponsor']} has left: choose an active sponsor.",
+                               code=ErrorCode.INVALID,
+                               field_errors={"sponsor": ["Choose an active person."]})
+    if values["value_target_on"] < values["go_live_on"]:
+        raise ValidationFailed("Value can only be realized on or after go-live.",
+                               code=ErrorCode.DATES_REVERSED,
+                               field_errors={"value_target_on": ["On or after the go-live date."]})
+    return values
+
+
+def _require_ops(actor: User) -> None:
+    if not (actor.is_ops_leader or actor.is_superuser):
+        raise NotAllowed("Only ops leaders start change plans.", code=ErrorCode.NOT_OPS_LEADER)
+
+
+def _require_open(plan: ChangePlan) -> None:
+    if not plan.is_open:
+        raise Conflict(f"“{plan}” is {plan.get_status_display().lower()}: it no longer changes.",
+                       code=ErrorCode.PLAN_CLOSED)
+
+
+def _changes(obj: models.Model, values: dict) -> dict:
+    """``{field: [old, new]}`` for the values that differ; foreign keys by their id."""
+    changed = {}
+    for field, new in values.items():
+        old = getattr(obj, field)
+        if old != new:
+            changed[field] = [getattr(old, "pk", old), getattr(new, "pk", new)]
+    return changed
+
+
+@transaction.atomic
+def plan_create(*, actor: User, name: str, sponsor: User | None, go_live_on: date | None,
+                value_target_on: date | None, description: str = "", items=(),
+                at: datetime | None = None) -> ChangePlan:
+    """Start a change plan (ops leaders): its sponsor, the catalog items it brings live and
+    the dates by which they go live and show their value. Legacy workflows are added next."""
+    _require_ops(actor)
+    values = _plan_values(name=name, description=description, sponsor=sponsor,
+                          go_live_on=go_live_on, value_target_on=value_target_on)
+    at = at or timezone.now()
+    plan = ChangePlan.objects.create(**values, created_at=at)
+    items = list(items)
+    plan.items.set(items)
+    audit_record(actor=actor, verb=AuditVerb.PLAN_CREATED, target=plan,
+                 to_state=PlanStatus.PLANNING, correlation=plan_correlation(plan), at=at,
+                 data={"sponsor": plan.sponsor_id, "go_live_on": plan.go_live_on,
+                       "value_target_on": plan.value_target_on,
+                       "items": sorted(item.pk for item in items)})
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, actor: User, plan: ChangePlan, name: str, sponsor: User | None,
+                go_live_on: date | None, value_target_on: date | None, description: str = "",
+                items=None) -> ChangePlan:
+    """Edit an open plan (its sponsor or an ops leader). Once live, its go-live date is
+    history and stays; a closed plan no longer changes. One audit event lists what changed."""
+    plan = _lock_plan(plan)
+    _require_change(actor, plan)
+    _require_open(plan)
+    values = _plan_values(name=name, description=description, sponsor=sponsor,
+                          go_live_on=go_live_on, value_target_on=value_target_on)
+    if plan.status != PlanStatus.PLANNING and values["go_live_on"] != plan.go_live_on:
+        raise Conflict(f"“{plan}” went live on {plan.go_live_on}: that date no longer changes.",
+                       code=ErrorCode.PLAN_ALREADY_LIVE,
+                       field_errors={"go_live_on": ["The plan is already live."]})
+    changed = _changes(plan, values)
+    if items is not None:
+        before = set(plan.items.values_list("pk", flat=True))
+        after = {item.pk for item in items}
+        if before != after:
+            changed["items"] = [sorted(before), sorted(after)]
+            plan.items.set(items)
+    if not changed:
+        return plan
+    for field, value in values.items():
+        setattr(plan, field, value)
+    plan.save(update_fields=list(values))
+    audit_record(actor=actor, verb=AuditVerb.PLAN_CHANGED, target=plan,
+                 correlation=plan_correlation(plan), data={"changed": changed})
+    return plan
+
+
+def _workflow_values(plan: ChangePlan, *, name, channel, owning_department, replaced_by,
+                     retire_by) -> dict:
+    values = {
+        "name": _name(name, what="workflow a name"),
+        "channel": _required(channel, field="channel", what="channel it runs on"),
+        "owning_department": _required(owning_department, field="owning_department",
+                                       what="department that owns it"),
+        "replaced_by": replaced_by,
+        "retire_by": _required(retire_by, field="retire_by", what="date it should be retired by"),
+    }
+    if values["channel"] not in Channel.values:
+        raise ValidationFailed(f"Unknown channel “{channel}”.", code=ErrorCode.INVALID,
+                               field_errors={"channel": ["Choose one of the channels."]})
+    if replaced_by is not None and not plan.items.filter(pk=replaced_by.pk).exists():
+        raise ValidationFailed(f"“{replaced_by}” is not one of the plan's catalog items.",
+                               code=ErrorCode.ITEM_NOT_IN_PLAN,
+                               field_errors={"replaced_by": ["Add the item to the plan first."]})
+    return values
+
+
+@transaction.atomic
+def workflow_add(*, actor: User, plan: ChangePlan, name: str, channel: str,
+                 owning_department: Department | None, retire_by: date | None,
+                 replaced_by=None) -> LegacyWorkflow:
+    """Name a shadow process the plan retires, the department whose head retires it and by
+    when (the sponsor or an ops leader, while the plan is open)."""
+    plan = _lock_plan(plan)
+    _require_change(actor, plan)
+    _require_open(plan)
+    values = _workflow_values(plan, name=name, channel=channel, replaced_by=replaced_by,
+                              owning_department=owning_department, retire_by=retire_by)
+    workflow = LegacyWorkflow.objects.create(plan=plan, **values)
+    audit_record(actor=actor, verb=AuditVerb.WORKFLOW_ADDED, target=workflow,
+                 to_state=workflow.decision, correlation=plan_correlation(plan),
+                 data={"owning_department": workflow.owning_department_id,
+                       "retire_by": workflow.retire_by, "channel": workflow.channel})
+    return workflow
+
+
+@transaction.atomic
+def workflow_update(*, actor: User, workflow: LegacyWorkflow, name: str, channel: str,
+                    owning_department: Department | None, retire_by: date | None,
+                    replaced_by=None) -> LegacyWorkflow:
+    """Edit a workflow not yet retired, on an open plan (the sponsor or an ops leader)."""
+    workflow = _lock_workflow(workflow)
+    _require_change(actor, workflow.plan)
+    _require_open_plan(workflow)
+    if workflow.retired_on is not None:
+        raise Conflict(f"“{workflow}” was already retired on {workflow.retired_on}.",
+                       code=ErrorCode.ALREADY_RETIRED)
+    values = _workflow_values(workflow.plan, name=name, channel=channel,
+                              replaced_by=replaced_by, owning_department=owning_department,
+                              retire_by=retire_by)
+    changed = _changes(workflow, values)
+    if not changed:
+        return workflow
+    for field, value in values.items():
+        setattr(workflow, field, value)
+    workflow.save(update_fields=list(values))
+    audit_record(actor=actor, verb=AuditVerb.WORKFLOW_CHANGED, target=workflow,
+                 correlation=plan_correlation(workflow.plan), data={"changed": changed})
+    return workflow
 
 
 @transaction.atomic

@@ -16,8 +16,10 @@ from accountability.forms_plans import (
     JustificationForm,
     NoteForm,
     OutsideDecisionForm,
+    PlanForm,
     ReasonForm,
     RetireForm,
+    WorkflowForm,
 )
 from accountability.models import ChangePlan, ImportJob, LegacyWorkflow
 from accountability.selectors_plans import (
@@ -36,10 +38,14 @@ from accountability.selectors_plans import (
 from accountability.services.legacy_import import import_job_create
 from accountability.services.plans import (
     plan_abandon,
+    plan_create,
     plan_go_live,
     plan_mark_value_realized,
+    plan_update,
+    workflow_add,
     workflow_keep,
     workflow_retire,
+    workflow_update,
 )
 from approvals.choices import StepKind, StepState
 from approvals.models import Step
@@ -48,6 +54,7 @@ from governance.errors import DomainError
 from governance.models import AuditEvent
 from kit.uploads import upload_limit
 from kit.web import add_field_errors, safe_next, serves
+from requests_app.models import CatalogItem
 
 
 def _is_ops(user) -> bool:
@@ -85,6 +92,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "accountability/plans/detail.html", {
         "plan": plan,
         "plan_actions": plan.actions_for(request.user),
+        "may_edit": plan.is_open and plan.changeable_by(request.user),
         "is_ops": _is_ops(request.user),
         "conditions": conditions,
         "failing": failing,
@@ -109,6 +117,85 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "abandon_form": ReasonForm(),
         "value_form": NoteForm(),
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@serves(CatalogItem)
+def plan_create_view(request: HttpRequest) -> HttpResponse:
+    if not _is_ops(request.user):
+        raise PermissionDenied("Only ops leaders start change plans.")
+    form = PlanForm(request.POST or None, user=request.user, initial={"sponsor": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_field_errors(form, exc)
+        else:
+            messages.success(request, f"“{plan}” is planned. Name the legacy workflows it "
+                                      "retires next.")
+            return redirect("plans:workflow_add", plan_id=plan.pk)
+    return render(request, "accountability/plans/plan_form.html", {"form": form, "plan": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@serves(ChangePlan)
+def plan_edit_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get(request.user, plan_id, "change")
+    form = PlanForm(request.POST or None, user=request.user, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan_update(actor=request.user, plan=plan, **form.cleaned_data)
+        except DomainError as exc:
+            add_field_errors(form, exc)
+        else:
+            messages.success(request, f"“{plan}” is saved.")
+            return redirect("plans:detail", plan_id=plan.pk)
+    return render(request, "accountability/plans/plan_form.html", {"form": form, "plan": plan})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@serves(ChangePlan)
+def workflow_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get(request.user, plan_id, "change")
+    form = WorkflowForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow = workflow_add(actor=request.user, plan=plan, **form.cleaned_data)
+        except DomainError as exc:
+            add_field_errors(form, exc)
+        else:
+            messages.success(request, f"“{workflow}” is on the plan; "
+                                      f"{workflow.owning_department.head or 'its head'} "
+                                      f"retires it by {workflow.retire_by}.")
+            if "another" in request.POST:
+                return redirect("plans:workflow_add", plan_id=plan.pk)
+            return redirect(reverse("plans:detail", args=[plan.pk]) + f"#workflow-{workflow.pk}")
+    return render(request, "accountability/plans/workflow_form.html",
+                  {"form": form, "plan": plan, "workflow": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@serves(LegacyWorkflow)
+def workflow_edit_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    workflow = _workflow_for(request.user, workflow_id)
+    if not workflow.plan.changeable_by(request.user):
+        raise PermissionDenied("Only an ops leader or the plan's sponsor edits its workflows.")
+    form = WorkflowForm(request.POST or None, plan=workflow.plan, workflow=workflow)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow_update(actor=request.user, workflow=workflow, **form.cleaned_data)
+        except DomainError as exc:
+            add_field_errors(form, exc)
+        else:
+            messages.success(request, f"“{workflow}” is saved.")
+            return redirect(reverse("plans:detail", args=[workflow.plan_id])
+                            + f"#workflow-{workflow.pk}")
+    return render(request, "accountability/plans/workflow_form.html",
+                  {"form": form, "plan": workflow.plan, "workflow": workflow})
 
 
 def _act(request: HttpRequest, form_class, act, success: str, back: str) -> HttpResponse:

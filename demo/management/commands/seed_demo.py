@@ -8,6 +8,7 @@ from demo.organisation import (
     DEMO_PASSWORD,
     DEMO_SPAN,
     quarter_ends,
+    seed_change_plan,
     seed_organisation,
     seed_requests,
 )
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {created} demo requests.")
         else:
             self.stdout.write("Demo requests already present.")
+        if seed_change_plan():
+            self.stdout.write("Created the demo change plan.")
         # Backfill KPI snapshots over the demo's two quarters so the KPI pages show trends.
         written = snapshots_compute(weeks_back=KPI_BACKFILL_WEEKS)
         self.stdout.write(f"Wrote {written} KPI snapshots over {KPI_BACKFILL_WEEKS} weeks.")
