@@ -111,7 +111,8 @@ def test_the_timeline_says_who_decided_for_whom_and_how_late(org, submit, as_use
     assert "5 h late" in page
     assert "Waiting for <strong>Fiona Fischer</strong>" in page
     assert "Not reached" not in page and "Starts when the step before it is done" in page
-    assert "Audit trail (4 events)" in page
+    # submitted, step activated, approved, the 5 h of delay settled as a risk, next step
+    assert "Audit trail (5 events)" in page
 
 
 def test_the_open_step_says_how_long_is_left_or_how_late_it_is(org, submit, as_user):
