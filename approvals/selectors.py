@@ -193,3 +193,12 @@ def people_matching(people: QuerySet[User], text: str, *, limit: int = 10) -> li
                                | Q(username__icontains=word))
     return list(people.select_related("department")
                 .order_by("first_name", "last_name", "username")[:limit])
+
+
+def away_cover(head: User | None, *, on=None) -> Delegation | None:
+    """The delegation covering ``head`` today, if they are away (the latest-ending one): what
+    the request page shows beside their name, like an out-of-office reply."""
+    if head is None:
+        return None
+    return (Delegation.objects.active(on).filter(delegator=head).select_related("delegate")
+            .order_by("-ends_on", "-pk").first())

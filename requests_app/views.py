@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from approvals.models import Step
+from approvals.selectors import away_cover
 from governance.errors import DomainError
 from governance.models import AuditEvent
 from kit.web import domain_error_response, serves
@@ -223,6 +224,8 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
         "sr": sr,
         "steps": steps,
         "active_step": active,
+        "away": away_cover(active.accountable_head) if active is not None and active.is_approval
+        else None,
         "answers": [
             (spec.get("label") or spec["name"], sr.answers.get(spec["name"]), spec["type"])
             for spec in sr.item.form_fields if spec["name"] in sr.answers

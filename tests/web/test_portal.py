@@ -149,3 +149,17 @@ def test_times_show_in_the_viewers_timezone(org, submit, as_user):
     assert timezone.localtime(at, timezone=__import__("zoneinfo").ZoneInfo("America/New_York")
                               ).strftime("%H:%M") in page
     assert "EST" in page or "EDT" in page
+
+
+def test_the_request_page_says_when_the_deciding_head_is_away_and_who_decides_meanwhile(
+        org, submit, as_user):
+    request = submit(cost="100")
+    alice = as_user("alice")
+    page = alice.get(f"/portal/requests/{request.reference}/").content.decode()
+    assert "is away until" not in page
+    ends = timezone.localdate() + timedelta(days=3)
+    delegation_create(actor=org.hank, delegate=org.bob, starts_on=timezone.localdate(),
+                      ends_on=ends)
+    page = alice.get(f"/portal/requests/{request.reference}/").content.decode()
+    assert (f"Hank Hughes is away until {ends.day} {ends:%b} {ends.year}</strong>: "
+            "Bob Brown decides for them meanwhile.") in page

@@ -14,11 +14,12 @@ from approvals.services import step_approve
 # Each page also pays for its navigation: the counts of open requests, approvals and work
 # waiting and unread notifications (one statement together), and whether the person sees
 # accountability and change plans.
-# The request page also reads its conversation panel (comments, files, open question).
+# The request page also reads its conversation panel (comments, files, open question) and,
+# while an approval waits, whether its head is away (an active delegation).
 # The inbox counts what waits and what is on hold (its heading; the page count reuses it) and
 # lists the departments and services its filters offer.
 LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 11, "work": 9,
-          "detail": 13}
+          "detail": 14}
 
 
 def _queries(client, url) -> int:
