@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Prefetch, Q, Value, When, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from requests_app.forms import (
 )
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.money import money_format_for
+from requests_app.search import catalog_matches, requests_matching
 from requests_app.services import request_cancel, request_submit
 
 PAGE_SIZE = 20
@@ -41,21 +42,6 @@ REQUEST_SORTS = {
     "reference": ("Reference", ("reference",)),
     "state": ("State", ("state", "-submitted_at", "-id")),
 }
-
-
-def request_matches(query: str) -> Q:
-    """A request whose reference contains ``query`` or ends with it as a number (``301``
-    finds SR-2026-000301, not every reference with a 3 in it), or whose title contains it."""
-    query = query.strip()
-    if query.isdigit():
-        return Q(reference__endswith=f"-{query.zfill(6)}") | Q(title__icontains=query)
-    return Q(reference__icontains=query) | Q(title__icontains=query)
-
-
-def catalog_matches(query: str) -> Q:
-    """An item found by its name, description, keywords or fulfilling department."""
-    return (Q(name__icontains=query) | Q(description__icontains=query)
-            | Q(keywords__icontains=query) | Q(fulfilling_department__name__icontains=query))
 
 
 @login_required
@@ -140,7 +126,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
         if values.get("item"):
             requests = requests.filter(item=values["item"])
         if values.get("q"):
-            requests = requests.filter(request_matches(values["q"]))
+            requests = requests_matching(requests, values["q"])
         return requests.select_related(
             "item", "requester", "accountable_department", "current_step__accountable_head",
         ).order_by(*REQUEST_SORTS.get(values.get("sort") or "", REQUEST_SORTS["-submitted"])[1])
@@ -184,13 +170,8 @@ def search(request: HttpRequest) -> HttpResponse:
     catalog = CatalogItem.objects.restrict(request.user)
     requests, items = [], []
     if query:
-        found = (visible.filter(request_matches(query))
-                 .select_related("item", "requester", "current_step__accountable_head"))
-        exact = Q(reference__iexact=query)
-        if query.isdigit():
-            exact |= Q(reference__endswith=f"-{query.zfill(6)}")
-        requests = list(found.annotate(exact=Case(When(exact, then=Value(0)), default=Value(1)))
-                        .order_by("exact", "-submitted_at", "-id")[:SEARCH_LIMIT])
+        requests = list(requests_matching(visible, query).select_related(
+            "item", "requester", "current_step__accountable_head")[:SEARCH_LIMIT])
         items = list(catalog.filter(catalog_matches(query))
                      .select_related("fulfilling_department").order_by("name")[:SEARCH_LIMIT])
         if len(requests) == 1 and not items and requests[0].reference.lower().endswith(

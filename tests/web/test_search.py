@@ -3,7 +3,12 @@ people use; only what the person may see; sortable request lists that keep their
 
 from __future__ import annotations
 
+import pytest
+from django.db import connection
 from django.urls import reverse
+
+from requests_app.models import ServiceRequest
+from requests_app.search import requests_matching
 
 
 def test_the_number_of_a_reference_finds_the_request(org, submit, as_user):
@@ -55,3 +60,43 @@ def test_the_list_finds_a_request_by_part_of_its_reference(org, submit, as_user)
     number = request.reference.rsplit("-", 1)[1]
     page = as_user("alice").get("/portal/requests/", {"q": number}).content.decode()
     assert "Only this one" in page and "Not this one" not in page
+
+
+def test_every_word_typed_finds_titles_as_a_prefix_in_any_order(org, submit, as_user):
+    submit(cost="100", title="Notebook for the new laptop cart")
+    submit(cost="100", title="Standing desk")
+    alice = as_user("alice")
+    for typed in ("note lapt", "LAPTOP notebook", "cart"):
+        page = alice.get(reverse("portal:search"), {"q": typed}).content.decode()
+        assert "Notebook for the new laptop cart" in page, typed
+        assert "Standing desk" not in page, typed
+    page = alice.get(reverse("portal:search"), {"q": "desk lapt"}).content.decode()
+    assert "No request you can see matches." in page
+
+
+def test_part_of_a_reference_from_its_year_on_finds_it(org, submit, as_user):
+    request = submit(cost="100", title="Only this one")
+    partial = request.reference.split("-", 1)[1][:-1]  # "2026-00000" of SR-2026-000001
+    page = as_user("alice").get("/portal/requests/", {"q": partial}).content.decode()
+    assert "Only this one" in page
+
+
+def test_search_syntax_and_odd_input_never_break_the_page(org, submit, as_user):
+    submit(cost="100", title="Printer toner")
+    alice = as_user("alice")
+    for typed in ("&", "toner | !", "'); --", ":*", "(((", "ü", "-", "SR-", "0"):
+        response = alice.get(reverse("portal:search"), {"q": typed})
+        assert response.status_code == 200, typed
+    assert "Printer toner" in alice.get(reverse("portal:search"), {"q": "toner | !"}).content.decode()
+
+
+@pytest.mark.postgres
+def test_title_search_uses_its_gin_index_on_postgresql(org, submit):
+    submit(cost="100", title="Notebook for the trade fair")
+    query = requests_matching(ServiceRequest.objects.all(), "notebook")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "request_title_words" in plan
