@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.forms_plans import (
@@ -169,7 +170,7 @@ def workflow_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         else:
             messages.success(request, f"“{workflow}” is on the plan; "
                                       f"{workflow.owning_department.head or 'its head'} "
-                                      f"retires it by {workflow.retire_by}.")
+                                      f"retires it by {date_format(workflow.retire_by, 'j M Y')}.")
             if "another" in request.POST:
                 return redirect("plans:workflow_add", plan_id=plan.pk)
             return redirect(reverse("plans:detail", args=[plan.pk]) + f"#workflow-{workflow.pk}")
