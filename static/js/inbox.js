@@ -67,9 +67,11 @@
   });
 
   // After an in-place decision htmx replaces the row: keep it current, so j moves on (once
-  // htmx has settled the new row's attributes).
+  // htmx has settled the new row's attributes) — unless the person already moved to another
+  // row while the decision was on its way (keys are faster than the round trip).
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var swapped = event.detail && event.detail.target;
+    if (table.querySelector("tr.inbox-row.is-current")) return;
     if (swapped && swapped.id) {
       var row = document.getElementById(swapped.id);
       if (row && row.classList.contains("inbox-row")) focusRow(row);
