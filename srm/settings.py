@@ -94,7 +94,8 @@ TEMPLATES = [
                 "kit.navigation.nav",
                 "governance.limits.limits",
             ],
-            "libraries": {"srm": "srm.templatetags.srm"},
+            "libraries": {"srm": "srm.templatetags.srm",
+                          "glossary": "srm.templatetags.glossary"},
         },
     },
 ]

@@ -51,6 +51,7 @@ urlpatterns = [
     path("dashboard/", include("accountability.urls_dashboard")),
     path("reports/", include("accountability.urls_reports")),
     path("kpis/", include("kpis.urls")),
+    path("help/", views.help_page, name="help"),
 ]
 
 # Under /api/ the API's error body; elsewhere Django's pages, and a 500 page that does not

@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from approvals.models import Step
 from approvals.selectors import capabilities
 from kit.web import serves
+from srm.glossary import GLOSSARY
 
 
 @login_required
@@ -34,3 +35,10 @@ def api_docs(request: HttpRequest) -> HttpResponse:
     if not (settings.SRM_API_DOCS_PUBLIC or request.user.is_authenticated):
         return redirect_to_login(request.get_full_path())
     return _swagger(request)
+
+
+@login_required
+@serves(why="the glossary: definitions only, no model's rows")
+def help_page(request: HttpRequest) -> HttpResponse:
+    """What the words on the pages mean (OLA, levels, exposure, …), one anchor per term."""
+    return render(request, "help/glossary.html", {"glossary": GLOSSARY})
