@@ -3,8 +3,8 @@
 Every other app builds on these; this package imports no other app.
 """
 
-from .audit import AuditEvent
+from .audit import AuditChainHead, AuditEvent
 from .org import Department, Membership, User
 from .security import ApiToken, LoginLockout
 
-__all__ = ["ApiToken", "AuditEvent", "Department", "LoginLockout", "Membership", "User"]
+__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Department", "LoginLockout", "Membership", "User"]

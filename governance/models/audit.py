@@ -78,7 +78,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "created_at"]),
             models.Index(fields=["correlation", "created_at"]),
-            # The chain trigger reads the last link of a correlation's chain on every insert.
+            # ``verify_audit`` walks each correlation's chain in order.
             models.Index(fields=["correlation", "chain_seq"], name="audit_chain"),
             models.Index(fields=["created_at"]),
             models.Index(fields=["verb", "created_at"]),
@@ -94,3 +94,26 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last link of one correlation's chain (PostgreSQL; written only by the audit
+    trail's BEFORE INSERT trigger).
+
+    The trigger locks this row to extend the chain, so two writers of one chain queue while
+    writers of different chains do not. A row lock lives in the row itself, so one
+    transaction may extend any number of chains (a delay scan raising 20,000 risks, a head
+    change moving a department's open steps); a lock per chain in PostgreSQL's shared lock
+    table ran out of memory at a few thousand. ``verify_audit`` checks each head against the
+    last event of its chain, so an event deleted from the end of a chain shows too.
+    """
+
+    correlation = models.CharField(max_length=40, primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "governance_auditchainhead"
+
+    def __str__(self) -> str:
+        return f"{self.correlation or '(none)'} #{self.seq}"

@@ -100,11 +100,23 @@ ORDER BY t.correlation, t.chain_seq NULLS FIRST, t.id
 """
 
 
+# Each chain's head (its last link as the trigger wrote it) against its last remaining event.
+_HEADS = """
+SELECT h.correlation, h.seq, e.last_seq
+FROM governance_auditchainhead h
+LEFT JOIN (SELECT correlation, max(chain_seq) AS last_seq FROM governance_auditevent
+           GROUP BY correlation) e ON e.correlation = h.correlation
+WHERE e.last_seq IS DISTINCT FROM h.seq
+ORDER BY h.correlation
+"""
+
+
 def audit_chain_verify(*, limit_broken: int = 20) -> ChainCheck:
     """Walk every correlation's chain in order (a server-side cursor: constant memory) and
     name the links that do not hold: an event whose content no longer matches its hash
-    (edited), whose ``prev_hash`` is not the previous event's hash, or whose position skips
-    (an event deleted in the middle). PostgreSQL only: the embedded SQLite keeps no chain."""
+    (edited), whose ``prev_hash`` is not the previous event's hash, whose position skips (an
+    event deleted in the middle), or a chain shorter than its head says (events deleted from
+    its end). PostgreSQL only: the embedded SQLite keeps no chain."""
     check = ChainCheck()
     if connection.vendor != "postgresql":
         check.supported = False
@@ -145,4 +157,11 @@ def audit_chain_verify(*, limit_broken: int = 20) -> ChainCheck:
                 last_hash = stored
     close_chain()
     check.head = heads.hexdigest()
+    with connection.cursor() as cursor:
+        cursor.execute(_HEADS)
+        for correlation, head_seq, last_seq in cursor.fetchall():
+            if len(check.broken) < limit_broken:
+                check.broken.append(
+                    f"chain “{correlation or '(none)'}” ends at link {last_seq or 0} but was "
+                    f"written up to link {head_seq} (events were deleted from its end)")
     return check

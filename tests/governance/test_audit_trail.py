@@ -7,6 +7,7 @@ from io import StringIO
 
 import psycopg
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
@@ -17,6 +18,11 @@ from governance.services.audit import audit_chain_verify
 from tests.factories import active_step
 
 pytestmark = pytest.mark.postgres
+
+
+def psycopg_connection() -> psycopg.Connection:
+    """A second connection to the test database, as its owner."""
+    return _connect_as(connection.settings_dict["USER"] or "postgres")
 
 
 def _connect_as(role: str) -> psycopg.Connection:
@@ -126,3 +132,68 @@ def test_verify_audit_names_a_deleted_link(org, submit):
     check = audit_chain_verify()
     assert not check.ok
     assert "link 2 is missing" in check.broken[0]
+
+
+def test_verify_audit_names_events_deleted_from_the_end_of_a_chain(org, submit):
+    request = submit(cost="7500")
+    step_approve(actor=org.hank, step=active_step(request))
+    last = AuditEvent.objects.filter(correlation=request.reference).order_by("chain_seq").last()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM governance_auditevent WHERE id = %s", [last.pk])
+        cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+    check = audit_chain_verify()
+    assert not check.ok
+    assert check.broken == [
+        f"chain “{request.reference}” ends at link {last.chain_seq - 1} but was written up to "
+        f"link {last.chain_seq} (events were deleted from its end)"]
+
+
+def test_one_transaction_extends_more_chains_than_the_shared_lock_table_holds(db):
+    """A delay scan raising 20,000 risks writes the first event of 20,000 request chains in
+    one transaction. A lock per chain in PostgreSQL's shared lock table (about
+    max_locks_per_transaction × (max_connections + max_prepared_transactions) entries) ran out
+    of memory; every chain is still extended, each by one linked event."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_locks_per_transaction')::int * "
+                       "(current_setting('max_connections')::int + "
+                       "current_setting('max_prepared_transactions')::int)")
+        # Lock-table entries may also borrow from spare shared memory: go well beyond.
+        chains = 4 * cursor.fetchone()[0]
+        cursor.execute(
+            """INSERT INTO governance_auditevent (created_at, verb, content_type_id, object_id,
+                   object_repr, correlation, from_state, to_state, data)
+               SELECT now(), 'risk.raised', %s, n::text, 'risk ' || n, 'CHAIN-' || n, '',
+                      'level 1', '{}'::jsonb
+               FROM generate_series(1, %s) AS n""",
+            [ContentType.objects.get_for_model(AuditEvent).pk, chains])
+    events = AuditEvent.objects.filter(correlation__startswith="CHAIN-")
+    assert events.count() == chains
+    assert set(events.values_list("chain_seq", "prev_hash").distinct()) == {(1, "")}
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_one_chain_queue_and_link_in_order(org, submit):
+    request = submit(cost="7500")
+    first = psycopg_connection()
+    try:
+        with first.transaction():
+            first.execute(
+                """INSERT INTO governance_auditevent (created_at, verb, content_type_id,
+                       object_id, object_repr, correlation, from_state, to_state, data)
+                   VALUES (now(), 'comment.added', %s, '1', 'held', %s, '', '', '{}')""",
+                [ContentType.objects.get_for_model(AuditEvent).pk, request.reference])
+            # The other writer of this chain waits for the head row until this commits.
+            with pytest.raises(DatabaseError, match="lock timeout"), \
+                    transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+                step_approve(actor=org.hank, step=active_step(request))
+    finally:
+        first.close()
+    step_approve(actor=org.hank, step=active_step(request))
+    seqs = list(AuditEvent.objects.filter(correlation=request.reference)
+                .order_by("chain_seq").values_list("chain_seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert audit_chain_verify().ok
