@@ -11,7 +11,8 @@ quarter ends), answers (some after the quarter closed), changes of Marketing's h
 bob in turn: each head is charged exactly the overdue time that passed while they were
 accountable), and the approval — run through the real services. The number of histories is ``SRM_LEDGER_HISTORIES``: 200 by default (a quick
 ``make test``), 2,000 in CI (``.ci/run`` sets it), ``20000`` for the long run; the seed is fixed
-so a failure reproduces.
+(``SRM_LEDGER_SEED`` chooses another, e.g. to split a long run across processes) so a failure
+reproduces.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tests import ledger_reference as ref
 pytestmark = pytest.mark.django_db
 
 HISTORIES = int(os.environ.get("SRM_LEDGER_HISTORIES", "200"))
+SEED = int(os.environ.get("SRM_LEDGER_SEED", "20261130"))
 START = datetime(2026, 9, 1, tzinfo=UTC)
 SPAN_HOURS = 24 * 212  # to the end of March 2027
 
@@ -105,7 +107,7 @@ def _shown(now: datetime) -> list[date]:
     return quarters
 
 
-@seed(20261130)
+@seed(SEED)
 @settings(max_examples=HISTORIES, deadline=None, derandomize=False, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
