@@ -187,6 +187,16 @@ SRM_BASE_URL = env.str("SRM_BASE_URL", default="http://127.0.0.1:8000")
 # an error (kit.rules): on in development and in the tests, off in production.
 SRM_CHECK_RULES = env.bool("SRM_CHECK_RULES", default=DEBUG)
 
+# --- Deciding by e-mail reply (docs/email-decisions.md) ----------------------------------------
+# The "waiting for your decision" e-mail's Reply-To is approvals+<signed token>@SRM_REPLY_DOMAIN
+# (SRM_REPLY_MAILBOX is the part before the "+"); unset: no Reply-To, replies are not read.
+SRM_REPLY_DOMAIN = env.str("SRM_REPLY_DOMAIN", default="")
+SRM_REPLY_MAILBOX = env.str("SRM_REPLY_MAILBOX", default="approvals")
+# The authserv-id of the server that receives the replies: when set, a reply its
+# Authentication-Results header does not vouch for (DMARC or DKIM failed, or no header of
+# that server) is refused.
+SRM_TRUSTED_AUTHSERV_ID = env.str("SRM_TRUSTED_AUTHSERV_ID", default="")
+
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

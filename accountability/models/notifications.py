@@ -87,6 +87,10 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     link = models.CharField(max_length=300, blank=True, help_text="A path inside SRM.")
+    reply_to = models.CharField(
+        max_length=200, blank=True,
+        help_text="The e-mail's Reply-To: a step's signed reply address (deciding by reply).",
+    )
     dedupe_key = models.CharField(
         max_length=120, null=True, blank=True, unique=True,
         help_text="Set for notifications that must exist once (a week's digest), so a job "

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accountability.mailin.address import reply_address
 from accountability.models import Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from approvals.choices import ReassignReason, StepKind, StepState
@@ -61,6 +62,7 @@ def _waiting_draft(step, request) -> Draft | None:
               f"Estimated cost: {_money(request.estimated_cost)}.\n"
               f"“{step.name}” is yours to decide by {_when(step.due_at)}."),
         link=request.get_absolute_url(),
+        reply_to=reply_address(step, step.accountable_head) or "",
     )
 
 
@@ -190,5 +192,7 @@ def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
                   f"{items[0].step.accountable_department} ({ReassignReason(reason).label.lower()}"
                   "):\n" + "\n".join(lines)),
             link=reverse("approvals:inbox"),
+            # One approval: a reply decides it; several: each has its own address, so none.
+            reply_to=(reply_address(items[0].step, head) or "") if count == 1 else "",
         ))
     notifications_create(drafts=drafts, at=at)

@@ -60,6 +60,7 @@ class Draft:
     body: str = ""
     link: str = ""
     dedupe_key: str | None = None
+    reply_to: str = ""
 
 
 def _email_status(draft: Draft, preferences: dict[int, NotificationPreference]) -> str:
@@ -88,7 +89,8 @@ def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> 
     rows = [
         Notification(
             recipient=d.recipient, kind=d.kind, subject=d.subject[:200], body=d.body,
-            link=d.link[:300], dedupe_key=d.dedupe_key, created_at=at, next_attempt_at=at,
+            link=d.link[:300], dedupe_key=d.dedupe_key, reply_to=d.reply_to, created_at=at,
+            next_attempt_at=at,
             email_status=_email_status(d, preferences),
         )
         for d in drafts
@@ -137,6 +139,7 @@ def _email(notification: Notification) -> EmailMultiAlternatives:
         body=body,
         to=[address(recipient.display_name, recipient.email)],
         headers={"X-SRM-Notification": str(notification.pk)},
+        reply_to=[notification.reply_to] if notification.reply_to else None,
     )
     message.attach_alternative(_html([notification]), "text/html")
     return message
