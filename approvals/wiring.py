@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from approvals.models import Step
 from approvals.selectors import capabilities, waiting_for
-from approvals.services.reassign import on_department_head_changed, on_user_deactivated
-from governance.signals import department_head_changed, user_deactivated
+from approvals.services.reassign import (
+    on_department_head_changed,
+    on_user_deactivated,
+    on_user_moved,
+)
+from governance.signals import department_head_changed, user_deactivated, user_moved
 from kit.navigation import NAV, NavEntry
 
 
@@ -18,6 +22,8 @@ def connect() -> None:
                                     dispatch_uid="approvals.steps_follow_head")
     # A leaver's open steps go to who stands in for them; their delegations end.
     user_deactivated.connect(on_user_deactivated, dispatch_uid="approvals.steps_leave")
+    # A person who moves leaves the old department's queue: what they had taken on goes back.
+    user_moved.connect(on_user_moved, dispatch_uid="approvals.steps_release")
     NAV.append(NavEntry(
         label="Approvals",
         url_name="approvals:inbox",

@@ -3,14 +3,24 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from governance.choices import TokenRevokedBecause
 from governance.errors import DomainError
-from governance.models import ApiToken, AuditEvent, Department, LoginLockout, Membership, User
+from governance.models import (
+    ApiToken,
+    AuditEvent,
+    Department,
+    IdentityProvider,
+    LoginLockout,
+    Membership,
+    ScimToken,
+    User,
+)
 from governance.services.calendar import CALENDAR_FIELDS, department_calendar_changed
 from governance.services.logins import login_lockout_unlock
-from governance.services.org import department_set_head, user_deactivate
-from governance.services.tokens import api_token_revoke
+from governance.services.org import department_set_head, user_deactivate, user_move_department
+from governance.services.tokens import api_token_revoke, scim_token_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,16 +65,26 @@ class UserAdmin(RefusalsAsMessages, BaseUserAdmin):
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         ("Organisation", {"fields": ("department", "is_ops_leader", "timezone")}),
+        (_("Directory"), {"fields": ("source", "external_id")}),
     )
+    readonly_fields = ["source", "external_id"]
 
     def save_model(self, request, obj, form, change):
         # A leaver goes through user_deactivate, in the change view's transaction: what was
         # accountable to them moves on, their delegations end, all audited (or, when nobody
-        # can take over, the whole change is refused).
+        # can take over, the whole change is refused). A move to another department goes
+        # through user_move_department the same way.
         leaves = change and "is_active" in form.changed_data and not obj.is_active
+        moves = change and "department" in form.changed_data
         if leaves:
             obj.is_active = True
+        new_department = obj.department
+        if moves:
+            obj.department = User.objects.get(pk=obj.pk).department
         super().save_model(request, obj, form, change)
+        if moves:
+            user_move_department(actor=request.user, user=obj, department=new_department)
+            obj.refresh_from_db()
         if leaves:
             user_deactivate(actor=request.user, user=obj)
             obj.refresh_from_db()
@@ -120,7 +140,9 @@ class DepartmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
         (None, {"fields": ("code", "name", "cost_centre", "parent")}),
         ("Accountability", {"fields": ("head", "deputy")}),
         ("Business calendar", {"fields": (*CALENDAR_FIELDS, "correct_from")}),
+        (_("Directory"), {"fields": ("source", "external_id", "head_source")}),
     )
+    readonly_fields = ["source", "external_id", "head_source"]
 
     def save_model(self, request, obj, form, change):
         # The change view runs in one transaction: the calendar, its audit event and any
@@ -224,3 +246,31 @@ class LoginLockoutAdmin(ReadOnlyAdmin):
 
 # --- Change plans: configured here; status, decisions and retirements change only through the
 # services (the plan page), so they are read-only in the admin.
+
+
+class ScimTokenInline(admin.TabularInline):
+    """A provider's bearer tokens, never their secrets: created with ``create_scim_token``."""
+
+    model = ScimToken
+    extra = 0
+    fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    inlines = [ScimTokenInline]
+    actions = ["revoke_tokens"]
+
+    @admin.action(description=_("Revoke their provisioning tokens now"))
+    def revoke_tokens(self, request, queryset):
+        revoked = sum(scim_token_revoke(token=token, actor=request.user)
+                      for token in ScimToken.objects.filter(provider__in=queryset,
+                                                            revoked_at__isnull=True)
+                      .select_related("provider"))
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": revoked})

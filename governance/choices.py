@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class MembershipRole(models.TextChoices):
     MEMBER = "member", "Member"
     AGENT = "agent", "Agent"
     APPROVER = "approver", "Approver"
+
+
+class IdentitySource(models.TextChoices):
+    """Where a fact about the organisation came from: typed in SRM (local) or the company's
+    directory, through single sign-on (OIDC), LDAP or SCIM provisioning. A directory fact is
+    kept in step by the directory: the next sync overwrites a local edit."""
+
+    LOCAL = "local", _("Local")
+    OIDC = "oidc", _("Directory (OpenID Connect)")
+    LDAP = "ldap", _("Directory (LDAP)")
+    SCIM = "scim", _("Directory (SCIM)")
+
+    @property
+    def is_directory(self) -> bool:
+        return self != IdentitySource.LOCAL
 
 
 class LockoutScope(models.TextChoices):
@@ -67,6 +83,15 @@ class AuditVerb(models.TextChoices):
     DEPARTMENT_CALENDAR_CHANGED = "department.calendar_changed", "Business calendar changed"
     DEPARTMENT_HEAD_CHANGED = "department.head_changed", "Department head changed"
     USER_DEACTIVATED = "user.deactivated", "User deactivated (left the organisation)"
+    USER_MOVED = "user.moved", _("Person moved to another department")
+    USER_PROVISIONED = "user.provisioned", _("Person created or updated by the directory")
+    USER_REACTIVATED = "user.reactivated", _("Person reactivated by the directory")
+    DEPARTMENT_PROVISIONED = "department.provisioned", _(
+        "Department created or updated by the directory")
+    DEPARTMENT_DEPUTY_CHANGED = "department.deputy_changed", _("Department deputy changed")
+    MEMBERSHIP_ADDED = "membership.added", _("Person added to a department")
+    MEMBERSHIP_REMOVED = "membership.removed", _("Person removed from a department")
+    STEP_RELEASED = "step.released", _("Step back in its department's queue (the agent moved)")
     # An open step moved to whoever is accountable now (a head change, a leaver).
     STEP_REASSIGNED = "step.reassigned", "Step moved to who is accountable now"
     # Delegations.
@@ -102,6 +127,8 @@ class AuditVerb(models.TextChoices):
     # API tokens.
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
+    SCIM_TOKEN_CREATED = "scim_token.created", _("Provisioning token created")
+    SCIM_TOKEN_REVOKED = "scim_token.revoked", _("Provisioning token revoked")
     # KPIs.
     KPI_MEASUREMENT_RECORDED = "kpi.measurement_recorded", "KPI measurement recorded"
 

@@ -18,6 +18,11 @@ never calls them.
 ``user_deactivated(user, actor, at)``
     ``user`` left the organisation (``user.is_active`` is already false). The lifecycle moves
     the steps accountable to them to who acts for them and ends their delegations.
+
+``user_moved(user, old_department, new_department, actor, at)``
+    ``user`` moved from ``old_department`` to ``new_department`` (either may be None;
+    ``user.department`` is already the new one) and their memberships of the old one ended.
+    The lifecycle puts the execution steps they had taken on there back in its queue.
 """
 
 from django.dispatch import Signal
@@ -25,3 +30,4 @@ from django.dispatch import Signal
 calendar_corrected = Signal()
 department_head_changed = Signal()
 user_deactivated = Signal()
+user_moved = Signal()

@@ -131,6 +131,11 @@ class ErrorCode(StrEnum):
     # -- the organisation: heads and leavers ---------------------------------------------
     HEAD_INACTIVE = "head_inactive"
     NO_SUCCESSOR = "no_successor"
+    USER_INACTIVE = "user_inactive"
+    # -- directory provisioning (SCIM) ---------------------------------------------------
+    DIRECTORY_CONFLICT = "directory_conflict"
+    UNKNOWN_DEPARTMENT = "unknown_department"
+    UNKNOWN_PERSON = "unknown_person"
 
 
 class DomainError(Exception):

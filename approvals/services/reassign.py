@@ -196,3 +196,28 @@ def steps_leave(*, user: User, actor: User | None, at: datetime) -> list[Move]:
 
 def on_user_deactivated(sender, *, user, actor, at, **kwargs) -> None:
     steps_leave(user=user, actor=actor, at=at)
+
+
+def steps_release(*, user: User, department: Department, actor: User | None,
+                  at: datetime) -> list[Step]:
+    """``user`` is no longer an agent of ``department`` (they moved): the open execution
+    steps there they had taken on go back to its queue, for a colleague to take on; one
+    ``step.released`` audit event each."""
+    steps = _lock_open_steps(Q(assignee=user, accountable_department=department,
+                               kind=StepKind.EXECUTION))
+    if not steps:
+        return []
+    for step in steps:
+        step.assignee = None
+    Step.objects.bulk_update(steps, ["assignee"], batch_size=BATCH)
+    audit_save([audit_build(
+        actor=actor, verb=AuditVerb.STEP_RELEASED, target=step,
+        from_state=user.username, to_state="", correlation=step.request.reference, at=at,
+        data={"step": step.name, "department": department.code, "previous_assignee": user.username},
+    ) for step in steps])
+    return steps
+
+
+def on_user_moved(sender, *, user, old_department, new_department, actor, at, **kwargs) -> None:
+    if old_department is not None:
+        steps_release(user=user, department=old_department, actor=actor, at=at)

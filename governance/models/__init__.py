@@ -5,6 +5,7 @@ Every other app builds on these; this package imports no other app.
 
 from .audit import AuditChainHead, AuditEvent
 from .org import Department, Membership, User
-from .security import ApiToken, LoginLockout
+from .security import ApiToken, IdentityProvider, LoginLockout, ScimToken
 
-__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Department", "LoginLockout", "Membership", "User"]
+__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Department", "IdentityProvider",
+           "LoginLockout", "Membership", "ScimToken", "User"]

@@ -8,9 +8,10 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from governance.calendar import BusinessCalendar, public_holidays
-from governance.choices import MembershipRole
+from governance.choices import IdentitySource, MembershipRole
 from kit.rules import RestrictedQuerySet
 
 
@@ -50,6 +51,25 @@ class User(AbstractUser):
         max_length=64, blank=True, validators=[_validate_timezone],
         help_text="Times are shown in this timezone; empty means the organisation's.",
     )
+    source = models.CharField(
+        _("source"), max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL,
+        help_text=_("Where this person's account and home department come from: typed in SRM "
+                    "or the company's directory (which overwrites local edits at its next sync)."),
+    )
+    external_id = models.CharField(
+        _("directory id"), max_length=255, blank=True,
+        help_text=_("The directory's own id for this person (SCIM externalId, OIDC subject, "
+                    "LDAP entryUUID); empty for local people."),
+    )
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"],
+                                    condition=~Q(external_id=""),
+                                    name="user_external_id_unique"),
+            models.CheckConstraint(condition=Q(source__in=IdentitySource.values),
+                                   name="user_source_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -136,6 +156,20 @@ class Department(models.Model):
         help_text="Public holidays of this country (ISO code) are not business time.",
     )
     holiday_subdivision = models.CharField(max_length=10, blank=True)
+    source = models.CharField(
+        _("source"), max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL,
+        help_text=_("Where the department itself (name, code, parent) comes from."),
+    )
+    external_id = models.CharField(
+        _("directory id"), max_length=255, blank=True,
+        help_text=_("The directory group's id this department is provisioned from (SCIM "
+                    "externalId, LDAP group DN); empty for local departments."),
+    )
+    head_source = models.CharField(
+        _("head named by"), max_length=8, choices=IdentitySource.choices,
+        default=IdentitySource.LOCAL,
+        help_text=_("Whether the head was named in SRM or by the directory."),
+    )
 
     objects = DepartmentQuerySet.as_manager()
 
@@ -147,6 +181,9 @@ class Department(models.Model):
                 | models.Q(work_end=time(0)),
                 name="department_working_day_not_empty",
             ),
+            models.UniqueConstraint(fields=["source", "external_id"],
+                                    condition=~Q(external_id=""),
+                                    name="department_external_id_unique"),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +218,10 @@ class Membership(models.Model):
     )
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    source = models.CharField(
+        _("source"), max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL,
+        help_text=_("Whether the directory (a group's members) or SRM made this membership."),
+    )
 
     class Meta:
         constraints = [

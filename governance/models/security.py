@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from governance.choices import LockoutScope, TokenRevokedBecause, TokenStatus
 from kit.rules import RestrictedQuerySet
@@ -90,3 +91,58 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return TokenStatus.REVOKED
         return TokenStatus.ACTIVE if self.expires_at > timezone.now() else TokenStatus.EXPIRED
+
+
+class IdentityProviderQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view") -> IdentityProviderQuerySet:
+        """Identity providers and their provisioning tokens are configured by administrators
+        in the admin site; in the app, ops leaders see which exist (the organisation page)."""
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        if not user.is_authenticated or not (user.is_superuser or user.is_ops_leader):
+            return self.none()
+        return self
+
+
+class IdentityProvider(models.Model):
+    """A company directory that provisions people and departments into SRM (Entra ID, Okta,
+    Keycloak, …). SCIM requests authenticate with one of its bearer tokens
+    (``ScimToken``); what it writes is audited as coming from it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = IdentityProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("identity provider")
+        verbose_name_plural = _("identity providers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScimToken(models.Model):
+    """A bearer token an identity provider presents to ``/scim/v2/``. Like an API token only
+    a keyed hash of its secret is stored (``governance.tokens``), shown once at creation."""
+
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE,
+                                 related_name="scim_tokens")
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("provisioning token")
+        verbose_name_plural = _("provisioning tokens")
+
+    def __str__(self) -> str:
+        return f"{self.provider} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None

@@ -11,7 +11,7 @@ from django.utils import timezone
 from governance import tokens
 from governance.choices import AuditVerb, TokenRevokedBecause
 from governance.errors import ValidationFailed
-from governance.models import ApiToken, User
+from governance.models import ApiToken, IdentityProvider, ScimToken, User
 from governance.services.audit import audit_record
 
 
@@ -67,3 +67,27 @@ def api_tokens_revoke_all(*, user: User, actor: User | None,
     for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
         revoked += api_token_revoke(token=token, actor=actor, because=because)
     return revoked
+
+
+@transaction.atomic
+def scim_token_create(*, provider: IdentityProvider, actor: User | None) -> tuple[ScimToken, str]:
+    """A new bearer token for ``provider`` to call ``/scim/v2/`` with. Returns the token and
+    its secret, which exists nowhere else afterwards (only its keyed hash is stored)."""
+    secret = tokens.new_scim_secret()
+    token = ScimToken.objects.create(provider=provider, prefix=secret[:len(tokens.SCIM_PREFIX) + 4],
+                                     digest=tokens.scim_digest(secret))
+    audit_record(actor=actor, verb=AuditVerb.SCIM_TOKEN_CREATED, target=token,
+                 data={"provider": provider.name})
+    return token, secret
+
+
+@transaction.atomic
+def scim_token_revoke(*, token: ScimToken, actor: User | None) -> bool:
+    """Stop ``token`` working now. False when it was revoked already."""
+    now = timezone.now()
+    if not ScimToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        return False
+    token.revoked_at = now
+    audit_record(actor=actor, verb=AuditVerb.SCIM_TOKEN_REVOKED, target=token,
+                 data={"provider": token.provider.name})
+    return True
