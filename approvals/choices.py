@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from governance.states import StateMachine
 from kit.errors import ErrorCode
@@ -64,3 +65,23 @@ class StepAction(models.TextChoices):
     CLAIM = "claim", "Take it"
     TAKE_OVER = "take_over", "Take over"
     COMPLETE = "complete", "Mark done"
+
+
+class DecisionChannel(models.TextChoices):
+    """Where a person decided an approval step (or asked its question). Every channel goes
+    through the same services and rules: each is a decision taken in the tool, never a
+    bypass (a decision recorded as taken outside the tool has no channel)."""
+
+    PAGE = "page", _("page")
+    EMAIL_LINK = "email_link", _("e-mail link")
+    EMAIL_REPLY = "email_reply", _("e-mail reply")
+    API = "api", _("API")
+
+
+# How a step's decision reads after "Approved by Fiona Fischer": the page is the default and
+# says nothing more.
+CHANNEL_PHRASES = {
+    DecisionChannel.EMAIL_LINK: _("via e-mail link"),
+    DecisionChannel.EMAIL_REPLY: _("by e-mail reply"),
+    DecisionChannel.API: _("via the API"),
+}

@@ -8,11 +8,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import (
+    CHANNEL_PHRASES,
     DECISIONS,
     STEP_DECIDED_STATES,
     STEP_MACHINE,
+    DecisionChannel,
     Responsible,
     StepAction,
     StepKind,
@@ -228,6 +231,16 @@ class Step(models.Model):
         blank=True,
         help_text="Set while the step waits for the requester's answer: its clock is stopped.",
     )
+    channel = models.CharField(
+        _("channel of the decision"),
+        max_length=16,
+        choices=DecisionChannel.choices,
+        blank=True,
+        default="",
+        help_text=_("Where the decision was taken: the page, an e-mail link, an e-mail reply or "
+                    "the API. Empty while undecided, for execution steps and for decisions "
+                    "recorded as taken outside the tool."),
+    )
 
     objects = StepQuerySet.as_manager()
 
@@ -247,6 +260,9 @@ class Step(models.Model):
                 condition=~Q(state=StepState.ACTIVE)
                 | Q(activated_at__isnull=False, due_at__isnull=False),
                 name="step_active_has_due_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["", *DecisionChannel.values]), name="step_channel_valid"
             ),
         ]
         indexes = [
@@ -313,6 +329,12 @@ class Step(models.Model):
     @property
     def is_on_hold(self) -> bool:
         return self.on_hold_since is not None
+
+    @property
+    def channel_phrase(self) -> str:
+        """``via e-mail link`` / ``by e-mail reply`` / ``via the API``, said after who decided;
+        empty for the page (the default) and for steps without a channel."""
+        return str(CHANNEL_PHRASES.get(self.channel, ""))
 
     def can_decide(self, user) -> bool:
         """``restrict(user, "decide")`` holds this step. Asked once per step object, user

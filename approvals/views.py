@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from approvals.choices import DecisionChannel
 from approvals.forms import CompleteForm, DecisionForm, DelegationForm, InboxFilterForm
 from approvals.models import Delegation, Step, steps_remember_answers
 from approvals.selectors import (
@@ -167,7 +168,8 @@ def _decide(request: HttpRequest, pk: int, *, action, name: str, done: str) -> H
     form = DecisionForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else request.POST.get("comment", "")
     return _act(
-        request, pk, act=lambda step: action(actor=request.user, step=step, comment=comment),
+        request, pk, act=lambda step: action(actor=request.user, step=step, comment=comment,
+                                             channel=DecisionChannel.PAGE),
         page=_render_inbox, row=_row, success=done, back="approvals:inbox",
         row_context=lambda exc: {"comment": comment, "failed": name,
                                  "field_errors": exc.field_errors.get("comment", [])},
@@ -191,7 +193,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 def _bulk_outcome(request: HttpRequest, step: Step, action, comment: str) -> tuple[str, str]:
     """(outcome, words) of one item of a bulk decision, decided exactly as one at a time."""
     try:
-        action(actor=request.user, step=step, comment=comment)
+        action(actor=request.user, step=step, comment=comment, channel=DecisionChannel.PAGE)
     except AlreadyDecided as exc:
         return "already_decided", exc.message
     except NotAllowed as exc:

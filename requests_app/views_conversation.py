@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from approvals.choices import DecisionChannel
 from approvals.models import Step
 from approvals.services import step_answer, step_hold
 from governance.errors import DomainError
@@ -77,7 +78,8 @@ def step_hold_create(request: HttpRequest, reference: str, pk: int) -> HttpRespo
     step = get_object_or_404(Step.objects.restrict(request.user).filter(request=service_request),
                              pk=pk)
     try:
-        step_hold(actor=request.user, step=step, question=request.POST.get("question", ""))
+        step_hold(actor=request.user, step=step, question=request.POST.get("question", ""),
+                  channel=DecisionChannel.PAGE)
     except DomainError as error:
         return _failed(request, service_request, error,
                        {"question": request.POST.get("question", "")})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from approvals.choices import StepAction, StepKind, StepState
+from approvals.choices import DecisionChannel, StepAction, StepKind, StepState
 from approvals.models import Delegation, Step, StepHold
 from governance import limits
 from governance.api.serializers import DepartmentRefSerializer, UserRefSerializer
@@ -41,6 +41,10 @@ class StepSerializer(serializers.ModelSerializer):
     acted_for = UserRefSerializer(read_only=True, allow_null=True,
                                   help_text="The head a delegate decided for.")
     is_overdue = serializers.BooleanField(read_only=True)
+    channel = serializers.ChoiceField(
+        choices=[("", ""), *DecisionChannel.choices], read_only=True,
+        help_text="Where the decision was taken: page, email_link, email_reply or api; empty "
+        "while undecided, for execution steps and decisions recorded as taken outside SRM.")
     allowed_actions = allowed_actions_field(StepAction.choices)
 
     class Meta:
@@ -48,7 +52,7 @@ class StepSerializer(serializers.ModelSerializer):
         fields = ["id", "request", "request_title", "order", "name", "kind", "state",
                   "accountable_department", "accountable_head", "assignee", "ola_hours",
                   "activated_at", "due_at", "completed_at", "is_overdue", "decided_by",
-                  "acted_for", "comment", "allowed_actions"]
+                  "acted_for", "channel", "comment", "allowed_actions"]
         read_only_fields = fields
 
     def get_allowed_actions(self, step: Step) -> list[str]:

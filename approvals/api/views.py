@@ -20,6 +20,7 @@ from approvals.api.serializers import (
     StepSerializer,
     TakeOverSerializer,
 )
+from approvals.choices import DecisionChannel
 from approvals.models import Delegation, Step, steps_remember_answers
 from approvals.services import (
     delegation_create,
@@ -104,7 +105,7 @@ class StepViewSet(RestrictedReadOnlyViewSet):
     def approve(self, request: Request, pk: str) -> Response:
         data = validated(ApproveSerializer, request)
         return self._decided(step_approve(actor=request.user, step=self.get_object(),
-                                         comment=data["comment"]))
+                                         comment=data["comment"], channel=DecisionChannel.API))
 
     @extend_schema(request=RejectSerializer, responses=StepSerializer,
                    summary="Reject an approval step (a reason is required); the request ends")
@@ -112,7 +113,7 @@ class StepViewSet(RestrictedReadOnlyViewSet):
     def reject(self, request: Request, pk: str) -> Response:
         data = validated(RejectSerializer, request)
         return self._decided(step_reject(actor=request.user, step=self.get_object(),
-                                        comment=data["comment"]))
+                                        comment=data["comment"], channel=DecisionChannel.API))
 
     @extend_schema(request=CompleteSerializer, responses=StepSerializer,
                    summary="Complete an execution step; the request moves on")
@@ -142,7 +143,8 @@ class StepViewSet(RestrictedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk: str) -> Response:
         data = validated(HoldCreateSerializer, request)
-        hold = step_hold(actor=request.user, step=self.get_object(), question=data["question"])
+        hold = step_hold(actor=request.user, step=self.get_object(), question=data["question"],
+                         channel=DecisionChannel.API)
         return Response(HoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 

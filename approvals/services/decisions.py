@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.choices import DECISIONS, StepKind, StepState
+from approvals.choices import DECISIONS, DecisionChannel, StepKind, StepState
 from approvals.models import Step
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_advance, request_close
@@ -21,7 +21,13 @@ from requests_app.choices import RequestState
 
 
 @transaction.atomic
-def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None) -> Step:
+def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None,
+                 channel: str = DecisionChannel.PAGE, message_id: str = "") -> Step:
+    """Approve ``step`` as its decider (or their delegate); the request moves on.
+
+    ``channel``: where the decision was taken (the page, an e-mail link, an e-mail reply, the
+    API), kept on the step and in the audit event with ``message_id`` (the e-mail's
+    Message-ID for the e-mail channels). Every channel decides under the same rules."""
     at = at or timezone.now()
     comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="comment")
     step = _lock(step, with_pending=True)
@@ -29,13 +35,16 @@ def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | N
     acted_for = _decider(actor, step)
     require_separate_decider(actor=actor, step=step, acted_for=acted_for)
     _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
-                comment=comment, at=at)
+                comment=comment, at=at, channel=channel, message_id=message_id)
     request_advance(request=step.request, actor=actor, at=at)
     return step
 
 
 @transaction.atomic
-def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = None) -> Step:
+def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = None,
+                channel: str = DecisionChannel.PAGE, message_id: str = "") -> Step:
+    """Reject ``step`` with a reason; the request ends. ``channel`` and ``message_id`` as
+    for ``step_approve``."""
     at = at or timezone.now()
     comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="reason")
     if not comment:
@@ -49,7 +58,7 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
     acted_for = _decider(actor, step)
     require_separate_decider(actor=actor, step=step, acted_for=acted_for)
     _close_step(step, state=StepState.REJECTED, actor=actor, acted_for=acted_for,
-                comment=comment, at=at)
+                comment=comment, at=at, channel=channel, message_id=message_id)
     request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at,
                   reason=comment)
     return step

@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from approvals.choices import StepKind, StepState
+from approvals.choices import DecisionChannel, StepKind, StepState
 from approvals.models import Step, StepHold
 from approvals.services.deciders import _decider
 from approvals.services.flow import request_close
 from approvals.services.separation import require_separate_decider
-from approvals.services.steps import _close_step, _lock, due_after_hold, hold_end
+from approvals.services.steps import _close_step, _lock, channel_data, due_after_hold, hold_end
 from approvals.signals import hold_reminded, step_held, step_resumed
 from governance.choices import AuditVerb
 from governance.errors import Conflict, DomainError, NotAllowed, ValidationFailed
@@ -64,8 +64,11 @@ def _require_active(step: Step) -> None:
 
 
 @transaction.atomic
-def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = None) -> StepHold:
-    """Put an active step on hold with a question for the requester: its clock stops."""
+def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = None,
+              channel: str = DecisionChannel.PAGE, message_id: str = "") -> StepHold:
+    """Put an active step on hold with a question for the requester: its clock stops.
+    ``channel`` and ``message_id``: where the question was asked (as for ``step_approve``),
+    kept in the audit event."""
     at = at or timezone.now()
     question = clean_text(question, field="question", what="question")
     if not question:
@@ -101,7 +104,8 @@ def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = N
         target=step,
         correlation=request.reference,
         data={"step": step.name, "hold": hold.pk, "question": question,
-              "remind_at": hold.remind_at, "expires_at": hold.expires_at},
+              "remind_at": hold.remind_at, "expires_at": hold.expires_at,
+              **channel_data(channel, message_id)},
         at=at,
     )
     step_held.send(sender=Step, step=step, hold=hold, at=at)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from approvals.choices import StepState
+from approvals.choices import DecisionChannel, StepState
 from approvals.models import Step, StepHold
 from approvals.signals import step_closed
 from governance.choices import AuditVerb
@@ -18,7 +18,7 @@ from governance.states import assert_transition
 from requests_app.models import ServiceRequest
 
 _STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
-                         "on_hold_since", "decided_outside", "due_at"]
+                         "on_hold_since", "decided_outside", "due_at", "channel"]
 
 
 def step_set_active(step: Step, *, at: datetime) -> None:
@@ -31,8 +31,10 @@ def step_set_active(step: Step, *, at: datetime) -> None:
 
 
 def step_set_closed(step: Step, *, state: str, actor: User | None, acted_for: User | None = None,
-                    comment: str = "", at: datetime, outside: bool = False) -> None:
-    """Close ``step`` in memory (approved, rejected, done or cancelled). The caller saves it."""
+                    comment: str = "", at: datetime, outside: bool = False,
+                    channel: str = "") -> None:
+    """Close ``step`` in memory (approved, rejected, done or cancelled). The caller saves it.
+    ``channel``: where a person decided it (``DecisionChannel``), only for decisions."""
     assert_transition(step, state)
     step.state = state
     step.completed_at = at
@@ -40,6 +42,7 @@ def step_set_closed(step: Step, *, state: str, actor: User | None, acted_for: Us
     step.acted_for = acted_for
     step.comment = comment
     step.decided_outside = outside
+    step.channel = channel
 
 
 def _lock(step: Step, *, with_pending: bool = False) -> Step:
@@ -90,17 +93,31 @@ def _require_active(step: Step, kind: str) -> None:
         )
 
 
+def channel_data(channel: str, message_id: str = "") -> dict:
+    """What an audit event of a decision (or a decider's question) says about where it was
+    taken: the channel, and for e-mail the Message-ID of the mail it came through."""
+    if channel not in DecisionChannel.values:
+        raise ValueError(f"Unknown decision channel {channel!r}")
+    data = {"channel": channel}
+    if message_id:
+        data["message_id"] = message_id
+    return data
+
+
 def _close_step(step: Step, *, state: str, actor: User, acted_for: User | None, comment: str,
-                at: datetime, outside: bool = False) -> None:
+                at: datetime, outside: bool = False, channel: str = "",
+                message_id: str = "") -> None:
+    where = channel_data(channel, message_id) if channel else {}
     old_state = step.state
     if step.on_hold_since is not None:
         _hold_end_with_step(step, at)
     step_set_closed(step, state=state, actor=actor, acted_for=acted_for, comment=comment, at=at,
-                    outside=outside)
+                    outside=outside, channel=channel)
     step.save(update_fields=_STEP_FIELDS_ON_CLOSE)
     data = {"step": step.name, "comment": comment} if comment else {"step": step.name}
     if outside:
         data["decided_outside"] = True
+    data.update(where)
     audit_record(
         actor=actor,
         on_behalf_of=acted_for,
