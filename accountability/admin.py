@@ -5,6 +5,7 @@ from accountability.models import (
     DelayPosting,
     DelayRisk,
     ImportJob,
+    InboundMessage,
     LegacyWorkflow,
     Notification,
 )
@@ -78,4 +79,15 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["recipient__username", "subject"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
+    show_full_result_count = False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "sender", "outcome", "reason", "action", "step", "door",
+                    "answer_status"]
+    list_filter = ["outcome", "reason", "door", "answer_status"]
+    search_fields = ["message_id", "sender", "subject"]
+    date_hierarchy = "received_at"
+    list_select_related = ["step"]
     show_full_result_count = False

@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from accountability import figures, monitoring
-from accountability.services import digests, legacy_import, notifications, plans
+from accountability.services import digests, legacy_import, notifications, plans, replies
 from kit.tasks import task as srm_task
 
 # New name -> the name the task had before it moved (kept for one release).
@@ -99,3 +99,13 @@ def reap_imports() -> dict:
 def purge_import_files() -> int:
     """Delete the uploads of ended imports (a failed one's after SRM_IMPORT_KEEP_FAILED_DAYS)."""
     return legacy_import.import_files_purge()
+
+
+@srm_task(name="accountability.tasks.answer_inbound_mail", soft_time_limit=60, time_limit=90,
+          expires=3600)
+def answer_inbound_mail(inbound_id: int | None = None) -> int:
+    """Send the short answer to one message that came in on the reply address, or (no id:
+    the sweep) every answer still waiting."""
+    if inbound_id is None:
+        return replies.inbound_answers_send()
+    return int(replies.inbound_answer_send(inbound_id=inbound_id) == "sent")

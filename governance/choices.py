@@ -105,6 +105,10 @@ class AuditVerb(models.TextChoices):
     RISK_REATTRIBUTED = "risk.reattributed", "Delay charged to a new head from the change on"
     NOTIFICATION_SENT = "notification.sent", "Notification sent"
     NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed", "E-mail preferences changed"
+    # Mail on the reply address: a decision by e-mail reply, a refused reply, automatic mail.
+    INBOUND_MAIL_DECIDED = "inbound_mail.decided", "Decided by e-mail reply"
+    INBOUND_MAIL_REFUSED = "inbound_mail.refused", "E-mail reply refused"
+    INBOUND_MAIL_IGNORED = "inbound_mail.ignored", "Automatic e-mail ignored"
     # Change plans, legacy workflows, imports.
     PLAN_CREATED = "plan.created", "Change plan created"
     PLAN_CHANGED = "plan.changed", "Change plan edited"

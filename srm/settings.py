@@ -436,6 +436,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 12 * 3600},
     },
 }
+# Answers to replies that the on-commit task could not send (docs/email-decisions.md).
+if SRM_REPLY_DOMAIN:
+    CELERY_BEAT_SCHEDULE["answer-inbound-mail"] = {
+        "task": "accountability.tasks.answer_inbound_mail",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    }
 
 # --- Cache ------------------------------------------------------------------------------------
 # The API's throttles, the sign-in lockouts and the password-reset limits count in the cache.

@@ -11,6 +11,7 @@ from .figures import (
     QuarterFigures,
     WeekFigures,
 )
+from .inbound import AnswerStatus, InboundDoor, InboundMessage, InboundOutcome, ReplyReason
 from .ledger import DelayPosting, PostingReason
 from .notifications import (
     ALWAYS_EMAILED,
@@ -24,7 +25,8 @@ from .plans import ChangePlan, ImportJob, LegacyWorkflow
 from .risks import DelayRisk
 
 __all__ = [
-    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "NotificationPreference",
+    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "InboundDoor", "InboundMessage",
+    "InboundOutcome", "NotificationPreference", "ReplyReason",
     "ChangePlan", "DelayPosting", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
     "HandoffFigures", "ImportJob", "ItemTimeFigures", "LegacyWorkflow", "Notification",
     "NotificationKind", "OpenWorkFigures", "PostingReason", "QuarterFigures", "WeekFigures",
