@@ -50,6 +50,7 @@ from accountability.models import (
     InboundOutcome,
     ReplyReason,
 )
+from approvals.choices import DecisionChannel
 from approvals.models import Delegation, Step
 from approvals.services import step_approve, step_hold, step_reject
 from governance.choices import AuditVerb
@@ -62,7 +63,7 @@ from operations import outbox
 logger = logging.getLogger(__name__)
 
 ANSWER_TASK = "accountability.tasks.answer_inbound_mail"
-CHANNEL = "email_reply"
+CHANNEL = DecisionChannel.EMAIL_REPLY
 # Headers a reply address may arrive in: To and Cc as the person's program wrote them, and
 # what the receiving server adds with the envelope recipient (a Bcc, a forward).
 _RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -122,7 +123,8 @@ def inbound_reply_process(message: Message, *, door: str = InboundDoor.IMAP,
         except IntegrityError:
             logger.info("Inbound mail %s seen before: nothing done again", message_id)
             return ReplyOutcome(DUPLICATE, DUPLICATE)
-        verdict = _judge(message, sender=sender, envelope_recipient=envelope_recipient, at=at)
+        verdict = _judge(message, message_id=message_id, sender=sender,
+                         envelope_recipient=envelope_recipient, at=at)
         record.outcome, record.reason, record.detail = verdict.outcome, verdict.reason, verdict.detail
         record.step, record.actor, record.action = verdict.step, verdict.actor, verdict.action
         if verdict.answer and sender:
@@ -133,7 +135,7 @@ def inbound_reply_process(message: Message, *, door: str = InboundDoor.IMAP,
             actor=verdict.actor, on_behalf_of=verdict.acted_for, verb=_VERBS[verdict.outcome],
             target=record,
             correlation=request.reference if request is not None and verdict.known else "",
-            data={"channel": CHANNEL, "message_id": message_id, "sender": sender,
+            data={"channel": str(CHANNEL), "message_id": message_id, "sender": sender,
                   "outcome": verdict.outcome, "reason": verdict.reason,
                   "action": verdict.action,
                   "step": verdict.step.name if verdict.step is not None else None,
@@ -159,7 +161,8 @@ def message_id_of(message: Message) -> str:
     return f"<sha256-{digest}@srm.invalid>"
 
 
-def _judge(message: Message, *, sender: str, envelope_recipient: str, at: datetime) -> Verdict:
+def _judge(message: Message, *, message_id: str, sender: str, envelope_recipient: str,
+           at: datetime) -> Verdict:
     why = auto_reply_why(message)
     if why:
         return Verdict(InboundOutcome.IGNORED, ReplyReason.AUTO_REPLY, why, answer=False)
@@ -215,12 +218,13 @@ def _judge(message: Message, *, sender: str, envelope_recipient: str, at: dateti
         return verdict
     try:
         with transaction.atomic():
+            where = {"channel": DecisionChannel.EMAIL_REPLY, "message_id": message_id}
             if command.action == APPROVE:
-                step_approve(actor=actor, step=step, comment=command.text, at=at)
+                step_approve(actor=actor, step=step, comment=command.text, at=at, **where)
             elif command.action == REJECT:
-                step_reject(actor=actor, step=step, comment=command.text, at=at)
+                step_reject(actor=actor, step=step, comment=command.text, at=at, **where)
             else:
-                step_hold(actor=actor, step=step, question=command.text, at=at)
+                step_hold(actor=actor, step=step, question=command.text, at=at, **where)
             step.refresh_from_db(fields=["acted_for"])
     except DomainError as exc:
         verdict.reason = str(exc.code)

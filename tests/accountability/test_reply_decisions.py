@@ -71,6 +71,10 @@ def test_the_head_approves_by_replying(org, submit):
     assert (step.state, step.decided_by, step.comment) == (StepState.APPROVED, org.hank,
                                                            "Go ahead.")
     assert active(request).name == "Finance approval"
+    assert step.channel == "email_reply"
+    approved = AuditEvent.objects.get(verb="step.approved")
+    assert approved.data["channel"] == "email_reply"
+    assert approved.data["message_id"] == message["Message-ID"]
     event = AuditEvent.objects.get(verb="inbound_mail.decided")
     assert event.correlation == request.reference and event.actor == org.hank
     assert event.data["channel"] == "email_reply"
