@@ -28,7 +28,7 @@ CHROMIUM := /usr/bin/chromium
 # sudo only when not root (CI and the dev machines run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help venv assets browsers run test bench lint openapi clean distclean
+.PHONY: help venv assets browsers mailservers run test bench lint openapi clean distclean
 
 help:
 	@echo "SRM make targets:"
@@ -40,6 +40,7 @@ help:
 	@echo "  venv       create .venv and install requirements/*.txt (only when they changed)"
 	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
 	@echo "  browsers   install Debian chromium at $(CHROMIUM) if missing (browser tests)"
+	@echo "  mailservers install Debian dovecot-imapd if missing (the IMAP tests start their own)"
 	@echo "  clean      remove node_modules, static/vendor, caches, test artefacts, var/static"
 	@echo "  distclean  clean + remove .venv and var/ (the embedded SQLite database)"
 
@@ -77,6 +78,19 @@ browsers:
 	  $(CHROMIUM) --version; \
 	fi
 
+# --- Mail servers for the e-mail reply tests ---------------------------------------------------
+# The tests start their own dovecot on a loopback port with a temporary configuration; the
+# package's own service stays stopped (the tests never use it).
+DOVECOT := /usr/sbin/dovecot
+mailservers:
+	@if [ ! -x $(DOVECOT) ]; then \
+	  echo "Installing Debian dovecot-imapd ($(DOVECOT))"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    dovecot-imapd >/dev/null; \
+	  $(DOVECOT) --version; \
+	fi
+
 # --- Run the product locally ---------------------------------------------------------------------
 run: export DEBUG := 1
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -87,7 +101,7 @@ run: venv assets
 	$(BIN)/honcho -f Procfile.dev start
 
 # --- Tests, benchmarks, lint ---------------------------------------------------------------------
-test: venv assets browsers
+test: venv assets browsers mailservers
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # PostgreSQL started like CI does; wrk (the HTTP load driver) from Debian when missing.

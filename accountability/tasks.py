@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from accountability import figures, monitoring
+from accountability.mailin import imap
 from accountability.services import digests, legacy_import, notifications, plans, replies
 from kit.tasks import task as srm_task
 
@@ -109,3 +110,12 @@ def answer_inbound_mail(inbound_id: int | None = None) -> int:
     if inbound_id is None:
         return replies.inbound_answers_send()
     return int(replies.inbound_answer_send(inbound_id=inbound_id) == "sent")
+
+
+@srm_task(name="accountability.tasks.poll_reply_mailbox", soft_time_limit=240, time_limit=300)
+def poll_reply_mailbox() -> dict:
+    """Read the replies to approval e-mails waiting in the IMAP mailbox (SRM_IMAP_*), then
+    send the answers still waiting."""
+    result = vars(imap.reply_mailbox_poll())
+    result["answered"] = replies.inbound_answers_send()
+    return result

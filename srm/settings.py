@@ -196,6 +196,21 @@ SRM_REPLY_MAILBOX = env.str("SRM_REPLY_MAILBOX", default="approvals")
 # Authentication-Results header does not vouch for (DMARC or DKIM failed, or no header of
 # that server) is refused.
 SRM_TRUSTED_AUTHSERV_ID = env.str("SRM_TRUSTED_AUTHSERV_ID", default="")
+# Polling the reply mailbox over IMAP (a Celery beat job, scheduled only when a host is set).
+SRM_IMAP_HOST = env.str("SRM_IMAP_HOST", default="")
+SRM_IMAP_PORT = env.int("SRM_IMAP_PORT", default=993)
+SRM_IMAP_TLS = env.str("SRM_IMAP_TLS", default="ssl")  # ssl | starttls | none
+SRM_IMAP_USER = env.str("SRM_IMAP_USER", default="")
+SRM_IMAP_PASSWORD = env.str("SRM_IMAP_PASSWORD", default="")
+SRM_IMAP_FOLDER = env.str("SRM_IMAP_FOLDER", default="INBOX")
+SRM_IMAP_PROCESSED_FOLDER = env.str("SRM_IMAP_PROCESSED_FOLDER", default="SRM/processed")
+SRM_IMAP_FAILED_FOLDER = env.str("SRM_IMAP_FAILED_FOLDER", default="SRM/failed")
+SRM_IMAP_TIMEOUT = env.int("SRM_IMAP_TIMEOUT", default=30)
+SRM_IMAP_POLL_SECONDS = env.int("SRM_IMAP_POLL_SECONDS", default=60)
+SRM_IMAP_BATCH = env.int("SRM_IMAP_BATCH", default=50)
+# Mail a provider POSTs (Mailgun's inbound routes through django-anymail): the webhook
+# signing key of the Mailgun account; unset, /mail/inbound/mailgun/ answers 404.
+ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="")}
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -442,6 +457,13 @@ if SRM_REPLY_DOMAIN:
         "task": "accountability.tasks.answer_inbound_mail",
         "schedule": 60.0,
         "options": {"expires": 55},
+    }
+# Replies to approval e-mails in an IMAP mailbox (docs/email-decisions.md): only when one is set.
+if SRM_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-reply-mailbox"] = {
+        "task": "accountability.tasks.poll_reply_mailbox",
+        "schedule": float(SRM_IMAP_POLL_SECONDS),
+        "options": {"expires": max(10, SRM_IMAP_POLL_SECONDS - 5)},
     }
 
 # --- Cache ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from urllib.parse import urljoin
@@ -105,6 +106,10 @@ def inbound_reply_process(message: Message, *, door: str = InboundDoor.IMAP,
     """Read one message that came in on the reply address, decide if it says so, record it
     and answer it. Safe to call twice with the same message."""
     at = at or timezone.now()
+    if message.policy is not policy.default:
+        # Parsed the old way (headers still encoded, as imaplib and providers' parsers hand
+        # them over): read again, so names and subjects come decoded.
+        message = message_from_bytes(message.as_bytes(), policy=policy.default)
     message_id = message_id_of(message)
     if InboundMessage.objects.filter(message_id=message_id).exists():
         logger.info("Inbound mail %s seen before: nothing done again", message_id)
