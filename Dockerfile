@@ -5,7 +5,7 @@
 FROM node:20-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm run --silent vendor
 
 # --- Application ---------------------------------------------------------------------------------

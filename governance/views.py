@@ -1,4 +1,5 @@
-"""The account pages: sign-in's lockout answer, the limited password reset, API tokens."""
+"""The account pages: sign-in (with the company's provider where configured) and its lockout
+answer, the limited password reset, API tokens."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from governance import logins
 from governance.choices import TokenRevokedBecause
 from governance.errors import DomainError
 from governance.forms import ApiTokenForm
+from governance.identity import oidc
 from governance.models import ApiToken
 from governance.services.tokens import api_token_create, api_token_revoke
 from kit.web import client_ip, domain_error_response, serves
@@ -31,11 +33,39 @@ def lockout_message(until: float | None) -> str:
             "password. Try again then, or ask an administrator to unlock it.")
 
 
+def signin_options() -> dict:
+    """What the sign-in page offers: the provider's button (``sso_name``) when OpenID Connect
+    is configured; the password form open to all (local passwords or the directory), or only
+    folded away for the administrators' break-glass access."""
+    return {
+        "sso_name": settings.OIDC_PROVIDER_NAME if oidc.configured() else "",
+        "passwords_for_all": settings.SRM_LOCAL_PASSWORDS,
+    }
+
+
+class SignInView(auth_views.LoginView):
+    """``/accounts/login/``. Signed in already (Back after working in the app): on to the
+    app, not the form again."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **signin_options()}
+
+
+sign_in = serves(why="the sign-in form: it shows no model's rows")(SignInView.as_view())
+sso_start = serves(why="a redirect to the identity provider")(oidc.SignInStart.as_view())
+sso_callback = serves(why="the identity provider's answer: signs in, then redirects")(
+    oidc.SignInCallback.as_view())
+sign_out = serves(why="signs out, then redirects")(oidc.SignOut.as_view())
+
+
 def signin_locked_out(request, original_response=None, credentials=None):
     """django-axes' answer to a sign-in refused by a lockout (``AXES_LOCKOUT_CALLABLE``): the
     sign-in page again, saying why and for how long, with 429."""
     form = AuthenticationForm(request, data=request.POST or None)
     return TemplateResponse(request, "registration/login.html", {
+        **signin_options(),
         "form": form,
         "locked_out": lockout_message(getattr(request, "srm_locked_until", None)),
         "next": request.POST.get("next", ""),

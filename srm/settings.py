@@ -138,15 +138,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Identity: single sign-on and the company directory (docs/identity.md) --------------------
+# Nothing set: local logins only. OIDC_ISSUER set: the sign-in page offers "Sign in with
+# OIDC_PROVIDER_NAME" (OpenID Connect, authorization code flow with PKCE, state and nonce).
+# People are created or updated from the provider's claims at each sign-in.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+# Every call to the provider (discovery, keys, token, user info) gives up after this long.
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+# The provider's discovery document (its endpoints) is kept this long in the cache.
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+# Claims: which claim carries what. An empty name: SRM does not take that fact from the
+# provider (the person's department is then kept as an administrator set it).
+OIDC_CLAIM_USERNAME = env.str("OIDC_CLAIM_USERNAME", default="preferred_username")
+OIDC_CLAIM_EMAIL = env.str("OIDC_CLAIM_EMAIL", default="email")
+OIDC_CLAIM_FIRST_NAME = env.str("OIDC_CLAIM_FIRST_NAME", default="given_name")
+OIDC_CLAIM_LAST_NAME = env.str("OIDC_CLAIM_LAST_NAME", default="family_name")
+OIDC_CLAIM_DEPARTMENT = env.str("OIDC_CLAIM_DEPARTMENT", default="department")
+OIDC_CLAIM_MANAGER = env.str("OIDC_CLAIM_MANAGER", default="manager")
+OIDC_CLAIM_GROUPS = env.str("OIDC_CLAIM_GROUPS", default="")
+# Group names (as the groups claim lists them) that make a person an ops leader, an approver
+# or an agent of their department; empty: the role is kept as an administrator set it.
+OIDC_GROUP_OPS_LEADER = env.str("OIDC_GROUP_OPS_LEADER", default="")
+OIDC_GROUP_APPROVER = env.str("OIDC_GROUP_APPROVER", default="")
+OIDC_GROUP_AGENT = env.str("OIDC_GROUP_AGENT", default="")
+# mozilla-django-oidc: PKCE (S256) and a nonce on every sign-in; the ID token is kept in the
+# session for the provider's logout (RP-initiated logout, where the provider offers it).
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "governance.identity.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+
+# Local passwords (SRM's own user table). Off: only superusers sign in with one (break-glass
+# access when the provider is down); everyone else through the provider or the directory.
+SRM_LOCAL_PASSWORDS = env.bool("SRM_LOCAL_PASSWORDS", default=True)
+
 # django-axes checks every sign-in (login page, admin) before the password is: a locked account
 # or address is refused even with the right password (governance/logins.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    *(["governance.identity.oidc.ProviderBackend"] if OIDC_ISSUER else []),
+    "governance.identity.passwords.LocalPasswordBackend",
 ]
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
 
 # --- Time and money ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -615,6 +658,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+if OIDC_ISSUER:
+    # Sign-out posts here, then goes on to the provider's end-session page.
+    from urllib.parse import urlsplit
+
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
@@ -23,9 +22,6 @@ urlpatterns = [
     path("portal/", include("requests_app.urls")),
     path("approvals/", include("approvals.urls")),
     path("work/", include("approvals.urls_work")),
-    # Signed in already (Back after working in the app): on to the app, not the form again.
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
     path("accounts/", include("governance.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # Admin pages of the models that moved from governance to accountability (bookmarks).

@@ -61,6 +61,12 @@ class User(AbstractUser):
         help_text=_("The directory's own id for this person (SCIM externalId, OIDC subject, "
                     "LDAP entryUUID); empty for local people."),
     )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports",
+        verbose_name=_("manager"),
+        help_text=_("The manager the company directory names (the department's head decides "
+                    "approvals)."),
+    )
 
     class Meta(AbstractUser.Meta):
         constraints = [

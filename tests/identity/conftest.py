@@ -1,0 +1,137 @@
+"""Real identity servers for the sign-in tests, each started once per test run on a loopback
+port of its own and stopped afterwards:
+
+- ``oidc_provider``: the npm package ``oidc-provider`` run by Node (tests/identity/
+  oidc_provider.mjs), with SRM as its client and the test people;
+- ``ldap_directory``: Debian's ``slapd`` with a throw-away configuration and the test
+  directory of tests/identity/directory.ldif.
+
+Outside CI a missing program skips these tests; with CI=true it fails them (``make test``
+installs Node's packages and Debian's slapd first).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.test import override_settings
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing(what: str) -> None:
+    """A server's program is not installed: a failure in CI, a skip elsewhere."""
+    message = f"{what} (`make test` installs it)"
+    if CI:
+        pytest.fail(f"{message}; CI=true runs every test", pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, *, what: str,
+                  timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}: "
+                               f"{process.stdout.read() if process.stdout else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+# --- The OpenID provider ----------------------------------------------------------------------
+CLIENT_ID = "srm"
+CLIENT_SECRET = "srm-test-secret"
+PROVIDER_NAME = "Example Corp"
+
+
+@pytest.fixture(scope="session")
+def oidc_signing_key(tmp_path_factory):
+    """The provider's RSA signing key (the tests sign ID tokens with it too), as a JWKS file."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
+    jwk.pop("key_ops", None)  # ["sign"] only: the provider could not verify its own tokens
+    jwk.update(kid="srm-test-key", use="sig", alg="RS256")
+    path = tmp_path_factory.mktemp("oidc") / "jwks.json"
+    path.write_text(json.dumps({"keys": [jwk]}))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return SimpleNamespace(path=path, pem=pem, kid="srm-test-key")
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(oidc_signing_key):
+    node = shutil.which("node")
+    script = HERE / "oidc_provider.mjs"
+    if node is None:
+        missing("Node.js is not installed")
+    if not (ROOT / "node_modules" / "oidc-provider").is_dir():
+        missing("the npm package oidc-provider is not installed (npm ci)")
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ, "PORT": str(port), "JWKS_FILE": str(oidc_signing_key.path),
+        "NODE_ENV": "test",
+    }
+    started = time.monotonic()
+    process = subprocess.Popen([node, str(script)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_port(port, process, what="the OpenID provider")
+        yield SimpleNamespace(issuer=issuer, port=port, key=oidc_signing_key,
+                              started_in=time.monotonic() - started)
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def oidc_settings(oidc_provider):
+    """SRM configured for the test provider, as the OIDC_* environment variables would."""
+    csp = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    csp["DIRECTIVES"]["form-action"] = [*csp["DIRECTIVES"]["form-action"], oidc_provider.issuer]
+    with override_settings(
+        OIDC_ISSUER=oidc_provider.issuer, OIDC_RP_CLIENT_ID=CLIENT_ID,
+        OIDC_RP_CLIENT_SECRET=CLIENT_SECRET, OIDC_PROVIDER_NAME=PROVIDER_NAME,
+        OIDC_CLAIM_GROUPS="groups", OIDC_GROUP_AGENT="srm-agents",
+        AUTHENTICATION_BACKENDS=[
+            "axes.backends.AxesStandaloneBackend",
+            "governance.identity.oidc.ProviderBackend",
+            "governance.identity.passwords.LocalPasswordBackend",
+        ],
+        CONTENT_SECURITY_POLICY=csp,
+    ):
+        yield oidc_provider
