@@ -7,7 +7,10 @@ The lifecycle never imports accountability; it sends the events of ``approvals.s
 
 from __future__ import annotations
 
+from anymail.signals import inbound
+
 from accountability import monitoring
+from accountability.mailin import webhook
 from accountability.models import ChangePlan, Notification
 from accountability.scope import may_see_accountability
 from accountability.services import lifecycle_notices, notices
@@ -58,6 +61,9 @@ def connect() -> None:
     steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risks_reattribute")
     steps_reassigned.connect(lifecycle_notices.on_steps_reassigned,
                              dispatch_uid="accountability.notice_reassigned")
+
+    # Replies to approval e-mails that a provider POSTs (Mailgun, through django-anymail).
+    inbound.connect(webhook.on_inbound, dispatch_uid="accountability.inbound_mail")
 
     if not any(entry.url_name == "notifications:list" for entry in NAV):
         NAV.append(NavEntry(

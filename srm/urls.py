@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from accountability.views import inbound as inbound_views
 from kit.api import not_found
 from operations import views as operations_views
 from srm import views
@@ -39,6 +40,8 @@ urlpatterns = [
     # Prometheus: only with SRM_METRICS_TOKEN set, and only for that bearer token.
     path("metrics", operations_views.metrics_view, name="metrics"),
     path("notifications/", include("accountability.notification_urls")),
+    # Replies to approval e-mails a provider POSTs (docs/email-decisions.md).
+    path("mail/inbound/mailgun/", inbound_views.mailgun_inbound, name="mail-inbound-mailgun"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI with its start-up script as a file of its own (?script), not inline: the CSP.
     path("api/docs/", views.api_docs, name="api-docs"),
