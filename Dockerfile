@@ -27,8 +27,15 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
+# python-ldap (LDAP sign-in) is built against OpenLDAP's and SASL's headers; the compiler and
+# headers go again after the build, the libraries it links stay.
 COPY requirements/base.txt requirements/base.txt
-RUN pip install -r requirements/base.txt
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libldap2-dev libsasl2-dev \
+    && pip install -r requirements/base.txt \
+    && apt-get purge -y --auto-remove gcc libldap2-dev libsasl2-dev \
+    && apt-get install -y --no-install-recommends libldap-2.5-0 libsasl2-2 \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY . .
 COPY --from=assets /build/static/vendor/ static/vendor/

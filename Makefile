@@ -28,7 +28,7 @@ CHROMIUM := /usr/bin/chromium
 # sudo only when not root (CI and the dev machines run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help venv assets browsers mailservers run test bench lint openapi clean distclean
+.PHONY: help venv assets browsers mailservers directory run test bench lint openapi clean distclean
 
 help:
 	@echo "SRM make targets:"
@@ -41,6 +41,7 @@ help:
 	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
 	@echo "  browsers   install Debian chromium at $(CHROMIUM) if missing (browser tests)"
 	@echo "  mailservers install Debian dovecot-imapd if missing (the IMAP tests start their own)"
+	@echo "  directory  install Debian slapd and ldap-utils if missing (the LDAP tests start their own)"
 	@echo "  clean      remove node_modules, static/vendor, caches, test artefacts, var/static"
 	@echo "  distclean  clean + remove .venv and var/ (the embedded SQLite database)"
 
@@ -55,6 +56,13 @@ $(VENV_STAMP): $(REQUIREMENTS)
 	  echo "Creating $(VENV) with $(PYTHON)"; \
 	  rm -rf $(VENV); \
 	  "$(PYTHON)" -m venv $(VENV); \
+	fi
+	@# python-ldap (django-auth-ldap) compiles against OpenLDAP's and SASL's headers.
+	@if [ ! -f /usr/include/ldap.h ] || [ ! -f /usr/include/sasl/sasl.h ]; then \
+	  echo "Installing Debian libldap2-dev and libsasl2-dev (to build python-ldap)"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    gcc libldap2-dev libsasl2-dev >/dev/null; \
 	fi
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet \
 	  -r requirements/base.txt -r requirements/test.txt
@@ -91,6 +99,19 @@ mailservers:
 	  $(DOVECOT) --version; \
 	fi
 
+# --- A directory server for the LDAP sign-in tests -----------------------------------------------
+# The tests start their own slapd on a loopback port with a temporary configuration and the test
+# directory (tests/identity/); the package's own service stays stopped (the tests never use it).
+SLAPD := /usr/sbin/slapd
+directory:
+	@if [ ! -x $(SLAPD) ]; then \
+	  echo "Installing Debian slapd and ldap-utils ($(SLAPD))"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    slapd ldap-utils >/dev/null; \
+	  $(SLAPD) -VV 2>&1 | head -1; \
+	fi
+
 # --- Run the product locally ---------------------------------------------------------------------
 run: export DEBUG := 1
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -101,7 +122,7 @@ run: venv assets
 	$(BIN)/honcho -f Procfile.dev start
 
 # --- Tests, benchmarks, lint ---------------------------------------------------------------------
-test: venv assets browsers mailservers
+test: venv assets browsers mailservers directory
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # PostgreSQL started like CI does; wrk (the HTTP load driver) from Debian when missing.

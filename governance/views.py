@@ -39,7 +39,7 @@ def signin_options() -> dict:
     folded away for the administrators' break-glass access."""
     return {
         "sso_name": settings.OIDC_PROVIDER_NAME if oidc.configured() else "",
-        "passwords_for_all": settings.SRM_LOCAL_PASSWORDS,
+        "passwords_for_all": settings.SRM_LOCAL_PASSWORDS or bool(settings.LDAP_SERVER_URI),
     }
 
 

@@ -179,6 +179,14 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
 OIDC_OP_LOGOUT_URL_METHOD = "governance.identity.oidc.provider_logout_url"
 LOGIN_REDIRECT_URL_FAILURE = "login"
 
+# LDAP_SERVER_URI set: the username and password are checked against the directory (LDAP or
+# Active Directory), and the person is created or updated from their entry and groups.
+LDAP_SERVER_URI = env.str("LDAP_SERVER_URI", default="")
+if LDAP_SERVER_URI:
+    from governance.identity.ldap_settings import ldap_settings
+
+    globals().update(ldap_settings(env))
+
 # Local passwords (SRM's own user table). Off: only superusers sign in with one (break-glass
 # access when the provider is down); everyone else through the provider or the directory.
 SRM_LOCAL_PASSWORDS = env.bool("SRM_LOCAL_PASSWORDS", default=True)
@@ -187,6 +195,7 @@ SRM_LOCAL_PASSWORDS = env.bool("SRM_LOCAL_PASSWORDS", default=True)
 # or address is refused even with the right password (governance/logins.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    *(["governance.identity.ldap.DirectoryBackend"] if LDAP_SERVER_URI else []),
     *(["governance.identity.oidc.ProviderBackend"] if OIDC_ISSUER else []),
     "governance.identity.passwords.LocalPasswordBackend",
 ]

@@ -95,6 +95,12 @@ def user_sync_from_directory(*, person: DirectoryPerson, at: datetime | None = N
         changed[field] = [getattr(user, field) if not created else None, value]
         setattr(user, field, value)
 
+    # Taken over by the directory: from now on only the directory's sign-in counts, so a
+    # person it disables cannot come back with an old local password.
+    if (authoritative and not created and user.source == IdentitySource.LOCAL
+            and user.has_usable_password()):
+        user.set_unusable_password()
+        changed["password"] = ["local", "directory only"]
     if authoritative:
         put("source", person.source)
         put("external_id", person.external_id)

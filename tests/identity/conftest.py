@@ -135,3 +135,77 @@ def oidc_settings(oidc_provider):
         CONTENT_SECURITY_POLICY=csp,
     ):
         yield oidc_provider
+
+
+# --- The LDAP directory -----------------------------------------------------------------------
+SLAPD = "/usr/sbin/slapd"
+SLAPADD = "/usr/sbin/slapadd"
+LDAP_SUFFIX = "dc=example,dc=com"
+
+
+@pytest.fixture(scope="session")
+def ldap_directory(tmp_path_factory):
+    """Debian's slapd with the test directory, on a loopback port, for the whole run."""
+    if not (Path(SLAPD).exists() and Path(SLAPADD).exists()):
+        missing(f"{SLAPD} is not installed (Debian's slapd)")
+    started = time.monotonic()
+    base = tmp_path_factory.mktemp("slapd")
+    config, data = base / "slapd.d", base / "data"
+    config.mkdir()
+    data.mkdir()
+    (base / "config.ldif").write_text(
+        (HERE / "slapd-config.ldif").read_text().replace("@DIR@", str(base)))
+    for database, ldif in (("0", base / "config.ldif"), ("1", HERE / "directory.ldif")):
+        subprocess.run([SLAPADD, "-n", database, "-F", str(config), "-l", str(ldif)],
+                       check=True, capture_output=True, timeout=30)
+    port = free_port()
+    process = subprocess.Popen(
+        [SLAPD, "-h", f"ldap://127.0.0.1:{port}/", "-F", str(config), "-d", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_port(port, process, what="slapd")
+        yield SimpleNamespace(uri=f"ldap://127.0.0.1:{port}", port=port,
+                              started_in=time.monotonic() - started)
+    finally:
+        stop(process)
+
+
+LDAP_ENVIRONMENT = {
+    "LDAP_BIND_DN": f"cn=srm,ou=services,{LDAP_SUFFIX}",
+    "LDAP_BIND_PASSWORD": "srm-bind-secret",
+    "LDAP_USER_BASE": f"ou=people,{LDAP_SUFFIX}",
+    "LDAP_USER_FILTER": "(&(objectClass=inetOrgPerson)(uid=%(user)s)(!(employeeType=disabled)))",
+    "LDAP_GROUP_BASE": f"ou=groups,{LDAP_SUFFIX}",
+    "LDAP_GROUP_OPS_LEADER": f"cn=srm-ops-leaders,ou=groups,{LDAP_SUFFIX}",
+    "LDAP_GROUP_APPROVER": f"cn=srm-approvers,ou=groups,{LDAP_SUFFIX}",
+    "LDAP_GROUP_AGENT": f"cn=srm-agents,ou=groups,{LDAP_SUFFIX}",
+    "LDAP_TIMEOUT": "3",
+}
+
+
+@pytest.fixture
+def ldap_settings_for(monkeypatch):
+    """``ldap_settings_for(uri)``: SRM configured for the directory at ``uri`` exactly as the
+    LDAP_* environment variables of LDAP_ENVIRONMENT would configure it."""
+    import environ
+
+    from governance.identity.ldap_settings import ldap_settings
+
+    def _settings(uri: str, **extra: str) -> override_settings:
+        for name, value in {**LDAP_ENVIRONMENT, "LDAP_SERVER_URI": uri, **extra}.items():
+            monkeypatch.setenv(name, value)
+        return override_settings(
+            **ldap_settings(environ.Env()), LDAP_SERVER_URI=uri,
+            AUTHENTICATION_BACKENDS=[
+                "axes.backends.AxesStandaloneBackend",
+                "governance.identity.ldap.DirectoryBackend",
+                "governance.identity.passwords.LocalPasswordBackend",
+            ])
+
+    return _settings
+
+
+@pytest.fixture
+def ldap_configured(ldap_directory, ldap_settings_for):
+    with ldap_settings_for(ldap_directory.uri):
+        yield ldap_directory
