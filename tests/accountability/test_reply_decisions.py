@@ -4,11 +4,13 @@ and answered (never an automatic mail)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from django.core import mail
+from django.db import connections
 from django.utils import timezone
 
 from accountability.mailin.address import reply_address
@@ -253,3 +255,36 @@ def test_an_altered_token_is_refused_and_mail_without_one_is_ignored(org, submit
     assert process(spam).outcome == InboundOutcome.IGNORED
     assert answers_to("someone@spam.example.net") == []
     assert active(request).name == "Head approval"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_read_by_several_workers_at_once_decides_once(org, submit):
+    """Two pollers (or a poller and a provider's retry) with the same mail at the same
+    moment: the Message-ID's unique key lets one through; the others find it taken."""
+    request = submit(cost="1200")
+    raw = reply(active(request), sender="hank@example.com").as_bytes()
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def read() -> None:
+        try:
+            message = message_from_bytes(raw, policy=policy.default)
+            barrier.wait(timeout=10)
+            result = inbound_reply_process(message).outcome
+        except Exception as exc:  # anything else is a failure the test reports
+            result = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(str(result))
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [InboundOutcome.DECIDED] + [DUPLICATE] * 5
+    assert InboundMessage.objects.count() == 1
+    assert AuditEvent.objects.filter(verb="step.approved").count() == 1
