@@ -4,6 +4,12 @@ port): written the way Outlook, Gmail and Apple Mail write them, to the Reply-To
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from django.core import mail
 from imap_tools import MailBoxUnencrypted
@@ -177,3 +183,32 @@ def test_a_message_that_cannot_be_read_goes_to_the_failed_folder(org, submit, ma
     assert in_folder(mailbox, FAILED) == [message_id]
     assert in_folder(mailbox, "INBOX") == []
 
+
+
+@pytest.mark.parametrize(("environment", "jobs"), [
+    ({}, set()),
+    ({"SRM_REPLY_DOMAIN": "reply.example.com"}, {"answer-inbound-mail"}),
+    ({"SRM_REPLY_DOMAIN": "reply.example.com", "SRM_IMAP_HOST": "imap.example.com"},
+     {"answer-inbound-mail", "poll-reply-mailbox"}),
+])
+def test_the_mail_jobs_are_scheduled_only_when_configured(environment, jobs):
+    """A fresh process reads the settings from its environment, as beat does at start-up;
+    each job it schedules is a registered task of the one policy with an expiry."""
+    script = textwrap.dedent("""
+        import json, django
+        django.setup()
+        from django.conf import settings
+        from srm.celery import app
+        app.loader.import_default_modules()
+        mail = {k: v for k, v in settings.CELERY_BEAT_SCHEDULE.items()
+                if k in ("answer-inbound-mail", "poll-reply-mailbox")}
+        print(json.dumps({k: [v["task"] in app.tasks, v["options"]["expires"] > 0]
+                          for k, v in mail.items()}))
+    """)
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"SRM_REPLY_DOMAIN", "SRM_IMAP_HOST"}} | environment
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    scheduled = json.loads(out.strip().splitlines()[-1])
+    assert set(scheduled) == jobs
+    assert all(registered and expires for registered, expires in scheduled.values())
