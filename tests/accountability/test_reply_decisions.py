@@ -19,7 +19,7 @@ from accountability.services.replies import DUPLICATE, inbound_answers_send, inb
 from approvals.choices import StepState
 from approvals.models import Delegation, Step
 from approvals.services import delegation_end, step_approve
-from governance.models import AuditEvent
+from governance.models import AuditEvent, User
 from governance.services.org import department_set_head
 from tests.accountability import mail_samples
 
@@ -288,3 +288,18 @@ def test_the_same_message_read_by_several_workers_at_once_decides_once(org, subm
     assert sorted(outcomes) == [InboundOutcome.DECIDED] + [DUPLICATE] * 5
     assert InboundMessage.objects.count() == 1
     assert AuditEvent.objects.filter(verb="step.approved").count() == 1
+
+
+def test_ops_find_every_inbound_message_in_the_admin(org, submit, client):
+    request = submit(cost="1200")
+    process(reply(active(request), sender="Bob Brown <bob@example.com>"))
+    record = InboundMessage.objects.get()
+    client.force_login(User.objects.get(username="admin"))
+
+    listing = client.get("/admin/accountability/inboundmessage/?outcome=refused")
+    detail = client.get(f"/admin/accountability/inboundmessage/{record.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    assert "bob@example.com" in listing.content.decode()
+    assert "wrong_sender" in listing.content.decode()
+    assert "Only the person this e-mail was sent to" in detail.content.decode()
