@@ -87,3 +87,20 @@ def test_a_step_activated_again_has_a_new_version(org, submit, replies_on):
     before = step_version(step)
     step.activated_at += timedelta(microseconds=1)
     assert step_version(step) != before
+
+
+def test_the_new_head_told_of_one_approval_gets_its_reply_address(org, submit, replies_on):
+    """A head change moves one waiting approval: the new head's notice can be answered too;
+    the old head's address no longer names the decider (the services refuse it)."""
+    from governance.services.org import department_set_head
+
+    request = submit(cost="1200")
+    step = request.steps.get(state=StepState.ACTIVE)
+    department_set_head(actor=None, department=org.dept["MKT"], head=org.bob)
+    notifications_deliver()
+
+    (notice,) = [m for m in mail.outbox if m.to[0].endswith("<bob@example.com>")]
+    assert "now wait for your decision" in notice.subject
+    (reply_to,) = notice.reply_to
+    token = reply_token_read(reply_to)
+    assert (token.step_id, token.approver_id) == (step.pk, org.bob.pk)
