@@ -48,20 +48,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, *, what: str,
-                  timeout: float = 20.0) -> None:
+def start(command: list[str], *, port: int, what: str, log: Path, timeout: float = 30.0,
+          **kwargs) -> subprocess.Popen:
+    """Start a server whose output goes to ``log`` (never a pipe nobody reads, which would
+    block it once full) and wait until it listens on ``port``."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **kwargs)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}: "
-                               f"{process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return process
         except OSError:
             time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+    stop(process)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s:\n"
+                       f"{log.read_text()}")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -108,10 +112,9 @@ def oidc_provider(oidc_signing_key):
         "NODE_ENV": "test",
     }
     started = time.monotonic()
-    process = subprocess.Popen([node, str(script)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = start([node, str(script)], port=port, what="the OpenID provider", cwd=ROOT,
+                    env=env, log=oidc_signing_key.path.with_name("provider.log"))
     try:
-        wait_for_port(port, process, what="the OpenID provider")
         yield SimpleNamespace(issuer=issuer, port=port, key=oidc_signing_key,
                               started_in=time.monotonic() - started)
     finally:
@@ -159,11 +162,10 @@ def ldap_directory(tmp_path_factory):
         subprocess.run([SLAPADD, "-n", database, "-F", str(config), "-l", str(ldif)],
                        check=True, capture_output=True, timeout=30)
     port = free_port()
-    process = subprocess.Popen(
-        [SLAPD, "-h", f"ldap://127.0.0.1:{port}/", "-F", str(config), "-d", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # -d 0: in the foreground (stopped with the process), no debug output.
+    process = start([SLAPD, "-h", f"ldap://127.0.0.1:{port}/", "-F", str(config), "-d", "0"],
+                    port=port, what="slapd", log=base / "slapd.log")
     try:
-        wait_for_port(port, process, what="slapd")
         yield SimpleNamespace(uri=f"ldap://127.0.0.1:{port}", port=port,
                               started_in=time.monotonic() - started)
     finally:

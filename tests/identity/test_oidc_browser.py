@@ -13,6 +13,8 @@ from governance.choices import AuditVerb, IdentitySource, MembershipRole
 from governance.models import AuditEvent, Membership, User
 from tests.identity.conftest import PROVIDER_NAME
 
+WAIT = 30_000  # ms
+
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
@@ -27,7 +29,8 @@ def _sign_in_at_provider(page, login: str) -> None:
 @pytest.fixture
 def browser_page(browser):
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
-    context.set_default_timeout(10_000)
+    # Two servers and a browser on a shared machine: generous waits, the same assertions.
+    context.set_default_timeout(30_000)
     # The provider's development pages import a web font: nothing leaves the machine.
     context.route(re.compile(r"^https://fonts\."), lambda route: route.abort())
     yield context.new_page()
@@ -40,16 +43,16 @@ def test_alice_signs_in_through_the_provider_and_sees_her_requests(
     request = submit(actor=org.alice)
     page = browser_page
     page.goto(f"{live_server.url}/portal/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page).to_have_url(re.compile(r"/accounts/login/"), timeout=WAIT)
 
     # When she chooses the provider on the sign-in page, signs in there and consents
     _sign_in_at_provider(page, "alice")
 
     # Then she is back in SRM, signed in, on the page she asked for, with her request
-    expect(page).to_have_url(re.compile(rf"^{live_server.url}/portal/"))
+    expect(page).to_have_url(re.compile(rf"^{live_server.url}/portal/"), timeout=WAIT)
     page.goto(f"{live_server.url}/portal/requests/")
-    expect(page.get_by_text(request.reference)).to_be_visible()
-    expect(page.locator("details.dropdown summary")).to_contain_text("Alice")
+    expect(page.get_by_text(request.reference)).to_be_visible(timeout=WAIT)
+    expect(page.locator("details.dropdown summary")).to_contain_text("Alice", timeout=WAIT)
 
     # ...her account now comes from the provider, with its e-mail and her department
     alice = User.objects.get(pk=org.alice.pk)
@@ -66,12 +69,12 @@ def test_alice_signs_in_through_the_provider_and_sees_her_requests(
 
     # Then the provider ends its session too, and she lands on SRM's sign-in page
     page.get_by_role("button", name="Yes, sign me out").click()
-    expect(page).to_have_url(re.compile(rf"^{live_server.url}/accounts/login/"))
+    expect(page).to_have_url(re.compile(rf"^{live_server.url}/accounts/login/"), timeout=WAIT)
     page.goto(f"{live_server.url}/portal/requests/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page).to_have_url(re.compile(r"/accounts/login/"), timeout=WAIT)
     # ...and signing in again asks the provider for her login again (its session ended)
     page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}").click()
-    expect(page.get_by_placeholder("Enter any login")).to_be_visible()
+    expect(page.get_by_placeholder("Enter any login")).to_be_visible(timeout=WAIT)
 
 
 def test_a_new_person_is_created_from_the_claims_at_first_sign_in(
@@ -85,7 +88,7 @@ def test_a_new_person_is_created_from_the_claims_at_first_sign_in(
     _sign_in_at_provider(page, "nora")
 
     # Then she is signed in, created with the provider's facts: IT, an agent (her group)
-    expect(page.locator("details.dropdown summary")).to_contain_text("Nora")
+    expect(page.locator("details.dropdown summary")).to_contain_text("Nora", timeout=WAIT)
     nora = User.objects.get(username="nora")
     assert (nora.first_name, nora.last_name, nora.email) == (
         "Nora", "Newman", "nora.new@example.com")
