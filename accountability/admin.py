@@ -1,7 +1,9 @@
 from django.contrib import admin
 
 from accountability.models import (
+    Budget,
     ChangePlan,
+    CommitmentPosting,
     DelayPosting,
     DelayRisk,
     ImportJob,
@@ -91,3 +93,21 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     list_select_related = ["step"]
     show_full_result_count = False
+
+
+@admin.register(Budget)
+class BudgetAdmin(ReadOnlyAdmin):
+    """Set by finance controllers on the budgets page (audited), never here."""
+
+    list_display = ["department", "quarter", "amount", "updated_at", "updated_by"]
+    list_filter = ["quarter"]
+    list_select_related = ["department", "updated_by"]
+
+
+@admin.register(CommitmentPosting)
+class CommitmentPostingAdmin(ReadOnlyAdmin):
+    list_display = ["posted_at", "request", "department", "kind", "quarter", "period", "amount",
+                    "reason"]
+    list_filter = ["kind", "quarter"]
+    list_select_related = ["request", "department"]
+    raw_id_fields = ["request"]

@@ -8,20 +8,24 @@ The lifecycle never imports accountability; it sends the events of ``approvals.s
 from __future__ import annotations
 
 from anymail.signals import inbound
+from django.utils.translation import gettext_lazy
 
 from accountability import monitoring
 from accountability.mailin import webhook
 from accountability.models import ChangePlan, Notification
+from accountability.models.budgets import sees_all_budgets
 from accountability.scope import may_see_accountability
-from accountability.services import lifecycle_notices, notices
+from accountability.services import budgets, lifecycle_notices, notices
 from accountability.services.risks import (
     on_calendar_corrected,
     on_step_closed,
     on_steps_reassigned,
 )
+from approvals.conditions import register_budget_probe
 from approvals.signals import (
     comment_added,
     hold_reminded,
+    request_approved,
     request_closed,
     request_submitted,
     step_closed,
@@ -56,6 +60,12 @@ def connect() -> None:
                         dispatch_uid="accountability.notice_step_closed")
     request_closed.connect(lifecycle_notices.on_request_closed,
                            dispatch_uid="accountability.notice_closed")
+    # Budgets: the last approval commits the estimated cost (or is refused over budget);
+    # fulfilment posts the actual cost, every close releases the commitment; a path's budget
+    # condition asks the remaining budget.
+    request_approved.connect(budgets.on_request_approved, dispatch_uid="accountability.commit")
+    request_closed.connect(budgets.on_request_closed, dispatch_uid="accountability.release")
+    register_budget_probe(budgets.budget_below_reserve)
     # Open steps that move to a new accountable head: their delay is charged to the new
     # head from the moment of the change, and the new head is told.
     steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risks_reattribute")
@@ -75,12 +85,17 @@ def connect() -> None:
         ))
     NAV.append(NavEntry("Dashboard", "dashboard:board", visible=may_see_accountability))
     NAV.append(NavEntry("Reports", "reports:quarterly", visible=may_see_accountability))
+    NAV.append(NavEntry(gettext_lazy("Budgets"), "reports:budgets", visible=_sees_budgets))
     NAV.append(NavEntry(label="Change plans", url_name="plans:list", visible=_sees_plans))
 
 
 def _unread_count(user):
     """The unread notifications (the navigation counts them with the other badges)."""
     return Notification.objects.restrict(user).unread()
+
+
+def _sees_budgets(user) -> bool:
+    return sees_all_budgets(user) or may_see_accountability(user)
 
 
 def _sees_plans(user) -> bool:

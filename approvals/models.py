@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -21,6 +21,7 @@ from approvals.choices import (
     StepKind,
     StepState,
 )
+from approvals.conditions import budget_below_reserve
 from governance.choices import MembershipRole
 from governance.models import User
 from governance.states import can_transition
@@ -62,6 +63,17 @@ class StepTemplate(models.Model):
         help_text="The step applies only when the estimated cost is at or above this amount "
         "(a finance approval). Empty: always applies.",
     )
+    budget_reserve_percent = models.DecimalField(
+        "applies below budget reserve (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="The step (also) applies when the request would take its cost centre's "
+        "remaining budget for the quarter below this share of the budget (0: below zero). "
+        "Empty: no budget condition.",
+    )
     ola_hours = models.DecimalField(
         "OLA (business hours)",
         max_digits=7,
@@ -100,10 +112,17 @@ class StepTemplate(models.Model):
                 {"responsible": "Execution is done by a department's agents, not by a head."}
             )
 
-    def applies_to(self, estimated_cost: Decimal | None) -> bool:
-        if self.min_cost is None:
+    def applies_to(self, estimated_cost: Decimal | None, *, request=None) -> bool:
+        """Whether the step applies to a request costing ``estimated_cost``: always without a
+        condition; else when the cost reaches ``min_cost`` or (given the ``request``) would
+        take its cost centre's remaining budget below ``budget_reserve_percent``."""
+        if self.min_cost is None and self.budget_reserve_percent is None:
             return True
-        return estimated_cost is not None and estimated_cost >= self.min_cost
+        if self.min_cost is not None and estimated_cost is not None \
+                and estimated_cost >= self.min_cost:
+            return True
+        return (self.budget_reserve_percent is not None and request is not None
+                and budget_below_reserve(request, estimated_cost, self.budget_reserve_percent))
 
 
 class StepQuerySet(RestrictedQuerySet):

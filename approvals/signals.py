@@ -31,6 +31,13 @@ write commits or rolls back together with the step.
     A later step of the path became active (the one before it was approved or done). Tell
     whoever decides it that it waits for them.
 
+``request_approved(request, step, actor, over_budget_reason, at)``
+    ``step`` was the request's last approval step that applies and was just approved (on the
+    page, by API, or recorded as decided outside the tool): the request's spending is
+    decided. Commit its estimated cost against the requester's cost centre; a receiver may
+    refuse (raise a domain error, e.g. ``over_budget`` without ``over_budget_reason``), which
+    rolls the approval back.
+
 ``request_closed(request, state, actor, reason, at)``
     The request was fulfilled, rejected or cancelled (``state``); ``reason`` is the
     rejection's reason or the cancellation's (empty when none was given). Tell the requester.
@@ -56,5 +63,6 @@ hold_reminded = Signal()
 comment_added = Signal()
 request_submitted = Signal()
 step_handed_over = Signal()
+request_approved = Signal()
 request_closed = Signal()
 steps_reassigned = Signal()

@@ -103,6 +103,10 @@ class AuditVerb(models.TextChoices):
     RISK_RESOLVED = "risk.resolved", "Delay risk resolved"
     RISK_CORRECTED = "risk.corrected", "Delay time measured again after a calendar correction"
     RISK_REATTRIBUTED = "risk.reattributed", "Delay charged to a new head from the change on"
+    # Budgets and the commitment ledger.
+    BUDGET_SET = "budget.set", "Budget set"
+    BUDGETS_IMPORTED = "budget.imported", "Budgets imported"
+    REQUEST_OVER_BUDGET = "request.over_budget", "Approved over the remaining budget"
     NOTIFICATION_SENT = "notification.sent", "Notification sent"
     NOTIFICATION_PREFERENCES_CHANGED = "notification.preferences_changed", "E-mail preferences changed"
     # Mail on the reply address: a decision by e-mail reply, a refused reply, automatic mail.

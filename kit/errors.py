@@ -136,6 +136,13 @@ class ErrorCode(StrEnum):
     DIRECTORY_CONFLICT = "directory_conflict"
     UNKNOWN_DEPARTMENT = "unknown_department"
     UNKNOWN_PERSON = "unknown_person"
+    # -- budgets -------------------------------------------------------------------------
+    OVER_BUDGET = "over_budget"
+    NOT_FINANCE_CONTROLLER = "not_finance_controller"
+    INVALID_BUDGET = "invalid_budget"
+    INVALID_QUARTER = "invalid_quarter"
+    UNKNOWN_COST_CENTRE = "unknown_cost_centre"
+    BUDGET_ROWS_INVALID = "budget_rows_invalid"
 
 
 class DomainError(Exception):

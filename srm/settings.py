@@ -210,6 +210,12 @@ SRM_REPORTING_TIMEZONE = env.str("SRM_REPORTING_TIMEZONE", default=TIME_ZONE)
 SRM_REPORTING_CURRENCY = env.str("SRM_REPORTING_CURRENCY", default="EUR")
 # Default finance threshold offered when an administrator adds a finance approval step.
 SRM_FINANCE_THRESHOLD = Decimal(env.str("SRM_FINANCE_THRESHOLD", default="5000"))
+# The finance department (by code): its head, deputy and approvers are the finance
+# controllers who set and import budgets (docs/budgets.md).
+SRM_FINANCE_DEPARTMENT = env.str("SRM_FINANCE_DEPARTMENT", default="FIN")
+# Whether a decider may approve beyond the remaining budget, with a stated reason (off: the
+# budget is a hard limit).
+SRM_OVER_BUDGET_APPROVAL = env.bool("SRM_OVER_BUDGET_APPROVAL", default=True)
 SRM_DEFAULT_COUNTRY = env.str("SRM_DEFAULT_COUNTRY", default="DE")
 # A KPI's value is realised once it meets its target for this many consecutive weeks.
 # The accountability pages read stored figures, recomputed by the refresh job every

@@ -138,3 +138,34 @@ class QuarterlyReportSerializer(serializers.Serializer):
     figures_as_of = serializers.DateTimeField(
         help_text="The oldest moment the quarters shown were computed for.")
     results = QuarterBlockSerializer(many=True, help_text="Quarters, newest first.")
+
+
+class BudgetRowSerializer(serializers.Serializer):
+    department = CostCentreSerializer(allow_null=True, help_text="Empty on the total row.")
+    budget = _money()
+    committed = _money(help_text="Commitments counting in the quarter (last approvals).")
+    actual = _money(help_text="Actual costs of fulfilled requests.")
+    released = _money(help_text="Commitments that ended (fulfilled, rejected, cancelled).")
+    remaining = _money(help_text="budget − committed − actual + released.")
+    used_percent = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    cost_of_delay = _money(help_text="The cost-of-delay postings of the quarter.")
+    over_budget = serializers.IntegerField(help_text="Approvals that went over budget.")
+    forecast = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True,
+        help_text="Remaining at quarter end once the work in flight is fulfilled (current "
+                  "quarter only).")
+    overruns = serializers.BooleanField(help_text="Forecast to end the quarter below zero.")
+
+
+class BudgetBlockSerializer(serializers.Serializer):
+    quarter = serializers.DateField(help_text="First day of the quarter.")
+    label = serializers.CharField()
+    current = serializers.BooleanField()
+    rows = BudgetRowSerializer(many=True)
+    total = BudgetRowSerializer()
+
+
+class BudgetReportSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    quarters = serializers.IntegerField()
+    results = BudgetBlockSerializer(many=True, help_text="Quarters, newest first.")

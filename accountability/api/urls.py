@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from accountability.api.views import (
     AccountabilityDepartmentsView,
+    BudgetReportView,
     DelayRiskViewSet,
     QuarterlyReportView,
 )
@@ -14,5 +15,6 @@ urlpatterns = [
     path("accountability/departments/", AccountabilityDepartmentsView.as_view(),
          name="api-accountability-departments"),
     path("reports/quarterly/", QuarterlyReportView.as_view(), name="api-quarterly-report"),
+    path("reports/budgets/", BudgetReportView.as_view(), name="api-budget-report"),
     *router.urls,
 ]

@@ -9,12 +9,14 @@ from rest_framework.response import Response
 
 from accountability.api.serializers import (
     AccountabilityBoardSerializer,
+    BudgetReportSerializer,
     DelayRiskSerializer,
     QuarterlyReportSerializer,
 )
 from accountability.board import FLOW_WINDOW
+from accountability.budget_report import budget_blocks, budget_departments
 from accountability.figures import board_lines, report_from_figures
-from accountability.models import DelayRisk
+from accountability.models import Budget, DelayRisk
 from accountability.report import MAX_QUARTERS
 from accountability.scope import (
     departments_in_scope,
@@ -118,5 +120,29 @@ class QuarterlyReportView(RestrictedAPIView):
         return Response(QuarterlyReportSerializer({
             "currency": settings.SRM_REPORTING_CURRENCY, "quarters": int(raw),
             "reporting_timezone": settings.SRM_REPORTING_TIMEZONE, "figures_as_of": as_of,
+            "results": blocks,
+        }).data)
+
+
+class BudgetReportView(RestrictedAPIView):
+    serves = (Budget,)
+
+    @extend_schema(
+        tags=["accountability"], responses=BudgetReportSerializer, parameters=[_QUARTERS],
+        summary="Budgets per cost centre and quarter, from the commitment ledger",
+        description="The same rows and totals as the /reports/budgets/ page (and its "
+        "CSV/XLSX): finance controllers and ops leaders see every cost centre, heads their "
+        "departments and those below; anyone else gets 403.",
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("quarters", "4")
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_QUARTERS):
+            raise exceptions.ValidationError(
+                {"quarters": [f"A whole number from 1 to {MAX_QUARTERS}."]}
+            )
+        departments, everything = budget_departments(request.user)
+        blocks = budget_blocks(departments, quarters=int(raw), everything=everything)
+        return Response(BudgetReportSerializer({
+            "currency": settings.SRM_REPORTING_CURRENCY, "quarters": int(raw),
             "results": blocks,
         }).data)

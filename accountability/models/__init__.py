@@ -2,6 +2,7 @@
 outbox, the stored figures of the board and reports, change plans, legacy workflows and
 import jobs. They keep the tables they had when they lived in ``governance``."""
 
+from .budgets import Budget, CommitmentKind, CommitmentPosting, CommitmentReason
 from .figures import (
     FiguresStamp,
     FlowFigures,
@@ -25,7 +26,8 @@ from .plans import ChangePlan, ImportJob, LegacyWorkflow
 from .risks import DelayRisk
 
 __all__ = [
-    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "InboundDoor", "InboundMessage",
+    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "Budget", "CommitmentKind",
+    "CommitmentPosting", "CommitmentReason", "InboundDoor", "InboundMessage",
     "InboundOutcome", "NotificationPreference", "ReplyReason",
     "ChangePlan", "DelayPosting", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
     "HandoffFigures", "ImportJob", "ItemTimeFigures", "LegacyWorkflow", "Notification",

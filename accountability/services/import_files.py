@@ -10,6 +10,7 @@ import csv
 import os
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +77,29 @@ def _inspect_zip(path: Path) -> None:
                 code="import_too_large")
 
 
-def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+@dataclass(frozen=True)
+class Columns:
+    """The columns a file must have and may have (``prefix``: any column starting with it)."""
+
+    required: tuple[str, ...]
+    known: frozenset[str]
+    prefix: str | None = None
+    hint: str = "use the documented names"
+
+
+LEGACY = Columns(REQUIRED_COLUMNS, frozenset(KNOWN_COLUMNS), prefix="answer.",
+                 hint="use the documented names, and answer.<field> for an answer")
+
+
+def read_rows(path: str | os.PathLike, *, columns: Columns = LEGACY
+              ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line, row)`` for each data row, streaming: the line is the CSV file's line or
     the sheet's row number. Header names are lower-cased; fully empty rows are skipped."""
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
-        yield from _read_csv(path)
+        yield from _read_csv(path, columns)
     elif suffix == ".xlsx":
-        yield from _read_xlsx(path)
+        yield from _read_xlsx(path, columns)
     else:
         raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
 
@@ -92,21 +108,22 @@ def count_rows(path) -> int:
     return sum(1 for _ in read_rows(path))
 
 
-def _header(names) -> list[str]:
+def _header(names, columns: Columns) -> list[str]:
     header = [str(n or "").strip().lower()[:100] for n in names]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in columns.required if c not in header]
     if missing:
         raise ValidationFailed(f"The file has no column {', '.join(missing)} (line 1).",
                                code="missing_columns")
-    unknown = [c for c in header if c and c not in KNOWN_COLUMNS and not c.startswith("answer.")]
+    unknown = [c for c in header if c and c not in columns.known
+               and not (columns.prefix and c.startswith(columns.prefix))]
     if unknown:
         raise ValidationFailed(
-            f"Unknown column(s) {', '.join(unknown)[:300]} (line 1): use the documented names, "
-            "and answer.<field> for an answer.", code="unknown_columns")
+            f"Unknown column(s) {', '.join(unknown)[:300]} (line 1): {columns.hint}.",
+            code="unknown_columns")
     return header
 
 
-def _read_csv(path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(path, columns: Columns) -> Iterator[tuple[int, dict[str, Any]]]:
     limit = settings.SRM_IMPORT_MAX_CELL_CHARS
     # The csv module's limit is one for the process; a longer field stops the reader.
     csv.field_size_limit(limit)
@@ -114,7 +131,7 @@ def _read_csv(path) -> Iterator[tuple[int, dict[str, Any]]]:
         reader = csv.reader(handle)
         try:
             try:
-                header = _header(next(reader))
+                header = _header(next(reader), columns)
             except StopIteration:
                 raise ValidationFailed("The file is empty.", code="empty_file") from None
             for values in reader:
@@ -136,7 +153,7 @@ def _read_csv(path) -> Iterator[tuple[int, dict[str, Any]]]:
                 "“CSV UTF-8”. Nothing was imported.", code="unreadable_file") from None
 
 
-def _read_xlsx(path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_xlsx(path, columns: Columns) -> Iterator[tuple[int, dict[str, Any]]]:
     from openpyxl import load_workbook
 
     try:
@@ -148,7 +165,7 @@ def _read_xlsx(path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         rows = workbook.active.iter_rows(values_only=True)
         try:
-            header = _header(next(rows))
+            header = _header(next(rows), columns)
         except StopIteration:
             raise ValidationFailed("The file is empty.", code="empty_file") from None
         for line, values in enumerate(rows, start=2):

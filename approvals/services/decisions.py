@@ -13,6 +13,7 @@ from approvals.services.deciders import _decider
 from approvals.services.flow import request_advance, request_close
 from approvals.services.separation import require_separate_decider
 from approvals.services.steps import _close_step, _lock, _require_active
+from approvals.signals import request_approved
 from governance import limits
 from governance.errors import NotAllowed, ValidationFailed
 from governance.limits import checked_text
@@ -22,22 +23,42 @@ from requests_app.choices import RequestState
 
 @transaction.atomic
 def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | None = None,
-                 channel: str = DecisionChannel.PAGE, message_id: str = "") -> Step:
+                 channel: str = DecisionChannel.PAGE, message_id: str = "",
+                 over_budget_reason: str = "") -> Step:
     """Approve ``step`` as its decider (or their delegate); the request moves on.
 
     ``channel``: where the decision was taken (the page, an e-mail link, an e-mail reply, the
     API), kept on the step and in the audit event with ``message_id`` (the e-mail's
-    Message-ID for the e-mail channels). Every channel decides under the same rules."""
+    Message-ID for the e-mail channels). Every channel decides under the same rules.
+
+    When it is the request's last approval, the request's estimated cost is committed
+    against its cost centre's budget (``request_approved``); approving beyond the remaining
+    budget needs ``over_budget_reason``."""
     at = at or timezone.now()
     comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="comment")
+    over_budget_reason = checked_text(over_budget_reason, limit=limits.DECISION_COMMENT,
+                                      field="over_budget_reason", what="reason")
     step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     acted_for = _decider(actor, step)
     require_separate_decider(actor=actor, step=step, acted_for=acted_for)
     _close_step(step, state=StepState.APPROVED, actor=actor, acted_for=acted_for,
                 comment=comment, at=at, channel=channel, message_id=message_id)
+    _approved(step, actor=actor, over_budget_reason=over_budget_reason, at=at)
     request_advance(request=step.request, actor=actor, at=at)
     return step
+
+
+def _approved(step: Step, *, actor: User, over_budget_reason: str, at: datetime) -> None:
+    """``request_approved`` when ``step`` was the last approval step that applies (read from
+    the pending steps ``_lock(with_pending=True)`` loaded: no query)."""
+    pending = step.request.__dict__.get("_srm_pending_steps")
+    if pending is None:
+        pending = list(step.request.steps.filter(state=StepState.PENDING))
+    if any(s.kind == StepKind.APPROVAL for s in pending):
+        return
+    request_approved.send(sender=Step, request=step.request, step=step, actor=actor,
+                          over_budget_reason=over_budget_reason, at=at)
 
 
 @transaction.atomic
@@ -95,6 +116,8 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     _close_step(step, state=StepState(outcome), actor=actor, acted_for=None, comment=reason, at=at,
                 outside=True)
     if outcome == StepState.APPROVED:
+        # Decided outside the tool: the spending was decided there, over budget or not.
+        _approved(step, actor=actor, over_budget_reason=reason, at=at)
         request_advance(request=step.request, actor=actor, at=at)
     else:
         request_close(request=step.request, state=RequestState.REJECTED, actor=actor, at=at,

@@ -41,7 +41,7 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
             # The head left and nobody has been named yet: who stands in for them now.
             head = stand_in_for(department, absent=head, requester_id=(
                 request.requester_id if template.kind == StepKind.APPROVAL else None))
-        applies = template.applies_to(cost)
+        applies = template.applies_to(cost, request=request)
         if applies and head is None:
             raise ValidationFailed(
                 f"{department} has no head to be accountable for “{template.name}”. "

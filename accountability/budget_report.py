@@ -1,0 +1,244 @@
+"""The budget report (the CFO's view): per cost centre and quarter, the budget, what the
+commitment ledger committed, spent and released, what is left, the cost of delay accrued and
+the approvals that went over budget; and the forecast of what is left at quarter end.
+
+Every figure is a sum of ledger postings (``CommitmentPosting``, ``DelayPosting``) counting
+in the quarter, so the page, its CSV/XLSX and the API agree to the cent, and for every row
+
+    remaining = budget − committed − actual + released
+
+A handful of grouped queries whatever the number of requests: the budgets, the commitment
+postings grouped by cost centre, quarter and kind, the delay postings grouped by department
+and quarter (and, for the forecast, two more over the current quarter). See docs/budgets.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accountability.delays import quarter_of, reporting_tz
+from accountability.models import (
+    Budget,
+    CommitmentKind,
+    CommitmentPosting,
+    CommitmentReason,
+    DelayPosting,
+)
+from accountability.models.budgets import sees_all_budgets
+from accountability.services.ledger import posting_quarter
+from governance.models import Department
+from governance.models.org import accountability_scope_ids
+from governance.periods import last_quarters, quarter_label
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MAX_QUARTERS = 12
+# The forecast learns each item's actual/estimate ratio from this many quarters before the
+# current one.
+RATIO_QUARTERS = 4
+
+HEADERS = [_("Quarter"), _("Cost centre"), _("Department"), _("Budget"), _("Committed"),
+           _("Actual"), _("Released"), _("Remaining"), _("Used %"), _("Cost of delay"),
+           _("Over-budget approvals"), _("Forecast remaining at quarter end")]
+
+
+@dataclass
+class BudgetRow:
+    quarter: date
+    department: Department | None  # None on a total row
+    budget: Decimal = ZERO
+    committed: Decimal = ZERO
+    actual: Decimal = ZERO
+    released: Decimal = ZERO
+    cost_of_delay: Decimal = ZERO
+    over_budget: int = 0
+    forecast: Decimal | None = None  # the current quarter only
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.committed - self.actual + self.released
+
+    @property
+    def used(self) -> Decimal:
+        return self.committed + self.actual - self.released
+
+    @property
+    def used_percent(self) -> Decimal | None:
+        if not self.budget:
+            return None
+        return (self.used * 100 / self.budget).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def overruns(self) -> bool:
+        """Forecast to end the quarter below zero (only where a budget is set)."""
+        return bool(self.budget) and self.forecast is not None and self.forecast < 0
+
+    def add(self, other: BudgetRow) -> None:
+        self.budget += other.budget
+        self.committed += other.committed
+        self.actual += other.actual
+        self.released += other.released
+        self.cost_of_delay += other.cost_of_delay
+        self.over_budget += other.over_budget
+        if other.forecast is not None:
+            self.forecast = (self.forecast or ZERO) + other.forecast
+
+
+@dataclass
+class BudgetBlock:
+    quarter: date
+    rows: list[BudgetRow] = field(default_factory=list)
+    current: bool = False
+
+    @property
+    def label(self) -> str:
+        return quarter_label(self.quarter)
+
+    @property
+    def total(self) -> BudgetRow:
+        total = BudgetRow(self.quarter, None)
+        for row in self.rows:
+            total.add(row)
+        return total
+
+
+def budget_departments(user) -> tuple[list[Department], bool]:
+    """The cost centres whose budgets ``user`` sees (the ``Budget`` rule) and whether that
+    is every one; ``PermissionDenied`` when none."""
+    Budget.objects.restrict(user)  # the rule the rows below follow
+    if sees_all_budgets(user):
+        return list(Department.objects.all()), True
+    ids = accountability_scope_ids(user)
+    if not ids:
+        raise PermissionDenied(gettext("Budgets are for finance, ops leaders and department "
+                                       "heads."))
+    return list(Department.objects.filter(pk__in=ids)), False
+
+
+def budget_blocks(departments: list[Department], *, quarters: int = 4,
+                  everything: bool = False, now=None) -> list[BudgetBlock]:
+    """One block per quarter (newest first), one row per department in ``departments``
+    (zeros included). ``everything``: the reader sees every department (no id filter)."""
+    now = now or timezone.now()
+    periods = last_quarters(quarters, until=now)
+    ids = [d.pk for d in departments]
+    rows = {(q, d.pk): BudgetRow(q, d) for q in periods for d in departments}
+
+    def scoped(queryset, name="department_id"):
+        return queryset if everything else queryset.filter(**{f"{name}__in": ids})
+
+    for budget in scoped(Budget.objects.filter(quarter__in=periods)).values(
+            "department_id", "quarter", "amount"):
+        if row := rows.get((budget["quarter"], budget["department_id"])):
+            row.budget = budget["amount"]
+    postings = (scoped(CommitmentPosting.objects.filter(quarter__in=periods)).order_by()
+                .values("department_id", "quarter")
+                .annotate(committed=Sum("amount", filter=Q(kind=CommitmentKind.COMMIT)),
+                          actual=Sum("amount", filter=Q(kind=CommitmentKind.ACTUAL)),
+                          released=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE)),
+                          over=Count("pk", filter=Q(kind=CommitmentKind.COMMIT)
+                                     & ~Q(over_budget_reason=""))))
+    for found in postings:
+        if row := rows.get((found["quarter"], found["department_id"])):
+            row.committed = found["committed"] or ZERO
+            row.actual = found["actual"] or ZERO
+            row.released = found["released"] or ZERO
+            row.over_budget = found["over"]
+    delays = (scoped(DelayPosting.objects.filter(quarter__in=periods)).order_by()
+              .values("department_id", "quarter").annotate(amount=Sum("amount")))
+    for found in delays:
+        if row := rows.get((found["quarter"], found["department_id"])):
+            row.cost_of_delay = found["amount"] or ZERO
+    current = posting_quarter(quarter_of(now, reporting_tz()), at=now)
+    if current in periods:
+        for department_id, forecast in forecasts(ids, current, everything=everything).items():
+            if row := rows.get((current, department_id)):
+                row.forecast = (row.remaining - forecast).quantize(CENT, ROUND_HALF_UP)
+        for department in departments:
+            row = rows[(current, department.pk)]
+            if row.forecast is None:
+                row.forecast = row.remaining
+    return [
+        BudgetBlock(q, [rows[(q, d.pk)] for d in departments], current=q == current)
+        for q in reversed(periods)
+    ]
+
+
+def forecasts(ids: list[int], quarter: date, *, everything: bool = False) -> dict[int, Decimal]:
+    """Per cost centre, what its work in flight will still take from ``quarter``'s budget
+    beyond what it committed: for each commitment counting in ``quarter`` not yet released,
+    ``commitment × (ratio − 1)``, the ratio being its catalog item's actual ÷ estimate over
+    the requests fulfilled in the ``RATIO_QUARTERS`` quarters before (1 without history)."""
+    base = CommitmentPosting.objects if everything else CommitmentPosting.objects.filter(
+        department_id__in=ids)
+    released = CommitmentPosting.objects.filter(request_id=OuterRef("request_id"),
+                                                kind=CommitmentKind.RELEASE)
+    in_flight = (base.filter(quarter=quarter, kind=CommitmentKind.COMMIT)
+                 .filter(~Exists(released)).order_by()
+                 .values("department_id", "request__item_id").annotate(amount=Sum("amount")))
+    first = last_quarters(RATIO_QUARTERS + 1, until=timezone.now())[0]
+    fulfilled = CommitmentPosting.objects.filter(request_id=OuterRef("request_id"),
+                                                 kind=CommitmentKind.RELEASE,
+                                                 reason=CommitmentReason.FULFILLED)
+    history = (CommitmentPosting.objects.filter(period__gte=first, period__lt=quarter,
+                                                kind__in=[CommitmentKind.ACTUAL,
+                                                          CommitmentKind.RELEASE],
+                                                reason=CommitmentReason.FULFILLED)
+               .filter(Exists(fulfilled))
+               .order_by().values("request__item_id")
+               .annotate(actual=Sum("amount", filter=Q(kind=CommitmentKind.ACTUAL)),
+                         estimate=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE))))
+    ratios = {h["request__item_id"]: h["actual"] / h["estimate"]
+              for h in history if h["estimate"] and h["actual"] is not None}
+    extra: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in in_flight:
+        ratio = ratios.get(row["request__item_id"], Decimal(1))
+        extra[row["department_id"]] += row["amount"] * (ratio - 1)
+    return dict(extra)
+
+
+def budget_table(blocks: list[BudgetBlock]) -> list[list]:
+    """The rows of the CSV/XLSX: each quarter's rows then its total, as on the page."""
+
+    def line(block: BudgetBlock, row: BudgetRow) -> list:
+        return [
+            block.label,
+            row.department.cost_centre if row.department else "",
+            row.department.name if row.department else str(_("Total")),
+            f"{row.budget:.2f}", f"{row.committed:.2f}", f"{row.actual:.2f}",
+            f"{row.released:.2f}", f"{row.remaining:.2f}",
+            "" if row.used_percent is None else f"{row.used_percent:.1f}",
+            f"{row.cost_of_delay:.2f}", row.over_budget,
+            "" if row.forecast is None else f"{row.forecast:.2f}",
+        ]
+
+    table = []
+    for block in blocks:
+        table.extend(line(block, row) for row in block.rows)
+        table.append(line(block, block.total))
+    return table
+
+
+def trend(blocks: list[BudgetBlock]) -> dict:
+    """The chart: per quarter (oldest first), the budget and what was used of it."""
+    ordered = list(reversed(blocks))
+    return {
+        "type": "bar",
+        "labels": [b.label for b in ordered],
+        "datasets": [
+            {"label": str(_("Budget")), "data": [float(b.total.budget) for b in ordered]},
+            {"label": str(_("Used (committed + actual − released)")),
+             "data": [float(b.total.used) for b in ordered]},
+            {"label": str(_("Cost of delay")), "axis": "y2",
+             "data": [float(b.total.cost_of_delay) for b in ordered]},
+        ],
+    }
