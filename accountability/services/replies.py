@@ -297,7 +297,7 @@ def _answer_prepare(record: InboundMessage, message: Message, verdict: Verdict) 
     if link:
         lines.append(link)
     subject = header_safe(str(message.get("Subject") or ""))
-    if not subject.lower().startswith("re:"):
+    if not subject.lower().startswith(("re:", "aw:", "antw:")):  # "AW:": German Outlook
         subject = f"Re: {subject}" if subject else _("Your reply to SRM")
     references = " ".join(
         part for part in (header_safe(str(message.get("References") or "")), record.message_id)

@@ -98,6 +98,7 @@ def test_a_rejection_carries_the_reason_and_a_question_holds_the_step(org, submi
 
     step = first.steps.get(name="Head approval")
     assert (step.state, step.comment) == (StepState.REJECTED, "kein Budget mehr")
+    assert answers_to("hank@example.com")[0].subject == "AW: [SRM] x"  # not "Re: AW: …"
     held = active(second)
     assert held.on_hold_since is not None
     assert held.holds.get().question == "Which model exactly"
