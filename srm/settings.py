@@ -245,6 +245,11 @@ SRM_BASE_URL = env.str("SRM_BASE_URL", default="http://127.0.0.1:8000")
 # an error (kit.rules): on in development and in the tests, off in production.
 SRM_CHECK_RULES = env.bool("SRM_CHECK_RULES", default=DEBUG)
 
+# --- Deciding from an e-mail's action links (docs/email-decisions.md) --------------------------
+# How long the signed Approve / Reject / Ask links of a "waiting for your decision" e-mail
+# work, in seconds (default 7 days); after that the link says so and links to the request.
+SRM_EMAIL_ACTION_MAX_AGE = env.int("SRM_EMAIL_ACTION_MAX_AGE", default=7 * 24 * 3600)
+
 # --- Deciding by e-mail reply (docs/email-decisions.md) ----------------------------------------
 # The "waiting for your decision" e-mail's Reply-To is approvals+<signed token>@SRM_REPLY_DOMAIN
 # (SRM_REPLY_MAILBOX is the part before the "+"); unset: no Reply-To, replies are not read.
@@ -626,6 +631,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds before a mail server that does not answer fails the send (it is retried later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="srm@localhost")
 
 # --- Security ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from .ledger import DelayPosting, PostingReason
 from .notifications import (
     ALWAYS_EMAILED,
     OPTIONAL_KINDS,
+    EmailActionUse,
     EmailStatus,
     Notification,
     NotificationKind,
@@ -29,7 +30,8 @@ __all__ = [
     "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "Budget", "CommitmentKind",
     "CommitmentPosting", "CommitmentReason", "InboundDoor", "InboundMessage",
     "InboundOutcome", "NotificationPreference", "ReplyReason",
-    "ChangePlan", "DelayPosting", "DelayRisk", "EmailStatus", "FiguresStamp", "FlowFigures",
+    "ChangePlan", "DelayPosting", "DelayRisk", "EmailActionUse", "EmailStatus", "FiguresStamp",
+    "FlowFigures",
     "HandoffFigures", "ImportJob", "ItemTimeFigures", "LegacyWorkflow", "Notification",
     "NotificationKind", "OpenWorkFigures", "PostingReason", "QuarterFigures", "WeekFigures",
 ]

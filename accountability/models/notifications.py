@@ -91,6 +91,16 @@ class Notification(models.Model):
         max_length=200, blank=True,
         help_text="The e-mail's Reply-To: a step's signed reply address (deciding by reply).",
     )
+    request = models.ForeignKey(
+        "requests_app.ServiceRequest", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The request the notice is about: its e-mails form one conversation.",
+    )
+    step = models.ForeignKey(
+        "approvals.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The approval a “waiting for your decision” notice asks to decide: its "
+        "e-mail carries the signed action links.",
+    )
     dedupe_key = models.CharField(
         max_length=120, null=True, blank=True, unique=True,
         help_text="Set for notifications that must exist once (a week's digest), so a job "
@@ -172,3 +182,20 @@ class NotificationPreference(models.Model):
 
     def emails(self, kind: str) -> bool:
         return kind in ALWAYS_EMAILED or kind not in self.email_off
+
+
+class EmailActionUse(models.Model):
+    """An e-mail's action links were used: they decide once. One row per notification (its
+    Approve, Reject and Ask links share it), written in the transaction of the decision, so a
+    replayed link, or a second click racing the first, finds it and does nothing."""
+
+    notification = models.OneToOneField(Notification, on_delete=models.CASCADE,
+                                        related_name="action_use")
+    step = models.ForeignKey("approvals.Step", on_delete=models.CASCADE, related_name="+")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="+")
+    action = models.CharField(max_length=16)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.action} on step {self.step_id} by {self.approver_id} at {self.used_at:%Y-%m-%d %H:%M}"

@@ -63,6 +63,7 @@ def _waiting_draft(step, request) -> Draft | None:
               f"“{step.name}” is yours to decide by {_when(step.due_at)}."),
         link=request.get_absolute_url(),
         reply_to=reply_address(step, step.accountable_head) or "",
+        request=request, step=step,
     )
 
 
@@ -85,6 +86,7 @@ def on_request_submitted(sender, *, request, steps, at, **kwargs) -> None:
               "Its path:\n" + "\n".join(lines) + "\n\n"
               f"Expected to be fulfilled by {_when(request.due_at)}."),
         link=request.get_absolute_url(),
+        request=request,
     )]
     if active is not None and (waiting := _waiting_draft(active, request)) is not None:
         drafts.append(waiting)
@@ -124,6 +126,7 @@ def on_step_closed(sender, *, step, at, **kwargs) -> None:
         subject=f"{request.reference}: {step.name} approved ({level} of {len(approvals)})",
         body=f"{by} approved “{request.title}”.{comment}\n\n{after}",
         link=request.get_absolute_url(),
+        request=request,
     )], at=at)
 
 
@@ -155,6 +158,7 @@ def on_request_closed(sender, *, request, state, actor, reason, at, **kwargs) ->
         subject=f"{request.reference} {word}: {request.title}",
         body=body,
         link=request.get_absolute_url(),
+        request=request,
     )], at=at)
 
 
@@ -194,5 +198,8 @@ def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
             link=reverse("approvals:inbox"),
             # One approval: a reply decides it; several: each has its own address, so none.
             reply_to=(reply_address(items[0].step, head) or "") if count == 1 else "",
+            # One approval: its action links too (and its conversation).
+            request=items[0].step.request if count == 1 else None,
+            step=items[0].step if count == 1 else None,
         ))
     notifications_create(drafts=drafts, at=at)

@@ -17,16 +17,13 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urljoin
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
+from accountability.mailout.compose import notification_email, summary_email
 from accountability.models import (
     OPTIONAL_KINDS,
     EmailStatus,
@@ -38,7 +35,6 @@ from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
-from kit.mail import address, header_safe
 from operations import outbox
 
 logger = logging.getLogger(__name__)
@@ -51,6 +47,10 @@ DELIVER_TASK = "accountability.tasks.deliver_notifications"
 SWEEP_SECONDS = 100
 SWEEP_BATCH = 500
 
+# What a mail says about its request and step (compose: the key facts, the action links).
+_MAIL_RELATED = ("recipient", "request__requester", "request__requester_department",
+                 "request__item", "step")
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -61,6 +61,8 @@ class Draft:
     link: str = ""
     dedupe_key: str | None = None
     reply_to: str = ""
+    request: object = None  # the ServiceRequest it is about: its mails form one conversation
+    step: object = None  # the approval a "waiting" notice asks to decide: its action links
 
 
 def _email_status(draft: Draft, preferences: dict[int, NotificationPreference]) -> str:
@@ -90,6 +92,7 @@ def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> 
         Notification(
             recipient=d.recipient, kind=d.kind, subject=d.subject[:200], body=d.body,
             link=d.link[:300], dedupe_key=d.dedupe_key, reply_to=d.reply_to, created_at=at,
+            request=d.request, step=d.step,
             next_attempt_at=at,
             email_status=_email_status(d, preferences),
         )
@@ -122,48 +125,13 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def _absolute(link: str) -> str:
-    return urljoin(settings.SRM_BASE_URL.rstrip("/") + "/", link.lstrip("/")) if link else ""
-
-
-def _email(notification: Notification) -> EmailMultiAlternatives:
-    """The e-mail of one notification: plain text and HTML, both linking to the page."""
-    body = notification.body
-    link = _absolute(notification.link)
-    if link:
-        body = f"{body}\n\n{link}"
-    body = f"{body}\n\n{_preferences_footer()}"
-    recipient = notification.recipient
-    message = EmailMultiAlternatives(
-        subject=header_safe(f"[SRM] {notification.subject}"),
-        body=body,
-        to=[address(recipient.display_name, recipient.email)],
-        headers={"X-SRM-Notification": str(notification.pk)},
-        reply_to=[notification.reply_to] if notification.reply_to else None,
-    )
-    message.attach_alternative(_html([notification]), "text/html")
-    return message
-
-
-def _html(notifications: list[Notification]) -> str:
-    return render_to_string("accountability/notifications/email.html", {
-        "items": [{"subject": n.subject, "body": n.body, "link": _absolute(n.link)}
-                  for n in notifications],
-        "preferences": _absolute(reverse("notifications:preferences")),
-    })
-
-
-def _preferences_footer() -> str:
-    return f"Choose what SRM e-mails you: {_absolute(reverse('notifications:preferences'))}"
-
-
 def notification_deliver_one(*, notification_id: int, now: datetime | None = None) -> str:
     """Send one pending row by e-mail, at most once. Returns what happened."""
     now = now or timezone.now()
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
+            .select_related(*_MAIL_RELATED)
             .filter(pk=notification_id, email_status=EmailStatus.PENDING)
             .first()
         )
@@ -171,7 +139,7 @@ def notification_deliver_one(*, notification_id: int, now: datetime | None = Non
             return "skipped"  # sent, given up, or another worker holds it right now
         notification.attempts += 1
         try:
-            _email(notification).send(fail_silently=False)
+            notification_email(notification).send(fail_silently=False)
         except Exception as exc:
             notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if notification.attempts >= settings.SRM_NOTIFICATION_MAX_ATTEMPTS:
@@ -283,21 +251,13 @@ def daily_summaries_send(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             rows = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient")
+                .select_related(*_MAIL_RELATED)
                 .filter(recipient_id=recipient_id, email_status=EmailStatus.DAILY)
                 .order_by("created_at", "pk")
             )
             if not rows:
                 continue
-            recipient = rows[0].recipient
-            lines = [f"- {n.subject}\n  {_absolute(n.link)}" for n in rows]
-            message = EmailMultiAlternatives(
-                subject=f"[SRM] {len(rows)} item(s) wait for your decision",
-                body="\n".join(lines) + f"\n\n{_preferences_footer()}",
-                to=[address(recipient.display_name, recipient.email)],
-            )
-            message.attach_alternative(_html(rows), "text/html")
-            message.send(fail_silently=False)
+            summary_email(rows[0].recipient, rows).send(fail_silently=False)
             Notification.objects.filter(pk__in=[n.pk for n in rows]).update(
                 email_status=EmailStatus.SENT, email_sent_at=now, attempts=1)
             sent += 1

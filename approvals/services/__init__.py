@@ -15,6 +15,7 @@ emits its domain event, all in one transaction, so two people clicking at once c
 Callers import the actions from here (``from approvals.services import step_approve``).
 """
 
+from approvals.services.deciders import decider_refusal
 from approvals.services.decisions import step_approve, step_record_outside_decision, step_reject
 from approvals.services.delegations import delegation_create, delegation_end
 from approvals.services.execution import step_claim, step_complete, step_take_over
@@ -34,7 +35,7 @@ from approvals.services.paths import (
 from approvals.services.steps import due_after_hold, hold_end, step_set_active, step_set_closed
 
 __all__ = [
-    "delegation_create", "delegation_end", "departments_for_path", "due_after_hold", "hold_end", "hold_expire",
+    "decider_refusal", "delegation_create", "delegation_end", "departments_for_path", "due_after_hold", "hold_end", "hold_expire",
     "hold_remind", "holds_process_due", "request_advance", "request_cancel", "request_close",
     "request_start", "step_answer", "step_approve", "step_claim", "step_complete", "step_hold",
     "step_record_outside_decision", "step_reject", "step_set_active", "step_set_closed",

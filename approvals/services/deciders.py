@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from approvals.models import Delegation, Step
+from approvals.services.separation import require_separate_decider
 from governance.errors import NotAllowed
 from governance.models import User
 from governance.selectors import is_approver_of
@@ -33,3 +34,15 @@ def _decider(actor: User, step: Step) -> User | None:
         f"Only {who} or their delegate can decide “{step.name}”.",
         code="not_decider",
     )
+
+
+def decider_refusal(actor: User, step: Step) -> str | None:
+    """Why ``actor`` may not decide ``step`` now, or None: the decider rule above and
+    separation of duties, exactly as ``step_approve`` checks them (read only, no lock: a page
+    that offers a decision says beforehand why it will be refused)."""
+    try:
+        acted_for = _decider(actor, step)
+        require_separate_decider(actor=actor, step=step, acted_for=acted_for)
+    except NotAllowed as exc:
+        return exc.message
+    return None

@@ -143,9 +143,13 @@ def test_an_approver_may_take_one_summary_a_day_instead_of_a_mail_each(org, subm
     assert daily_summaries_send() == 1
     assert daily_summaries_send() == 0  # sent once
     (summary,) = mails_to("hank@example.com")
-    assert summary.subject == "[SRM] 2 item(s) wait for your decision"
+    assert summary.subject == "[SRM] 2 items wait for your decision"
     assert BASE + first.get_absolute_url() in summary.body
     assert BASE + second.get_absolute_url() in summary.body
+    # Each item with its own Approve / Reject / Ask links.
+    assert summary.body.count(f"Approve: {BASE}/notifications/act/") == 2
+    assert summary.body.count("Ask a question: ") == 2
+    assert html(summary).count('data-action="reject"') == 2
 
 
 def test_the_preferences_page_saves_what_the_person_ticks(org, client):
