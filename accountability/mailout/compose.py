@@ -1,8 +1,8 @@
 """The e-mail of a notification, or of a day's summary: plain text and HTML from one context
 (templates ``accountability/notifications/email.txt`` / ``email.html``).
 
-Each item says what it is about with the request's key facts (requester, item, cost, when it
-is due) and a link to its page; a "waiting for your decision" item also has its Approve,
+Each item says what it is about with the request's key facts (requester, item, cost, budget
+line, when it is due) and a link to its page; a "waiting for your decision" item also has its Approve,
 Reject and Ask links (``links``), made when the mail is sent, so they carry the step's version
 of that moment. Headers: a Message-ID of its own per mail and, for a mail about a request,
 ``In-Reply-To`` / ``References`` naming the request's conversation (``message_ids``), so a mail
@@ -28,7 +28,11 @@ from accountability.mailout.message_ids import (
     notification_message_id,
     request_thread_id,
 )
+from accountability.models import Budget
+from accountability.services.budgets import current_quarter, used_in
+from accountability.services.ledger import posting_quarter
 from approvals.choices import StepKind, StepState
+from governance.periods import quarter_label
 from kit.mail import address, header_safe
 
 
@@ -59,6 +63,7 @@ def _facts(notification) -> list[tuple[str, str]]:
         (_("Requested by"), f"{request.requester} ({request.requester_department})"),
         (_("Item"), str(request.item)),
         (_("Estimated cost"), _money(request.estimated_cost)),
+        (_("Budget line"), _budget_line(request, deciding=notification.step is not None)),
     ]
     step = notification.step
     if step is not None and step.state == StepState.ACTIVE and step.due_at:
@@ -66,6 +71,23 @@ def _facts(notification) -> list[tuple[str, str]]:
     elif request.due_at and request.is_open:
         facts.append((_("Due"), _when(request.due_at)))
     return facts
+
+
+def _budget_line(request, *, deciding: bool) -> str:
+    """The cost centre and budget quarter the request draws on; for whoever decides it, what
+    is left of that quarter's budget when one is set (docs/budgets.md)."""
+    department = request.requester_department
+    at = request.submitted_at or timezone.now()
+    quarter = posting_quarter(current_quarter(at), at=at)
+    line = f"{department.cost_centre} {department.name}, {quarter_label(quarter)}"
+    if not deciding:
+        return line
+    budget = Budget.objects.filter(department=department, quarter=quarter).values_list(
+        "amount", flat=True).first()
+    if budget is None:
+        return line
+    return line + " · " + _("%(left)s of %(budget)s left") % {
+        "left": _money(budget - used_in(department.pk, quarter)), "budget": _money(budget)}
 
 
 def _actions(notification) -> list[tuple[str, str, str]]:

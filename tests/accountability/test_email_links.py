@@ -76,7 +76,8 @@ def test_the_waiting_mail_is_text_and_html_with_the_facts_links_and_one_conversa
 
     text, html = text_of(to_hank), html_of(to_hank)
     for fact in ("Requested by: Alice Adams (Marketing)", "Item: New laptop",
-                 "Estimated cost: 6,000.00 EUR", "Decide by: "):
+                 "Estimated cost: 6,000.00 EUR", "Budget line: CC-1700 Marketing, 20",
+                 "Decide by: "):
         assert fact in text
     assert "6,000.00 EUR" in html and "Alice Adams (Marketing)" in html
     assert set(links_of(to_hank)) == {"Approve", "Reject", "Ask a question"}

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accountability', '0010_inbound_messages'),
+        ('accountability', '0011_budget_commitmentposting'),
         ('approvals', '0009_step_channel'),
         ('requests_app', '0006_request_title_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
