@@ -18,7 +18,8 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-REQUIREMENTS := requirements/base.txt requirements/test.txt
+# What running needs (make run), and what the tests need on top of it (make test, lint, ...).
+BASE_STAMP := $(VENV)/.installed-base
 VENV_STAMP := $(VENV)/.installed
 
 VENDOR_DIR := static/vendor
@@ -32,12 +33,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 help:
 	@echo "SRM make targets:"
-	@echo "  run        migrate + seed demo data, then web (http://127.0.0.1:8000), worker, beat"
+	@echo "  run        migrate + seed demo data, then web (http://127.0.0.1:8000; PORT=, DEBUG=1), worker, beat"
 	@echo "  test       run the whole test suite (pytest)"
 	@echo "  bench      run the benchmarks (python -m bench)"
 	@echo "  lint       ruff check and the import contract (lint-imports)"
 	@echo "  openapi    regenerate docs/openapi.yaml (the API contract; a test checks it is current)"
-	@echo "  venv       create .venv and install requirements/*.txt (only when they changed)"
+	@echo "  venv       create .venv and install requirements/*.txt (only when they changed; run needs base.txt only)"
 	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
 	@echo "  browsers   install Debian chromium at $(CHROMIUM) if missing (browser tests)"
 	@echo "  mailservers install Debian dovecot-imapd if missing (the IMAP tests start their own)"
@@ -48,7 +49,7 @@ help:
 # --- Python virtualenv ---------------------------------------------------------------------------
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): $(REQUIREMENTS)
+$(BASE_STAMP): requirements/base.txt
 	@if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
 	  if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
 	    echo "error: SRM needs Python >= 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; \
@@ -64,6 +65,11 @@ $(VENV_STAMP): $(REQUIREMENTS)
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    gcc libldap2-dev libsasl2-dev >/dev/null; \
 	fi
+	@echo "Installing requirements/base.txt into $(VENV)"
+	@$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements/base.txt
+	@touch $@
+
+$(VENV_STAMP): $(BASE_STAMP) requirements/test.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet \
 	  -r requirements/base.txt -r requirements/test.txt
 	@touch $@
@@ -113,13 +119,29 @@ directory:
 	fi
 
 # --- Run the product locally ---------------------------------------------------------------------
-run: export DEBUG := 1
+# PORT=8001 make run: another port. DEBUG=1 make run: Django's debug pages, code reloading.
+# Plain HTTP on 127.0.0.1 (HTTPS=0); static files served by whitenoise from var/static/.
+PORT ?= 8000
+DEBUG ?= 0
+DEMO_REQUESTS ?= 300
+STATIC_STAMP := var/static/staticfiles.json
+
+run: export PORT := $(PORT)
+run: export DEBUG := $(DEBUG)
+run: export HTTPS := 0
+run: export SRM_BASE_URL := http://127.0.0.1:$(PORT)
+run: export GUNICORN_CMD_ARGS := $(if $(filter 1,$(DEBUG)),--reload,)
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
-run: venv assets
-	@mkdir -p var
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho -f Procfile.dev start
+run: $(BASE_STAMP) assets $(STATIC_STAMP)
+	@echo "Preparing the database (migrations, demo data)..."
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(BIN)/python manage.py seed_demo --no-logins --requests $(DEMO_REQUESTS)
+	@$(BIN)/python scripts/run.py
+
+# Static files with their hashed names, collected again only when one of them changed.
+$(STATIC_STAMP): $(ASSETS_STAMP) $(shell find static -type f -not -name '.*' 2>/dev/null)
+	@echo "Collecting static files into var/static/"
+	@DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --clear --verbosity 0
 
 # --- Tests, benchmarks, lint ---------------------------------------------------------------------
 test: venv assets browsers mailservers directory

@@ -40,10 +40,12 @@ max_requests_jitter = 500
 # The access line comes from SRM itself (logger srm.access: status, duration, request id,
 # user), in the same format and clock as every other line; gunicorn's own lines too.
 accesslog = None
+# GUNICORN_LOG_LEVEL=WARNING (make run) leaves out gunicorn's start-up and worker lines.
 logconfig_dict = logging_config(
     fmt=os.environ.get("SRM_LOG_FORMAT", "text"),
-    extra_loggers={"gunicorn.error": {"handlers": ["console"], "level": "INFO",
-                                            "propagate": False}})
+    extra_loggers={"gunicorn.error": {"handlers": ["console"],
+                                      "level": os.environ.get("GUNICORN_LOG_LEVEL", "INFO"),
+                                      "propagate": False}})
 
 
 def on_starting(server):

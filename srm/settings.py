@@ -391,7 +391,8 @@ SRM_LEDGER_CLOSE_BUSINESS_DAYS = env.int("SRM_LEDGER_CLOSE_BUSINESS_DAYS", defau
 # Seconds any wait on the broker may take (connect, send, read a reply).
 SRM_BROKER_TIMEOUT = env.float("SRM_BROKER_TIMEOUT", default=3.0)
 CELERY_BROKER_CONNECTION_TIMEOUT = SRM_BROKER_TIMEOUT
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# The filesystem transport ignores the host; naming one spares kombu's "No hostname" warning.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"

@@ -109,16 +109,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # --- Browser tests: Playwright (sync API) driving Debian's Chromium against live_server -------
 # One Chromium for the whole run, shared by every browser test. Screenshots of pages, at
-# desktop (1280×800) and phone (390×844) width, go to test-artifacts/screenshots/; with
-# SRM_DOCS_SCREENSHOTS=1 (scripts/screenshots.py) a chosen few also go to docs/screenshots/.
-ROOT = Path(__file__).resolve().parents[2]
+# desktop (1280×800) and phone (390×844) width, go to test-artifacts/screenshots/ (the
+# README's pictures come from the demo instead: scripts/screenshots.py).
+ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-DOCS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-# The pages the README shows.
-DOCS_SHOTS = {"catalog", "submit-errors", "inbox", "work-queue", "request-fulfilled", "my-requests"}
 
 
 @pytest.fixture(scope="session")
@@ -166,14 +163,10 @@ def sign_in(browser, live_server):
 def shot():
     """Save the current page at desktop and at phone width (full page), then restore."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    docs = os.environ.get("SRM_DOCS_SCREENSHOTS") == "1"
 
     def _shot(page, name: str) -> None:
         page.set_viewport_size(DESKTOP)
         page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
-        if docs and name in DOCS_SHOTS:
-            DOCS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
         page.set_viewport_size(PHONE)
         page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
         page.set_viewport_size(DESKTOP)
