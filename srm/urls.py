@@ -46,6 +46,8 @@ urlpatterns = [
     # Swagger UI with its start-up script as a file of its own (?script), not inline: the CSP.
     path("api/docs/", views.api_docs, name="api-docs"),
     path("api/v1/", include(API_V1)),
+    # SCIM 2.0 provisioning by the company's identity provider (docs/identity.md).
+    path("scim/v2/", include("governance.scim.urls")),
     path("", include("requests_app.urls_conversation", namespace="conversation")),
     path("dashboard/", include("accountability.urls_dashboard")),
     path("reports/", include("accountability.urls_reports")),

@@ -123,7 +123,7 @@ def accountability_scope_ids(user) -> set[int]:
 
 
 class Department(models.Model):
-    code = models.CharField(max_length=20, unique=True)
+    code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
     cost_centre = models.CharField(max_length=40, blank=True)
     parent = models.ForeignKey(

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +14,28 @@ from django.utils import timezone
 
 from governance.choices import AuditVerb
 from governance.models import AuditEvent, User
+
+# The events written while ``audit_collect`` is open (a preview lists them before it rolls
+# back): None when nobody collects.
+_collected: ContextVar[list[AuditEvent] | None] = ContextVar("audit_collected", default=None)
+
+
+@contextmanager
+def audit_collect() -> Iterator[list[AuditEvent]]:
+    """Collect every event ``audit_record`` / ``audit_save`` writes inside the block, in order
+    (``governance.services.preview``: what a change would do, read before it is undone)."""
+    events: list[AuditEvent] = []
+    token = _collected.set(events)
+    try:
+        yield events
+    finally:
+        _collected.reset(token)
+
+
+def _note(events: list[AuditEvent]) -> None:
+    collected = _collected.get()
+    if collected is not None:
+        collected.extend(events)
 
 
 def audit_record(
@@ -31,6 +56,7 @@ def audit_record(
         correlation=correlation, on_behalf_of=on_behalf_of, data=data, at=at,
     )
     event.save()
+    _note([event])
     return event
 
 
@@ -41,7 +67,11 @@ def audit_save(events: list[AuditEvent]) -> list[AuditEvent]:
         events[0].save()
     elif events:
         AuditEvent.objects.bulk_create(events)
+    _note(events)
     return events
+
+
+_STATE_CHARS = AuditEvent._meta.get_field("to_state").max_length
 
 
 def audit_build(
@@ -68,8 +98,11 @@ def audit_build(
         object_id=str(target.pk),
         object_repr=str(target)[:200],
         correlation=correlation,
-        from_state=from_state,
-        to_state=to_state,
+        # A state is short, but some events name a person here, and a username (up to 150
+        # characters, a directory's e-mail-like names) may not fit: its start is kept, the
+        # whole name is in ``data``.
+        from_state=from_state[:_STATE_CHARS],
+        to_state=to_state[:_STATE_CHARS],
         data=data or {},
     )
 

@@ -68,7 +68,7 @@ def department_set_head(*, actor: User | None, department: Department, head: Use
         actor=actor, verb=AuditVerb.DEPARTMENT_HEAD_CHANGED, target=department,
         from_state=old.username if old else "", to_state=head.username,
         data={"department": department.code, "deputy_cleared": "deputy" in fields,
-              **_origin(source, provider)}, at=at,
+              "head": head.username, **_origin(source, provider)}, at=at,
     )
     department_head_changed.send(Department, department=department, old_head=old,
                                  new_head=head, actor=actor, at=at)
