@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("governance/", include("accountability.urls_plans")),
+    path("governance/", include("governance.urls_org")),
     # Old monitors' address: the readiness check (database, broker, cache, migrations).
     path("healthz", operations_views.ready, name="healthz"),
     path("healthz/", include("operations.urls")),

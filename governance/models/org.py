@@ -90,13 +90,17 @@ class DepartmentQuerySet(RestrictedQuerySet):
         """``view``: the organisation chart is open to every signed-in person.
         ``accountability`` (the board, department pages, handoffs, the quarterly report): ops
         leaders and superusers every department; a head or deputy the departments they lead
-        and every department below them; anyone else none."""
-        if action not in {"view", "accountability"}:
+        and every department below them; anyone else none. ``organisation`` (the organisation
+        page: heads, deputies, members and where each fact came from, and its conflicts): ops
+        leaders and superusers every department; anyone else none."""
+        if action not in {"view", "accountability", "organisation"}:
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
             return self.none()
         if action == "view":
             return self
+        if action == "organisation":
+            return self if (user.is_superuser or user.is_ops_leader) else self.none()
         return self.filter(pk__in=accountability_scope_ids(user))
 
 
