@@ -47,7 +47,7 @@ def test_scim2_tester_passes_for_what_srm_supports(org, scim_secret, wsgi_app):
     unexplained = [f"{r.title} ({r.resource_type}): {r.reason}" for r in failed
                    if not any(marker in (r.reason or "") for marker in KNOWN)]
     assert not unexplained, "\n".join(unexplained)
-    assert len(passed) >= 50, len(passed)
+    assert len(passed) >= 40, len(passed)
     by_title = {}
     for result in results:
         by_title.setdefault(result.title, set()).add(result.status)
