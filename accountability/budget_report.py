@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +36,9 @@ from accountability.models import (
     DelayPosting,
 )
 from accountability.models.budgets import sees_all_budgets
+from accountability.services.budgets import SIGNED
 from accountability.services.ledger import posting_quarter
+from approvals.cards import CardFact
 from governance.models import Department
 from governance.models.org import accountability_scope_ids
 from governance.periods import last_quarters, quarter_label
@@ -160,7 +164,8 @@ def budget_blocks(departments: list[Department], *, quarters: int = 4,
             row.cost_of_delay = found["amount"] or ZERO
     current = posting_quarter(quarter_of(now, reporting_tz()), at=now)
     if current in periods:
-        for department_id, forecast in forecasts(ids, current, everything=everything).items():
+        for department_id, forecast in forecasts(ids, current, everything=everything,
+                                                 now=now).items():
             if row := rows.get((current, department_id)):
                 row.forecast = (row.remaining - forecast).quantize(CENT, ROUND_HALF_UP)
         for department in departments:
@@ -173,7 +178,16 @@ def budget_blocks(departments: list[Department], *, quarters: int = 4,
     ]
 
 
-def forecasts(ids: list[int], quarter: date, *, everything: bool = False) -> dict[int, Decimal]:
+def budget_watch(departments: list[Department], *, everything: bool = False,
+                 now=None) -> list[BudgetRow]:
+    """The board's budget lines: this quarter's cost centres with a budget that are forecast
+    to overrun or had approvals over budget (the same rows as the budget report's)."""
+    rows = budget_blocks(departments, quarters=1, everything=everything, now=now)[0].rows
+    return [row for row in rows if row.overruns or row.over_budget]
+
+
+def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
+              now=None) -> dict[int, Decimal]:
     """Per cost centre, what its work in flight will still take from ``quarter``'s budget
     beyond what it committed: for each commitment counting in ``quarter`` not yet released,
     ``commitment × (ratio − 1)``, the ratio being its catalog item's actual ÷ estimate over
@@ -185,7 +199,7 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False) -> dic
     in_flight = (base.filter(quarter=quarter, kind=CommitmentKind.COMMIT)
                  .filter(~Exists(released)).order_by()
                  .values("department_id", "request__item_id").annotate(amount=Sum("amount")))
-    first = last_quarters(RATIO_QUARTERS + 1, until=timezone.now())[0]
+    first = last_quarters(RATIO_QUARTERS + 1, until=now or timezone.now())[0]
     fulfilled = CommitmentPosting.objects.filter(request_id=OuterRef("request_id"),
                                                  kind=CommitmentKind.RELEASE,
                                                  reason=CommitmentReason.FULFILLED)
@@ -242,3 +256,45 @@ def trend(blocks: list[BudgetBlock]) -> dict:
              "data": [float(b.total.cost_of_delay) for b in ordered]},
         ],
     }
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def budget_card_facts(steps: list) -> dict[int, list[CardFact]]:
+    """The inbox cards' budget line, for every approval step of a page in one query: the
+    requester's cost centre's budget this quarter, what is used of it, and what this request
+    would make of it — "Marketing 2026 Q4: 42,000 of 60,000 EUR committed; after this request
+    48,000 (80 %)". A request whose cost would take the budget below zero needs the decider's
+    confirmation. Cost centres without a budget get no line."""
+    now = timezone.now()
+    quarter = posting_quarter(quarter_of(now, reporting_tz()), at=now)
+    ids = {step.request.requester_department_id for step in steps}
+    used = (CommitmentPosting.objects.filter(department_id=OuterRef("department_id"),
+                                             quarter=quarter)
+            .order_by().values("department_id").annotate(s=Sum(SIGNED)).values("s"))
+    budgets = {b.department_id: b for b in Budget.objects.filter(
+        department_id__in=ids, quarter=quarter).select_related("department").annotate(
+        used=Coalesce(Subquery(used), Value(ZERO)))}
+    currency = settings.SRM_REPORTING_CURRENCY
+    facts: dict[int, list[CardFact]] = {}
+    for step in steps:
+        budget = budgets.get(step.request.requester_department_id)
+        if budget is None:
+            continue
+        cost = step.request.estimated_cost or ZERO
+        after = budget.used + cost
+        words = {"centre": budget.department.name, "quarter": quarter_label(quarter),
+                 "used": _amount(budget.used), "budget": _amount(budget.amount),
+                 "currency": currency, "after": _amount(after)}
+        if budget.amount:
+            words["percent"] = f"{(after * 100 / budget.amount).quantize(Decimal(1), ROUND_HALF_UP)}"
+            text = gettext("%(centre)s %(quarter)s: %(used)s of %(budget)s %(currency)s "
+                           "committed; after this request %(after)s (%(percent)s %%)") % words
+        else:
+            text = gettext("%(centre)s %(quarter)s: %(used)s of %(budget)s %(currency)s "
+                           "committed; after this request %(after)s") % words
+        facts[step.pk] = [CardFact(gettext("Budget"), text,
+                                   needs_confirmation=after > budget.amount)]
+    return facts

@@ -11,9 +11,9 @@ from anymail.signals import inbound
 from django.utils.translation import gettext_lazy
 
 from accountability import monitoring
+from accountability.budget_report import budget_card_facts
 from accountability.mailin import webhook
 from accountability.models import ChangePlan, Notification
-from accountability.models.budgets import sees_all_budgets
 from accountability.scope import may_see_accountability
 from accountability.services import budgets, lifecycle_notices, notices
 from accountability.services.risks import (
@@ -21,6 +21,7 @@ from accountability.services.risks import (
     on_step_closed,
     on_steps_reassigned,
 )
+from approvals.cards import register_card_facts
 from approvals.conditions import register_budget_probe
 from approvals.signals import (
     comment_added,
@@ -66,6 +67,7 @@ def connect() -> None:
     request_approved.connect(budgets.on_request_approved, dispatch_uid="accountability.commit")
     request_closed.connect(budgets.on_request_closed, dispatch_uid="accountability.release")
     register_budget_probe(budgets.budget_below_reserve)
+    register_card_facts("budget", budget_card_facts)
     # Open steps that move to a new accountable head: their delay is charged to the new
     # head from the moment of the change, and the new head is told.
     steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risks_reattribute")
@@ -85,17 +87,16 @@ def connect() -> None:
         ))
     NAV.append(NavEntry("Dashboard", "dashboard:board", visible=may_see_accountability))
     NAV.append(NavEntry("Reports", "reports:quarterly", visible=may_see_accountability))
-    NAV.append(NavEntry(gettext_lazy("Budgets"), "reports:budgets", visible=_sees_budgets))
+    # Heads, deputies and ops leaders (the check the other entries already made, cached);
+    # finance approvers who lead no department open /reports/budgets/ directly.
+    NAV.append(NavEntry(gettext_lazy("Budgets"), "reports:budgets",
+                        visible=may_see_accountability))
     NAV.append(NavEntry(label="Change plans", url_name="plans:list", visible=_sees_plans))
 
 
 def _unread_count(user):
     """The unread notifications (the navigation counts them with the other badges)."""
     return Notification.objects.restrict(user).unread()
-
-
-def _sees_budgets(user) -> bool:
-    return sees_all_budgets(user) or may_see_accountability(user)
 
 
 def _sees_plans(user) -> bool:

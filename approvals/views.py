@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from approvals.cards import attach_card_facts
 from approvals.choices import DecisionChannel
 from approvals.forms import CompleteForm, DecisionForm, DelegationForm, InboxFilterForm
 from approvals.models import Delegation, Step, steps_remember_answers
@@ -88,6 +89,8 @@ def _page_of(request, steps, *, size: int = PAGE_SIZE, count: int | None = None,
     page.object_list = [found[pk] for pk in page.object_list if pk in found]
     # Each row's actions: the rule the page was read through answered already.
     steps_remember_answers(page.object_list, request.user, read_through=read_through)
+    if read_through == "decide":  # the inbox: what other layers know (one query per page)
+        attach_card_facts(page.object_list)
     return page
 
 
@@ -131,6 +134,7 @@ def _row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
     heading's) sent out-of-band."""
     template = "approvals/partials/step_row.html"
     if step.is_approval:
+        attach_card_facts([step])
         extra["waiting"], extra["held"] = inbox_counts(request.user)
         if request.POST.get("as") == "table":
             template = "approvals/partials/inbox_table_row.html"
@@ -163,16 +167,21 @@ def _act(request: HttpRequest, pk: int, *, act, page, row, success: str, back: s
     return redirect(safe_next(request, reverse(back)))
 
 
-def _decide(request: HttpRequest, pk: int, *, action, name: str, done: str) -> HttpResponse:
-    """``name``: the form that failed is opened again (``approve`` / ``reject``)."""
+def _decide(request: HttpRequest, pk: int, *, action, name: str, done: str,
+            **extra) -> HttpResponse:
+    """``name``: the form that failed is opened again (``approve`` / ``reject``); ``extra``
+    goes to the service (``over_budget_reason``)."""
     form = DecisionForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else request.POST.get("comment", "")
     return _act(
         request, pk, act=lambda step: action(actor=request.user, step=step, comment=comment,
-                                             channel=DecisionChannel.PAGE),
+                                             channel=DecisionChannel.PAGE, **extra),
         page=_render_inbox, row=_row, success=done, back="approvals:inbox",
-        row_context=lambda exc: {"comment": comment, "failed": name,
-                                 "field_errors": exc.field_errors.get("comment", [])},
+        row_context=lambda exc: {
+            "comment": comment, "failed": name,
+            "field_errors": exc.field_errors.get("comment", []),
+            "over_budget_reason": extra.get("over_budget_reason", ""),
+            "over_budget_errors": exc.field_errors.get("over_budget_reason", [])},
     )
 
 
@@ -180,7 +189,12 @@ def _decide(request: HttpRequest, pk: int, *, action, name: str, done: str) -> H
 @require_POST
 @serves(Step)
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(request, pk, action=step_approve, name="approve", done="approved")
+    # Over budget: the decider ticks the confirmation and says why; without the tick the
+    # reason is not passed, so the service refuses with what is left.
+    reason = (request.POST.get("over_budget_reason", "")
+              if request.POST.get("over_budget") else "")
+    return _decide(request, pk, action=step_approve, name="approve", done="approved",
+                   over_budget_reason=reason)
 
 
 @login_required

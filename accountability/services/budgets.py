@@ -72,7 +72,7 @@ def amount_text(value: Decimal) -> str:
 
 
 # --- Figures: every one a sum of postings --------------------------------------------------
-_SIGNED = Case(
+SIGNED = Case(
     When(kind=CommitmentKind.RELEASE, then=-F("amount")),
     default=F("amount"),
     output_field=DecimalField(max_digits=16, decimal_places=2),
@@ -84,13 +84,13 @@ def used_in(department_id: int, quarter: date) -> Decimal:
     committed + actual − released."""
     return CommitmentPosting.objects.filter(
         department_id=department_id, quarter=quarter,
-    ).aggregate(used=Coalesce(Sum(_SIGNED), Value(ZERO)))["used"]
+    ).aggregate(used=Coalesce(Sum(SIGNED), Value(ZERO)))["used"]
 
 
 def used_by_department(department_ids, quarter: date) -> dict[int, Decimal]:
     """``used_in`` for several cost centres in one query."""
     rows = (CommitmentPosting.objects.filter(department_id__in=department_ids, quarter=quarter)
-            .order_by().values("department_id").annotate(used=Sum(_SIGNED)))
+            .order_by().values("department_id").annotate(used=Sum(SIGNED)))
     return {row["department_id"]: row["used"] for row in rows}
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accountability.board import FLOW_WINDOW, delay_cost_by_head, oldest_delays
+from accountability.budget_report import budget_watch
 from accountability.figures import (
     board_lines,
     department_split,
@@ -65,8 +66,9 @@ def _money(value) -> float:
 @serves(Department)
 def board(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
-    lines, as_of = board_lines(list(departments_in_scope(request.user)),
-                               everything=sees_everything(request.user))
+    departments = list(departments_in_scope(request.user))
+    everything = sees_everything(request.user)
+    lines, as_of = board_lines(departments, everything=everything)
     top = lines[:BOTTLENECK_BARS]
     chart = {
         "type": "bar",
@@ -80,6 +82,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
         "currency": settings.SRM_REPORTING_CURRENCY,
+        # Budgets: cost centres forecast to overrun this quarter, approvals over budget.
+        "budget_watch": budget_watch(departments, everything=everything),
     })
 
 

@@ -66,6 +66,10 @@ STEP_RELATED = ("request", "accountable_department", "accountable_head", "assign
 class ApproveSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="",
                                     max_length=limits.DECISION_COMMENT)
+    over_budget_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.DECISION_COMMENT,
+        help_text="Why the last approval goes over the cost centre's remaining budget. Without "
+                  "it such an approval is refused (409 over_budget).")
 
 
 class RejectSerializer(serializers.Serializer):

@@ -105,7 +105,8 @@ class StepViewSet(RestrictedReadOnlyViewSet):
     def approve(self, request: Request, pk: str) -> Response:
         data = validated(ApproveSerializer, request)
         return self._decided(step_approve(actor=request.user, step=self.get_object(),
-                                         comment=data["comment"], channel=DecisionChannel.API))
+                                         comment=data["comment"], channel=DecisionChannel.API,
+                                         over_budget_reason=data["over_budget_reason"]))
 
     @extend_schema(request=RejectSerializer, responses=StepSerializer,
                    summary="Reject an approval step (a reason is required); the request ends")

@@ -141,3 +141,11 @@ def test_finance_imports_budgets_on_the_page(client, org):
     response = client.post(URL + "import/", {"file": good}, follow=True)
     assert "1 budget rows read: 1 new" in response.content.decode()
     assert Budget.objects.get().amount == Decimal("500")
+
+
+def test_the_board_flags_the_overrun_and_counts_over_budget_approvals(client, history):
+    client.force_login(history.olivia)
+    page = client.get("/dashboard/").content.decode()
+    assert "Budgets this quarter" in page
+    assert "forecast to overrun, -4700.00 EUR at quarter end" in page
+    assert "1 approval over budget" in page

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from demo.budgets import seed_budgets
 from demo.history import history_start, seed_history
 from demo.organisation import DEMO_LOGINS, DEMO_PASSWORD, seed_change_plan, seed_organisation
 from governance.periods import complete_weeks
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             # appended to one that has moved on.
             created = seed_history(requests, seed=seed, now=now)
             seed_change_plan(now=now)
+            # Budgets for the recent quarters, set once the history booked its commitments.
+            seed_budgets(now=now)
             # KPI snapshots for every week of the history, so the KPI pages show trends.
             weeks = len([w for w in complete_weeks(until=now, weeks_back=80)
                          if w >= history_start(now)])
