@@ -256,3 +256,15 @@ def test_a_budget_condition_inserts_the_finance_step_below_the_reserve(org, subm
     assert tight.steps.get(name="Finance approval").state == StepState.PENDING
     step_approve(actor=org.hank, step=active(tight))
     assert active(tight).name == "Finance approval"
+
+
+def test_the_demo_budgets_cover_every_cost_centre_and_keep_marketing_tight(org, submit):
+    from demo.budgets import TIGHT, seed_budgets
+
+    request = submit(cost="7500")
+    approve_all(org, request)
+    created = seed_budgets()
+    centres = org.dept.values().__len__()
+    assert created == 4 * centres
+    assert seed_budgets() == 0  # idempotent
+    assert remaining(org) == TIGHT
