@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accountability.models import DelayPosting, DelayRisk
 from accountability.scope import within
-from approvals.choices import StepState
+from approvals.choices import DECISIONS, DecisionChannel, StepKind, StepState
 from approvals.models import Step
 from governance.models import AuditEvent, Department
 from governance.periods import local_date, quarter_start, reporting_tz, start_of, week_start
@@ -399,3 +399,26 @@ def _now_value(now: datetime):
     from django.db.models import DateTimeField, Value
 
     return Value(now, output_field=DateTimeField())
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    channel: str
+    label: str
+    decisions: int
+
+
+def decisions_by_channel(department_ids, *, now: datetime | None = None,
+                         everything: bool = False) -> list[ChannelCount]:
+    """Approval decisions of the flow window by where they were taken (page, e-mail link,
+    e-mail reply, API), in one grouped query on the steps' (state, completed_at) index.
+    Decisions recorded as taken outside the tool are not among them (the change plans count
+    that bypass), nor decisions from before channels were recorded."""
+    since = (now or timezone.now()) - FLOW_WINDOW
+    steps = within(_steps().filter(kind=StepKind.APPROVAL, state__in=DECISIONS,
+                                   completed_at__gte=since, decided_outside=False),
+                   "accountable_department", department_ids, everything=everything)
+    counts = dict(steps.exclude(channel="").order_by().values("channel")
+                  .annotate(n=Count("pk")).values_list("channel", "n"))
+    return [ChannelCount(value, str(label), counts.get(value, 0))
+            for value, label in DecisionChannel.choices]

@@ -13,7 +13,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accountability.board import FLOW_WINDOW, delay_cost_by_head, oldest_delays
+from accountability.board import (
+    FLOW_WINDOW,
+    decisions_by_channel,
+    delay_cost_by_head,
+    oldest_delays,
+)
 from accountability.budget_report import budget_watch
 from accountability.figures import (
     board_lines,
@@ -80,6 +85,7 @@ def board(request: HttpRequest) -> HttpResponse:
     }
     return render(request, "accountability/dashboard_board.html", {
         "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "channels": decisions_by_channel([d.pk for d in departments], everything=everything),
         "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
         "currency": settings.SRM_REPORTING_CURRENCY,
         # Budgets: cost centres forecast to overrun this quarter, approvals over budget.

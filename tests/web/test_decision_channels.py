@@ -80,3 +80,24 @@ def test_an_unknown_channel_decides_nothing(org, submit):
         step_approve(actor=org.hank, step=step, channel="fax")
     step.refresh_from_db()
     assert step.state == "active"
+
+
+def test_the_board_counts_decisions_by_channel_in_one_query(org, submit, as_user,
+                                                            django_assert_num_queries):
+    from accountability.board import decisions_by_channel
+
+    first, second, third = (submit(cost="6000"), submit(cost="100"), submit(cost="100"))
+    step_approve(actor=org.hank, step=_active(first), channel=DecisionChannel.EMAIL_LINK)
+    step_approve(actor=org.fiona, step=_active(first), channel=DecisionChannel.EMAIL_REPLY,
+                 message_id="<r@x>")
+    step_approve(actor=org.hank, step=_active(second), channel=DecisionChannel.PAGE)
+    step_reject(actor=org.hank, step=_active(third), comment="No", channel=DecisionChannel.API)
+
+    with django_assert_num_queries(1):
+        counts = {c.channel: c.decisions for c in decisions_by_channel([], everything=True)}
+    assert counts == {"page": 1, "email_link": 1, "email_reply": 1, "api": 1}
+    page = as_user("olivia").get("/dashboard/").content.decode()
+    assert "Decisions by channel" in page
+    for channel, label in (("page", "Page"), ("email_link", "E-mail link"),
+                           ("email_reply", "E-mail reply"), ("api", "API")):
+        assert f'data-label="{label}" data-channel="{channel}" class="num">1</td>' in page
