@@ -43,6 +43,7 @@ from accountability.services.risks import logger as scan_log
 from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from approvals.services import request_cancel, step_approve, step_claim, step_complete, step_reject
+from demo.logins import DEMO_LOGINS
 from demo.organisation import ITEMS
 from governance.calendar import BusinessCalendar
 from governance.choices import MembershipRole
@@ -101,6 +102,7 @@ class _World:
     calendars: dict[int, BusinessCalendar]
     agents: dict[int, list[User]]
     overdue_quota: dict[int, int] = field(default_factory=lambda: dict(OVERDUE_NOW))
+    showcase: set[int] = field(default_factory=set)  # heads among the demo logins
     queue: list = field(default_factory=list)
     scans: set[datetime] = field(default_factory=set)
     counter: itertools.count = field(default_factory=itertools.count)
@@ -132,7 +134,9 @@ def seed_history(count: int, *, seed: int = 7, now: datetime | None = None) -> i
               .order_by("pk")):
         agents.setdefault(m.department_id, []).append(m.user)
     world = _World(now=now, rng=rng, agents=agents,
-                   calendars={d.pk: d.calendar for d in Department.objects.all()})
+                   calendars={d.pk: d.calendar for d in Department.objects.all()},
+                   showcase=set(User.objects.filter(username__in=[u for u, _ in DEMO_LOGINS])
+                                .values_list("pk", flat=True)) & heads)
     calendar = next(iter(world.calendars.values()), BusinessCalendar())
     for when in _submission_times(rng, count, start_of(history_start(now)), now, calendar):
         world.at(when, "submit", _plan(rng, when, now, items, requesters))
@@ -274,6 +278,10 @@ def _next_step(world: _World, request_id: int, fate: str) -> None:
             lateness = max(lateness, elapsed / ola + rng.uniform(0.2, 1.0))
         elif lateness * ola > elapsed:
             lateness = rng.uniform(min(0.3, elapsed / ola * 0.9), elapsed / ola * 0.99)
+    elif (step.kind == StepKind.APPROVAL and step.accountable_head_id in world.showcase
+          and rng.random() < 0.6):
+        # The heads one signs in as in the demo have decisions waiting, within their OLA.
+        lateness = max(lateness, rng.uniform(elapsed / ola, 1.0))
     finish = calendar.add(step.activated_at, lateness * ola).replace(microsecond=0)
     done = finish < world.now
     if step.kind == StepKind.EXECUTION and world.agents.get(step.accountable_department_id):

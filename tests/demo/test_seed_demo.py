@@ -22,7 +22,7 @@ from accountability.models import DelayPosting, DelayRisk, EmailStatus, Notifica
 from accountability.report import quarterly_report
 from accountability.services.notifications import notifications_deliver
 from accountability.services.risks import flag_delays
-from approvals.choices import StepState
+from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from demo.history import MAX_OVERDUE_HOURS
 from governance.models import Department
@@ -58,6 +58,12 @@ def test_most_open_work_is_on_time_some_due_soon_a_few_late_at_each_level(demo):
     levels = Counter(risks.values_list("level", flat=True))
     assert {1, 2, 3} <= set(levels), levels
     assert levels[3] <= 4, levels
+
+
+def test_the_heads_one_signs_in_as_have_decisions_waiting(demo):
+    waiting = Counter(Step.objects.filter(state=StepState.ACTIVE, kind=StepKind.APPROVAL)
+                      .values_list("accountable_head__username", flat=True))
+    assert sum(waiting[head] for head in ("hank", "fiona", "irene")) >= 3, waiting
 
 
 def test_each_delay_is_late_since_its_own_moment(demo):
