@@ -37,7 +37,7 @@ from django.core.management.color import no_style
 from django.db import connections, transaction
 
 from accountability.models import DelayPosting, DelayRisk
-from approvals.choices import Responsible, StepKind, StepState
+from approvals.choices import DecisionChannel, Responsible, StepKind, StepState
 from approvals.models import ApprovalPath, Step, StepTemplate
 from governance.calendar import BusinessCalendar
 from governance.models import AuditEvent, Department, Membership, User
@@ -635,8 +635,11 @@ class Loader:
                              closed_at, current, acc_dept))
             for step in steps:
                 sid, tid, order, name, kind, ola, st, dept, head, assignee, act, due, done, decider = step
+                # A decided approval was decided on the page; nothing else has a channel.
+                channel = DecisionChannel.PAGE.value if kind == StepKind.APPROVAL and decider else ""
                 step_rows.append((sid, rid, tid, order, name, kind, f"{ola:.2f}", st, dept, head,
-                                  assignee, act, due, done, decider, None, "", None, False))
+                                  assignee, act, due, done, decider, None, "", None, False,
+                                  channel))
                 counts["active_steps"] += st == StepState.ACTIVE
             counts["steps"] += len(steps)
         counts["requests"] += size
@@ -712,7 +715,7 @@ REQUEST_TIMES = {"submitted_at", "due_at", "closed_at"}
 STEP_COLUMNS = ["id", "request_id", "template_id", "order", "name", "kind", "ola_hours", "state",
                 "accountable_department_id", "accountable_head_id", "assignee_id",
                 "activated_at", "due_at", "completed_at", "decided_by_id", "acted_for_id",
-                "comment", "on_hold_since", "decided_outside"]
+                "comment", "on_hold_since", "decided_outside", "channel"]
 STEP_TIMES = {"activated_at", "due_at", "completed_at", "on_hold_since"}
 AUDIT_COLUMNS = ["id", "created_at", "actor_id", "on_behalf_of_id", "verb", "content_type_id",
                  "object_id", "object_repr", "correlation", "from_state", "to_state", "data"]
