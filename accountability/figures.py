@@ -20,8 +20,11 @@ tests check both paths give the same figures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -321,3 +324,44 @@ def report_from_figures(departments: list[Department], *, quarters: int = 4,
     }
     return report.report_blocks(starts, departments, found), min(as_of)
 
+
+
+HEAT_LEVELS = 5
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    pair: HandoffFigures | None
+    level: int  # 0 (no handoff) … HEAT_LEVELS (the slowest pair shown)
+
+
+@dataclass(frozen=True)
+class HandoffHeatmap:
+    """From-department (rows) × to-department (columns), each cell the pair's median wait."""
+    sources: list[Department]
+    targets: list[Department]
+    rows: list[tuple[Department, list[HeatCell]]]
+    slowest_hours: Decimal | None
+
+
+def handoff_heatmap(pairs: QuerySet[HandoffFigures]) -> HandoffHeatmap:
+    """The heatmap of the handoff pairs ``stored_handoff_pairs`` gives (the table's own rows),
+    read in one query; a cell's level is its median wait against the slowest pair's."""
+    found = list(pairs)
+    cells = {(p.from_department_id, p.to_department_id): p for p in found}
+    sources = sorted({p.from_department for p in found}, key=lambda d: d.name)
+    targets = sorted({p.to_department for p in found}, key=lambda d: d.name)
+    slowest = max((p.median_dwell_hours for p in found if p.median_dwell_hours is not None),
+                  default=None)
+
+    def level(pair: HandoffFigures | None) -> int:
+        if pair is None or pair.median_dwell_hours is None:
+            return 0
+        if not slowest:
+            return 1
+        return max(1, math.ceil(pair.median_dwell_hours / slowest * HEAT_LEVELS))
+
+    rows = [(source, [HeatCell(pair=cells.get((source.pk, target.pk)),
+                               level=level(cells.get((source.pk, target.pk))))
+                      for target in targets]) for source in sources]
+    return HandoffHeatmap(sources=sources, targets=targets, rows=rows, slowest_hours=slowest)

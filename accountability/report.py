@@ -76,6 +76,11 @@ class QuarterBlock:
         return quarter_label(self.quarter)
 
     @property
+    def anchor(self) -> str:
+        """The id of the quarter's heading on the report page."""
+        return f"q-{self.quarter.isoformat()}"
+
+    @property
     def adjustments(self) -> Decimal:
         """Cost of delay posted in this quarter as corrections to closed quarters."""
         return sum((row.delay_adjustments for row in self.rows), ZERO)

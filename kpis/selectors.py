@@ -76,6 +76,9 @@ def kpis_for(user) -> QuerySet[OutcomeKPI]:
     )
 
 
+SPARK_WEEKS = 12
+
+
 @dataclass(frozen=True)
 class KPIRow:
     kpi: OutcomeKPI
@@ -85,6 +88,16 @@ class KPIRow:
     status_label: str
     realization: Realization
     history: list[KPISnapshot]
+
+    @property
+    def recent(self) -> list[KPISnapshot]:
+        """The last weeks of the history: the list's sparkline."""
+        return self.history[-SPARK_WEEKS:]
+
+    @property
+    def spark(self) -> str:
+        """The recent values as plain numbers for the sparkline's script (never localised)."""
+        return ",".join(f"{s.value:f}" for s in self.recent)
 
 
 def kpi_rows(user, *, ids: list[int] | None = None) -> list[KPIRow]:

@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from governance.errors import DomainError
 from kit.web import add_field_errors, serves
+from kpis.choices import Direction
 from kpis.forms import MeasurementForm
 from kpis.models import OutcomeKPI
 from kpis.selectors import kpi_row, kpi_rows, realization_periods
@@ -23,6 +25,22 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/kpi_list.html", {
         "rows": kpi_rows(request.user), "periods": realization_periods(),
     })
+
+
+def _trend_chart(kpi: OutcomeKPI, history) -> dict:
+    """The weekly values as a line over the band of values that meet the target (from the
+    target up when higher is better, from zero to the target when lower is)."""
+    values = [float(s.value) for s in history]
+    target = float(kpi.target)
+    top = max(values + [target, float(kpi.baseline)]) * 1.1 or 1.0
+    low, high = (0.0, target) if kpi.direction == Direction.LOWER_IS_BETTER else (target, top)
+    return {
+        "type": "line", "unit": kpi.unit,
+        "labels": [s.period_start.isoformat() for s in history],
+        "datasets": [{"label": kpi.name, "data": values}],
+        "band": {"label": gettext("Meets the target"), "low": low, "high": high},
+        "max": top,
+    }
 
 
 @login_required
@@ -49,15 +67,7 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("kpis:detail", pk=kpi.pk)
     for snapshot in row.history:
         snapshot.meets = kpi.meets_target(snapshot.value)
-    chart = {
-        "type": "line",
-        "labels": [s.period_start.isoformat() for s in row.history],
-        "datasets": [
-            {"label": kpi.name, "data": [float(s.value) for s in row.history]},
-            {"label": "Target", "data": [float(kpi.target)] * len(row.history), "dashed": True},
-            {"label": "Baseline", "data": [float(kpi.baseline)] * len(row.history), "dashed": True},
-        ],
-    }
+    chart = _trend_chart(kpi, row.history)
     return render(request, "kpis/kpi_detail.html", {
         "row": row, "kpi": kpi, "form": form, "chart": chart, "periods": realization_periods(),
         "history": list(reversed(row.history)),

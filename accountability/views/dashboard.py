@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from accountability.board import (
@@ -24,6 +25,7 @@ from accountability.figures import (
     board_lines,
     department_split,
     department_trend,
+    handoff_heatmap,
     stamps,
     stored_handoff_pairs,
 )
@@ -75,19 +77,29 @@ def board(request: HttpRequest) -> HttpResponse:
     everything = sees_everything(request.user)
     lines, as_of = board_lines(departments, everything=everything)
     top = lines[:BOTTLENECK_BARS]
-    chart = {
-        "type": "bar",
+    currency = settings.SRM_REPORTING_CURRENCY
+    # Two questions, two charts, from the table's own lines: where does delay cost most (one
+    # unit, money), and how late is the work of each department (counts, one panel each on
+    # one shared scale so the panels compare).
+    exposure_chart = {
+        "type": "bar", "horizontal": True, "unit": currency,
         "labels": [ln.department.name for ln in top],
-        "datasets": [
-            {"label": "Current exposure", "data": [_money(ln.exposure) for ln in top]},
-            {"label": "Overdue steps", "data": [ln.overdue_steps for ln in top], "axis": "y2"},
-        ],
+        "datasets": [{"label": gettext("Current exposure"), "data": [_money(ln.exposure) for ln in top]}],
+    }
+    levels = [gettext("L1"), gettext("L2"), gettext("L3")]
+    overdue_chart = {
+        "type": "bar", "integer": True, "labels": levels,
+        "max": max([max(ln.risks_by_level.values(), default=0) for ln in top] + [1]),
+        "multiples": [{"title": ln.department.name,
+                       "data": [ln.risks_by_level.get(level, 0) for level in (1, 2, 3)]}
+                      for ln in top],
     }
     return render(request, "accountability/dashboard_board.html", {
-        "lines": lines, "chart": chart, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "lines": lines, "exposure_chart": exposure_chart, "overdue_chart": overdue_chart,
+        "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "channels": decisions_by_channel([d.pk for d in departments], everything=everything),
         "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
-        "currency": settings.SRM_REPORTING_CURRENCY,
+        "currency": currency,
         # Budgets: cost centres forecast to overrun this quarter, approvals over budget.
         "budget_watch": budget_watch(departments, everything=everything),
     })
@@ -110,17 +122,20 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     for risk in delays:
         risk.link = request_link(request.user, reference=risk.request.reference,
                                  pk=risk.request_id)
-    chart = {
-        "type": "line",
-        "labels": [w.week.isoformat() for w in trend],
-        "datasets": [
-            {"label": "Exposure of delays detected", "data": [_money(w.exposure_detected) for w in trend]},
-            {"label": "Steps past their OLA", "data": [w.steps_breached for w in trend], "axis": "y2"},
-        ],
+    weeks = [w.week.isoformat() for w in trend]
+    exposure_chart = {
+        "type": "line", "unit": settings.SRM_REPORTING_CURRENCY, "labels": weeks,
+        "datasets": [{"label": gettext("Exposure of delays detected"),
+                      "data": [_money(w.exposure_detected) for w in trend]}],
+    }
+    breached_chart = {
+        "type": "bar", "integer": True, "labels": weeks,
+        "datasets": [{"label": gettext("Steps past their OLA"), "data": [w.steps_breached for w in trend]}],
     }
     return render(request, "accountability/dashboard_department.html", {
         "department": dept, "line": line, "trend": trend, "delays": delays,
-        "split": split, "chart": chart, "by_head": by_head, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "split": split, "exposure_chart": exposure_chart, "breached_chart": breached_chart,
+        "by_head": by_head, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })
 
@@ -134,6 +149,6 @@ def handoffs(request: HttpRequest) -> HttpResponse:
                                         everything=sees_everything(request.user))
     page = Paginator(pairs, HANDOFFS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "accountability/dashboard_handoffs.html", {
-        "pairs": page.object_list, "page": page, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
+        "heatmap": handoff_heatmap(pairs), "pairs": page.object_list, "page": page, "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "currency": settings.SRM_REPORTING_CURRENCY,
     })

@@ -17,12 +17,28 @@ from governance.models import Department
 from kit.exports import CONTENT_TYPES, download
 from kit.web import serves
 
+TREND_QUARTERS = 8
+
 
 def _quarters(request: HttpRequest) -> int:
     try:
         return max(1, min(int(request.GET.get("quarters", 4)), MAX_QUARTERS))
     except ValueError:
         return 4
+
+
+def _trend_chart(blocks) -> dict:
+    """The cost of delay of the last (up to) eight quarters shown, stacked by department:
+    the same rows as the tables below, oldest quarter first."""
+    shown = list(reversed(blocks[:TREND_QUARTERS]))
+    departments = [row.department for row in shown[0].rows] if shown else []
+    return {
+        "type": "bar", "stacked": True, "unit": settings.SRM_REPORTING_CURRENCY,
+        "labels": [block.label for block in shown],
+        "datasets": [{"label": department.name,
+                      "data": [float(block.rows[i].cost_of_delay) for block in shown]}
+                     for i, department in enumerate(departments)],
+    }
 
 
 @login_required
@@ -39,7 +55,8 @@ def quarterly(request: HttpRequest) -> HttpResponse:
         return download(report_table(blocks), headers=HEADERS, title="Quarterly costs", fmt=fmt,
                         filename=f"srm-quarterly-{timezone.localdate().isoformat()}")
     return render(request, "accountability/report_quarterly.html", {
-        "blocks": blocks, "quarters": quarters, "as_of": as_of, "quarter_choices": [1, 2, 4, 8, 12],
+        "blocks": blocks, "chart": _trend_chart(blocks),
+        "csv_url": f"?quarters={quarters}&format=csv", "quarters": quarters, "as_of": as_of, "quarter_choices": [1, 2, 4, 8, 12],
         "currency": settings.SRM_REPORTING_CURRENCY,
         "reporting_timezone": settings.SRM_REPORTING_TIMEZONE,
         "close_days": settings.SRM_LEDGER_CLOSE_BUSINESS_DAYS,
