@@ -327,7 +327,7 @@ def on_request_approved(sender, *, request: ServiceRequest, step, actor: User | 
         return
     period = current_quarter(at)
     quarter = posting_quarter(period, at=at)
-    budget = (Budget.objects.select_for_update().select_related("department")
+    budget = (Budget.objects.select_for_update(of=("self",)).select_related("department")
               .filter(department_id=request.requester_department_id, quarter=quarter).first())
     over = ""
     if budget is not None:

@@ -104,7 +104,7 @@ def person_provision(*, provider: str, facts: PersonFacts, user: User | None = N
     (``user_move_department``)."""
     at = at or timezone.now()
     if user is not None:
-        user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+        user = User.objects.select_for_update(of=("self",), no_key=True).get(pk=user.pk)
     _check_person(facts, user)
     wanted = {"username": facts.username.strip(), "external_id": facts.external_id,
               "first_name": facts.first_name, "last_name": facts.last_name,
@@ -148,7 +148,7 @@ def person_provision(*, provider: str, facts: PersonFacts, user: User | None = N
 def user_reactivate(*, provider: str, user: User, at: datetime | None = None) -> User:
     """The directory brings back a person who had left: they can sign in again (through the
     directory; their old delegations and approvals stay where they went)."""
-    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",), no_key=True).get(pk=user.pk)
     if user.is_active:
         return user
     user.is_active = True
@@ -218,7 +218,7 @@ def department_provision(*, provider: str, facts: DepartmentFacts,
     audited; a new member without a home department gets this one)."""
     at = at or timezone.now()
     if department is not None:
-        department = Department.objects.select_for_update(of=("self",)).get(pk=department.pk)
+        department = Department.objects.select_for_update(of=("self",), no_key=True).get(pk=department.pk)
     _check_department(facts, department)
     wanted: dict[str, Any] = {"name": facts.name.strip(), "external_id": facts.external_id,
                               "source": IdentitySource.SCIM}
@@ -262,7 +262,7 @@ def department_provision(*, provider: str, facts: DepartmentFacts,
 def department_set_deputy(*, provider: str, department: Department, deputy: User | None,
                           at: datetime | None = None) -> Department:
     """Name (or, with None, clear) the department's deputy, as the directory holds it."""
-    department = Department.objects.select_for_update(of=("self",)).select_related(
+    department = Department.objects.select_for_update(of=("self",), no_key=True).select_related(
         "deputy").get(pk=department.pk)
     if department.deputy_id == (deputy.pk if deputy else None):
         return department

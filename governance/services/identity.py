@@ -47,10 +47,10 @@ class DirectoryPerson:
 
 
 def _find(person: DirectoryPerson) -> User | None:
-    user = (User.objects.select_for_update()
+    user = (User.objects.select_for_update(no_key=True)
             .filter(source=person.source, external_id=person.external_id).first())
     if user is None:
-        user = User.objects.select_for_update().filter(username__iexact=person.username).first()
+        user = User.objects.select_for_update(no_key=True).filter(username__iexact=person.username).first()
     return user
 
 

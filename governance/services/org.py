@@ -46,7 +46,7 @@ def department_set_head(*, actor: User | None, department: Department, head: Use
     directory, ``provider`` naming which): the organisation page shows it.
     """
     at = at or timezone.now()
-    department = (Department.objects.select_for_update(of=("self",)).select_related("head")
+    department = (Department.objects.select_for_update(of=("self",), no_key=True).select_related("head")
                   .get(pk=department.pk))
     old = department.head
     if old is not None and old.pk == head.pk:
@@ -85,7 +85,7 @@ def user_deactivate(*, actor: User | None, user: User, at: datetime | None = Non
     head, each move audited; their delegations end). Refused, with nothing changed, when
     nobody can take over (``no_successor``). The admin's deactivation goes through here."""
     at = at or timezone.now()
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if not user.is_active:
         return user
     user.is_active = False
@@ -112,7 +112,7 @@ def user_move_department(*, actor: User | None, user: User, department: Departme
     (``department_set_head``), and the organisation page lists such a head as a conflict.
     """
     at = at or timezone.now()
-    user = User.objects.select_for_update(of=("self",)).select_related("department").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",), no_key=True).select_related("department").get(pk=user.pk)
     old = user.department
     if department is not None:
         department = Department.objects.get(pk=department.pk)
