@@ -17,8 +17,9 @@ from approvals.services import step_approve
 # The request page also reads its conversation panel (comments, files, open question) and,
 # while an approval waits, whether its head is away (an active delegation).
 # The inbox counts what waits and what is on hold (its heading; the page count reuses it) and
-# lists the departments and services its filters offer.
-LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 11, "work": 9,
+# lists the departments and services its filters offer, and reads the budget lines of the
+# cost centres its rows charge (one statement for the page).
+LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 12, "work": 9,
           "detail": 14}
 
 
