@@ -168,10 +168,11 @@ def test_procfiles():
     assert prod["worker"].startswith("celery -A srm worker")
     assert prod["beat"].startswith("celery -A srm beat")
 
+    # make run's processes: the same servers, on loopback, at make run's PORT, quiet.
     dev = procfile("Procfile.dev")
-    assert dev["web"] == "python manage.py runserver 127.0.0.1:8000"
-    assert dev["worker"].startswith("celery -A srm worker")
-    assert dev["beat"].startswith("celery -A srm beat")
+    assert "gunicorn srm.wsgi:application --bind 127.0.0.1:${PORT:-8000}" in dev["web"]
+    assert "celery -A srm --quiet worker --loglevel warning" in dev["worker"]
+    assert "celery -A srm --quiet beat --loglevel warning" in dev["beat"]
 
 
 def test_makefile_targets():
