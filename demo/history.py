@@ -151,6 +151,7 @@ def seed_history(count: int, *, seed: int = 7, now: datetime | None = None) -> i
         while world.queue:
             when, _n, action, payload = heapq.heappop(world.queue)
             _ACTIONS[action](world, when, payload)
+        world.created += seed_waiting_for_demo_heads(now=now)
         flag_delays(now=now)
     # The past's notifications stay in everyone's list; their e-mails went out at the time,
     # so the worker's first minute is not a flood of old news, and their delivery tasks have
@@ -363,3 +364,40 @@ REJECT_REASONS = ["Not in this quarter's budget.", "Please use the standard mode
                   "We already have a licence for this; ask IT."]
 DONE_NOTES = ["Done.", "Delivered and set up.", "Done; the details are in the ticket.",
               "Handed over in person."]
+
+
+def seed_waiting_for_demo_heads(*, now: datetime, at_least: int = 2, seed: int = 11) -> int:
+    """Make sure each head among the demo logins finds decisions waiting when they sign in:
+    people of their department ask for something small this morning, until ``at_least``
+    approvals wait for them. The history leaves that to chance (how many of its approvals are
+    still within their OLA depends on the hour it is played at). Returns how many requests it
+    submitted."""
+    rng = random.Random(seed)
+    items = [item for item in CatalogItem.objects.filter(is_published=True).order_by("code")
+             if TYPICAL_COSTS.get(item.code)]
+    submitted = 0
+    for department in (Department.objects.filter(
+            head__username__in=[u for u, _ in DEMO_LOGINS]).select_related("head")
+            .order_by("code")):
+        head = department.head
+        people = list(User.objects.filter(department=department, is_active=True)
+                      .exclude(pk=head.pk).order_by("username"))
+        if not people or not items:
+            continue
+        waiting = Step.objects.filter(state=StepState.ACTIVE, kind=StepKind.APPROVAL,
+                                      accountable_head=head).count()
+        for attempt in range(4 * at_least):
+            if waiting >= at_least:
+                break
+            item = rng.choice(items)
+            when = now - timedelta(minutes=30 + 7 * attempt)
+            try:
+                request = request_submit(
+                    actor=rng.choice(people), item=item, answers=_answers_for(item, rng, when),
+                    estimated_cost=Decimal(TYPICAL_COSTS[item.code][0]), at=when)
+            except DomainError:
+                continue
+            submitted += 1
+            waiting += request.steps.filter(state=StepState.ACTIVE, kind=StepKind.APPROVAL,
+                                            accountable_head=head).count()
+    return submitted
