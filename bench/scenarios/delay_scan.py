@@ -109,7 +109,7 @@ FROM generate_series(1, %(requests)s) g;
 
 INSERT INTO approvals_step (request_id, template_id, "order", name, kind, ola_hours, state,
     accountable_department_id, accountable_head_id, activated_at, due_at, completed_at, comment,
-    decided_outside)
+    decided_outside, channel)
 SELECT r.id, %(template)s, k, 'Step ' || k, CASE WHEN k <= 2 THEN 'approval' ELSE 'execution' END,
     8 * k,
     CASE
@@ -126,7 +126,7 @@ SELECT r.id, %(template)s, k, 'Step ' || k, CASE WHEN k <= 2 THEN 'approval' ELS
       WHEN r.n > %(active)s OR k < r.cur THEN %(now)s::timestamptz - (40 + r.n %% 900) * interval '1 hour'
     END,
     CASE WHEN r.n > %(active)s OR k < r.cur THEN %(now)s::timestamptz - (24 + r.n %% 800) * interval '1 hour' END,
-    '', false
+    '', false, CASE WHEN k <= 2 AND (r.n > %(active)s OR k < r.cur) THEN 'page' ELSE '' END
 FROM (SELECT id, id - %(first_id)s + 1 AS n, 1 + (id %% 4) AS cur FROM requests_app_servicerequest) r
 CROSS JOIN generate_series(1, 4) k;
 """
