@@ -64,7 +64,7 @@ class UserAdmin(RefusalsAsMessages, BaseUserAdmin):
     autocomplete_fields = ["department"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("Organisation", {"fields": ("department", "is_ops_leader", "timezone")}),
+        ("Organisation", {"fields": ("department", "is_ops_leader", "timezone", "language")}),
         (_("Directory"), {"fields": ("source", "external_id")}),
     )
     readonly_fields = ["source", "external_id"]

@@ -86,6 +86,7 @@ class AuditVerb(models.TextChoices):
     USER_MOVED = "user.moved", _("Person moved to another department")
     USER_PROVISIONED = "user.provisioned", _("Person created or updated by the directory")
     USER_REACTIVATED = "user.reactivated", _("Person reactivated by the directory")
+    USER_LANGUAGE_CHANGED = "user.language_changed", _("Language changed")
     DEPARTMENT_PROVISIONED = "department.provisioned", _(
         "Department created or updated by the directory")
     DEPARTMENT_DEPUTY_CHANGED = "department.deputy_changed", _("Department deputy changed")

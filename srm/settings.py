@@ -67,9 +67,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kit.guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language, or the language cookie) …
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # … unless the signed-in person saved one on their profile.
+    "kit.i18n.UserLanguageMiddleware",
     "kit.web.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -201,7 +205,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # --- Time and money ---------------------------------------------------------------------------
-LANGUAGE_CODE = "en-gb"
+# The product speaks English and German. A person's language is the one saved on their
+# profile, else the browser's Accept-Language, else LANGUAGE_CODE (kit.i18n).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Berlin")

@@ -54,6 +54,7 @@ urlpatterns = [
     path("reports/", include("accountability.urls_reports")),
     path("kpis/", include("kpis.urls")),
     path("help/", views.help_page, name="help"),
+    path("language/", views.language_set, name="language"),
 ]
 
 # Under /api/ the API's error body; elsewhere Django's pages, and a 500 page that does not

@@ -1,13 +1,16 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from approvals.models import Step
 from approvals.selectors import capabilities
-from kit.web import serves
+from governance.services.preferences import user_language_set
+from kit.web import safe_next, serves
 from srm.glossary import GLOSSARY
 
 
@@ -42,3 +45,23 @@ def api_docs(request: HttpRequest) -> HttpResponse:
 def help_page(request: HttpRequest) -> HttpResponse:
     """What the words on the pages mean (OLA, levels, exposure, …), one anchor per term."""
     return render(request, "help/glossary.html", {"glossary": GLOSSARY})
+
+
+@require_POST
+@serves(why="saves the person's own language; shows no model's rows")
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switch: remembered in a cookie for this browser and, for a signed-in
+    person, saved on their profile so pages and e-mails follow it everywhere."""
+    language = request.POST.get("language", "")
+    if language and language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(_("SRM does not speak this language."))
+    if request.user.is_authenticated:
+        user_language_set(user=request.user, language=language, actor=request.user)
+    response = redirect(safe_next(request, "/"))
+    if language:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language,
+                            max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
+                            secure=request.is_secure())
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

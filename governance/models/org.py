@@ -51,6 +51,10 @@ class User(AbstractUser):
         max_length=64, blank=True, validators=[_validate_timezone],
         help_text="Times are shown in this timezone; empty means the organisation's.",
     )
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES,
+        help_text=_("Pages and e-mails are in this language; empty means the browser's."),
+    )
     source = models.CharField(
         _("source"), max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL,
         help_text=_("Where this person's account and home department come from: typed in SRM "
