@@ -34,6 +34,7 @@ from approvals.signals import (
     step_held,
     step_resumed,
     steps_reassigned,
+    steps_released,
 )
 from governance.signals import calendar_corrected
 from kit.navigation import NAV, NavEntry
@@ -73,6 +74,9 @@ def connect() -> None:
     steps_reassigned.connect(on_steps_reassigned, dispatch_uid="accountability.risks_reattribute")
     steps_reassigned.connect(lifecycle_notices.on_steps_reassigned,
                              dispatch_uid="accountability.notice_reassigned")
+    # Work an agent who moved or left had taken on is back in the queue: its head is told.
+    steps_released.connect(lifecycle_notices.on_steps_released,
+                           dispatch_uid="accountability.notice_released")
 
     # Replies to approval e-mails that a provider POSTs (Mailgun, through django-anymail).
     inbound.connect(webhook.on_inbound, dispatch_uid="accountability.inbound_mail")

@@ -23,6 +23,14 @@ class ReassignReason(models.TextChoices):
     LEAVER = "leaver", "The accountable person left"
 
 
+class ReleaseReason(models.TextChoices):
+    """Why execution work someone had taken on went back to its department's queue
+    (``step.released``)."""
+
+    MOVED = "moved", _("The agent moved to another department")
+    LEFT = "left", _("The agent left the organisation")
+
+
 class StepState(models.TextChoices):
     PENDING = "pending", "Pending"
     ACTIVE = "active", "Active"

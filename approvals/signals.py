@@ -48,6 +48,13 @@ write commits or rolls back together with the step.
     step, already saved, and the head it had). Charge delay from ``at`` on to the new
     head, tell them what now waits for them, and stop telling the old one.
 
+``steps_released(user, steps, reason, actor, at)``
+    Execution steps ``user`` had taken on went back to their departments' queues, nobody's
+    now (``reason``: a ``ReleaseReason``, they moved to another department or left):
+    ``steps`` are saved, each with its ``accountable_department``. Tell each department's
+    head what is back in the queue, and ``user``, while they can still sign in, that the
+    work is no longer theirs.
+
 ``comment_added(comment, at)``
     A comment or an internal note (``comment.internal``) was added to ``comment.request``.
     Receivers must not tell the requester about an internal note. Questions and answers of
@@ -66,3 +73,4 @@ step_handed_over = Signal()
 request_approved = Signal()
 request_closed = Signal()
 steps_reassigned = Signal()
+steps_released = Signal()

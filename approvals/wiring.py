@@ -20,7 +20,8 @@ def connect() -> None:
     # Who decides is the organisation as it is now: a new head takes over the open steps.
     department_head_changed.connect(on_department_head_changed,
                                     dispatch_uid="approvals.steps_follow_head")
-    # A leaver's open steps go to who stands in for them; their delegations end.
+    # A leaver's open steps go to who stands in for them, the work they had taken on goes
+    # back to its queue; their delegations end.
     user_deactivated.connect(on_user_deactivated, dispatch_uid="approvals.steps_leave")
     # A person who moves leaves the old department's queue: what they had taken on goes back.
     user_moved.connect(on_user_moved, dispatch_uid="approvals.steps_release")

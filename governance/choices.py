@@ -92,7 +92,7 @@ class AuditVerb(models.TextChoices):
     DEPARTMENT_DEPUTY_CHANGED = "department.deputy_changed", _("Department deputy changed")
     MEMBERSHIP_ADDED = "membership.added", _("Person added to a department")
     MEMBERSHIP_REMOVED = "membership.removed", _("Person removed from a department")
-    STEP_RELEASED = "step.released", _("Step back in its department's queue (the agent moved)")
+    STEP_RELEASED = "step.released", _("Step back in its department's queue (the agent moved or left)")
     # An open step moved to whoever is accountable now (a head change, a leaver).
     STEP_REASSIGNED = "step.reassigned", "Step moved to who is accountable now"
     # Delegations.

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kit.rules import RestrictedQuerySet
 
@@ -33,6 +34,8 @@ class NotificationKind(models.TextChoices):
     FULFILLED = "fulfilled", "Request fulfilled"
     CANCELLED = "cancelled", "Request cancelled"
     WAITING = "waiting", "Waiting for your decision"
+    # Work an agent had taken on went back to the queue (they moved or left).
+    RELEASED = "released", _("Work back in the queue")
 
 
 # Always e-mailed: a delay one is accountable for, and a question that stops a request until
@@ -46,7 +49,7 @@ OPTIONAL_KINDS = [
     NotificationKind.SUBMITTED, NotificationKind.APPROVED, NotificationKind.REJECTED,
     NotificationKind.FULFILLED, NotificationKind.CANCELLED, NotificationKind.COMMENT,
     NotificationKind.ANSWER, NotificationKind.WAITING, NotificationKind.DIGEST,
-    NotificationKind.PLAN,
+    NotificationKind.PLAN, NotificationKind.RELEASED,
 ]
 
 

@@ -6,7 +6,9 @@ transaction as the change (subscribed in ``accountability.wiring``; see approval
 - whoever decides an approval step hears that an item waits for them, with a link;
 - once a step is decided, the "waiting for your decision" notices about it are done (read);
 - when open approvals move to a new accountable head (a head change, a leaver), the new head
-  hears what now waits for them and the old head's "waiting" notices about them are done.
+  hears what now waits for them and the old head's "waiting" notices about them are done;
+- when work an agent had taken on goes back to the queue (they moved or left), the
+  department's head hears what is back, and so does the agent while they can sign in.
 
 ``SRM_LIFECYCLE_NOTICES`` off (an organisation moving its history in, say) writes none of
 them; questions, answers and delays are notified either way.
@@ -18,11 +20,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accountability.mailin.address import reply_address
 from accountability.models import Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
-from approvals.choices import ReassignReason, StepKind, StepState
+from approvals.choices import ReassignReason, ReleaseReason, StepKind, StepState
+from governance.models import Department
 from requests_app.choices import RequestState
 
 
@@ -202,4 +207,58 @@ def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
             request=items[0].step.request if count == 1 else None,
             step=items[0].step if count == 1 else None,
         ))
+    notifications_create(drafts=drafts, at=at)
+
+
+def _released_for(department: Department, user):
+    """Who hears that work is back in ``department``'s queue: its head, else (the head is the
+    person who went, or has left) its deputy; nobody when neither can sign in."""
+    for person in (department.head, department.deputy):
+        if person is not None and person.is_active and person.pk != user.pk:
+            return person
+    return None
+
+
+def on_steps_released(sender, *, user, steps, reason, actor, at, **kwargs) -> None:
+    """Work ``user`` had taken on is back in its departments' queues: each department's head
+    hears which (one notice per department), and ``user``, if they can still sign in (they
+    moved), hears that it is no longer theirs. Sent whatever ``SRM_LIFECYCLE_NOTICES`` says:
+    without it the work would wait unseen."""
+    by_department: dict[int, list] = {}
+    for step in steps:
+        by_department.setdefault(step.accountable_department_id, []).append(step)
+    departments = Department.objects.select_related("head", "deputy").in_bulk(by_department)
+    queue = reverse("work:queue")
+    drafts = []
+    for department_id, items in by_department.items():
+        department = departments[department_id]
+        lines = "\n".join(f"- {s.request.reference} “{s.request.title}”: {s.name}" for s in items)
+        count = len(items)
+        facts = {"person": user, "department": department, "count": count}
+        recipient = _released_for(department, user)
+        if recipient is not None:
+            why = (_("%(person)s moved to another department") if reason == ReleaseReason.MOVED
+                   else _("%(person)s left the organisation")) % facts
+            drafts.append(Draft(
+                recipient=recipient,
+                kind=NotificationKind.RELEASED,
+                subject=ngettext(
+                    "%(count)d work step of %(person)s back in the queue of %(department)s",
+                    "%(count)d work steps of %(person)s back in the queue of %(department)s",
+                    count) % facts,
+                body=(_("%(why)s. The work they had taken on is nobody's now and waits in the "
+                        "queue of %(department)s for a colleague to take on:")
+                      % {"why": why, "department": department} + "\n" + lines),
+                link=queue,
+                request=items[0].request if count == 1 else None,
+            ))
+        if user.is_active:
+            drafts.append(Draft(
+                recipient=user,
+                kind=NotificationKind.RELEASED,
+                subject=_("Your work in %(department)s went back to its queue") % facts,
+                body=(_("You are no longer in %(department)s, so the work you had taken on "
+                        "there is no longer yours: it waits in its queue for a colleague.")
+                      % facts + "\n" + lines),
+            ))
     notifications_create(drafts=drafts, at=at)

@@ -16,11 +16,18 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from approvals.choices import DECISIONS, STEP_OPEN_STATES, ReassignReason, StepKind, StepState
+from approvals.choices import (
+    DECISIONS,
+    STEP_OPEN_STATES,
+    ReassignReason,
+    ReleaseReason,
+    StepKind,
+    StepState,
+)
 from approvals.models import Delegation, Step
 from approvals.services.delegations import delegations_end_for
 from approvals.services.paths import _independent_approver
-from approvals.signals import steps_reassigned
+from approvals.signals import steps_reassigned, steps_released
 from governance.choices import AuditVerb
 from governance.errors import ValidationFailed
 from governance.models import Department, User
@@ -196,15 +203,20 @@ def steps_leave(*, user: User, actor: User | None, at: datetime) -> list[Move]:
 
 def on_user_deactivated(sender, *, user, actor, at, **kwargs) -> None:
     steps_leave(user=user, actor=actor, at=at)
+    # Work a leaver had taken on waits in its queue for a colleague, not for them.
+    steps_release(user=user, department=None, reason=ReleaseReason.LEFT, actor=actor, at=at)
 
 
-def steps_release(*, user: User, department: Department, actor: User | None,
-                  at: datetime) -> list[Step]:
-    """``user`` is no longer an agent of ``department`` (they moved): the open execution
-    steps there they had taken on go back to its queue, for a colleague to take on; one
-    ``step.released`` audit event each."""
-    steps = _lock_open_steps(Q(assignee=user, accountable_department=department,
-                               kind=StepKind.EXECUTION))
+def steps_release(*, user: User, department: Department | None, reason: ReleaseReason,
+                  actor: User | None, at: datetime) -> list[Step]:
+    """``user`` is no longer an agent of ``department`` (they moved; None: of any department,
+    they left): the open execution steps there they had taken on go back to its queue, for a
+    colleague to take on; one ``step.released`` audit event each, then ``steps_released``
+    so the department's head and the person are told."""
+    where = Q(assignee=user, kind=StepKind.EXECUTION)
+    if department is not None:
+        where &= Q(accountable_department=department)
+    steps = _lock_open_steps(where)
     if not steps:
         return []
     for step in steps:
@@ -213,11 +225,14 @@ def steps_release(*, user: User, department: Department, actor: User | None,
     audit_save([audit_build(
         actor=actor, verb=AuditVerb.STEP_RELEASED, target=step,
         from_state=user.username, to_state="", correlation=step.request.reference, at=at,
-        data={"step": step.name, "department": department.code, "previous_assignee": user.username},
+        data={"step": step.name, "department": step.accountable_department.code,
+              "previous_assignee": user.username, "reason": str(reason)},
     ) for step in steps])
+    steps_released.send(sender=Step, user=user, steps=steps, reason=reason, actor=actor, at=at)
     return steps
 
 
 def on_user_moved(sender, *, user, old_department, new_department, actor, at, **kwargs) -> None:
     if old_department is not None:
-        steps_release(user=user, department=old_department, actor=actor, at=at)
+        steps_release(user=user, department=old_department, reason=ReleaseReason.MOVED,
+                      actor=actor, at=at)

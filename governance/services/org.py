@@ -82,7 +82,8 @@ def user_deactivate(*, actor: User | None, user: User, at: datetime | None = Non
     """``user`` leaves: they can no longer sign in, and in the same transaction whatever was
     accountable to them moves on (the receivers of ``user_deactivated``: each open step to
     their active delegate, else their department's deputy, else the parent department's
-    head, each move audited; their delegations end). Refused, with nothing changed, when
+    head, each move audited; the work they had taken on goes back to its queue, its head
+    told; their delegations end). Refused, with nothing changed, when
     nobody can take over (``no_successor``). The admin's deactivation goes through here."""
     at = at or timezone.now()
     user = User.objects.select_for_update(no_key=True).get(pk=user.pk)

@@ -161,7 +161,7 @@ def test_the_preferences_page_saves_what_the_person_ticks(org, client):
 
     # Everything ticked except "Approval given".
     wanted = [k for k in ("submitted", "rejected", "fulfilled", "cancelled", "waiting",
-                          "comment", "answer", "digest", "plan")]
+                          "comment", "answer", "digest", "plan", "released")]
     response = client.post(url, {"email": wanted}, follow=True)
     assert "Your e-mail preferences are saved." in response.content.decode()
     assert org.alice.notification_preference.email_off == ["approved"]

@@ -10,9 +10,12 @@ import time
 import pytest
 from django.test import override_settings
 
+from accountability.models import Notification, NotificationKind
+from approvals.choices import StepState
+from approvals.services import step_approve, step_claim
 from governance.choices import AuditVerb, IdentitySource, MembershipRole
 from governance.models import AuditEvent, Membership, User
-from governance.services.org import user_deactivate
+from governance.services.org import user_deactivate, user_move_department
 from tests.identity.conftest import free_port
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +99,33 @@ def test_the_department_attribute_moves_a_person_with_an_audit_event(org, client
     assert bob.department.code == "FIN"
     moved = AuditEvent.objects.get(verb=AuditVerb.USER_MOVED, object_id=str(bob.pk))
     assert (moved.from_state, moved.to_state, moved.data["source"]) == ("MKT", "FIN", "ldap")
+
+
+def test_a_sign_in_that_moves_an_agent_gives_their_work_back_and_tells_the_head(
+        org, client, ldap_configured, submit):
+    # bob is an agent of IT in SRM and has taken an IT step on; the directory says Finance
+    user_move_department(actor=org.admin, user=org.bob, department=org.dept["IT"])
+    Membership.objects.filter(user=org.bob, department=org.dept["IT"]).update(
+        role=MembershipRole.AGENT)
+    request = submit(item="access", cost="0", answers={"details": "VPN", "system": "VPN"})
+    step_approve(actor=org.hank, step=request.steps.get(state=StepState.ACTIVE))
+    step = request.steps.get(state=StepState.ACTIVE)
+    step_claim(actor=org.bob, step=step)
+
+    assert _sign_in(client, "bob", "bob-secret").status_code == 302
+
+    step.refresh_from_db()
+    assert step.assignee is None  # back in IT's queue
+    moved = AuditEvent.objects.filter(verb=AuditVerb.USER_MOVED,
+                                      object_id=str(org.bob.pk)).latest("pk")
+    assert (moved.from_state, moved.to_state, moved.data["source"]) == ("IT", "FIN", "ldap")
+    released = AuditEvent.objects.get(verb=AuditVerb.STEP_RELEASED, object_id=str(step.pk))
+    assert (released.data["previous_assignee"], released.data["reason"]) == ("bob", "moved")
+    [to_head] = Notification.objects.filter(recipient=org.irene,
+                                            kind=NotificationKind.RELEASED)
+    assert request.reference in to_head.body
+    assert Notification.objects.filter(recipient=org.bob, kind=NotificationKind.RELEASED,
+                                       subject="Your work in IT went back to its queue").exists()
 
 
 def test_a_disabled_account_is_refused(org, client, ldap_configured):
