@@ -9,6 +9,9 @@ them as ``{{ limits.DECISION_COMMENT }}`` (the context processor ``limits`` belo
 
 from __future__ import annotations
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from kit.errors import ErrorCode, ValidationFailed
 
 TITLE = 200                    # a request's title (the column's length)
@@ -35,11 +38,16 @@ def checked_text(value: str | None, *, limit: int, field: str, what: str) -> str
     text = (value or "").strip()
     if len(text) > limit:
         raise ValidationFailed(
-            f"Keep the {what} under {limit:,} characters (it has {len(text):,}).",
+            _("Keep the %(what)s under %(limit)s characters (it has %(length)s).") % {
+                "what": what, "limit": _count(limit), "length": _count(len(text))},
             code=ErrorCode.TEXT_TOO_LONG,
-            field_errors={field: [f"At most {limit:,} characters."]},
+            field_errors={field: [_("At most %(limit)s characters.") % {"limit": _count(limit)}]},
         )
     return text
+
+
+def _count(number: int) -> str:
+    return number_format(number, force_grouping=True)
 
 
 def limits(request) -> dict:

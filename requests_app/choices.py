@@ -1,15 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.states import StateMachine
 from kit.errors import ErrorCode
 
 
 class RequestState(models.TextChoices):
-    IN_APPROVAL = "in_approval", "Awaiting approval"
-    IN_PROGRESS = "in_progress", "In progress"
-    FULFILLED = "fulfilled", "Fulfilled"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
+    IN_APPROVAL = "in_approval", _("Awaiting approval")
+    IN_PROGRESS = "in_progress", _("In progress")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # The one place that says which moves a request may make. A request is created awaiting
@@ -31,18 +33,19 @@ REQUEST_MACHINE = StateMachine(
 OPEN_STATES = REQUEST_MACHINE.group(RequestState.IN_APPROVAL, RequestState.IN_PROGRESS)
 CLOSED_STATES = REQUEST_MACHINE.terminal
 # The groups a list of requests can be filtered by beside single states (``?state=open``).
-REQUEST_STATE_GROUPS = {"open": ("Open", OPEN_STATES), "closed": ("Closed", CLOSED_STATES)}
+REQUEST_STATE_GROUPS = {"open": (_("Open"), OPEN_STATES),
+                        "closed": (_("Closed"), CLOSED_STATES)}
 
 
 class LegacyStatus(models.TextChoices):
     """The status column of a legacy tracker import: where the request had got to."""
 
-    OPEN = "open", "Open (waiting at its first step)"
-    IN_APPROVAL = "in_approval", "Awaiting approval"
-    IN_PROGRESS = "in_progress", "In progress (approved, being executed)"
-    FULFILLED = "fulfilled", "Fulfilled"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open (waiting at its first step)")
+    IN_APPROVAL = "in_approval", _("Awaiting approval")
+    IN_PROGRESS = "in_progress", _("In progress (approved, being executed)")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 LEGACY_CLOSED_STATUSES = frozenset(
@@ -51,20 +54,20 @@ LEGACY_CLOSED_STATUSES = frozenset(
 
 
 class Source(models.TextChoices):
-    PORTAL = "portal", "Portal"
-    API = "api", "API"
-    LEGACY_IMPORT = "legacy_import", "Legacy import"
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    LEGACY_IMPORT = "legacy_import", _("Legacy import")
 
 
 class FieldType(models.TextChoices):
-    TEXT = "text", "Short text"
-    TEXTAREA = "textarea", "Long text"
-    INTEGER = "integer", "Whole number"
-    DECIMAL = "decimal", "Number"
-    DATE = "date", "Date"
-    CHOICE = "choice", "Choice"
-    BOOLEAN = "boolean", "Yes / no"
-    EMAIL = "email", "Email address"
+    TEXT = "text", _("Short text")
+    TEXTAREA = "textarea", _("Long text")
+    INTEGER = "integer", _("Whole number")
+    DECIMAL = "decimal", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    BOOLEAN = "boolean", _("Yes / no")
+    EMAIL = "email", _("Email address")
 
 
 class RequestAction(models.TextChoices):
@@ -72,7 +75,7 @@ class RequestAction(models.TextChoices):
     ``allowed_actions``): each is one service (cancel, comment, internal note, answer the open
     question)."""
 
-    CANCEL = "cancel", "Cancel"
-    COMMENT = "comment", "Comment"
-    NOTE = "note", "Internal note"
-    ANSWER = "answer", "Answer the question"
+    CANCEL = "cancel", pgettext_lazy("request action", "Cancel")
+    COMMENT = "comment", _("Comment")
+    NOTE = "note", _("Internal note")
+    ANSWER = "answer", _("Answer the question")

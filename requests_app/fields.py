@@ -21,6 +21,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from kit.web import DateInput
 from requests_app.choices import FieldType
@@ -32,33 +33,39 @@ _RESERVED = {"title", "estimated_cost", "csrfmiddlewaretoken", "item"}
 def validate_field_specs(specs: Any) -> None:
     """Raise ``ValidationError`` unless ``specs`` is a well-formed list of field definitions."""
     if not isinstance(specs, list):
-        raise ValidationError("Form fields must be a list of field definitions.")
+        raise ValidationError(_("Form fields must be a list of field definitions."))
     seen: set[str] = set()
     for position, spec in enumerate(specs, start=1):
-        where = f"Field {position}"
+        where = _("Field %(position)s") % {"position": position}
         if not isinstance(spec, dict):
-            raise ValidationError(f"{where} must be an object with name, label and type.")
+            raise ValidationError(_("%(where)s must be an object with name, label and type.")
+                                  % {"where": where})
         name = spec.get("name", "")
         if not isinstance(name, str) or not _NAME.match(name) or name in _RESERVED:
             raise ValidationError(
-                f"{where}: name “{name}” must be lower-case letters, digits and underscores, "
-                f"start with a letter, and not be one of {', '.join(sorted(_RESERVED))}."
+                _("%(where)s: name “%(name)s” must be lower-case letters, digits and underscores, "
+                  "start with a letter, and not be one of %(reserved)s.")
+                % {"where": where, "name": name, "reserved": ", ".join(sorted(_RESERVED))}
             )
         if name in seen:
-            raise ValidationError(f"{where}: the name “{name}” is used twice.")
+            raise ValidationError(_("%(where)s: the name “%(name)s” is used twice.")
+                                  % {"where": where, "name": name})
         seen.add(name)
         if spec.get("type") not in FieldType.values:
             raise ValidationError(
-                f"{where} ({name}): type must be one of {', '.join(FieldType.values)}."
+                _("%(where)s (%(name)s): type must be one of %(types)s.")
+                % {"where": where, "name": name, "types": ", ".join(FieldType.values)}
             )
         if not str(spec.get("label", "")).strip():
-            raise ValidationError(f"{where} ({name}): give it a label.")
+            raise ValidationError(_("%(where)s (%(name)s): give it a label.")
+                                  % {"where": where, "name": name})
         if spec["type"] == FieldType.CHOICE:
             choices = spec.get("choices")
             if not isinstance(choices, list) or not choices or not all(
                 isinstance(c, str) and c for c in choices
             ):
-                raise ValidationError(f"{where} ({name}): a choice needs a list of options.")
+                raise ValidationError(_("%(where)s (%(name)s): a choice needs a list of options.")
+                                      % {"where": where, "name": name})
 
 
 def form_field(spec: dict) -> forms.Field:
@@ -122,7 +129,7 @@ def clean_answers(specs: list[dict], data: dict[str, Any]) -> tuple[dict, dict[s
     integrator's typo is reported rather than silently dropped.
     """
     if not isinstance(data, dict):
-        return {}, {"answers": ["Answers must be an object keyed by field name."]}
+        return {}, {"answers": [_("Answers must be an object keyed by field name.")]}
     form = answers_form_class(specs)(data=_as_form_data(specs, data))
     errors: dict[str, list[str]] = {}
     if not form.is_valid():
@@ -130,7 +137,7 @@ def clean_answers(specs: list[dict], data: dict[str, Any]) -> tuple[dict, dict[s
     known = {s["name"] for s in specs}
     for key in data:
         if key not in known:
-            errors.setdefault(key, []).append("This item has no such field.")
+            errors.setdefault(key, []).append(_("This item has no such field."))
     if errors:
         return {}, errors
     return {name: _to_json(value) for name, value in form.cleaned_data.items()}, {}

@@ -15,6 +15,8 @@ import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance.errors import ValidationFailed
 
@@ -42,17 +44,17 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
 }
 
 _DESCRIPTIONS = {
-    "application/pdf": "a PDF document",
-    "image/png": "a PNG image",
-    "image/jpeg": "a JPEG image",
-    "image/gif": "a GIF image",
-    "image/webp": "a WebP image",
-    "text/csv": "a CSV file",
-    "text/plain": "a plain-text file",
-    "application/x-msdownload": "a Windows program",
-    "application/x-executable": "a program",
-    "application/x-sh": "a shell script",
-    "application/zip": "a ZIP archive",
+    "application/pdf": gettext_lazy("a PDF document"),
+    "image/png": gettext_lazy("a PNG image"),
+    "image/jpeg": gettext_lazy("a JPEG image"),
+    "image/gif": gettext_lazy("a GIF image"),
+    "image/webp": gettext_lazy("a WebP image"),
+    "text/csv": gettext_lazy("a CSV file"),
+    "text/plain": gettext_lazy("a plain-text file"),
+    "application/x-msdownload": gettext_lazy("a Windows program"),
+    "application/x-executable": gettext_lazy("a program"),
+    "application/x-sh": gettext_lazy("a shell script"),
+    "application/zip": gettext_lazy("a ZIP archive"),
 }
 
 
@@ -109,9 +111,11 @@ def detect_type(head: bytes, name: str) -> str | None:
 
 def _describe(mime: str) -> str:
     if mime in _DESCRIPTIONS:
-        return _DESCRIPTIONS[mime]
+        return str(_DESCRIPTIONS[mime])
     ext = EXTENSIONS.get(mime, ("",))[0]
-    return f"a {ext.lstrip('.').upper()} file" if ext else f"of type {mime}"
+    if ext:
+        return _("a %(kind)s file") % {"kind": ext.lstrip(".").upper()}
+    return _("of type %(mime)s") % {"mime": mime}
 
 
 def _allowed_summary() -> str:
@@ -127,23 +131,25 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     limit = settings.SRM_ATTACHMENT_MAX_BYTES
     if upload.size is None or upload.size > limit:
         raise ValidationFailed(
-            f"“{name}” is {filesizeformat(upload.size or 0)}; files can be at most "
-            f"{filesizeformat(limit)}.",
+            _("“%(name)s” is %(size)s; files can be at most %(limit)s.") % {
+                "name": name, "size": filesizeformat(upload.size or 0),
+                "limit": filesizeformat(limit)},
             code="file_too_large",
-            field_errors={"files": [f"“{name}” is larger than {filesizeformat(limit)}."]},
+            field_errors={"files": [_("“%(name)s” is larger than %(limit)s.") % {
+                "name": name, "limit": filesizeformat(limit)}]},
         )
     if upload.size == 0:
-        raise ValidationFailed(f"“{name}” is empty.", code="file_empty",
-                               field_errors={"files": [f"“{name}” is empty."]})
+        empty = _("“%(name)s” is empty.") % {"name": name}
+        raise ValidationFailed(empty, code="file_empty", field_errors={"files": [empty]})
     upload.seek(0)
     head = upload.read(_HEAD_BYTES)
     upload.seek(0)
     mime = detect_type(head, name)
     allowed = settings.SRM_ATTACHMENT_ALLOWED_TYPES
     if mime is None or mime not in allowed:
-        what = "not a type SRM recognises" if mime is None else _describe(mime)
-        message = (f"“{name}” is {what}, which cannot be attached. "
-                   f"Allowed: {_allowed_summary()}.")
+        what = _("not a type SRM recognises") if mime is None else _describe(mime)
+        message = _("“%(name)s” is %(what)s, which cannot be attached. Allowed: %(allowed)s.") % {
+            "name": name, "what": what, "allowed": _allowed_summary()}
         raise ValidationFailed(message, code="file_type_not_allowed",
                                field_errors={"files": [message]})
     stem, ext = os.path.splitext(name)
@@ -151,8 +157,9 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     if not ext and expected:
         name = safe_name(name + expected[0])
     elif expected and ext.lower() not in expected:
-        message = (f"“{name}” is {_describe(mime)}, not what its name says. "
-                   f"Rename it to “{stem}{expected[0]}” and attach it again.")
+        message = _("“%(name)s” is %(what)s, not what its name says. "
+                    "Rename it to “%(renamed)s” and attach it again.") % {
+            "name": name, "what": _describe(mime), "renamed": f"{stem}{expected[0]}"}
         raise ValidationFailed(message, code="file_type_mismatch",
                                field_errors={"files": [message]})
     return CheckedFile(upload=upload, name=name, size=upload.size, content_type=mime)

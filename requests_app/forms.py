@@ -7,6 +7,8 @@ from django.conf import settings
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from approvals.models import StepTemplate
 from governance import limits
@@ -22,8 +24,9 @@ def approval_thresholds(item: CatalogItem, money: MoneyFormat) -> list[str]:
     templates = (StepTemplate.objects.filter(path_id=item.path_id, min_cost__isnull=False)
                  .select_related("department").order_by("order"))
     currency = settings.SRM_REPORTING_CURRENCY
-    return [f"{t.department.name if t.department else t.name} approves at "
-            f"{money.format(t.min_cost)} {currency} and above." for t in templates]
+    return [gettext("%(approver)s approves at %(amount)s %(currency)s and above.") % {
+        "approver": t.department.name if t.department else t.name,
+        "amount": money.format(t.min_cost), "currency": currency} for t in templates]
 
 
 def submit_form_class(item: CatalogItem, money: MoneyFormat,
@@ -32,15 +35,18 @@ def submit_form_class(item: CatalogItem, money: MoneyFormat,
     with how to write it (``money``) and the ``thresholds`` it decides."""
     fields: dict[str, forms.Field] = {
         "title": forms.CharField(
-            label="Short title", required=False, max_length=limits.TITLE,
-            help_text=f"How you will recognise it in your list. Empty: “{item.name}”.",
+            label=_("Short title"), required=False, max_length=limits.TITLE,
+            help_text=gettext("How you will recognise it in your list. Empty: “%(name)s”.")
+            % {"name": item.name},
         ),
     }
     if item.asks_cost:
         # Text, not a number field: the service parses and explains ("for example 1250.00").
         fields["estimated_cost"] = forms.CharField(
-            label=f"Estimated cost ({settings.SRM_REPORTING_CURRENCY})",
-            help_text=" ".join([f"Your best estimate; 0 if none. Write it like {money.examples}.",
+            label=gettext("Estimated cost (%(currency)s)")
+            % {"currency": settings.SRM_REPORTING_CURRENCY},
+            help_text=" ".join([gettext("Your best estimate; 0 if none. Write it like "
+                                        "%(examples)s.") % {"examples": money.examples},
                                 *thresholds]),
             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
@@ -93,23 +99,23 @@ class _ListedModelChoiceField(forms.ModelChoiceField):
 
 
 class RequestFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False,
+    q = forms.CharField(label=_("Search"), required=False,
                         widget=forms.TextInput(attrs={"type": "search",
-                                                      "placeholder": "Reference (or its number) or title"}))
-    state = forms.ChoiceField(label="State", required=False,
-                              choices=[("", "Any state"),
-                                       *[(key, label) for key, (label, _) in
+                                                      "placeholder": _("Reference (or its number) or title")}))
+    state = forms.ChoiceField(label=_("State"), required=False,
+                              choices=[("", _("Any state")),
+                                       *[(key, label) for key, (label, _states) in
                                          REQUEST_STATE_GROUPS.items()],
                                        *RequestState.choices])
-    item = _ListedModelChoiceField(label="Service", required=False, empty_label="Any service",
+    item = _ListedModelChoiceField(label=_("Service"), required=False, empty_label=_("Any service"),
                                   queryset=CatalogItem.objects.none(), to_field_name="code",
                                   widget=ListSelect)
-    scope = forms.ChoiceField(label="Show", required=False, choices=[
-        ("mine", "Requests I made"), ("all", "All requests I can see")])
+    scope = forms.ChoiceField(label=_("Show"), required=False, choices=[
+        ("mine", _("Requests I made")), ("all", _("All requests I can see"))])
     # Set by the column headings (requests_app.views.REQUEST_SORTS).
     sort = forms.ChoiceField(required=False, widget=forms.HiddenInput, choices=[
-        ("-submitted", "Newest first"), ("submitted", "Oldest first"), ("due", "Due first"),
-        ("reference", "Reference"), ("state", "State")])
+        ("-submitted", _("Newest first")), ("submitted", _("Oldest first")), ("due", _("Due first")),
+        ("reference", _("Reference")), ("state", _("State"))])
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,5 +125,5 @@ class RequestFilterForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason (optional)", required=False,
+    reason = forms.CharField(label=_("Reason (optional)"), required=False,
                              max_length=limits.CANCEL_REASON)

@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, connections, models, transactio
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import StepState
 from approvals.models import Delegation, Step
@@ -47,8 +48,8 @@ class CatalogItem(models.Model):
     description = models.TextField(blank=True)
     keywords = models.CharField(
         max_length=300, blank=True,
-        help_text="Other words people use for it, comma separated (notebook, MacBook): the "
-        "catalog search and the search box find the item by them too.",
+        help_text=_("Other words people use for it, comma separated (notebook, MacBook): the "
+        "catalog search and the search box find the item by them too."),
     )
     fulfilling_department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="catalog_items"
@@ -58,26 +59,26 @@ class CatalogItem(models.Model):
     )
     form_fields = models.JSONField(
         default=list, blank=True, validators=[validate_field_specs],
-        help_text='A list of {"name", "label", "type", "required", "help_text", "choices"}.',
+        help_text=_('A list of {"name", "label", "type", "required", "help_text", "choices"}.'),
     )
     asks_cost = models.BooleanField(
-        "asks for an estimated cost", default=True,
-        help_text="The requester states an estimated cost; it decides whether finance approves.",
+        _("asks for an estimated cost"), default=True,
+        help_text=_("The requester states an estimated cost; it decides whether finance approves."),
     )
     records_actual_cost = models.BooleanField(
-        "records the actual cost", default=False,
-        help_text="The agent who fulfils a request states what it actually cost. At or above "
+        _("records the actual cost"), default=False,
+        help_text=_("The agent who fulfils a request states what it actually cost. At or above "
         "a finance threshold the request skipped, it goes back to finance for approval before "
-        "it is fulfilled.",
+        "it is fulfilled."),
     )
     target_cycle_hours = models.DecimalField(
-        "target cycle time (business hours)",
+        _("target cycle time (business hours)"),
         max_digits=8,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.25"))],
     )
     cost_of_delay_per_day = models.DecimalField(
-        "cost of delay per business day",
+        _("cost of delay per business day"),
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0"))],
@@ -88,12 +89,12 @@ class CatalogItem(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="catalog_items",
-        verbose_name="outcome KPI",
-        help_text="The outcome this service exists for. Required before publishing.",
+        verbose_name=_("outcome KPI"),
+        help_text=_("The outcome this service exists for. Required before publishing."),
     )
     is_published = models.BooleanField(default=False)
     published_at = models.DateTimeField(
-        "live since", null=True, blank=True, help_text="Go-live: first published."
+        _("live since"), null=True, blank=True, help_text=_("Go-live: first published.")
     )
 
     objects = CatalogItemQuerySet.as_manager()
@@ -124,7 +125,7 @@ class CatalogItem(models.Model):
     def clean(self) -> None:
         if self.is_published and not self.kpi_id:
             raise ValidationError(
-                {"kpi": "Choose the outcome KPI this item serves before publishing it."}
+                {"kpi": _("Choose the outcome KPI this item serves before publishing it.")}
             )
 
 
@@ -299,8 +300,8 @@ class ServiceRequest(models.Model):
     actual_cost = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="What it actually cost, stated by the agent at fulfilment (items that "
-        "record it).",
+        help_text=_("What it actually cost, stated by the agent at fulfilment (items that "
+        "record it)."),
     )
     state = models.CharField(
         max_length=16, choices=RequestState.choices, default=RequestState.IN_APPROVAL
@@ -308,7 +309,7 @@ class ServiceRequest(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.PORTAL)
     external_key = models.CharField(
         max_length=120, null=True, blank=True, unique=True,
-        help_text="The key of the record in the system it was imported from.",
+        help_text=_("The key of the record in the system it was imported from."),
     )
     submitted_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(null=True, blank=True)
@@ -322,7 +323,7 @@ class ServiceRequest(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="accountable_requests",
-        help_text="The department whose step is active now.",
+        help_text=_("The department whose step is active now."),
     )
 
     objects = ServiceRequestQuerySet.as_manager()
@@ -505,8 +506,8 @@ class Comment(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     body = models.TextField(blank=True)
     internal = models.BooleanField(
-        "internal note", default=False,
-        help_text="Only the accountable departments and ops leaders see it, never the requester.",
+        _("internal note"), default=False,
+        help_text=_("Only the accountable departments and ops leaders see it, never the requester."),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -554,10 +555,10 @@ class Attachment(models.Model):
     )
     file = models.FileField(storage=attachments_storage, upload_to=attachment_key, max_length=200)
     original_name = models.CharField(
-        "file name", max_length=200, help_text="Sanitised; shown and offered on download."
+        _("file name"), max_length=200, help_text=_("Sanitised; shown and offered on download.")
     )
-    size = models.PositiveBigIntegerField(help_text="Bytes.")
-    content_type = models.CharField(max_length=120, help_text="Detected from the content.")
+    size = models.PositiveBigIntegerField(help_text=_("Bytes."))
+    content_type = models.CharField(max_length=120, help_text=_("Detected from the content."))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -30,6 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from governance.errors import ValidationFailed
@@ -56,8 +58,8 @@ class MoneyFormat:
     def examples(self) -> str:
         """What the field expects, for help texts and error messages."""
         if self.code == "en":
-            return "1250, 1250.00 or 1,250.00"
-        return "1250, 1250,00 or 1.250,00 (1,250.00 is understood too)"
+            return _("1250, 1250.00 or 1,250.00")
+        return _("1250, 1250,00 or 1.250,00 (1,250.00 is understood too)")
 
     def format(self, amount: Decimal) -> str:
         """``amount`` written the way this format reads it (``6.500,00``)."""
@@ -110,21 +112,24 @@ def money_format(*, language: str | None = None) -> MoneyFormat:
 def money_format_for(request) -> MoneyFormat:
     """The format of the forms a web or API request fills: its first ``Accept-Language``."""
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "") if request is not None else ""
-    languages = [lang for lang, _ in parse_accept_lang_header(header[:255]) if lang != "*"]
+    languages = [lang for lang, _q in parse_accept_lang_header(header[:255]) if lang != "*"]
     return money_format(language=languages[0] if languages else None)
 
 
 def _refusal(field: str, label: str, problem: str, fmt: MoneyFormat) -> ValidationFailed:
-    message = f"{problem} Write the amount like {fmt.examples}."
-    return ValidationFailed(f"The {label}: {message}", code=ErrorCode.INVALID_COST,
+    message = _("%(problem)s Write the amount like %(examples)s.") % {
+        "problem": problem, "examples": fmt.examples}
+    return ValidationFailed(_("The %(label)s: %(message)s") % {"label": label, "message": message},
+                            code=ErrorCode.INVALID_COST,
                             field_errors={field: [message]})
 
 
 def _range_refusal(field: str, label: str, fmt: MoneyFormat) -> ValidationFailed:
     low, high = fmt.format(Decimal(0)), fmt.format(MAX_AMOUNT)
-    return ValidationFailed(f"The {label} must be between {low} and {high}.",
+    bounds = {"label": label, "low": low, "high": high}
+    return ValidationFailed(_("The %(label)s must be between %(low)s and %(high)s.") % bounds,
                             code=ErrorCode.INVALID_COST,
-                            field_errors={field: [f"Must be between {low} and {high}."]})
+                            field_errors={field: [_("Must be between %(low)s and %(high)s.") % bounds]})
 
 
 def _shown(text: str) -> str:
@@ -137,19 +142,23 @@ def _problem(text: str, fmt: MoneyFormat) -> str:
     last = max(text.rfind("."), text.rfind(","))
     head, tail = (text[:last], text[last + 1:]) if last >= 0 else (text, "")
     if fmt is ENGLISH and len(set(separators)) == 2 and separators[-1] == ",":
-        return f"“{_shown(text)}” has its separators in the wrong order for this form."
+        return _("“%(text)s” has its separators in the wrong order for this form.") % {
+            "text": _shown(text)}
     if (separators == [fmt.decimal] and len(tail) == 3
             and re.match(r"\A[1-9][0-9]{0,2}\Z", head)):
-        return (f"“{_shown(text)}” is ambiguous: in this form “{fmt.decimal}” separates the cents, "
-                f"and three digits follow it. For thousands write {head}{tail} "
-                f"or {head}{fmt.group}{tail}; for cents use at most two decimals.")
+        return _("“%(text)s” is ambiguous: in this form “%(decimal)s” separates the cents, "
+                 "and three digits follow it. For thousands write %(plain)s "
+                 "or %(grouped)s; for cents use at most two decimals.") % {
+            "text": _shown(text), "decimal": fmt.decimal, "plain": f"{head}{tail}",
+            "grouped": f"{head}{fmt.group}{tail}"}
     if len(tail) > 2 and text.count(text[last]) == 1 and text[last] in (fmt.decimal, "."):
-        return f"“{_shown(text)}” has more than two decimals; amounts are in whole cents."
-    return f"“{_shown(text)}” is not an amount this form can read."
+        return _("“%(text)s” has more than two decimals; amounts are in whole cents.") % {
+            "text": _shown(text)}
+    return _("“%(text)s” is not an amount this form can read.") % {"text": _shown(text)}
 
 
 def parse_money(value: Any, *, fmt: MoneyFormat | None = None, field: str = "estimated_cost",
-                label: str = "estimated cost") -> Decimal | None:
+                label: str = gettext_lazy("estimated cost")) -> Decimal | None:
     """The amount ``value`` states, in cents, or ``None`` when it is empty.
 
     ``value`` is what a form or a client sent: text (read in ``fmt``, by default the
@@ -160,7 +169,7 @@ def parse_money(value: Any, *, fmt: MoneyFormat | None = None, field: str = "est
     if value is None:
         return None
     if isinstance(value, bool):
-        raise _refusal(field, label, "Yes/no is not an amount.", fmt)
+        raise _refusal(field, label, _("Yes/no is not an amount."), fmt)
     if isinstance(value, (int, float, Decimal)):
         # Numbers from JSON or a spreadsheet cell have no separators to misread.
         try:
@@ -168,24 +177,25 @@ def parse_money(value: Any, *, fmt: MoneyFormat | None = None, field: str = "est
         except (InvalidOperation, ValueError):
             amount = Decimal("NaN")
         if not amount.is_finite():
-            raise _refusal(field, label, "That is not a finite number.", fmt)
+            raise _refusal(field, label, _("That is not a finite number."), fmt)
         if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT, ROUND_HALF_UP):
-            raise _refusal(field, label, f"{value} has more than two decimals; amounts are "
-                           "in whole cents.", fmt)
+            raise _refusal(field, label, _("%(value)s has more than two decimals; amounts are "
+                                           "in whole cents.") % {"value": value}, fmt)
         return _in_range(amount, field, label, fmt)
     if not isinstance(value, str):
-        raise _refusal(field, label, "That is not an amount.", fmt)
+        raise _refusal(field, label, _("That is not an amount."), fmt)
     text = value.strip(" \t\r\n")
     if not text:
         return None
     negative = text.startswith("-")
     body = text[1:] if negative else text
     if not body.isascii() or not body.isprintable():
-        raise _refusal(field, label, "Use the digits 0–9 and the separators “.” and “,” only.",
-                       fmt)
+        raise _refusal(field, label,
+                       _("Use the digits 0–9 and the separators “.” and “,” only."), fmt)
     if any(c not in "0123456789.," for c in body):
-        raise _refusal(field, label, f"“{_shown(text)}” is not an amount: no letters, spaces, signs, "
-                       "exponents or underscores.", fmt)
+        raise _refusal(field, label, _("“%(text)s” is not an amount: no letters, spaces, "
+                                       "signs, exponents or underscores.") % {
+            "text": _shown(text)}, fmt)
     for pattern, group, decimal in fmt.accepted:
         if pattern.match(body):
             digits = body.replace(group, "") if group else body

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from approvals.models import Step, StepTemplate
 from approvals.services import (
@@ -56,8 +57,8 @@ def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, A
     ``field_errors`` for anything the requester can fix."""
     if requester.department_id is None:
         raise ValidationFailed(
-            f"{requester} has no department, so nobody can approve the request. "
-            "Ask an administrator to set it.",
+            _("%(requester)s has no department, so nobody can approve the request. "
+              "Ask an administrator to set it.") % {"requester": requester},
             code="requester_without_department",
         )
     field_errors: dict[str, list[str]] = {}
@@ -69,13 +70,14 @@ def submission_clean(*, item: CatalogItem, requester: User, answers: dict[str, A
         field_errors.update(exc.field_errors)
         cost = None
     if item.asks_cost and cost is None and "estimated_cost" not in field_errors:
-        field_errors["estimated_cost"] = ["State the estimated cost (0 if none)."]
+        field_errors["estimated_cost"] = [_("State the estimated cost (0 if none).")]
     title = (title or "").strip() or item.name
     if len(title) > limits.TITLE:
-        field_errors["title"] = [f"Keep the title under {limits.TITLE} characters."]
+        field_errors["title"] = [_("Keep the title under %(limit)s characters.")
+                                 % {"limit": limits.TITLE}]
     if field_errors:
         raise ValidationFailed(
-            "Some answers need attention.", code="invalid_answers", field_errors=field_errors
+            _("Some answers need attention."), code="invalid_answers", field_errors=field_errors
         )
     return cleaned, cost, title
 
@@ -115,11 +117,12 @@ def request_submission(
     """
     at = at or timezone.now()
     if not item.is_published:
-        raise ValidationFailed(f"“{item}” is not open for requests.", code="item_unpublished")
+        raise ValidationFailed(_("“%(item)s” is not open for requests.") % {"item": item},
+                               code="item_unpublished")
     if actor.department_id is None:
         raise ValidationFailed(
-            "Your account has no department, so nobody can approve your request. "
-            "Ask an administrator to set it.",
+            _("Your account has no department, so nobody can approve your request. "
+              "Ask an administrator to set it."),
             code="requester_without_department",
         )
     cleaned, cost, title = submission_clean(
@@ -190,26 +193,30 @@ def import_clean(*, item: CatalogItem, requester: User, answers: dict[str, Any],
     )
     if status not in LegacyStatus.values:
         raise ValidationFailed(
-            f"Status “{status}” is not one of {', '.join(LegacyStatus.values)}.",
+            _("Status “%(status)s” is not one of %(statuses)s.") % {
+                "status": status, "statuses": ", ".join(LegacyStatus.values)},
             code="invalid_status",
         )
     external_key = (external_key or "").strip()
     if not external_key:
-        raise ValidationFailed("Give every record its key in the old tracker (external_id).",
+        raise ValidationFailed(_("Give every record its key in the old tracker (external_id)."),
                                code="external_key_required")
     if len(external_key) > 120:
-        raise ValidationFailed("The external key is longer than 120 characters.",
+        raise ValidationFailed(_("The external key is longer than 120 characters."),
                                code="external_key_too_long")
     if submitted_at > now:
-        raise ValidationFailed("The submission date is in the future.", code="submitted_in_future")
+        raise ValidationFailed(_("The submission date is in the future."),
+                               code="submitted_in_future")
     if status in LEGACY_CLOSED_STATUSES:
         if closed_at is not None and closed_at < submitted_at:
-            raise ValidationFailed("The closing date is before the submission date.",
+            raise ValidationFailed(_("The closing date is before the submission date."),
                                    code="closed_before_submitted")
         if closed_at is not None and closed_at > now:
-            raise ValidationFailed("The closing date is in the future.", code="closed_in_future")
+            raise ValidationFailed(_("The closing date is in the future."),
+                                   code="closed_in_future")
     elif closed_at is not None:
-        raise ValidationFailed(f"A request that is {status} has no closing date.",
+        raise ValidationFailed(_("A request that is %(status)s has no closing date.")
+                               % {"status": status},
                                code="open_with_closed_at")
     return ImportedRequest(requester=requester, answers=cleaned, estimated_cost=cost, title=title,
                            external_key=external_key, submitted_at=submitted_at, status=status,

@@ -14,6 +14,8 @@ from datetime import datetime
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from approvals.signals import comment_added
 from governance import limits
@@ -82,7 +84,8 @@ def _describe(attachments: Iterable[Attachment]) -> list[dict]:
 def _lock_visible(actor: User, request: ServiceRequest) -> ServiceRequest:
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if not ServiceRequest.objects.restrict(actor, "view").filter(pk=locked.pk).exists():
-        raise NotAllowed(f"You are not taking part in {locked.reference}.", code="not_participant")
+        raise NotAllowed(_("You are not taking part in %(reference)s.") % {"reference": locked.reference},
+                         code="not_participant")
     return locked
 
 
@@ -92,18 +95,18 @@ def comment_add(*, actor: User, request: ServiceRequest, body: str, internal: bo
     """Add a comment (or, with ``internal``, a note the requester never sees) to the request's
     timeline, with optional attachments. Anyone who may see the request may comment."""
     at = at or timezone.now()
-    body = clean_text(body, field="body", what="comment")
+    body = clean_text(body, field="body", what=gettext_lazy("comment"))
     checked = check_uploads(files)
     if not body and not checked:
-        raise ValidationFailed("Write a comment or attach a file.", code="comment_empty",
-                               field_errors={"body": ["Write a comment or attach a file."]})
+        empty = _("Write a comment or attach a file.")
+        raise ValidationFailed(empty, code="comment_empty", field_errors={"body": [empty]})
     request = _lock_visible(actor, request)
     if internal and not ServiceRequest.objects.restrict(actor, "internal").filter(
         pk=request.pk
     ).exists():
         raise NotAllowed(
-            f"Only the departments working on {request.reference} and ops leaders can write "
-            "internal notes; the requester never sees them.",
+            _("Only the departments working on %(reference)s and ops leaders can write "
+              "internal notes; the requester never sees them.") % {"reference": request.reference},
             code="internal_not_allowed",
         )
     with files_discarded_on_error() as stored:
@@ -129,11 +132,11 @@ def attachment_add(*, actor: User, request: ServiceRequest, files: Iterable[Uplo
     at = at or timezone.now()
     checked = check_uploads(files)
     if not checked:
-        raise ValidationFailed("Choose at least one file.", code="no_files",
-                               field_errors={"files": ["Choose at least one file."]})
+        none = _("Choose at least one file.")
+        raise ValidationFailed(none, code="no_files", field_errors={"files": [none]})
     request = _lock_visible(actor, request)
     if comment is not None and (comment.request_id != request.pk or comment.author_id != actor.pk):
-        raise NotAllowed("You can add files only to your own comments.", code="not_author")
+        raise NotAllowed(_("You can add files only to your own comments."), code="not_author")
     internal = comment is not None and comment.internal
     with files_discarded_on_error() as stored:
         attachments = attachments_store(request=request, comment=comment, uploader=actor,

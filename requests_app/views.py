@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from approvals.models import Step
@@ -36,11 +38,11 @@ PAGE_SIZE = 20
 
 # The request list's sortable columns: name -> (label, ordering); "-" first: descending.
 REQUEST_SORTS = {
-    "-submitted": ("Newest first", ("-submitted_at", "-id")),
-    "submitted": ("Oldest first", ("submitted_at", "id")),
-    "due": ("Due first", (F("due_at").asc(nulls_last=True), "-id")),
-    "reference": ("Reference", ("reference",)),
-    "state": ("State", ("state", "-submitted_at", "-id")),
+    "-submitted": (_("Newest first"), ("-submitted_at", "-id")),
+    "submitted": (_("Oldest first"), ("submitted_at", "id")),
+    "due": (_("Due first"), (F("due_at").asc(nulls_last=True), "-id")),
+    "reference": (_("Reference"), ("reference",)),
+    "state": (_("State"), ("state", "-submitted_at", "-id")),
 }
 
 
@@ -84,10 +86,16 @@ def submit(request: HttpRequest, item_code: str) -> HttpResponse:
         return domain_error_response(request, exc, form=form,
                                      page=lambda status: page(form, status))
     step = created.current_step
-    who = f" {step.accountable_head} ({step.accountable_department}) decides next." if step else ""
-    cost = (f" with an estimated cost of {money.format(created.estimated_cost)} "
-            f"{settings.SRM_REPORTING_CURRENCY}" if created.estimated_cost is not None else "")
-    messages.success(request, f"{created.reference} submitted{cost}.{who}")
+    if created.estimated_cost is None:
+        done = gettext("%(reference)s submitted.") % {"reference": created.reference}
+    else:
+        done = gettext("%(reference)s submitted with an estimated cost of %(amount)s %(currency)s.") % {
+            "reference": created.reference, "amount": money.format(created.estimated_cost),
+            "currency": settings.SRM_REPORTING_CURRENCY}
+    if step:
+        done += " " + gettext("%(head)s (%(department)s) decides next.") % {
+            "head": step.accountable_head, "department": step.accountable_department}
+    messages.success(request, done)
     return redirect("portal:request_detail", reference=created.reference)
 
 
@@ -241,7 +249,8 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
         return domain_error_response(
             request, exc, page=lambda status: _render_detail(request, sr, status=status,
                                                              cancel_form=form))
-    messages.success(request, f"{sr.reference} is cancelled. Nobody needs to act on it any more.")
+    messages.success(request, gettext("%(reference)s is cancelled. Nobody needs to act on it "
+                                      "any more.") % {"reference": sr.reference})
     return redirect(reverse("portal:request_detail", kwargs={"reference": sr.reference}))
 
 

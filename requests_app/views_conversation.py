@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.choices import DecisionChannel
@@ -66,8 +67,8 @@ def comment_create(request: HttpRequest, reference: str) -> HttpResponse:
         return _failed(request, service_request, error,
                        {"body": request.POST.get("body", ""), "internal": internal})
     return _done(request, service_request,
-                 "Internal note added. The requester does not see it." if internal
-                 else "Comment added.")
+                 _("Internal note added. The requester does not see it.") if internal
+                 else _("Comment added."))
 
 
 @login_required
@@ -84,8 +85,9 @@ def step_hold_create(request: HttpRequest, reference: str, pk: int) -> HttpRespo
         return _failed(request, service_request, error,
                        {"question": request.POST.get("question", "")})
     return _done(request, service_request,
-                 f"Question sent to {service_request.requester}. “{step.name}” is on hold until "
-                 "they answer; its clock is stopped.")
+                 _("Question sent to %(requester)s. “%(step)s” is on hold until they answer; "
+                   "its clock is stopped.") % {"requester": service_request.requester,
+                                               "step": step.name})
 
 
 @login_required
@@ -95,7 +97,7 @@ def answer_create(request: HttpRequest, reference: str) -> HttpResponse:
     service_request = _visible(request.user, reference)
     step = Step.objects.filter(request=service_request, on_hold_since__isnull=False).first()
     if step is None:
-        messages.info(request, "There is no open question on this request any more.")
+        messages.info(request, _("There is no open question on this request any more."))
         return redirect(f"{reverse('portal:request_detail', args=[service_request.reference])}#conversation")
     try:
         step_answer(actor=request.user, step=step, answer=request.POST.get("answer", ""),
@@ -103,7 +105,8 @@ def answer_create(request: HttpRequest, reference: str) -> HttpResponse:
     except DomainError as error:
         return _failed(request, service_request, error,
                        {"answer": request.POST.get("answer", "")})
-    return _done(request, service_request, f"Answer sent. “{step.name}” continues.")
+    return _done(request, service_request,
+                 _("Answer sent. “%(step)s” continues.") % {"step": step.name})
 
 
 @login_required
@@ -120,7 +123,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     try:
         handle = attachment.file.storage.open(attachment.file.name, "rb")
     except FileNotFoundError:
-        raise Http404("The file is missing from storage.") from None
+        raise Http404(_("The file is missing from storage.")) from None
     response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
                             content_type=attachment.content_type)
     response["Content-Length"] = str(attachment.size)

@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.db.backends.signals import connection_created
+from django.utils import translation
 
 from demo.organisation import seed_organisation
 from governance.models import Department, User
@@ -31,6 +32,15 @@ def _throwaway_databases_may_be_flushed(sender, connection, **kwargs) -> None:
 
 connection_created.connect(_throwaway_databases_may_be_flushed,
                            dispatch_uid="tests.audit_truncate_allowed")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in LANGUAGE_CODE: a German request earlier in the thread leaves
+    German active (LocaleMiddleware activates, nothing deactivates)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

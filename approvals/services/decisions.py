@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from approvals.choices import DECISIONS, DecisionChannel, StepKind, StepState
 from approvals.models import Step
@@ -35,7 +36,8 @@ def step_approve(*, actor: User, step: Step, comment: str = "", at: datetime | N
     against its cost centre's budget (``request_approved``); approving beyond the remaining
     budget needs ``over_budget_reason``."""
     at = at or timezone.now()
-    comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="comment")
+    comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment",
+                           what=gettext_lazy("comment"))
     over_budget_reason = checked_text(over_budget_reason, limit=limits.DECISION_COMMENT,
                                       field="over_budget_reason", what="reason")
     step = _lock(step, with_pending=True)
@@ -67,7 +69,8 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
     """Reject ``step`` with a reason; the request ends. ``channel`` and ``message_id`` as
     for ``step_approve``."""
     at = at or timezone.now()
-    comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment", what="reason")
+    comment = checked_text(comment, limit=limits.DECISION_COMMENT, field="comment",
+                           what=gettext_lazy("reason"))
     if not comment:
         raise ValidationFailed(
             "Say why you reject it: the requester needs the reason.",
@@ -101,7 +104,8 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     if not actor.is_ops_leader:
         raise NotAllowed("Only an ops leader can record a decision taken outside the tool.",
                          code="not_ops_leader")
-    reason = checked_text(reason, limit=limits.DECISION_COMMENT, field="reason", what="reason")
+    reason = checked_text(reason, limit=limits.DECISION_COMMENT, field="reason",
+                           what=gettext_lazy("reason"))
     if not reason:
         raise ValidationFailed(
             "Say where and by whom it was decided (for example “approved by Hank by email on "

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from approvals.choices import StepKind, StepState
 from approvals.models import Step
@@ -45,7 +46,7 @@ def step_complete(*, actor: User, step: Step, note: str = "", actual_cost: Any =
     request skipped, the request goes back to finance before it is fulfilled
     (``_back_to_finance``)."""
     at = at or timezone.now()
-    note = checked_text(note, limit=limits.DECISION_COMMENT, field="note", what="note")
+    note = checked_text(note, limit=limits.DECISION_COMMENT, field="note", what=gettext_lazy("note"))
     step = _lock(step, with_pending=True)
     _require_active(step, StepKind.EXECUTION)
     _require_agent(actor, step, doing="complete")
@@ -86,7 +87,7 @@ def _actual_cost(request: ServiceRequest, value: Any, *, money: MoneyFormat | No
             code="actual_cost_not_recorded",
             field_errors={"actual_cost": ["This item does not record an actual cost."]},
         )
-    return parse_money(value, fmt=money, field="actual_cost", label="actual cost")
+    return parse_money(value, fmt=money, field="actual_cost", label=gettext_lazy("actual cost"))
 
 
 def _record_actual_cost(request: ServiceRequest, cost: Decimal, *, actor: User,
@@ -179,7 +180,7 @@ def step_take_over(*, actor: User, step: Step, reason: str = "",
     """Take over an execution step a colleague has taken: the step becomes the actor's, the
     audit trail names both, and the colleague is no longer the one working it."""
     at = at or timezone.now()
-    reason = checked_text(reason, limit=limits.DECISION_COMMENT, field="reason", what="reason")
+    reason = checked_text(reason, limit=limits.DECISION_COMMENT, field="reason", what=gettext_lazy("reason"))
     step = _lock(step)
     _require_active(step, StepKind.EXECUTION)
     _require_agent(actor, step, doing="take over")

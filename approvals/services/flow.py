@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from approvals.choices import STEP_MACHINE, StepKind, StepState
 from approvals.models import Step
@@ -144,7 +145,7 @@ def request_close(*, request: ServiceRequest, state: str, actor: User | None, at
 def request_cancel(*, actor: User, request: ServiceRequest, reason: str = "",
                    at: datetime | None = None) -> ServiceRequest:
     at = at or timezone.now()
-    reason = checked_text(reason, limit=limits.CANCEL_REASON, field="reason", what="reason")
+    reason = checked_text(reason, limit=limits.CANCEL_REASON, field="reason", what=gettext_lazy("reason"))
     request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if request.state not in OPEN_STATES:
         raise Conflict(

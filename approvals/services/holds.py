@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 
 from approvals.choices import DecisionChannel, StepKind, StepState
 from approvals.models import Step, StepHold
@@ -70,7 +71,7 @@ def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = N
     ``channel`` and ``message_id``: where the question was asked (as for ``step_approve``),
     kept in the audit event."""
     at = at or timezone.now()
-    question = clean_text(question, field="question", what="question")
+    question = clean_text(question, field="question", what=gettext_lazy("question"))
     if not question:
         raise ValidationFailed(
             "Write the question the requester should answer.", code="question_required",
@@ -121,7 +122,7 @@ def step_answer(*, actor: User, answer: str, step: Step | None = None,
     if (step is None) == (hold is None):
         raise TypeError("Pass either step= or hold=.")
     at = at or timezone.now()
-    answer = clean_text(answer, field="answer", what="answer")
+    answer = clean_text(answer, field="answer", what=gettext_lazy("answer"))
     if not answer:
         raise ValidationFailed("Write your answer.", code="answer_required",
                                field_errors={"answer": ["Write your answer."]})

@@ -4,6 +4,7 @@ both the requests' and the steps' serializers use them."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -26,8 +27,8 @@ class CostField(serializers.Field):
     """Passes the stated cost on to the service, which reads it as the portal does
     (``requests_app.money``): text or a number, nothing else."""
 
-    default_error_messages = {"invalid": "Enter the cost as text or a number, for example "
-                                         "\"1250.00\"."}
+    default_error_messages = {"invalid": _("Enter the cost as text or a number, for example "
+                                           "\"1250.00\".")}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from approvals.api.serializers import StepSerializer, actions_of, allowed_actions_field
@@ -124,7 +125,8 @@ class RequestCreateSerializer(serializers.Serializer):
         user = self.context["request"].user
         item = CatalogItem.objects.restrict(user, "request").filter(code=code).first()
         if item is None:
-            raise serializers.ValidationError(f"There is no published catalog item “{code}”.")
+            raise serializers.ValidationError(
+                _("There is no published catalog item “%(code)s”.") % {"code": code})
         return item
 
 

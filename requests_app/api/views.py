@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.http import http_date, parse_http_date_safe
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -78,7 +79,8 @@ class _AwareDateTimeField(django_filters.fields.IsoDateTimeField):
             try:
                 value = value.astimezone(UTC)
             except OverflowError:
-                raise forms.ValidationError("Enter a date-time between years 1 and 9999.") from None
+                raise forms.ValidationError(
+                    _("Enter a date-time between years 1 and 9999.")) from None
         return value
 
 
@@ -266,8 +268,9 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
         service_request = self.get_object()
         step = Step.objects.filter(request=service_request, on_hold_since__isnull=False).first()
         if step is None:
-            raise Conflict(f"There is no open question on {service_request.reference}: it was "
-                           "already answered, or the request has moved on.",
+            raise Conflict(_("There is no open question on %(reference)s: it was already "
+                             "answered, or the request has moved on.")
+                           % {"reference": service_request.reference},
                            code="no_open_question")
         hold = step_answer(actor=request.user, step=step, answer=data["answer"],
                            files=data["files"])

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from requests_app.models import ServiceRequest
 from requests_app.money import CONTINENTAL, ENGLISH, money_format, parse_money
@@ -72,7 +73,19 @@ TABLE = [
     ("", REQUIRED, REQUIRED),
 ]
 LANGUAGES = {"en": "en-GB,en;q=0.9", "de": "de-DE,de;q=0.9,en;q=0.5"}
-EXAMPLES = {"en": ENGLISH.examples, "de": CONTINENTAL.examples}
+FORMATS = {"en": ENGLISH, "de": CONTINENTAL}
+# A German browser reads the refusals in German.
+GERMAN = {ORDER: "Trennzeichen in der falschen Reihenfolge", AMBIGUOUS: "ist mehrdeutig",
+          DECIMALS: "mehr als zwei Nachkommastellen", RANGE: "Muss zwischen",
+          NOT_AMOUNT: "ist kein Betrag", DIGITS: "Verwenden Sie nur die Ziffern 0–9",
+          UNREADABLE: "ist kein Betrag, den dieses Formular lesen kann",
+          REQUIRED: "Geben Sie die geschätzten Kosten an"}
+
+
+def _examples(lang: str) -> str:
+    """How the form writes amounts, in its own language's words."""
+    with translation.override(lang):
+        return FORMATS[lang].examples
 
 CASES = [pytest.param(typed, lang, expected[i], id=f"{lang}-{typed!r}")
          for typed, *expected in TABLE for i, lang in enumerate(LANGUAGES)]
@@ -117,12 +130,13 @@ def test_the_portal_and_the_api_read_an_amount_alike(org, typed, lang, expected)
         assert portal == api == ("stored", expected)
         assert ServiceRequest.objects.filter(estimated_cost=Decimal(expected)).count() == 2
         return
-    # Then both refuse, with the same words, which name what to write instead
+    # Then both refuse, with the same words, in the browser's language, which name what to
+    # write instead
     assert portal[0] == api[0] == "refused"
-    assert expected in api[1]
+    assert (GERMAN[expected] if lang == "de" else expected) in api[1]
     assert api[1] in portal[1]
     if expected not in (REQUIRED, RANGE):
-        assert EXAMPLES[lang] in api[1]
+        assert _examples(lang) in api[1]
     assert not ServiceRequest.objects.exists()
 
 
@@ -137,7 +151,7 @@ def test_a_nul_in_an_amount_is_refused_by_both_and_stores_nothing(org, bad):
             "estimated_cost": bad}, content_type="application/json",
             headers={"Accept-Language": LANGUAGES[lang]}).status_code == 400
     assert not ServiceRequest.objects.exists()
-    with pytest.raises(Exception, match=DIGITS):
+    with translation.override("en"), pytest.raises(Exception, match=DIGITS):
         parse_money(bad, fmt=ENGLISH)
 
 
@@ -183,9 +197,9 @@ def test_the_form_shows_the_rule_and_the_format_before_submitting(org):
                                     headers={"Accept-Language": "de-DE"}).content.decode()
     # The finance step's real threshold, as each form writes amounts
     assert "Finance approves at 5,000.00 EUR and above." in english
-    assert "Finance approves at 5.000,00 EUR and above." in german
-    assert html.escape(ENGLISH.examples) in english
-    assert html.escape(CONTINENTAL.examples) in german
+    assert "Finance genehmigt ab 5.000,00 EUR." in german
+    assert html.escape(_examples("en")) in english
+    assert html.escape(_examples("de")) in german
 
 
 def test_the_threshold_shown_is_the_one_that_decides(org):
@@ -203,7 +217,7 @@ def test_a_german_amount_over_the_threshold_goes_to_finance_and_is_echoed(org):
     }, headers={"Accept-Language": "de-DE"}, follow=True)
     request = ServiceRequest.objects.get()
     assert request.estimated_cost == Decimal("6500.00")
-    assert f"{request.reference} submitted with an estimated cost of 6.500,00 EUR." in (
+    assert f"{request.reference} mit geschätzten Kosten von 6.500,00 EUR eingereicht." in (
         response.content.decode())
     finance = request.steps.get(name="Finance approval")
     assert not finance.is_skipped
