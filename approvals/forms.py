@@ -6,7 +6,7 @@ from django.utils import timezone
 from approvals.selectors import INBOX_SORTS, InboxFilters, delegate_candidates
 from governance import limits
 from governance.models import Department, User
-from kit.web import DateInput
+from kit.web import DateInput, QuickSelect
 from requests_app.models import CatalogItem
 
 
@@ -51,10 +51,11 @@ class InboxFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100, widget=forms.TextInput(
         attrs={"type": "search", "placeholder": "Reference, title or requester"}))
     department = forms.ModelChoiceField(label="Requester's department", required=False,
-                                        queryset=Department.objects.none(),
+                                        queryset=Department.objects.none(), widget=QuickSelect,
                                         empty_label="Any department", to_field_name="code")
     item = forms.ModelChoiceField(label="Service", required=False, queryset=CatalogItem.objects.none(),
-                                  empty_label="Any service", to_field_name="code")
+                                  widget=QuickSelect, empty_label="Any service",
+                                  to_field_name="code")
     show = forms.ChoiceField(label="Show", required=False, choices=[
         ("", "Everything"), ("waiting", "Waiting for me"), ("held", "On hold"),
         ("overdue", "Overdue")])

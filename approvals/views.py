@@ -8,6 +8,8 @@ row is swapped in place; as a plain form POST the person lands back on the list.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 from django.views.decorators.http import require_POST
 
 from approvals.cards import attach_card_facts
@@ -94,6 +97,30 @@ def _page_of(request, steps, *, size: int = PAGE_SIZE, count: int | None = None,
     return page
 
 
+_SAMPLE_PK, _SAMPLE_REFERENCE = 2147483647, "SR-0000-000000"
+
+
+def _around(viewname: str, sample) -> tuple[str, str]:
+    """A URL with one argument as what comes before and after it, reversed once."""
+    before, after = reverse(viewname, args=[sample]).split(str(sample))
+    return before, after
+
+
+def attach_row_urls(steps) -> None:
+    """``step.urls``: the links of an inbox table row, from one reversal per kind of link
+    for the whole page (fifty rows reversed 250 URLs, a tenth of the table's rendering)."""
+    detail, approve, reject = (_around("portal:request_detail", _SAMPLE_REFERENCE),
+                               _around("approvals:approve", _SAMPLE_PK),
+                               _around("approvals:reject", _SAMPLE_PK))
+    for step in steps:
+        pk = str(step.pk)
+        # As reverse() quotes its arguments (references are letters, digits and dashes).
+        reference = quote(step.request.reference, safe=RFC3986_SUBDELIMS + "/~:@")
+        step.urls = {"request": f"{detail[0]}{reference}{detail[1]}",
+                     "approve": f"{approve[0]}{pk}{approve[1]}",
+                     "reject": f"{reject[0]}{pk}{reject[1]}"}
+
+
 def _list_page(request, *, template: str, steps, status: int = 200,
                read_through: str | None = None) -> HttpResponse:
     return render(request, template,
@@ -110,6 +137,8 @@ def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = 
     page = _page_of(request, inbox_filtered(user, form.filters()),
                     size=TABLE_PAGE_SIZE if view == "table" else PAGE_SIZE,
                     count=None if form.narrows() else waiting + held, read_through="decide")
+    if view == "table":
+        attach_row_urls(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     keep = query.copy()
@@ -138,6 +167,7 @@ def _row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
         extra["waiting"], extra["held"] = inbox_counts(request.user)
         if request.POST.get("as") == "table":
             template = "approvals/partials/inbox_table_row.html"
+            attach_row_urls([step])
     return render(request, template, {"step": step, "oob_nav": True, **extra}, status=status)
 
 
