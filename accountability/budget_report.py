@@ -3,13 +3,16 @@ commitment ledger committed, spent and released, what is left, the cost of delay
 the approvals that went over budget; and the forecast of what is left at quarter end.
 
 Every figure is a sum of ledger postings (``CommitmentPosting``, ``DelayPosting``) counting
-in the quarter, so the page, its CSV/XLSX and the API agree to the cent, and for every row
+in the quarter, read from where the sums are stored: the commitment ledger's per cost centre
+and quarter (``BudgetFigures``, kept in each posting's transaction), the cost-of-delay
+ledger's per department and quarter (``QuarterFigures``, the quarterly report's). The page,
+its CSV/XLSX and the API read the same rows, so they agree to the cent, and for every row
 
     remaining = budget − committed − actual + released
 
-A handful of grouped queries whatever the number of requests: the budgets, the commitment
-postings grouped by cost centre, quarter and kind, the delay postings grouped by department
-and quarter (and, for the forecast, two more over the current quarter). See docs/budgets.md.
+Four small queries whatever the number of requests or postings (the budget figures, the
+quarters' stamps, the delay figures, and for the forecast the item figures). See
+docs/budgets.md.
 """
 
 from __future__ import annotations
@@ -18,25 +21,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accountability.delays import quarter_of, reporting_tz
-from accountability.models import (
-    Budget,
-    CommitmentKind,
-    CommitmentPosting,
-    CommitmentReason,
-    DelayPosting,
-)
+from accountability.figures import stored_quarters
+from accountability.models import Budget, BudgetFigures, CommitmentItemFigures, QuarterFigures
 from accountability.models.budgets import sees_all_budgets
-from accountability.services.budgets import SIGNED
 from accountability.services.ledger import posting_quarter
 from approvals.cards import CardFact
 from governance.models import Department
@@ -107,7 +104,7 @@ class BudgetBlock:
     def label(self) -> str:
         return quarter_label(self.quarter)
 
-    @property
+    @cached_property
     def total(self) -> BudgetRow:
         total = BudgetRow(self.quarter, None)
         for row in self.rows:
@@ -140,28 +137,17 @@ def budget_blocks(departments: list[Department], *, quarters: int = 4,
     def scoped(queryset, name="department_id"):
         return queryset if everything else queryset.filter(**{f"{name}__in": ids})
 
-    for budget in scoped(Budget.objects.filter(quarter__in=periods)).values(
-            "department_id", "quarter", "amount"):
-        if row := rows.get((budget["quarter"], budget["department_id"])):
-            row.budget = budget["amount"]
-    postings = (scoped(CommitmentPosting.objects.filter(quarter__in=periods)).order_by()
-                .values("department_id", "quarter")
-                .annotate(committed=Sum("amount", filter=Q(kind=CommitmentKind.COMMIT)),
-                          actual=Sum("amount", filter=Q(kind=CommitmentKind.ACTUAL)),
-                          released=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE)),
-                          over=Count("pk", filter=Q(kind=CommitmentKind.COMMIT)
-                                     & ~Q(over_budget_reason=""))))
-    for found in postings:
-        if row := rows.get((found["quarter"], found["department_id"])):
-            row.committed = found["committed"] or ZERO
-            row.actual = found["actual"] or ZERO
-            row.released = found["released"] or ZERO
-            row.over_budget = found["over"]
-    delays = (scoped(DelayPosting.objects.filter(quarter__in=periods)).order_by()
-              .values("department_id", "quarter").annotate(amount=Sum("amount")))
-    for found in delays:
-        if row := rows.get((found["quarter"], found["department_id"])):
-            row.cost_of_delay = found["amount"] or ZERO
+    for found in scoped(BudgetFigures.objects.filter(quarter__in=periods)):
+        if row := rows.get((found.quarter, found.department_id)):
+            row.budget = found.budget or ZERO
+            row.committed, row.actual, row.released = found.committed, found.actual, found.released
+            row.over_budget = found.over_budget
+    stored_quarters(periods, now=now)
+    delays = scoped(QuarterFigures.objects.filter(quarter__in=periods)).values_list(
+        "quarter", "department_id", F("cost_of_delay") + F("delay_adjustments"))
+    for quarter, department_id, amount in delays:
+        if row := rows.get((quarter, department_id)):
+            row.cost_of_delay = amount
     current = posting_quarter(quarter_of(now, reporting_tz()), at=now)
     if current in periods:
         for department_id, forecast in forecasts(ids, current, everything=everything,
@@ -191,32 +177,25 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
     """Per cost centre, what its work in flight will still take from ``quarter``'s budget
     beyond what it committed: for each commitment counting in ``quarter`` not yet released,
     ``commitment × (ratio − 1)``, the ratio being its catalog item's actual ÷ estimate over
-    the requests fulfilled in the ``RATIO_QUARTERS`` quarters before (1 without history)."""
-    base = CommitmentPosting.objects if everything else CommitmentPosting.objects.filter(
-        department_id__in=ids)
-    released = CommitmentPosting.objects.filter(request_id=OuterRef("request_id"),
-                                                kind=CommitmentKind.RELEASE)
-    in_flight = (base.filter(quarter=quarter, kind=CommitmentKind.COMMIT)
-                 .filter(~Exists(released)).order_by()
-                 .values("department_id", "request__item_id").annotate(amount=Sum("amount")))
+    the requests fulfilled in the ``RATIO_QUARTERS`` quarters before (1 without history).
+    One query on the stored item figures: a commitment counts in its own quarter, so what is
+    in flight there is what is in flight for the quarter that funds it."""
     first = last_quarters(RATIO_QUARTERS + 1, until=now or timezone.now())[0]
-    fulfilled = CommitmentPosting.objects.filter(request_id=OuterRef("request_id"),
-                                                 kind=CommitmentKind.RELEASE,
-                                                 reason=CommitmentReason.FULFILLED)
-    history = (CommitmentPosting.objects.filter(period__gte=first, period__lt=quarter,
-                                                kind__in=[CommitmentKind.ACTUAL,
-                                                          CommitmentKind.RELEASE],
-                                                reason=CommitmentReason.FULFILLED)
-               .filter(Exists(fulfilled))
-               .order_by().values("request__item_id")
-               .annotate(actual=Sum("amount", filter=Q(kind=CommitmentKind.ACTUAL)),
-                         estimate=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE))))
-    ratios = {h["request__item_id"]: h["actual"] / h["estimate"]
-              for h in history if h["estimate"] and h["actual"] is not None}
+    rows = list(CommitmentItemFigures.objects.filter(period__gte=first, period__lte=quarter)
+                .values_list("department_id", "item_id", "period", "in_flight",
+                             "fulfilled_estimate", "fulfilled_actual"))
+    history: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for _department, item, period, _flight, estimate, actual in rows:
+        if period < quarter:
+            history[item][0] += actual
+            history[item][1] += estimate
+    ratios = {item: actual / estimate for item, (actual, estimate) in history.items()
+              if estimate and actual}
+    wanted = None if everything else set(ids)
     extra: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for row in in_flight:
-        ratio = ratios.get(row["request__item_id"], Decimal(1))
-        extra[row["department_id"]] += row["amount"] * (ratio - 1)
+    for department, item, period, flight, _estimate, _actual in rows:
+        if period == quarter and flight and (wanted is None or department in wanted):
+            extra[department] += flight * (ratios.get(item, Decimal(1)) - 1)
     return dict(extra)
 
 
@@ -271,12 +250,9 @@ def budget_card_facts(steps: list) -> dict[int, list[CardFact]]:
     now = timezone.now()
     quarter = posting_quarter(quarter_of(now, reporting_tz()), at=now)
     ids = {step.request.requester_department_id for step in steps}
-    used = (CommitmentPosting.objects.filter(department_id=OuterRef("department_id"),
-                                             quarter=quarter)
-            .order_by().values("department_id").annotate(s=Sum(SIGNED)).values("s"))
-    budgets = {b.department_id: b for b in Budget.objects.filter(
-        department_id__in=ids, quarter=quarter).select_related("department").annotate(
-        used=Coalesce(Subquery(used), Value(ZERO)))}
+    budgets = {f.department_id: f for f in BudgetFigures.objects.filter(
+        department_id__in=ids, quarter=quarter, budget__isnull=False)
+        .select_related("department")}
     currency = settings.SRM_REPORTING_CURRENCY
     facts: dict[int, list[CardFact]] = {}
     for step in steps:
@@ -286,15 +262,15 @@ def budget_card_facts(steps: list) -> dict[int, list[CardFact]]:
         cost = step.request.estimated_cost or ZERO
         after = budget.used + cost
         words = {"centre": budget.department.name, "quarter": quarter_label(quarter),
-                 "used": _amount(budget.used), "budget": _amount(budget.amount),
+                 "used": _amount(budget.used), "budget": _amount(budget.budget),
                  "currency": currency, "after": _amount(after)}
-        if budget.amount:
-            words["percent"] = f"{(after * 100 / budget.amount).quantize(Decimal(1), ROUND_HALF_UP)}"
+        if budget.budget:
+            words["percent"] = f"{(after * 100 / budget.budget).quantize(Decimal(1), ROUND_HALF_UP)}"
             text = gettext("%(centre)s %(quarter)s: %(used)s of %(budget)s %(currency)s "
                            "committed; after this request %(after)s (%(percent)s %%)") % words
         else:
             text = gettext("%(centre)s %(quarter)s: %(used)s of %(budget)s %(currency)s "
                            "committed; after this request %(after)s") % words
         facts[step.pk] = [CardFact(gettext("Budget"), text,
-                                   needs_confirmation=after > budget.amount)]
+                                   needs_confirmation=after > budget.budget)]
     return facts

@@ -306,12 +306,7 @@ def report_from_figures(departments: list[Department], *, quarters: int = 4,
     now = now or timezone.now()
     quarters = max(1, min(quarters, report.MAX_QUARTERS))
     starts = last_quarters(quarters, until=now)
-    stamps = {s.key: s for s in FiguresStamp.objects.filter(
-        key__in=[_quarter_key(q) for q in starts])}
-    stale = [q for q in starts if not _fresh(stamps.get(_quarter_key(q)), now)]
-    as_of = [stamps[_quarter_key(q)].computed_at for q in starts if q not in stale]
-    if stale:
-        as_of.append(_refresh([_quarter_key(q) for q in stale], _store_quarters(stale), now))
+    as_of = stored_quarters(starts, now=now)
     ids = [d.pk for d in departments]
     found = {
         (row.quarter, row.department_id): report.ReportRow(
@@ -322,7 +317,19 @@ def report_from_figures(departments: list[Department], *, quarters: int = 4,
         for row in within(QuarterFigures.objects.filter(quarter__in=starts), "department",
                                 ids, everything=everything)
     }
-    return report.report_blocks(starts, departments, found), min(as_of)
+    return report.report_blocks(starts, departments, found), as_of
+
+
+def stored_quarters(starts: list[date], *, now: datetime) -> datetime:
+    """Make sure the stored quarters ``starts`` (``QuarterFigures``) are fresh, computing the
+    missing or stale ones first; returns the oldest moment among them."""
+    stamps = {s.key: s for s in FiguresStamp.objects.filter(
+        key__in=[_quarter_key(q) for q in starts])}
+    stale = [q for q in starts if not _fresh(stamps.get(_quarter_key(q)), now)]
+    as_of = [stamps[_quarter_key(q)].computed_at for q in starts if q not in stale]
+    if stale:
+        as_of.append(_refresh([_quarter_key(q) for q in stale], _store_quarters(stale), now))
+    return min(as_of)
 
 
 

@@ -71,11 +71,12 @@ def test_a_database_of_the_release_before_the_move_migrates_forward_intact(org, 
     old = executor.loader.project_state(BEFORE_THE_MOVE[:1]).apps
     old_risk_type = ContentType.objects.get(app_label="governance", model="delayrisk")
     # (Django keeps content types of models that came later, such as the ledger's postings,
-    # the notification preferences, the mail that came in on the reply address and the
-    # record of used e-mail action links.)
+    # the notification preferences, the mail that came in on the reply address, the
+    # record of used e-mail action links and the budget figures.)
     assert not ContentType.objects.filter(app_label="accountability").exclude(
         model__in=["delayposting", "notificationpreference", "inboundmessage", "budget",
-                   "commitmentposting", "emailactionuse"]).exists()
+                   "commitmentposting", "emailactionuse", "budgetfigures",
+                   "commitmentitemfigures"]).exists()
     risk_events = AuditEvent.objects.filter(content_type=old_risk_type)
     assert risk_events.count() >= 3
     # ... including rows written there by that release's models

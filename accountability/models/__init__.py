@@ -2,7 +2,14 @@
 outbox, the stored figures of the board and reports, change plans, legacy workflows and
 import jobs. They keep the tables they had when they lived in ``governance``."""
 
-from .budgets import Budget, CommitmentKind, CommitmentPosting, CommitmentReason
+from .budgets import (
+    Budget,
+    BudgetFigures,
+    CommitmentItemFigures,
+    CommitmentKind,
+    CommitmentPosting,
+    CommitmentReason,
+)
 from .figures import (
     FiguresStamp,
     FlowFigures,
@@ -27,7 +34,8 @@ from .plans import ChangePlan, ImportJob, LegacyWorkflow
 from .risks import DelayRisk
 
 __all__ = [
-    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "Budget", "CommitmentKind",
+    "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "Budget", "BudgetFigures",
+    "CommitmentItemFigures", "CommitmentKind",
     "CommitmentPosting", "CommitmentReason", "InboundDoor", "InboundMessage",
     "InboundOutcome", "NotificationPreference", "ReplyReason",
     "ChangePlan", "DelayPosting", "DelayRisk", "EmailActionUse", "EmailStatus", "FiguresStamp",

@@ -14,14 +14,21 @@ the commitment); once ``period`` has closed, a late posting counts in the open q
 
     remaining = budget − committed − actual + released
 
-See docs/budgets.md.
+The sums are **stored** as well, per cost centre and quarter (``BudgetFigures``) and per cost
+centre, catalog item and funding quarter for the forecast (``CommitmentItemFigures``), each
+row changed in the transaction of the posting (or budget change) that changes it, so the
+report, the inbox cards and the budget check read a row instead of summing the ledger. The
+ledger stays the truth: ``services.budget_figures`` recomputes the rows from it to verify
+or repair them. See docs/budgets.md.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -91,6 +98,19 @@ class Budget(models.Model):
     def __str__(self) -> str:
         return f"{self.department} {self.quarter}: {self.amount}"
 
+    def save(self, *args, **kwargs) -> None:
+        # The stored figures carry the budget beside what is used of it, so the budget check
+        # locks and reads one row; they change with it, in the same transaction.
+        super().save(*args, **kwargs)
+        BudgetFigures.objects.add(department_id=self.department_id, quarter=self.quarter,
+                                  budget=self.amount)
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        BudgetFigures.objects.filter(department_id=self.department_id,
+                                     quarter=self.quarter).update(budget=None)
+        return deleted
+
 
 class CommitmentKind(models.TextChoices):
     COMMIT = "commit", _("Committed")
@@ -105,9 +125,11 @@ class CommitmentReason(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class CommitmentPostingQuerySet(RestrictedQuerySet):
-    def restrict(self, user, action: str = "view") -> CommitmentPostingQuerySet:
-        """The postings of the budgets one sees (``Budget`` ``view``)."""
+class BudgetScopedQuerySet(RestrictedQuerySet):
+    """Rows of a cost centre (``department``) that follow the budgets' ``view`` rule."""
+
+    def restrict(self, user, action: str = "view"):
+        """The rows of the budgets one sees (``Budget`` ``view``)."""
         if action != "view":
             raise ValueError(f"Unknown action {action!r}")
         if not user.is_authenticated:
@@ -115,6 +137,9 @@ class CommitmentPostingQuerySet(RestrictedQuerySet):
         if sees_all_budgets(user):
             return self
         return self.filter(department_id__in=accountability_scope_ids(user))
+
+
+class CommitmentPostingQuerySet(BudgetScopedQuerySet):
 
     def adjustments(self) -> CommitmentPostingQuerySet:
         return self.exclude(quarter=F("period"))
@@ -162,3 +187,131 @@ class CommitmentPosting(models.Model):
     @property
     def is_adjustment(self) -> bool:
         return self.quarter != self.period
+
+
+# --- Stored figures: the ledger's sums, kept in the posting's transaction --------------------
+CENT = Decimal("0.01")
+FIGURE = {"max_digits": 16, "decimal_places": 2, "default": 0}
+SUMS = ("committed", "actual", "released", "over_budget")
+
+
+class BudgetFiguresQuerySet(BudgetScopedQuerySet):
+    def add(self, *, department_id: int, quarter, budget=None, committed=0, actual=0,
+            released=0, over_budget=0, returning: bool = False):
+        """Add to the cost centre's quarter (created at zero when missing) in one statement;
+        with ``budget``, set it. With ``returning``, the row as it is now (on PostgreSQL the
+        statement holds the row's lock until the transaction ends, like ``SELECT … FOR
+        UPDATE``: concurrent postings to the same quarter wait for each other)."""
+        values = {"department_id": department_id, "quarter": quarter, "budget": budget,
+                  "committed": committed, "actual": actual, "released": released,
+                  "over_budget": over_budget}
+        changed = [f"{name} = {{t}}.{name} + EXCLUDED.{name}" for name in SUMS]
+        if budget is not None:
+            changed.append("budget = EXCLUDED.budget")
+        row = _upsert(self.model, values, ("department_id", "quarter"), changed,
+                      returning=("id", "budget", *SUMS) if returning else ())
+        if row is None:
+            return None
+        figures = self.model(department_id=department_id, quarter=quarter)
+        figures.pk, figures.budget, *sums = row
+        for name, value in zip(SUMS, sums, strict=True):
+            setattr(figures, name, value)
+        return figures
+
+
+class BudgetFigures(models.Model):
+    """One cost centre's quarter: its budget (None when none is set) and the sums of the
+    commitment postings counting in it, by kind, and how many commitments went over budget."""
+
+    department = models.ForeignKey("governance.Department", on_delete=models.CASCADE,
+                                   related_name="+")
+    quarter = models.DateField(help_text=_("First day of the quarter the postings count in."))
+    budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    committed = models.DecimalField(**FIGURE)
+    actual = models.DecimalField(**FIGURE)
+    released = models.DecimalField(**FIGURE)
+    over_budget = models.PositiveIntegerField(default=0)
+
+    objects = BudgetFiguresQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "budget figures"
+        constraints = [models.UniqueConstraint(fields=["department", "quarter"],
+                                               name="budget_figures_key")]
+
+    def __str__(self) -> str:
+        return f"budget figures of department {self.department_id}, {self.quarter}"
+
+    @property
+    def used(self):
+        return self.committed + self.actual - self.released
+
+    @property
+    def remaining(self):
+        return (self.budget or 0) - self.used
+
+
+class CommitmentItemFiguresQuerySet(models.QuerySet):
+    def add(self, *, department_id: int, item_id: int, period, in_flight=0,
+            fulfilled_estimate=0, fulfilled_actual=0) -> None:
+        values = {"department_id": department_id, "item_id": item_id, "period": period,
+                  "in_flight": in_flight, "fulfilled_estimate": fulfilled_estimate,
+                  "fulfilled_actual": fulfilled_actual}
+        _upsert(self.model, values, ("department_id", "item_id", "period"),
+                [f"{name} = {{t}}.{name} + EXCLUDED.{name}" for name in ITEM_SUMS])
+
+
+ITEM_SUMS = ("in_flight", "fulfilled_estimate", "fulfilled_actual")
+
+
+class CommitmentItemFigures(models.Model):
+    """Per cost centre, catalog item and funding quarter (``period``), what the forecast
+    needs: the commitments not yet released (``in_flight``), and of the requests fulfilled
+    with a commitment, the estimates released and the actual costs posted."""
+
+    department = models.ForeignKey("governance.Department", on_delete=models.CASCADE,
+                                   related_name="+")
+    item = models.ForeignKey("requests_app.CatalogItem", on_delete=models.CASCADE,
+                             related_name="+")
+    period = models.DateField(help_text=_("First day of the budget quarter that funds them."))
+    in_flight = models.DecimalField(**FIGURE)
+    fulfilled_estimate = models.DecimalField(**FIGURE)
+    fulfilled_actual = models.DecimalField(**FIGURE)
+
+    objects = CommitmentItemFiguresQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "commitment item figures"
+        constraints = [models.UniqueConstraint(fields=["department", "item", "period"],
+                                               name="commitment_item_figures_key")]
+        indexes = [models.Index(fields=["period"], name="commitment_item_period")]
+
+    def __str__(self) -> str:
+        return f"department {self.department_id}, item {self.item_id}, {self.period}"
+
+
+def _upsert(model, values: dict, key: tuple[str, ...], changes: list[str], *,
+            returning: tuple[str, ...] = ()):
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET changes [RETURNING …]`` (PostgreSQL and
+    SQLite alike); ``{t}`` in a change names the table."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(name) for name in values)
+    sql = (f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(values))}) "
+           f"ON CONFLICT ({', '.join(quote(k) for k in key)}) DO UPDATE SET "
+           + ", ".join(change.format(t=table) for change in changes))
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(name) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(values.values()))
+        if not returning:
+            return None
+        row = cursor.fetchone()
+    fields = [model._meta.get_field("id" if name == "id" else name) for name in returning]
+    converted = []
+    for field, value in zip(fields, row, strict=True):
+        if value is not None and isinstance(field, models.DecimalField):
+            # SQLite hands back floats for decimals; PostgreSQL Decimals already.
+            value = Decimal(str(value)).quantize(CENT)
+        converted.append(value)
+    return converted

@@ -27,13 +27,19 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accountability.delays import quarter_of, reporting_tz
-from accountability.models import Budget, CommitmentKind, CommitmentPosting, CommitmentReason
+from accountability.models import (
+    Budget,
+    BudgetFigures,
+    CommitmentItemFigures,
+    CommitmentKind,
+    CommitmentPosting,
+    CommitmentReason,
+)
 from accountability.models.budgets import is_finance_controller
 from accountability.services.import_files import (
     FORMATS,
@@ -71,27 +77,13 @@ def amount_text(value: Decimal) -> str:
     return f"{value:,.2f} {settings.SRM_REPORTING_CURRENCY}"
 
 
-# --- Figures: every one a sum of postings --------------------------------------------------
-SIGNED = Case(
-    When(kind=CommitmentKind.RELEASE, then=-F("amount")),
-    default=F("amount"),
-    output_field=DecimalField(max_digits=16, decimal_places=2),
-)
-
-
+# --- Figures: read from the stored sums of the postings ----------------------------------
 def used_in(department_id: int, quarter: date) -> Decimal:
     """What the cost centre's postings counting in ``quarter`` take from its budget:
-    committed + actual − released."""
-    return CommitmentPosting.objects.filter(
-        department_id=department_id, quarter=quarter,
-    ).aggregate(used=Coalesce(Sum(SIGNED), Value(ZERO)))["used"]
-
-
-def used_by_department(department_ids, quarter: date) -> dict[int, Decimal]:
-    """``used_in`` for several cost centres in one query."""
-    rows = (CommitmentPosting.objects.filter(department_id__in=department_ids, quarter=quarter)
-            .order_by().values("department_id").annotate(used=Sum(SIGNED)))
-    return {row["department_id"]: row["used"] for row in rows}
+    committed + actual − released (read from the stored figures)."""
+    figures = BudgetFigures.objects.filter(department_id=department_id,
+                                           quarter=quarter).first()
+    return figures.used if figures is not None else ZERO
 
 
 def current_quarter(at: datetime | None = None) -> date:
@@ -296,6 +288,8 @@ def budgets_import_upload(*, actor: User, upload: UploadedFile,
 # --- The commitment ledger -------------------------------------------------------------------
 def _post(request: ServiceRequest, *, kind: str, period: date, amount: Decimal, reason: str,
           at: datetime, over_budget_reason: str = "") -> CommitmentPosting:
+    """Append one posting. The caller adds it to the stored figures in the same
+    transaction."""
     return CommitmentPosting.objects.create(
         request=request, department_id=request.requester_department_id, kind=kind,
         quarter=posting_quarter(period, at=at), period=period, amount=amount, reason=reason,
@@ -317,37 +311,48 @@ def over_budget_message(*, department: Department, quarter: date, remaining: Dec
 
 def on_request_approved(sender, *, request: ServiceRequest, step, actor: User | None,
                         over_budget_reason: str, at: datetime, **kwargs) -> None:
-    """The last approval commits the estimated cost in the quarter of the approval. The
-    cost centre's budget row is locked first, so concurrent approvals spend it one at a time;
-    one that would take the remaining budget below zero is refused unless it carries an
-    over-budget reason (and ``SRM_OVER_BUDGET_APPROVAL`` allows it)."""
+    """The last approval commits the estimated cost in the quarter of the approval.
+
+    One statement adds the commitment to the cost centre's stored quarter and returns the
+    quarter as it now is, holding its row lock to the end of the transaction, so concurrent
+    approvals spend the budget one at a time, each seeing the ones before. One that takes the
+    remaining budget below zero is taken back and refused unless it carries an over-budget
+    reason (and ``SRM_OVER_BUDGET_APPROVAL`` allows it)."""
     cost = request.estimated_cost
     if not cost or CommitmentPosting.objects.filter(request=request,
                                                     kind=CommitmentKind.COMMIT).exists():
         return
     period = current_quarter(at)
     quarter = posting_quarter(period, at=at)
-    budget = (Budget.objects.select_for_update(of=("self",)).select_related("department")
-              .filter(department_id=request.requester_department_id, quarter=quarter).first())
+    department_id = request.requester_department_id
+    figures = BudgetFigures.objects.add(department_id=department_id, quarter=quarter,
+                                        committed=cost, returning=True)
     over = ""
-    if budget is not None:
-        remaining = budget.amount - used_in(budget.department_id, quarter)
-        if cost > remaining:
-            allowed = settings.SRM_OVER_BUDGET_APPROVAL
-            if not allowed or not over_budget_reason.strip():
-                message = over_budget_message(
-                    department=budget.department, quarter=quarter, remaining=remaining,
-                    cost=cost, reference=request.reference, allowed=allowed)
-                raise OverBudget(message, field_errors={"over_budget_reason": [
-                    _("Say why it is approved over budget.") if allowed
-                    else _("The budget is spent.")]})
-            over = over_budget_reason.strip()
-            audit_record(actor=actor, verb=AuditVerb.REQUEST_OVER_BUDGET, target=request,
-                         correlation=request.reference, at=at, data={
-                             "reason": over, "cost_centre": budget.department.code,
-                             "quarter": quarter_label(quarter), "budget": budget.amount,
-                             "remaining_before": remaining, "remaining_after": remaining - cost,
-                             "step": step.name})
+    if figures.budget is not None and figures.remaining < 0:
+        remaining = figures.remaining + cost
+        department = Department.objects.get(pk=department_id)
+        allowed = settings.SRM_OVER_BUDGET_APPROVAL
+        if not allowed or not over_budget_reason.strip():
+            # Taken back at once, so the figures stay right even for a caller that goes on
+            # in the same transaction after the refusal.
+            BudgetFigures.objects.add(department_id=department_id, quarter=quarter,
+                                      committed=-cost)
+            message = over_budget_message(
+                department=department, quarter=quarter, remaining=remaining,
+                cost=cost, reference=request.reference, allowed=allowed)
+            raise OverBudget(message, field_errors={"over_budget_reason": [
+                _("Say why it is approved over budget.") if allowed
+                else _("The budget is spent.")]})
+        over = over_budget_reason.strip()
+        BudgetFigures.objects.add(department_id=department_id, quarter=quarter, over_budget=1)
+        audit_record(actor=actor, verb=AuditVerb.REQUEST_OVER_BUDGET, target=request,
+                     correlation=request.reference, at=at, data={
+                         "reason": over, "cost_centre": department.code,
+                         "quarter": quarter_label(quarter), "budget": figures.budget,
+                         "remaining_before": remaining, "remaining_after": figures.remaining,
+                         "step": step.name})
+    CommitmentItemFigures.objects.add(department_id=department_id, item_id=request.item_id,
+                                      period=period, in_flight=cost)
     _post(request, kind=CommitmentKind.COMMIT, period=period, amount=cost,
           reason=CommitmentReason.APPROVED, at=at, over_budget_reason=over)
 
@@ -359,20 +364,36 @@ def on_request_closed(sender, *, request: ServiceRequest, state: str, at: dateti
     count in the budget quarter of the commitment (an adjustment once it has closed)."""
     commitment = (CommitmentPosting.objects.filter(request=request, kind=CommitmentKind.COMMIT)
                   .only("period", "amount").first())
-    if state == RequestState.FULFILLED:
+    fulfilled = state == RequestState.FULFILLED
+    actual = released = ZERO
+    if fulfilled:
         actual = (request.actual_cost if request.item.records_actual_cost
-                  and request.actual_cost is not None else request.estimated_cost)
-        period = commitment.period if commitment is not None else current_quarter(at)
-        if actual:
-            _post(request, kind=CommitmentKind.ACTUAL, period=period, amount=actual,
-                  reason=CommitmentReason.FULFILLED, at=at)
+                  and request.actual_cost is not None else request.estimated_cost) or ZERO
         reason = CommitmentReason.FULFILLED
     else:
         reason = (CommitmentReason.REJECTED if state == RequestState.REJECTED
                   else CommitmentReason.CANCELLED)
+    period = commitment.period if commitment is not None else current_quarter(at)
+    department_id = request.requester_department_id
     if commitment is not None:
-        _post(request, kind=CommitmentKind.RELEASE, period=commitment.period,
-              amount=commitment.amount, reason=reason, at=at)
+        released = commitment.amount
+    elif not actual:
+        return
+    # The figures first, then the postings: the order every writer of both follows.
+    BudgetFigures.objects.add(department_id=department_id,
+                              quarter=posting_quarter(period, at=at), actual=actual,
+                              released=released)
+    if commitment is not None:
+        CommitmentItemFigures.objects.add(
+            department_id=department_id, item_id=request.item_id, period=period,
+            in_flight=-released, fulfilled_estimate=released if fulfilled else ZERO,
+            fulfilled_actual=actual if fulfilled else ZERO)
+    if actual:
+        _post(request, kind=CommitmentKind.ACTUAL, period=period, amount=actual,
+              reason=CommitmentReason.FULFILLED, at=at)
+    if commitment is not None:
+        _post(request, kind=CommitmentKind.RELEASE, period=period, amount=released,
+              reason=reason, at=at)
 
 
 def budget_below_reserve(request: ServiceRequest, cost: Decimal, reserve_percent: Decimal
@@ -382,12 +403,11 @@ def budget_below_reserve(request: ServiceRequest, cost: Decimal, reserve_percent
     when the cost centre has no budget for the quarter (nothing to protect)."""
     at = request.submitted_at or timezone.now()
     quarter = posting_quarter(current_quarter(at), at=at)
-    budget = Budget.objects.filter(department_id=request.requester_department_id,
-                                   quarter=quarter).values_list("amount", flat=True).first()
-    if budget is None:
+    figures = BudgetFigures.objects.filter(department_id=request.requester_department_id,
+                                           quarter=quarter, budget__isnull=False).first()
+    if figures is None:
         return False
-    remaining_after = budget - used_in(request.requester_department_id, quarter) - cost
-    return remaining_after < budget * reserve_percent / 100
+    return figures.remaining - cost < figures.budget * reserve_percent / 100
 
 
 def requests_over_budget(quarter: date) -> Q:

@@ -75,7 +75,9 @@ def board(request: HttpRequest) -> HttpResponse:
     require_accountability(request.user)
     departments = list(departments_in_scope(request.user))
     everything = sees_everything(request.user)
-    lines, as_of = board_lines(departments, everything=everything)
+    # One moment for the page: the budget lines read the quarter the board just made fresh.
+    now = timezone.now()
+    lines, as_of = board_lines(departments, everything=everything, now=now)
     top = lines[:BOTTLENECK_BARS]
     currency = settings.SRM_REPORTING_CURRENCY
     # Two questions, two charts, from the table's own lines: where does delay cost most (one
@@ -101,7 +103,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
         "currency": currency,
         # Budgets: cost centres forecast to overrun this quarter, approvals over budget.
-        "budget_watch": budget_watch(departments, everything=everything),
+        "budget_watch": budget_watch(departments, everything=everything, now=now),
     })
 
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from accountability.models import CommitmentPosting
+from accountability.models import BudgetFigures, CommitmentPosting
+from accountability.services.budget_figures import budget_figures_verify
 from accountability.services.budgets import budget_set, current_quarter, used_in
 from approvals.choices import StepState
 from approvals.models import Step
@@ -71,6 +72,8 @@ def test_twenty_approvals_racing_for_the_last_10000_commit_exactly_the_budget(or
         assert message.endswith("approving takes it over budget. Confirm “over budget” and "
                                 "say why.")
     assert used_in(org.dept["MKT"].pk, current_quarter()) == Decimal("50000.00")
+    # The stored figures are the ledger's sums: the refusals took their additions back.
+    assert budget_figures_verify() == []
     committed = CommitmentPosting.objects.filter(request__in=requests, kind="commit")
     assert committed.count() == 10
     # The refused ones changed nothing: still waiting for the head.
@@ -95,6 +98,9 @@ def test_where_over_budget_approval_is_allowed_each_one_carries_its_reason(org, 
     assert sorted(Decimal(str(e.data["remaining_before"])) for e in events) == [
         Decimal(-1000 * n) for n in range(9, -1, -1)]
     assert used_in(org.dept["MKT"].pk, current_quarter()) == Decimal("60000.00")
+    assert budget_figures_verify() == []
+    assert BudgetFigures.objects.get(department=org.dept["MKT"],
+                                     quarter=current_quarter()).over_budget == 10
 
 
 @pytest.mark.django_db(transaction=True)

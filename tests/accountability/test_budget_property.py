@@ -13,7 +13,9 @@ At every moment: each quarter's committed, actual and released are the model's, 
 budget − committed − actual + released = remaining on the report, its CSV and as the model
 has it; a closed quarter's CSV lines are byte-identical before and after every later event;
 the finance step was built exactly when the remaining budget would have gone below the
-reserve; a commitment carries an over-budget reason exactly when it went over.
+reserve; a commitment carries an over-budget reason exactly when it went over; and the
+stored figures the report reads (per cost centre and quarter, and per item for the
+forecast) are the sums of the postings, as ``verify_budget_figures`` recomputes them.
 
 The number of histories is ``SRM_BUDGET_HISTORIES`` (default 25; CI may raise it), with a
 fixed seed (``SRM_LEDGER_SEED``) so a failure reproduces.
@@ -35,6 +37,7 @@ from hypothesis import strategies as st
 
 from accountability.budget_report import budget_blocks, budget_table
 from accountability.models import Budget, CommitmentPosting
+from accountability.services.budget_figures import budget_figures_verify
 from approvals.choices import StepState
 from approvals.services import request_cancel, step_approve, step_claim, step_complete, step_reject
 from governance.models import Department
@@ -174,7 +177,9 @@ def test_the_commitment_ledger_matches_the_definitions(org, submit, q4, q1, reco
             for r in requests:
                 r.refresh_from_db(fields=["state"])
 
-            # At every moment: every figure as the model has it, and the identity.
+            # At every moment: the stored figures are the ledger's sums, every figure is as
+            # the model has it, and the identity holds.
+            assert budget_figures_verify() == [], kind
             report = _report(at)
             for quarter in (Q4, Q1):
                 label = f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}"
