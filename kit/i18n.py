@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import zoneinfo
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 
 
 def supported_language(code: str) -> str:
@@ -64,3 +66,30 @@ def in_language_of(user: Any) -> Iterator[str]:
         zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     with translation.override(language), timezone.override(zone):
         yield language
+
+
+# Where each language puts the currency: "€6,500.00" in English, "6.500,00 €" in German.
+_CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+_SYMBOL_AFTER = {"de"}
+NBSP = "\u00a0"
+
+
+def amount_text(value: Decimal | int | float, *, decimals: int = 2) -> str:
+    """A number in the active language, thousands grouped: ``6,500.00`` / ``6.500,00``."""
+    return number_format(Decimal(value), decimals, force_grouping=True)
+
+
+def money_text(value: Decimal | int | float, currency: str | None = None) -> str:
+    """An amount of money with its currency placed as the active language does:
+    ``€6,500.00`` in English, ``6.500,00 €`` in German; a currency without a symbol is
+    written by its code (``CHF 6,500.00`` / ``6.500,00 CHF``)."""
+    code = currency or settings.SRM_REPORTING_CURRENCY
+    symbol = _CURRENCY_SYMBOLS.get(code, code)
+    number = amount_text(value)
+    negative = number.startswith("-")
+    number = number.lstrip("-")
+    if translation.get_language() in _SYMBOL_AFTER:
+        text = f"{number}{NBSP}{symbol}"
+    else:
+        text = f"{symbol}{number}" if symbol != code else f"{code}{NBSP}{number}"
+    return f"-{text}" if negative else text

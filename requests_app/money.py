@@ -110,7 +110,11 @@ def money_format(*, language: str | None = None) -> MoneyFormat:
 
 
 def money_format_for(request) -> MoneyFormat:
-    """The format of the forms a web or API request fills: its first ``Accept-Language``."""
+    """The format of the forms a web or API request fills: the language the person saved on
+    their profile, else the first language of the request's ``Accept-Language``."""
+    user = getattr(request, "user", None) if request is not None else None
+    if user is not None and user.is_authenticated and getattr(user, "language", ""):
+        return money_format(language=user.language)
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "") if request is not None else ""
     languages = [lang for lang, _q in parse_accept_lang_header(header[:255]) if lang != "*"]
     return money_format(language=languages[0] if languages else None)
@@ -184,7 +188,8 @@ def parse_money(value: Any, *, fmt: MoneyFormat | None = None, field: str = "est
         return _in_range(amount, field, label, fmt)
     if not isinstance(value, str):
         raise _refusal(field, label, _("That is not an amount."), fmt)
-    text = value.strip(" \t\r\n")
+    text = _without_currency(value.strip(" 	
+"))
     if not text:
         return None
     negative = text.startswith("-")
@@ -204,6 +209,21 @@ def parse_money(value: Any, *, fmt: MoneyFormat | None = None, field: str = "est
     else:
         raise _refusal(field, label, _problem(body, fmt), fmt)
     return _in_range(-amount if negative else amount, field, label, fmt)
+
+
+def _without_currency(text: str) -> str:
+    """``6.500,00 €``, ``€6,500.00`` or ``6500 EUR`` → the number: the organisation's currency
+    written before or after it (any other currency is refused as letters)."""
+    code = settings.SRM_REPORTING_CURRENCY.upper()
+    for mark in (code, _SYMBOLS.get(code, code)):
+        if text.upper().endswith(mark):
+            return text[: -len(mark)].rstrip(" \u00a0")
+        if text.upper().startswith(mark):
+            return text[len(mark):].lstrip(" \u00a0")
+    return text
+
+
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 
 def _in_range(amount: Decimal, field: str, label: str, fmt: MoneyFormat) -> Decimal:

@@ -100,6 +100,8 @@ TEMPLATES = [
             ],
             "libraries": {"srm": "srm.templatetags.srm",
                           "glossary": "srm.templatetags.glossary"},
+            # |unlocalize everywhere: an id or a pk in an attribute is never "1,234".
+            "builtins": ["django.templatetags.l10n"],
         },
     },
 ]
@@ -211,6 +213,11 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# One style for dates, times and numbers in each language (srm/formats/<language>/formats.py):
+# a year on every absolute date, the 24-hour clock, thousands grouped. Identifiers in
+# templates (ids, pks in attributes) use |unlocalize, available on every template.
+FORMAT_MODULE_PATH = ["srm.formats"]
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Berlin")
 # Calendar quarters are cut in this timezone.

@@ -33,6 +33,7 @@ from accountability.services.budgets import current_quarter, used_in
 from accountability.services.ledger import posting_quarter
 from approvals.choices import StepKind, StepState
 from governance.periods import quarter_label
+from kit.i18n import money_text
 from kit.mail import address, header_safe
 
 
@@ -47,7 +48,7 @@ def preferences_url() -> str:
 def _money(amount) -> str:
     if amount is None:
         return _("not given")
-    return f"{amount:,.2f} {settings.SRM_REPORTING_CURRENCY}"
+    return money_text(amount)
 
 
 def _when(moment) -> str:

@@ -55,6 +55,7 @@ from governance.errors import Conflict, ErrorCode, NotAllowed, ValidationFailed
 from governance.models import Department, User
 from governance.periods import quarter_label
 from governance.services.audit import audit_record
+from kit.i18n import money_text
 from requests_app.choices import RequestState
 from requests_app.models import ServiceRequest
 from requests_app.money import MoneyFormat, parse_money
@@ -74,7 +75,7 @@ class OverBudget(Conflict):
 
 
 def amount_text(value: Decimal) -> str:
-    return f"{value:,.2f} {settings.SRM_REPORTING_CURRENCY}"
+    return money_text(value)
 
 
 # --- Figures: read from the stored sums of the postings ----------------------------------

@@ -28,6 +28,7 @@ from accountability.models import Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from approvals.choices import ReassignReason, ReleaseReason, StepKind, StepState
 from governance.models import Department
+from kit.i18n import money_text
 from requests_app.choices import RequestState
 
 
@@ -40,7 +41,7 @@ def _when(moment) -> str:
 
 
 def _money(amount) -> str:
-    return f"{settings.SRM_REPORTING_CURRENCY} {amount:,.2f}" if amount is not None else "not given"
+    return money_text(amount) if amount is not None else "not given"
 
 
 def _what(request) -> str:

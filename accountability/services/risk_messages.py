@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 
 from accountability.models import DelayRisk, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from governance.models import Department, User
+from kit.i18n import money_text
 
 MAX_LINES = 20
 
@@ -33,7 +32,7 @@ class RiskNews:
 
 
 def amount(value) -> str:
-    return f"{settings.SRM_REPORTING_CURRENCY} {intcomma(f'{value:.2f}')}"
+    return money_text(value)
 
 
 def _line(news: RiskNews, risk: DelayRisk, *, escalation: bool, seen: bool) -> str:

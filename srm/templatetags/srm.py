@@ -1,4 +1,5 @@
-"""Template helpers every page uses: times with relative hints, money."""
+"""Template helpers every page uses: times with relative hints, money and numbers, all in the
+active language's one style (srm/formats/)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
-from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from kit.i18n import amount_text, money_text
 
 register = template.Library()
 
@@ -19,12 +23,12 @@ def span(delta: timedelta) -> str:
     """A duration in the words people use: "25 min", "3 h", "2 days"."""
     minutes = int(abs(delta.total_seconds()) // 60)
     if minutes < 60:
-        return f"{max(minutes, 1)} min"
+        return _("%(minutes)s min") % {"minutes": max(minutes, 1)}
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h"
+        return _("%(hours)s h") % {"hours": hours}
     days = hours // 24
-    return f"{days} days"
+    return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
 
 
 def due_hint(due_at: datetime | None, completed_at: datetime | None = None,
@@ -35,23 +39,40 @@ def due_hint(due_at: datetime | None, completed_at: datetime | None = None,
         return "", ""
     if completed_at is not None:
         if completed_at <= due_at:
-            return "on time", "ok"
-        return f"{span(completed_at - due_at)} late", "late"
+            return _("on time"), "ok"
+        return _("%(span)s late") % {"span": span(completed_at - due_at)}, "late"
     now = now or timezone.now()
     if due_at < now:
-        return f"{span(now - due_at)} overdue", "late"
+        return _("%(span)s overdue") % {"span": span(now - due_at)}, "late"
     left = due_at - now
-    return f"due in {span(left)}", "soon" if left < timedelta(hours=4) else "ok"
+    return _("due in %(span)s") % {"span": span(left)}, "soon" if left < timedelta(hours=4) else "ok"
+
+
+_STYLES = {"datetime": "SHORT_DATETIME_FORMAT", "date": "SHORT_DATE_FORMAT", "time": "TIME_FORMAT",
+           "long": "DATETIME_FORMAT"}
+
+
+def _style(fmt: str) -> str:
+    """The language's format for a style (``date``, ``datetime``, ``time``, ``long``). A
+    format string (``"j M, H:i"``) is read as the style it asks for, so every page shows
+    dates one way: with the year, in the 24-hour clock."""
+    if fmt in _STYLES:
+        return _STYLES[fmt]
+    if any(c in fmt for c in "HGhgiaAP"):
+        return _STYLES["datetime"] if any(c in fmt for c in "dDjYyMmnFNl") else _STYLES["time"]
+    return _STYLES["date"]
 
 
 @register.simple_tag
-def when(value: datetime | None, fmt: str = "j M Y, H:i"):
-    """A machine-readable <time> in the viewer's timezone (the middleware activates it)."""
+def when(value: datetime | None, fmt: str = "datetime"):
+    """A machine-readable <time> in the viewer's timezone (the middleware activates it), in
+    the active language's style (``fmt``: datetime, date, time or long)."""
     if value is None:
         return "—"
-    local = timezone.localtime(value)
+    local = timezone.localtime(value) if isinstance(value, datetime) else value
+    full = "DATETIME_FORMAT" if isinstance(value, datetime) else "DATE_FORMAT"
     return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(),
-                       date_filter(local, "l j F Y, H:i T"), date_filter(local, fmt))
+                       date_filter(local, full), date_filter(local, _style(fmt)))
 
 
 @register.simple_tag
@@ -66,15 +87,31 @@ def due(due_at: datetime | None, completed_at: datetime | None = None):
 def since(value: datetime | None):
     if value is None:
         return ""
-    return f"{span(timezone.now() - value)} ago"
+    return _("%(span)s ago") % {"span": span(timezone.now() - value)}
 
 
 @register.filter
-def money(value: Decimal | None) -> str:
-    if value is None:
+def money(value: Decimal | None, currency: str = "") -> str:
+    """An amount with its currency, placed as the language does: €6,500.00 / 6.500,00 €."""
+    if value is None or value == "":
         return "—"
-    amount = intcomma(f"{Decimal(value):.2f}")
-    return f"{amount} {settings.SRM_REPORTING_CURRENCY}"
+    return money_text(Decimal(value), currency or None)
+
+
+@register.filter
+def amount(value: Decimal | None) -> str:
+    """An amount in a column whose heading names the currency: 6,500.00 / 6.500,00."""
+    if value is None or value == "":
+        return "—"
+    return amount_text(Decimal(value))
+
+
+@register.filter
+def number(value, decimals: int = 2) -> str:
+    """A figure with up to ``decimals`` decimals, none when it is whole: 2 / 2.5 / 1,234.75."""
+    if value is None or value == "":
+        return "—"
+    return floatformat(value, f"-{int(decimals)}g")
 
 
 @register.filter

@@ -68,7 +68,7 @@ def test_twenty_approvals_racing_for_the_last_10000_commit_exactly_the_budget(or
     assert len(refused) == 10
     for message in refused:
         assert message.startswith("over_budget: Marketing ")
-        assert "has 0.00 EUR left and SR-" in message
+        assert "has €0.00 left and SR-" in message
         assert message.endswith("approving takes it over budget. Confirm “over budget” and "
                                 "say why.")
     assert used_in(org.dept["MKT"].pk, current_quarter()) == Decimal("50000.00")

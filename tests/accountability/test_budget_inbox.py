@@ -68,7 +68,7 @@ def test_approving_over_budget_on_the_page_needs_the_confirmation_and_a_reason(
                           HTTP_HX_REQUEST="true")
     assert refused.status_code == 409
     text = refused.content.decode()
-    assert "has 18,000.00 EUR left and" in text and "Confirm “over budget” and say why." in text
+    assert "has €18,000.00 left and" in text and "Confirm “over budget” and say why." in text
     assert active(request) == step
 
     unexplained = client.post(f"/approvals/steps/{step.pk}/approve/",

@@ -191,8 +191,8 @@ def test_approving_beyond_the_remaining_budget_needs_a_reason(org, submit, q1):
         step_approve(actor=org.fiona, step=active(second))
     assert refused.value.code == "over_budget"
     assert refused.value.message.startswith(
-        f"Marketing {quarter_label(current_quarter())} has 2,500.00 EUR left and "
-        f"{second.reference} costs 6,000.00 EUR: approving takes it over budget.")
+        f"Marketing {quarter_label(current_quarter())} has €2,500.00 left and "
+        f"{second.reference} costs €6,000.00: approving takes it over budget.")
     assert active(second).name == "Finance approval"  # nothing changed
     assert ledger(second) == []
 

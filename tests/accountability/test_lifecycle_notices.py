@@ -52,7 +52,7 @@ def test_submitting_tells_the_requester_the_path_and_the_head_what_waits(org, su
     (to_hank,) = mails_to("hank@example.com")
     assert to_hank.subject == f"[SRM] {request.reference} waits for your decision: New laptop"
     assert "Alice Adams (Marketing) asks for New laptop" in to_hank.body
-    assert "EUR 1,200.00" in to_hank.body
+    assert "€1,200.00" in to_hank.body
     assert Notification.objects.get(recipient=org.hank).link == request.get_absolute_url()
 
 

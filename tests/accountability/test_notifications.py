@@ -39,7 +39,7 @@ def test_a_new_delay_notifies_only_the_accountable_head(org, overdue_step):
     assert note.recipient == org.hank
     assert note.kind == NotificationKind.RISK_RAISED
     assert step.request.reference in note.subject
-    assert "EUR 18.75" in note.body
+    assert "€18.75" in note.body
     assert note.email_status == EmailStatus.PENDING
 
 
@@ -234,7 +234,7 @@ def test_weekly_digests_go_to_every_head_and_ops_leader_once_a_week(
     assert first.written == digests.count() == 9  # 8 heads + 1 ops leader
     assert second.written == 0
     hank = digests.get(recipient=org.hank)
-    assert hank.subject == "Weekly delays: 1 open, EUR 18.75 exposure"
+    assert hank.subject == "Weekly delays: 1 open, €18.75 exposure"
     assert "Oldest delays" in hank.body
     olivia = digests.get(recipient=org.olivia)
     assert "1. Marketing (hank)" in olivia.body

@@ -19,6 +19,7 @@ from accountability.report import quarterly_report, report_table
 from approvals.services import step_approve, step_complete, step_reject
 from governance.models import Department
 from governance.periods import last_quarters
+from kit.i18n import amount_text
 from tests.factories import (
     active_step,
     local,
@@ -143,8 +144,8 @@ def test_the_csv_download_carries_exactly_the_numbers_on_the_page(client, org, h
     assert rows[1:] == report_table(page.context["blocks"])
     html = page.content.decode()
     for row in rows[1:]:
-        for number in row[3:8]:
-            assert f">{number}<" in html
+        for number in row[3:8]:  # in the reader's language on the page: 7,000.00
+            assert f">{amount_text(Decimal(number))}<" in html
     assert ["Total", "2", "7100.00", "1300.00", "93.75", "2", "1", "50.0"] in [
         r[2:] for r in rows]
 

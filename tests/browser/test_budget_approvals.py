@@ -40,7 +40,7 @@ def test_fiona_approves_over_budget_with_a_reason_and_olivia_sees_it(org, submit
                                  "after this request 62,000 (103 %)")
     # Approving without the confirmation says what is left and changes nothing.
     card.get_by_role("button", name="Approve").click()
-    expect(card).to_contain_text("has 18,000.00 EUR left")
+    expect(card).to_contain_text("has €18,000.00 left")
     card = fiona.locator(f"#step-{step.pk}")
     card.get_by_label("I approve it over budget").check()
     card.get_by_label("Why it is approved over budget").fill("Trade fair moved to March")

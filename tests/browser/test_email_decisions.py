@@ -52,7 +52,7 @@ def test_alice_s_request_decided_from_the_inbox_by_link_and_by_reply(
         hank = context.new_page()
         hank.goto(approve)
         expect(hank.locator("h1")).to_contain_text(f"Approve: {reference}")
-        expect(hank.locator("dl.facts")).to_contain_text("6,000.00 EUR")
+        expect(hank.locator("dl.facts")).to_contain_text("€6,000.00")
         expect(hank.locator("dl.facts")).to_contain_text("Alice Adams (Marketing)")
         head = Step.objects.get(request__reference=reference, name="Head approval")
         assert head.state == "active"  # opening the link decided nothing

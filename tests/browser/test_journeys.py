@@ -41,7 +41,7 @@ def test_laptop_over_the_finance_threshold_goes_from_alice_to_fulfilled(org, sig
     expect(hank).to_have_url(re.compile(r"/approvals/$"))
     expect(hank.locator("#nav-approvals-inbox .badge")).to_have_text("1")
     row = _row(hank, reference)
-    expect(row).to_contain_text("6,000.00 EUR")
+    expect(row).to_contain_text("€6,000.00")
     shot(hank, "inbox")
     row.get_by_label("Comment").fill("Within the team's plan")
     row.get_by_role("button", name="Approve").click()

@@ -163,7 +163,7 @@ def test_the_kpi_pages_show_status_realisation_and_the_trend_with_its_table(clie
     detail = client.get(f"/kpis/{kpi.pk}/", secure=True).content.decode()
 
     assert "Laptop delivery cycle time" in listing and "On track" in listing
-    assert 'id="kpi-data"' in detail and "24.00" in detail
+    assert 'id="kpi-data"' in detail and 'class="num">24<' in detail  # 24 h, not 24.00
     assert "Enter a measurement" not in detail
 
 

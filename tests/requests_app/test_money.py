@@ -68,7 +68,14 @@ TABLE = [
     ("0x10", NOT_AMOUNT, NOT_AMOUNT),
     ("١٢٥٠", DIGITS, DIGITS),           # Arabic-Indic digits
     ("１２５０", DIGITS, DIGITS),         # fullwidth digits
-    ("€1250", DIGITS, DIGITS),
+    # The organisation's currency before or after the number, as the pages write it.
+    ("€1250", "1250.00", "1250.00"),
+    ("€6,500.00", "6500.00", "6500.00"),
+    ("6.500,00 €", ORDER, "6500.00"),
+    ("6.500,00\u00a0€", ORDER, "6500.00"),
+    ("1250 EUR", "1250.00", "1250.00"),
+    ("€ €1250", DIGITS, DIGITS),
+    ("$1250", NOT_AMOUNT, NOT_AMOUNT),
     ("1250\u00a0", DIGITS, DIGITS),     # a no-break space
     ("", REQUIRED, REQUIRED),
 ]

@@ -24,7 +24,7 @@ def test_the_inbox_shows_the_oldest_due_first_and_marks_the_overdue(org, submit,
     assert page.index("Overdue one") < page.index("Later one")
     assert "3 h overdue" in page and 'class="step-card is-overdue"' in page
     assert "2 waiting for your decision" in page
-    assert "100.00 EUR" in page and "Alice Adams · Marketing" in page
+    assert "€100.00" in page and "Alice Adams · Marketing" in page
     assert f'id="step-{_active(later).pk}"' in page
 
 
