@@ -49,11 +49,10 @@ def test_money_keeps_its_sign_and_names_a_currency_without_a_symbol():
 ])
 def test_dates_carry_the_year_and_times_the_24_hour_clock(language, datetime_text, date_text,
                                                            long_text):
-    with translation.override(language):
-        with timezone.override(BERLIN):
-            html = _render(language, "{% when at %}|{% when at 'date' %}|{% when at 'j M, H:i' %}",
-                           at=AT)
-            long = _render(language, '{{ at|date:"DATETIME_FORMAT" }}', at=AT)
+    with translation.override(language), timezone.override(BERLIN):
+        html = _render(language, "{% when at %}|{% when at 'date' %}|{% when at 'j M, H:i' %}",
+                       at=AT)
+        long = _render(language, '{{ at|date:"DATETIME_FORMAT" }}', at=AT)
     shown = [part.split(">")[1].split("<")[0] for part in html.split("|")]
     # A page's own format ("j M, H:i": no year) is read as the style it asks for.
     assert shown == [datetime_text, date_text, datetime_text]
