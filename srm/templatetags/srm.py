@@ -70,9 +70,12 @@ def when(value: datetime | None, fmt: str = "datetime"):
     if value is None:
         return "—"
     local = timezone.localtime(value) if isinstance(value, datetime) else value
-    full = "DATETIME_FORMAT" if isinstance(value, datetime) else "DATE_FORMAT"
+    if isinstance(value, datetime):  # the title names the timezone: "9 Nov 2026, 17:41 CET"
+        full = f"{date_filter(local, 'DATETIME_FORMAT')} {date_filter(local, 'T')}"
+    else:
+        full = date_filter(local, "DATE_FORMAT")
     return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(),
-                       date_filter(local, full), date_filter(local, _style(fmt)))
+                       full, date_filter(local, _style(fmt)))
 
 
 @register.simple_tag
