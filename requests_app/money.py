@@ -188,8 +188,7 @@ def parse_money(value: Any, *, fmt: MoneyFormat | None = None, field: str = "est
         return _in_range(amount, field, label, fmt)
     if not isinstance(value, str):
         raise _refusal(field, label, _("That is not an amount."), fmt)
-    text = _without_currency(value.strip(" 	
-"))
+    text = _without_currency(value.strip(" \t\r\n"))
     if not text:
         return None
     negative = text.startswith("-")
