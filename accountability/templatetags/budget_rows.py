@@ -2,7 +2,7 @@
 a quarter's total). The report shows every cost centre in every quarter it covers — with
 hundreds of cost centres, thousands of cells — so a row is written here in one go instead of
 resolving each cell through the template engine: the text (names, the column labels for
-narrow screens) escaped, the amounts as ``floatformat:2`` writes them in the reader's locale,
+narrow screens) escaped, the amounts as ``|amount`` writes them in the reader's language (thousands grouped),
 the labels and the decimal separator looked up once per page."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def _page(context) -> dict:
         page = {"label": {key: escape(str(header))
                           for key, header in zip(COLUMNS, HEADERS[1:], strict=True)},
                 "separator": get_format("DECIMAL_SEPARATOR"),
+                "group": get_format("THOUSAND_SEPARATOR"),
                 "total": escape(gettext("Total")), "overrun": escape(gettext("overrun"))}
         context.render_context["budget_row"] = page
     return page
@@ -38,11 +39,11 @@ def _page(context) -> dict:
 @register.simple_tag(takes_context=True)
 def budget_row(context, row) -> SafeString:
     page = _page(context)
-    label, separator = page["label"], page["separator"]
+    label, separator, group = page["label"], page["separator"], page["group"]
+    swap = str.maketrans({",": group, ".": separator})
 
-    def amount(value: Decimal, places: int = 2) -> str:
-        text = f"{value:.{places}f}"
-        return text if separator == "." else text.replace(".", separator)
+    def amount(value: Decimal, places: int = 2) -> str:  # 10,000.00 / 10.000,00
+        return f"{value:,.{places}f}".translate(swap)
 
     def cell(key: str, value: str) -> str:
         return f'<td data-label="{label[key]}" class="num">{value}</td>'
