@@ -136,6 +136,8 @@ class ErrorCode(StrEnum):
     DIRECTORY_CONFLICT = "directory_conflict"
     UNKNOWN_DEPARTMENT = "unknown_department"
     UNKNOWN_PERSON = "unknown_person"
+    CODE_KEPT = "code_kept"
+    HEAD_KEPT = "head_kept"
     # -- budgets -------------------------------------------------------------------------
     OVER_BUDGET = "over_budget"
     NOT_FINANCE_CONTROLLER = "not_finance_controller"

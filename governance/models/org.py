@@ -71,6 +71,12 @@ class User(AbstractUser):
         help_text=_("The manager the company directory names (the department's head decides "
                     "approvals)."),
     )
+    directory_attributes = models.JSONField(
+        _("as the directory sent it"), default=dict, blank=True,
+        help_text=_("What SCIM provisioning sent about this person that SRM keeps as it came: "
+                    "every e-mail address, the enterprise extension (department, cost centre, "
+                    "employee number, manager …)."),
+    )
 
     class Meta(AbstractUser.Meta):
         constraints = [

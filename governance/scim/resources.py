@@ -4,6 +4,7 @@ services take (``governance.services.directory``)."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from scim2_models import (
     Email,
     EnterpriseUser,
@@ -40,6 +41,31 @@ def _leader(pk: int | None, request) -> PersonReference | None:
     return PersonReference(value=str(pk), ref=_url(request, "scim:user", pk))
 
 
+def _emails(user: User) -> list[Email] | None:
+    """Every address as the directory sent them, while the one SRM uses (the primary, else
+    the first) is still the person's; else the person's one address."""
+    sent = (user.directory_attributes or {}).get("emails") or []
+    chosen = next((e for e in sent if e.get("primary")), sent[0] if sent else None)
+    if chosen and (chosen.get("value") or "").lower() == (user.email or "").lower():
+        return [Email.model_validate(e) for e in sent]
+    return [Email(value=user.email, primary=True, type="work")] if user.email else None
+
+
+def _enterprise(user: User) -> EnterpriseUser | None:
+    """The enterprise extension as the directory sent it; its ``department`` is the home
+    department's name when the directory sent none, or when the person moved in SRM since."""
+    kept = user.directory_attributes or {}
+    sent = kept.get("enterprise")
+    department = user.department.name if user.department_id else None
+    if sent is None:
+        return EnterpriseUser(department=department) if department else None
+    data = dict(sent)
+    if kept.get("department_id") != user.department_id:
+        data["department"] = department
+    extension = EnterpriseUser.model_validate(data)
+    return extension if extension.model_dump(exclude={"schemas"}, exclude_none=True) else None
+
+
 def user_resource(user: User, request) -> ScimUser:
     resource = ScimUser(
         id=str(user.pk),
@@ -49,7 +75,7 @@ def user_resource(user: User, request) -> ScimUser:
         if user.first_name or user.last_name else None,
         display_name=str(user),
         active=user.is_active,
-        emails=[Email(value=user.email, primary=True, type="work")] if user.email else None,
+        emails=_emails(user),
         groups=[GroupMembership(value=str(m.department_id), display=m.department.name,
                                 type="direct")
                 for m in user.memberships.all()] or None,
@@ -57,8 +83,8 @@ def user_resource(user: User, request) -> ScimUser:
                   last_modified=user.date_joined,
                   location=_url(request, "scim:user", user.pk)),
     )
-    if user.department_id:
-        resource[EnterpriseUser] = EnterpriseUser(department=user.department.name)
+    if (extension := _enterprise(user)) is not None:
+        resource[EnterpriseUser] = extension
     return resource
 
 
@@ -108,14 +134,28 @@ def _person(reference, field: str) -> User | None:
 
 
 def person_facts(resource: ScimUser) -> PersonFacts:
+    """The facts of a User: its primary (else first) e-mail is the person's address, and
+    every address is kept as sent; the enterprise extension is kept as sent, its
+    ``department`` moving the person when it names an SRM department (one SRM does not know
+    is kept, the home department staying as it is)."""
     email = ""
+    emails = [e.model_dump(mode="json", exclude_none=True) for e in resource.emails or []]
     if resource.emails:
         chosen = next((e for e in resource.emails if e.primary), resource.emails[0])
         email = chosen.value or ""
     extension = resource[EnterpriseUser]
     department = UNSET
+    kept: dict = {"emails": emails, "enterprise": None}
+    if extension is not None:
+        kept["enterprise"] = extension.model_dump(mode="json", exclude_none=True,
+                                                  exclude={"schemas"})
+        # The manager's displayName is the service provider's to fill (RFC 7643 §4.3).
+        (kept["enterprise"].get("manager") or {}).pop("displayName", None)
     if extension is not None and extension.department:
-        department = department_for_name(extension.department)
+        department = department_for_name(extension.department, unknown_ok=True)
+        if department is None:
+            department = UNSET
+            kept["department_unknown"] = extension.department
     name = resource.name
     return PersonFacts(
         username=resource.user_name or "",
@@ -125,6 +165,7 @@ def person_facts(resource: ScimUser) -> PersonFacts:
         email=email,
         active=resource.active is not False,
         department=department,
+        directory_attributes=kept,
     )
 
 
@@ -133,6 +174,11 @@ def department_facts(resource: ScimGroup, *, members: bool = True) -> Department
     if members:
         ids = set()
         for member in resource.members or []:
+            if member.type == "Group" or "/Groups/" in str(member.ref or ""):
+                # Its id could be a person's too: never read a department as one.
+                raise _invalid(_("A department's members are people; “%(value)s” is a "
+                                 "group (place departments with their parent).")
+                               % {"value": member.value}, "members")
             try:
                 ids.add(int(member.value))
             except (TypeError, ValueError):

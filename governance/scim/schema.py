@@ -102,18 +102,26 @@ ScimGroup = Group[DepartmentExtension]
 RESOURCE_TYPES = [ResourceType.from_resource(ScimUser), ResourceType.from_resource(ScimGroup)]
 
 
-def _published(schema: Schema, keep: dict[str, set[str] | None], *,
+def _published(schema: Schema, keep: dict[str, set[str] | None] | None = None, *,
                read_only: set[str] = frozenset(), required: set[str] = frozenset()) -> Schema:
     """``schema`` with only the attributes SRM keeps (and of those, the sub-attributes it
     keeps), so a provider — and a conformance checker — sends nothing that would be dropped."""
     attributes = []
     for attribute in schema.attributes:
-        if attribute.name not in keep:
+        if keep is not None and attribute.name not in keep:
             continue
         changes: dict = {}
-        subs = keep[attribute.name]
+        subs = keep[attribute.name] if keep is not None else None
         if subs is not None and attribute.sub_attributes:
             changes["sub_attributes"] = [a for a in attribute.sub_attributes if a.name in subs]
+        # "members.display": a sub-attribute SRM fills itself (the person's name).
+        written = {name.split(".", 1)[1] for name in read_only
+                   if name.startswith(f"{attribute.name}.")}
+        if written:
+            changes["sub_attributes"] = [
+                a.model_copy(update={"mutability": Mutability.read_only})
+                if a.name in written else a
+                for a in changes.get("sub_attributes", attribute.sub_attributes)]
         if attribute.name in read_only:
             changes["mutability"] = Mutability.read_only
         if attribute.name in required:
@@ -127,8 +135,10 @@ SCHEMAS = [
         "userName": None, "name": {"givenName", "familyName"}, "displayName": None,
         "active": None, "emails": {"value", "type", "primary"}, "groups": None,
     }, read_only={"displayName", "groups"}, required={"active"}),
-    _published(EnterpriseUser.to_schema(), {"department": None}),
-    Group.to_schema(),
+    # The whole enterprise extension, kept as sent; its department is the home department.
+    EnterpriseUser.to_schema(),
+    # A member's display is the person's name as SRM knows it.
+    _published(Group.to_schema(), read_only={"members.display"}),
     DepartmentExtension.to_schema(),
 ]
 

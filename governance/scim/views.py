@@ -23,6 +23,7 @@ from functools import wraps
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 from scim2_models import (
@@ -40,7 +41,7 @@ from scim2_models.messages.response_parameters import ResponseParameters
 
 from governance import tokens
 from governance.choices import AuditVerb
-from governance.errors import Conflict, DomainError
+from governance.errors import Conflict, DomainError, ValidationFailed
 from governance.models import Department, Membership, User
 from governance.scim import filters
 from governance.scim.resources import (
@@ -54,6 +55,7 @@ from governance.scim.schema import (
     POLICY,
     RESOURCE_TYPES,
     SCHEMAS,
+    DepartmentExtension,
     ScimGroup,
     ScimUser,
     service_provider_config,
@@ -88,6 +90,8 @@ def _domain_error(exc: DomainError) -> HttpResponse:
     scim_type = "uniqueness" if isinstance(exc, Conflict) else "invalidValue"
     if exc.code in {"no_successor", "no_separate_approver", "no_accountable_head"}:
         status, scim_type = 409, "mutability"
+    if exc.code in {"code_kept", "head_kept"}:
+        status, scim_type = 400, "mutability"
     return _json(Error(status=status, scim_type=scim_type,
                        detail=f"{' '.join(messages)} [{exc.code}]").model_dump(), status=status)
 
@@ -385,6 +389,7 @@ def group(request: HttpRequest, pk: str) -> HttpResponse:
                                                   scim_ctx=Context.RESOURCE_PATCH_REQUEST)
         resource = group_resource(department, request)
         patch.patch(resource)
+        _keeps_code_and_head(department, resource)
         department = department_provision(provider=provider, department=department,
                                           facts=department_facts(resource))
         return _group_response(department, request)
@@ -392,6 +397,22 @@ def group(request: HttpRequest, pk: str) -> HttpResponse:
         _department_remove(department, provider)
         return HttpResponse(status=204)
     return _not_allowed()
+
+
+def _keeps_code_and_head(department: Department, resource: ScimGroup) -> None:
+    """A PATCH may not remove a department's code or head (nor the extension holding them):
+    requests, reports and the organisation find the department by its code, and its open
+    steps and delays need someone accountable. A new head replaces the old one instead
+    (RFC 7644 §3.5.2: ``mutability``)."""
+    extension = resource[DepartmentExtension]
+    if not (extension and extension.code):
+        raise ValidationFailed(
+            _("%(department)s keeps its code “%(code)s”: send another code to change it.")
+            % {"department": department, "code": department.code}, code="code_kept")
+    if department.head_id and not (extension and extension.head):
+        raise ValidationFailed(
+            _("%(department)s keeps a head: name its new head instead of removing one.")
+            % {"department": department}, code="head_kept")
 
 
 def _department_remove(department: Department, provider: str) -> None:

@@ -46,8 +46,12 @@ class PersonFacts:
     last_name: str = ""
     email: str = ""
     active: bool = True
-    # The home department; UNSET: the directory does not say.
+    # The home department; UNSET: the directory does not say (or names one SRM does not
+    # know: kept as sent, the department stays).
     department: Department | None = UNSET
+    # What SRM keeps as the directory sent it (``User.directory_attributes``): ``emails``
+    # (every address) and ``enterprise`` (the enterprise extension); UNSET: not sent.
+    directory_attributes: dict = field(default_factory=lambda: UNSET)
 
 
 @dataclass
@@ -109,6 +113,15 @@ def person_provision(*, provider: str, facts: PersonFacts, user: User | None = N
     wanted = {"username": facts.username.strip(), "external_id": facts.external_id,
               "first_name": facts.first_name, "last_name": facts.last_name,
               "email": facts.email, "source": IdentitySource.SCIM}
+    sent = facts.directory_attributes
+    before = (user.directory_attributes or {}) if user is not None else {}
+    # What the directory sent that SRM keeps as it came (every e-mail address, the
+    # enterprise extension): named in the same audit event as the fields.
+    kept = sorted(k for k in ("emails", "enterprise")
+                  if sent is not UNSET and sent.get(k) != before.get(k))
+    extra = {"kept_as_sent": kept} if kept else {}
+    if sent is not UNSET and sent.get("department_unknown"):
+        extra["department_unknown"] = sent["department_unknown"]
     if user is None:
         user = User(**wanted, is_active=True)
         user.set_unusable_password()
@@ -116,16 +129,18 @@ def person_provision(*, provider: str, facts: PersonFacts, user: User | None = N
         changed = sorted(k for k, v in wanted.items() if v and k != "source")
         audit_record(actor=None, verb=AuditVerb.USER_PROVISIONED, target=user,
                      to_state="created", at=at,
-                     data={"username": user.username, "fields": changed, **_origin(provider)})
+                     data={"username": user.username, "fields": changed, **extra,
+                           **_origin(provider)})
     else:
         changed = sorted(k for k, v in wanted.items() if getattr(user, k) != v)
         if changed:
             for name in changed:
                 setattr(user, name, wanted[name])
             user.save(update_fields=changed)
+        if changed or kept:
             audit_record(actor=None, verb=AuditVerb.USER_PROVISIONED, target=user,
                          to_state="updated", at=at,
-                         data={"username": user.username, "fields": changed,
+                         data={"username": user.username, "fields": changed, **extra,
                                **_origin(provider)})
     if facts.department is not UNSET and user.department_id != (
             facts.department.pk if facts.department else None):
@@ -141,7 +156,20 @@ def person_provision(*, provider: str, facts: PersonFacts, user: User | None = N
     elif not facts.active and user.is_active:
         user = user_deactivate(actor=None, user=user, at=at, source=IdentitySource.SCIM,
                                provider=provider)
+    if facts.directory_attributes is not UNSET:
+        _keep_as_sent(user=user, sent=facts.directory_attributes)
     return user
+
+
+def _keep_as_sent(*, user: User, sent: dict) -> None:
+    """Keep what the directory sent as it sent it, with the home department it left the
+    person in (``department_id``: after a later move in SRM the SCIM answer names the new
+    department instead of the one sent)."""
+    kept = {k: v for k, v in sent.items() if k in {"emails", "enterprise"}}
+    kept["department_id"] = user.department_id
+    if kept != (user.directory_attributes or {}):
+        User.objects.filter(pk=user.pk).update(directory_attributes=kept)
+        user.directory_attributes = kept
 
 
 @transaction.atomic
@@ -313,9 +341,10 @@ def department_set_members(*, provider: str, department: Department, user_ids: s
     return added, [m.user for m in removed]
 
 
-def department_for_name(value: str) -> Department:
+def department_for_name(value: str, *, unknown_ok: bool = False) -> Department | None:
     """The department the enterprise extension's ``department`` names: by code, else by
-    name (case-insensitive)."""
+    name (case-insensitive). One SRM does not know is refused, or with ``unknown_ok``
+    answered with None."""
     value = (value or "").strip()
     matches = list(Department.objects.filter(Q(code__iexact=value) | Q(name__iexact=value))[:3])
     by_code = [d for d in matches if d.code.lower() == value.lower()]
@@ -323,6 +352,8 @@ def department_for_name(value: str) -> Department:
         return by_code[0]
     if len(matches) == 1:
         return matches[0]
+    if not matches and unknown_ok:
+        return None
     if not matches:
         raise _invalid(_("No department has the code or name “%(value)s”: provision it as a "
                          "group first.") % {"value": value}, "department",

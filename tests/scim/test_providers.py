@@ -223,9 +223,20 @@ def test_a_new_department_group_with_its_head(scim, org):
     ("PATCH", "Groups/{mkt}", {"schemas": [PATCH_OP], "Operations": [
         {"op": "add", "path": "members", "value": [{"value": "not-a-person"}]}]},
      400, "invalidValue"),
+    # A department as a member: its id may be a person's too, who must not be added.
+    ("PATCH", "Groups/{mkt}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": "{ivan}", "type": "Group"}]}]},
+     400, "invalidValue"),
     ("POST", "Users", _entra_user("Alice", "dup", email="a@example.com"), 409, "uniqueness"),
-    ("POST", "Users", _entra_user("new@example.com", "x", department="Nowhere"), 400,
-     "invalidValue"),
+    ("PATCH", "Groups/{mkt}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "remove", "path": f"{DEPARTMENT}:code"}]}, 400, "mutability"),
+    ("PATCH", "Groups/{mkt}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "remove", "path": f"{DEPARTMENT}:head"}]}, 400, "mutability"),
+    ("PATCH", "Groups/{mkt}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "remove", "path": DEPARTMENT}]}, 400, "mutability"),
+    ("PATCH", "Groups/{mkt}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": f"{DEPARTMENT}:head", "value": {"value": "{gone}"}}]},
+     400, "invalidValue"),
     ("GET", 'Users?filter=bogus eq "x"', None, 400, "invalidFilter"),
     ("GET", "Users?filter=userName eq", None, 400, "invalidFilter"),
     ("GET", "Users/999999", None, 404, None),
@@ -233,7 +244,15 @@ def test_a_new_department_group_with_its_head(scim, org):
 def test_bad_input_is_a_scim_error_and_changes_nothing(scim, org, method, path, body, status,
                                                        scim_type):
     events = AuditEvent.objects.count()
+    gone = User.objects.create(username="gone", is_active=False)
     path = path.format(alice=org.alice.pk, mkt=org.dept["MKT"].pk)
+    members = Membership.objects.filter(department=org.dept["MKT"]).count()
+    if body and "Operations" in body:
+        for operation in body["Operations"]:
+            if isinstance(operation.get("value"), dict) and operation["value"].get("value") == "{gone}":
+                operation["value"] = {"value": str(gone.pk)}
+            for item in operation.get("value") if isinstance(operation.get("value"), list) else []:
+                item["value"] = item["value"].format(ivan=org.ivan.pk)
 
     response = scim(method, path, body)
 
@@ -244,7 +263,69 @@ def test_bad_input_is_a_scim_error_and_changes_nothing(scim, org, method, path, 
         assert error["scimType"] == scim_type
     assert AuditEvent.objects.count() == events
     assert Department.objects.get(code="MKT").head == org.hank
-    assert not User.objects.filter(username="new@example.com").exists()
+    assert Department.objects.get(code="MKT").code == "MKT"
+    assert Membership.objects.filter(department=org.dept["MKT"]).count() == members
+
+
+def test_every_email_address_is_kept_as_sent_the_primary_one_is_the_address(scim, org):
+    emails = [{"value": "grace@home.example", "type": "home"},
+              {"value": "grace@example.com", "type": "work", "primary": True},
+              {"value": "g.hopper@example.com", "type": "other", "display": "alias"}]
+    created = scim("POST", "Users", {**_entra_user("grace", "g-1"), "emails": emails})
+
+    assert created.status_code == 201, created.content
+    grace = User.objects.get(username="grace")
+    assert grace.email == "grace@example.com"
+    assert created.json()["emails"] == emails
+    assert scim("GET", f"Users/{grace.pk}").json()["emails"] == emails
+    # The primary one changes: so does the address SRM writes to.
+    response = scim("PATCH", f"Users/{grace.pk}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "emails", "value": [
+            {"value": "grace@home.example", "type": "home", "primary": True}]}]})
+    assert response.status_code == 200, response.content
+    grace.refresh_from_db()
+    assert grace.email == "grace@home.example"
+    event = AuditEvent.objects.filter(verb=AuditVerb.USER_PROVISIONED,
+                                      object_id=str(grace.pk)).latest("pk")
+    assert (event.data["fields"], event.data["kept_as_sent"]) == (["email"], ["emails"])
+
+
+def test_the_enterprise_extension_is_kept_as_sent(scim, org):
+    manager = {"value": str(org.hank.pk),
+               "$ref": f"http://testserver/scim/v2/Users/{org.hank.pk}"}
+    enterprise = {"employeeNumber": "701984", "costCenter": "4130", "organization": "Contoso",
+                  "division": "Sales", "department": "Marketing", "manager": manager}
+    created = scim("POST", "Users", {**_entra_user("grace@example.com", "g-1"),
+                                     ENTERPRISE: enterprise})
+
+    assert created.status_code == 201, created.content
+    grace = User.objects.get(username="grace@example.com")
+    assert grace.department == org.dept["MKT"]
+    assert scim("GET", f"Users/{grace.pk}").json()[ENTERPRISE] == enterprise
+    # Moved in SRM since: the answer names the department SRM holds now.
+    Membership.objects.filter(user=grace).delete()
+    User.objects.filter(pk=grace.pk).update(department=org.dept["FIN"])
+    assert scim("GET", f"Users/{grace.pk}").json()[ENTERPRISE] == {**enterprise,
+                                                                   "department": "Finance"}
+
+
+def test_a_department_srm_does_not_know_is_kept_as_sent_and_moves_nobody(scim, org):
+    created = scim("POST", "Users", _entra_user("new@example.com", "x", department="Nowhere"))
+
+    assert created.status_code == 201, created.content
+    assert created.json()[ENTERPRISE] == {"department": "Nowhere"}
+    person = User.objects.get(username="new@example.com")
+    assert person.department is None and not Membership.objects.filter(user=person).exists()
+    event = AuditEvent.objects.get(verb=AuditVerb.USER_PROVISIONED, object_id=str(person.pk))
+    assert event.data["department_unknown"] == "Nowhere"
+    # alice, in Marketing, stays there when the directory names a department SRM lacks.
+    response = scim("PATCH", f"Users/{org.alice.pk}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Growth"}]})
+    assert response.status_code == 200, response.content
+    assert User.objects.get(pk=org.alice.pk).department == org.dept["MKT"]
+    assert response.json()[ENTERPRISE] == {"department": "Growth"}
+    assert not AuditEvent.objects.filter(verb=AuditVerb.USER_MOVED,
+                                         object_id=str(org.alice.pk)).exists()
 
 
 def test_a_body_that_is_not_json_is_a_scim_error(client, scim_secret, org):
