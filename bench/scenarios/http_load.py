@@ -36,7 +36,9 @@ from requests_app.models import ServiceRequest
 ROOT = Path(__file__).resolve().parents[2]
 LUA = ROOT / "bench" / "wrk" / "replay.lua"
 THREADS = 2
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+# What a password sign-in records: a session naming a backend that is not configured is
+# anonymous (every page would answer its redirect to the sign-in page).
+BACKEND = "governance.identity.passwords.LocalPasswordBackend"
 
 
 # --- gunicorn ----------------------------------------------------------------------------------
