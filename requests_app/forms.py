@@ -83,15 +83,15 @@ class ListSelect(forms.Select):
 
 
 class _ListedChoices(forms.models.ModelChoiceIterator):
-    """The choices read with one plain SELECT. Django's iterator() would open a
-    server-side cursor on PostgreSQL (DECLARE … WITH HOLD, FETCH, CLOSE: three round trips
-    and a materialised result) for a few hundred short rows."""
+    """The choices read with one plain SELECT of the two columns an option shows. Django's
+    iterator() would open a server-side cursor on PostgreSQL (DECLARE … WITH HOLD, FETCH,
+    CLOSE: three round trips and a materialised result) and build a model instance per row,
+    for a few hundred short rows (``ListSelect`` needs only the value and the label)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset.all():
-            yield self.choice(obj)
+        yield from self.queryset.values_list(self.field.to_field_name or "pk", "name")
 
 
 class _ListedModelChoiceField(forms.ModelChoiceField):
