@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
+from approvals.selectors import capabilities
 from governance.models import Department
 from governance.models.org import accountability_scope_ids
-from governance.selectors import departments_led_by
 from kit.rules import note_asked
 
 
@@ -30,15 +30,12 @@ def departments_in_scope(user) -> QuerySet[Department]:
 
 
 def may_see_accountability(user) -> bool:
-    """For the navigation and the pages' first check: one cheap query at most."""
+    """For the navigation and the pages' first check: whether the person leads a department
+    comes from their capabilities, which the navigation reads on every page anyway (one query
+    per request for both, cached on the user object)."""
     if not user.is_authenticated:
         return False
-    # Cached on the user object: the navigation asks for two entries on every page.
-    cached = getattr(user, "_srm_sees_accountability", None)
-    if cached is None:
-        cached = sees_everything(user) or departments_led_by(user).exists()
-        user._srm_sees_accountability = cached
-    return cached
+    return sees_everything(user) or capabilities(user).leads
 
 
 def department_in_scope(user, code: str) -> Department:

@@ -13,14 +13,14 @@ from approvals.services import step_approve
 # queue: one for the page's ids through the visibility rule, one for those rows).
 # Each page also pays for its navigation: the counts of open requests, approvals and work
 # waiting and unread notifications (one statement together), and whether the person sees
-# accountability and change plans.
+# change plans (whether they see accountability comes with the role check).
 # The request page also reads its conversation panel (comments, files, open question) and,
 # while an approval waits, whether its head is away (an active delegation).
 # The inbox counts what waits and what is on hold (its heading; the page count reuses it) and
 # lists the departments and services its filters offer, and reads the budget lines of the
 # cost centres its rows charge (one statement for the page).
-LIMITS = {"catalog": 7, "my_requests": 9, "my_requests_all": 9, "inbox": 12, "work": 9,
-          "detail": 14}
+LIMITS = {"catalog": 6, "my_requests": 8, "my_requests_all": 8, "inbox": 11, "work": 8,
+          "detail": 13}
 
 
 def _queries(client, url) -> int:
