@@ -360,6 +360,9 @@ class Step(models.Model):
         and state (a page asks it for the decision buttons and the conversation panel)."""
         if not (self.is_approval and self.is_active and user.is_authenticated):
             return False
+        request = self._state.fields_cache.get("request")
+        if request is not None and request.requester_id == user.pk:
+            return False  # the rule never lets anyone decide on their own request
         return self._asked("decide", user, lambda: Step.objects.decidable_by(user))
 
     def can_work(self, user) -> bool:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import DatabaseError, connection, connections, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -208,6 +208,23 @@ def _any(conditions: list[Q]) -> Q:
     return combined
 
 
+def _staff_of_request(user) -> Exists:
+    """The ``internal`` rule's own part, for a row of the view rule: a step (not skipped) of
+    the request accountable to a department where ``user`` is a member (any role), head or
+    deputy, to ``user``, or to a head who delegated to ``user``."""
+    delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
+    return Exists(
+        Step.objects.filter(request=OuterRef("pk"))
+        .exclude(state=StepState.SKIPPED)
+        .filter(
+            Q(accountable_department__in=user.memberships.values("department_id"))
+            | Q(accountable_department__in=departments_led_by(user).values("pk"))
+            | Q(accountable_head=user)
+            | Q(accountable_head__in=delegators)
+        )
+    )
+
+
 class ServiceRequestQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view", *, listing: bool = False) -> ServiceRequestQuerySet:
         """The one visibility rule for requests, used by every page, export and endpoint.
@@ -265,18 +282,22 @@ class ServiceRequestQuerySet(RestrictedQuerySet):
         visible = self.restrict(user, "view").exclude(requester=user)
         if user.is_superuser or user.is_ops_leader:
             return visible
-        delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
-        staff = (
-            Step.objects.filter(request=OuterRef("pk"))
-            .exclude(state=StepState.SKIPPED)
-            .filter(
-                Q(accountable_department__in=user.memberships.values("department_id"))
-                | Q(accountable_department__in=departments_led_by(user).values("pk"))
-                | Q(accountable_head=user)
-                | Q(accountable_head__in=delegators)
-            )
+        return visible.filter(_staff_of_request(user))
+
+    def restrict_with_access(self, user) -> ServiceRequestQuerySet:
+        """``restrict(user)``, each row also carrying whether ``user`` may read its internal
+        notes (the ``internal`` rule), found in the same statement: ``conversation_access``
+        then asks the database nothing for that row (a request's page)."""
+        visible = self.restrict(user)
+        if not user.is_authenticated:
+            return visible
+        internal = ~Q(requester=user)
+        if not (user.is_superuser or user.is_ops_leader):
+            internal &= _staff_of_request(user)
+        return visible.annotate(
+            srm_access_of=Value(user.pk, output_field=models.BigIntegerField()),
+            srm_reads_internal=ExpressionWrapper(internal, output_field=models.BooleanField()),
         )
-        return visible.filter(Exists(staff))
 
     def overdue(self, now=None) -> ServiceRequestQuerySet:
         return self.filter(state__in=OPEN_STATES, due_at__lt=now or timezone.now())
@@ -466,6 +487,13 @@ def conversation_access(user, request: ServiceRequest) -> tuple[bool, bool]:
     if not user.is_authenticated:
         return False, False
     cache = request.__dict__.setdefault("_srm_conversation_access", {})
+    if user.pk not in cache and user.pk == request.requester_id:
+        # Both rules answer without asking: the view rule's first branch is the requester,
+        # and the internal rule never lets the requester in.
+        cache[user.pk] = (True, False)
+    elif user.pk not in cache and request.__dict__.get("srm_access_of") == user.pk:
+        # Read through ``restrict_with_access(user)``: visible, and the internal rule known.
+        cache[user.pk] = (True, bool(request.srm_reads_internal))
     if user.pk not in cache:
         requests = ServiceRequest.objects.all()
         row = (

@@ -193,7 +193,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def _visible_request(request: HttpRequest, reference: str) -> ServiceRequest:
     """Fetch-and-authorise: what the viewer may not see does not exist (404)."""
     return get_object_or_404(
-        ServiceRequest.objects.restrict(request.user).select_related(
+        ServiceRequest.objects.restrict_with_access(request.user).select_related(
             "item", "requester", "requester_department", "accountable_department",
         ),
         reference=reference,

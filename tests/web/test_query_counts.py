@@ -15,12 +15,13 @@ from approvals.services import step_approve
 # waiting and unread notifications (one statement together), and whether the person sees
 # change plans (whether they see accountability comes with the role check).
 # The request page also reads its conversation panel (comments, files, open question) and,
-# while an approval waits, whether its head is away (an active delegation).
+# while an approval waits, whether its head is away (an active delegation); whether the
+# viewer reads internal notes comes with the request's own row.
 # The inbox counts what waits and what is on hold (its heading; the page count reuses it) and
 # lists the departments and services its filters offer, and reads the budget lines of the
 # cost centres its rows charge (one statement for the page).
 LIMITS = {"catalog": 6, "my_requests": 8, "my_requests_all": 8, "inbox": 11, "work": 8,
-          "detail": 13}
+          "detail": 12}
 
 
 def _queries(client, url) -> int:
