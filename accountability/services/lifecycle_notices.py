@@ -113,8 +113,11 @@ def on_step_closed(sender, *, step, at, **kwargs) -> None:
         kind=NotificationKind.WAITING).update(read_at=at)
     if not _enabled() or step.state != StepState.APPROVED:
         return
-    path = list(request.steps.exclude(state=StepState.SKIPPED)
-                .select_related("accountable_head", "accountable_department").order_by("order"))
+    loaded = request.__dict__.get("_srm_steps")  # read with the request's lock, in order
+    path = ([s for s in loaded if s.state != StepState.SKIPPED] if loaded is not None else
+            list(request.steps.exclude(state=StepState.SKIPPED)
+                 .select_related("accountable_head", "accountable_department")
+                 .order_by("order")))
     approvals = [s for s in path if s.kind == StepKind.APPROVAL]
     level = next((n for n, s in enumerate(approvals, 1) if s.pk == step.pk), len(approvals))
     following = next((s for s in path if s.state == StepState.PENDING), None)

@@ -30,7 +30,13 @@ def decided_steps(request_id: int):
 
 def earlier_decision_of(person: User, step: Step) -> Step | None:
     """The other approval step of ``step``'s request that ``person`` decided, or on whose
-    behalf a delegate decided it; None when there is none."""
+    behalf a delegate decided it; None when there is none. Read from the request's steps
+    when the lock loaded them (``_lock(with_pending=True)``)."""
+    loaded = step.request.__dict__.get("_srm_steps") if Step.request.is_cached(step) else None
+    if loaded is not None:
+        return next((s for s in loaded if s.pk != step.pk and s.kind == StepKind.APPROVAL
+                     and s.state in DECISIONS and not s.decided_outside
+                     and person.pk in (s.decided_by_id, s.acted_for_id)), None)
     return (decided_steps(step.request_id).exclude(pk=step.pk)
             .filter(Q(decided_by=person) | Q(acted_for=person))
             .select_related("acted_for", "decided_by").order_by("order").first())

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
-
 from approvals.choices import DecisionChannel, StepState
 from approvals.models import Step, StepHold
 from approvals.signals import step_closed
@@ -49,27 +47,29 @@ def _lock(step: Step, *, with_pending: bool = False) -> Step:
     """Lock the step's request, then the step, and return the fresh step (request attached).
     Locking in that order everywhere keeps concurrent actions on one request deadlock-free.
 
-    ``with_pending``: for actions that then move the request on, the request's pending
-    steps are read (and locked) in the same statement, so ``request_advance`` needs no
-    query to find the next one."""
-    request = ServiceRequest.objects.select_for_update().get(pk=step.request_id)
+    ``with_pending``: for actions that then move the request on, all the request's steps
+    are read (and locked) in the same statement, and the requester, their department and the
+    item with the request, so what follows asks no query to find the next step
+    (``request_advance``), an earlier decision (``approvals.services.separation``) or what
+    the notices say (``request._srm_steps``, in order; ``request._srm_pending_steps``, the
+    pending ones)."""
+    requests = ServiceRequest.objects.select_for_update(of=("self",))
+    if with_pending:
+        requests = requests.select_related("requester", "requester_department", "item")
+    request = requests.get(pk=step.request_id)
     locked = Step.objects.select_for_update(of=("self",)).select_related(
         "template", "accountable_department", "accountable_head")
     if not with_pending:
         fresh = locked.get(pk=step.pk)
     else:
-        rows = list(
-            locked.filter(request_id=step.request_id)
-            .filter(Q(pk=step.pk) | Q(state=StepState.PENDING))
-            .order_by("order")
-        )
+        rows = list(locked.filter(request_id=step.request_id).order_by("order"))
         fresh = next((row for row in rows if row.pk == step.pk), None)
         if fresh is None:
             raise Step.DoesNotExist("Step matching query does not exist.")
-        pending = [row for row in rows if row.pk != step.pk]
-        for row in pending:
+        for row in rows:
             row.request = request
-        request._srm_pending_steps = pending
+        request._srm_steps = rows
+        request._srm_pending_steps = [row for row in rows if row.state == StepState.PENDING]
     fresh.request = request
     return fresh
 

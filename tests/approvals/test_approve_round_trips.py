@@ -1,0 +1,31 @@
+"""Approval is the hottest write path after submission: its round trips are pinned."""
+
+from django.contrib.contenttypes.models import ContentType
+
+from approvals.choices import StepState
+from approvals.models import Step
+from approvals.services import step_approve
+from requests_app.models import ServiceRequest
+
+
+def test_approving_a_step_that_hands_over_takes_a_fixed_handful_of_queries(
+        org, submit, django_assert_max_num_queries):
+    # Given a large purchase waiting for hank (head approval; finance, legal and two more
+    # steps follow), content types cached as in a running server
+    ContentType.objects.get_for_models(ServiceRequest, Step)
+    request = submit(item="purchase", cost="30000", answers={"details": "Lab equipment."})
+    head = request.steps.get(state=StepState.ACTIVE)
+
+    # When hank approves: lock the request (with its requester and item) and all its steps,
+    # close the step with its audit event, look for its delay risk, mark its waiting notice
+    # read, tell alice (preferences, notice, delivery task), hand over (the step, the request,
+    # their audit events) and tell fiona (preferences, notice, delivery task): 15 statements
+    # and the savepoint around them (20 statements before the lock read the whole request)
+    with django_assert_max_num_queries(17):
+        step_approve(actor=org.hank, step=head, comment="Within plan")
+
+    # Then finance has it, and alice was told hank approved it
+    finance = request.steps.get(state=StepState.ACTIVE)
+    assert (finance.name, finance.accountable_head) == ("Finance approval", org.fiona)
+    assert org.alice.notifications.filter(subject__contains="approved (1 of 3)").exists()
+
