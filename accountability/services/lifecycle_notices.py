@@ -28,7 +28,7 @@ from accountability.models import Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from approvals.choices import ReassignReason, ReleaseReason, StepKind, StepState
 from governance.models import Department
-from kit.i18n import money_text
+from kit.i18n import in_language_of, money_text
 from requests_app.choices import RequestState
 
 
@@ -241,28 +241,30 @@ def on_steps_released(sender, *, user, steps, reason, actor, at, **kwargs) -> No
         facts = {"person": user, "department": department, "count": count}
         recipient = _released_for(department, user)
         if recipient is not None:
-            why = (_("%(person)s moved to another department") if reason == ReleaseReason.MOVED
-                   else _("%(person)s left the organisation")) % facts
-            drafts.append(Draft(
-                recipient=recipient,
-                kind=NotificationKind.RELEASED,
-                subject=ngettext(
-                    "%(count)d work step of %(person)s back in the queue of %(department)s",
-                    "%(count)d work steps of %(person)s back in the queue of %(department)s",
-                    count) % facts,
-                body=(_("%(why)s. The work they had taken on is nobody's now and waits in the "
-                        "queue of %(department)s for a colleague to take on:")
-                      % {"why": why, "department": department} + "\n" + lines),
-                link=queue,
-                request=items[0].request if count == 1 else None,
-            ))
+            with in_language_of(recipient):
+                why = (_("%(person)s moved to another department") if reason == ReleaseReason.MOVED
+                       else _("%(person)s left the organisation")) % facts
+                drafts.append(Draft(
+                    recipient=recipient,
+                    kind=NotificationKind.RELEASED,
+                    subject=ngettext(
+                        "%(count)d work step of %(person)s back in the queue of %(department)s",
+                        "%(count)d work steps of %(person)s back in the queue of %(department)s",
+                        count) % facts,
+                    body=(_("%(why)s. The work they had taken on is nobody's now and waits in "
+                            "the queue of %(department)s for a colleague to take on:")
+                          % {"why": why, "department": department} + "\n" + lines),
+                    link=queue,
+                    request=items[0].request if count == 1 else None,
+                ))
         if user.is_active:
-            drafts.append(Draft(
-                recipient=user,
-                kind=NotificationKind.RELEASED,
-                subject=_("Your work in %(department)s went back to its queue") % facts,
-                body=(_("You are no longer in %(department)s, so the work you had taken on "
-                        "there is no longer yours: it waits in its queue for a colleague.")
-                      % facts + "\n" + lines),
-            ))
+            with in_language_of(user):
+                drafts.append(Draft(
+                    recipient=user,
+                    kind=NotificationKind.RELEASED,
+                    subject=_("Your work in %(department)s went back to its queue") % facts,
+                    body=(_("You are no longer in %(department)s, so the work you had taken "
+                            "on there is no longer yours: it waits in its queue for a "
+                            "colleague.") % facts + "\n" + lines),
+                ))
     notifications_create(drafts=drafts, at=at)
