@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -149,6 +149,34 @@ class StepQuerySet(RestrictedQuerySet):
         inbox to say why they are set aside."""
         if not user.is_authenticated:
             return self.none()
+        steps, set_aside = self._decidable(user)
+        if not separate:
+            return steps
+        for reason in set_aside:
+            steps = steps.exclude(reason)
+        return steps
+
+    def decision_counts(self, user) -> tuple[int, int, int]:
+        """(waiting, on hold, set aside) in one statement and one pass over the steps of
+        ``decidable_by(user, separate=False)``: of those ``decidable_by(user)`` keeps, the
+        ones not on hold and the ones on hold; the rest are set aside. The same conditions
+        as ``decidable_by``, counted together instead of three passes over the same rows."""
+        if not user.is_authenticated:
+            return 0, 0, 0
+        steps, set_aside = self._decidable(user)
+        kept = Q()
+        for reason in set_aside:
+            kept &= ~reason
+        counts = steps.aggregate(
+            every=Count("pk"),
+            waiting=Count("pk", filter=kept & Q(on_hold_since__isnull=True)),
+            held=Count("pk", filter=kept & Q(on_hold_since__isnull=False)))
+        return (counts["waiting"], counts["held"],
+                counts["every"] - counts["waiting"] - counts["held"])
+
+    def _decidable(self, user) -> tuple[StepQuerySet, list[Q]]:
+        """The steps ``user`` would decide, and the conditions that set one of them aside
+        (separation of duties), for ``decidable_by`` and ``decision_counts``."""
         delegators = (Delegation.objects.active()
                       .filter(delegate=user, delegator__is_active=True).order_by()
                       .values("delegator_id"))
@@ -169,15 +197,15 @@ class StepQuerySet(RestrictedQuerySet):
             kind=StepKind.APPROVAL,
             state=StepState.ACTIVE,
         ).exclude(request__requester=user)
-        if not separate:
-            return steps
         decided = Step.objects.filter(request=OuterRef("request"), kind=StepKind.APPROVAL,
                                       state__in=DECISIONS, decided_outside=False)
         by_user = decided.filter(Q(decided_by=user) | Q(acted_for=user))
         by_head = decided.filter(Q(decided_by=OuterRef("accountable_head"))
                                  | Q(acted_for=OuterRef("accountable_head")))
-        return steps.exclude(Exists(by_user)).exclude(
-            Q(accountable_head__in=delegators) & ~Q(accountable_head=user) & Exists(by_head))
+        return steps, [
+            Q(Exists(by_user)),
+            Q(accountable_head__in=delegators) & ~Q(accountable_head=user) & Exists(by_head),
+        ]
 
     def workable_by(self, user) -> StepQuerySet:
         """Active execution steps of the departments where ``user`` is an agent."""

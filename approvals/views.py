@@ -45,6 +45,7 @@ from approvals.services import (
 )
 from approvals.services.separation import set_aside_reasons
 from governance.errors import AlreadyDecided, DomainError, NotAllowed
+from kit.navigation import counted
 from kit.web import domain_error_response, is_htmx, safe_next, serves
 from requests_app.money import money_format_for
 
@@ -132,6 +133,7 @@ def _render_inbox(request: HttpRequest, status: int = 200, *, bulk_error: str = 
     user = request.user
     form = InboxFilterForm(request.GET or None, user=user)
     waiting, held, set_aside = inbox_heading_counts(user)
+    counted(request, "approvals:inbox", waiting)  # the badge: the same count
     view = form.cleaned_data.get("view") if form.is_valid() else ""
     view = view or ("table" if waiting + held > CARD_VIEW_UP_TO else "cards")
     page = _page_of(request, inbox_filtered(user, form.filters()),
@@ -165,6 +167,7 @@ def _row(request, step: Step, *, status: int = 200, **extra) -> HttpResponse:
     if step.is_approval:
         attach_card_facts([step])
         extra["waiting"], extra["held"] = inbox_counts(request.user)
+        counted(request, "approvals:inbox", extra["waiting"])
         if request.POST.get("as") == "table":
             template = "approvals/partials/inbox_table_row.html"
             attach_row_urls([step])

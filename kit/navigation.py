@@ -36,10 +36,18 @@ class NavEntry:
 NAV: list[NavEntry] = []
 
 
+def counted(request: HttpRequest, url_name: str, value: int) -> None:
+    """A page that has just counted an entry's badge itself, through the same selector (the
+    inbox's heading counts what waits for the person), hands the number to the navigation,
+    which then shows it instead of counting it again in the same request."""
+    request.__dict__.setdefault("_srm_nav_counted", {})[url_name] = value
+
+
 def nav(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    known = request.__dict__.get("_srm_nav_counted", {})
     links, menu = [], []
     for entry in sorted(NAV, key=lambda e: e.order):
         if not entry.visible(user):
@@ -56,7 +64,9 @@ def nav(request: HttpRequest) -> dict:
             "label": entry.label,
             "url": url,
             "active": False,
-            "count": entry.count(user) if entry.count else None,  # an int or a QuerySet
+            # An int or a QuerySet.
+            "count": (known[entry.url_name] if entry.url_name in known
+                      else entry.count(user) if entry.count else None),
             "count_label": entry.count_label,
             "alert": entry.alert,
         })
