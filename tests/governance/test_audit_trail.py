@@ -2,6 +2,8 @@
 switch off the protection of the audit table, the owner cannot TRUNCATE it by accident, and
 every event is hash-chained so that ``verify_audit`` names an edit made behind its back."""
 
+import threading
+import time
 import uuid
 from io import StringIO
 
@@ -197,3 +199,48 @@ def test_two_writers_of_one_chain_queue_and_link_in_order(org, submit):
                 .order_by("chain_seq").values_list("chain_seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
     assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_starting_one_chain_link_in_order():
+    """Both write the first event of a chain nobody has written yet: the second cannot see the
+    first's uncommitted head, so it tries to start the chain too, waits for the first to
+    commit, and then links onto its event instead."""
+    content_type = ContentType.objects.get_for_model(AuditEvent).pk
+    insert = """INSERT INTO governance_auditevent (created_at, verb, content_type_id, object_id,
+                    object_repr, correlation, from_state, to_state, data)
+                VALUES (now(), 'comment.added', %s, %s, 'new chain', 'NEW-CHAIN', '', '', '{}')"""
+    first, second = psycopg_connection(), psycopg_connection()
+    errors = []
+
+    def second_writer():
+        try:
+            second.execute(insert, [content_type, "2"])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        first.execute("BEGIN")
+        first.execute(insert, [content_type, "1"])
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        deadline = time.monotonic() + 10
+        while not _waiting_for_a_lock(first, second.info.backend_pid):
+            assert time.monotonic() < deadline, "the second writer never waited"
+            time.sleep(0.05)
+        first.execute("COMMIT")
+        writer.join(10)
+        assert not writer.is_alive() and not errors, errors
+    finally:
+        first.close()
+        second.close()
+    events = list(AuditEvent.objects.filter(correlation="NEW-CHAIN").order_by("chain_seq"))
+    assert [(e.object_id, e.chain_seq) for e in events] == [("1", 1), ("2", 2)]
+    assert events[1].prev_hash == events[0].hash
+    assert audit_chain_verify().ok
+
+
+def _waiting_for_a_lock(observer: psycopg.Connection, pid: int) -> bool:
+    row = observer.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                           [pid]).fetchone()
+    return bool(row) and row[0] == "Lock"
