@@ -160,10 +160,15 @@ def _body(request: HttpRequest) -> dict:
 
 def _patch_body(request: HttpRequest) -> dict:
     """The PATCH body, with the null sub-attributes Entra ID sends in a value
-    (``{"$ref": null, "value": "…"}``) left out, so they select by what they name."""
+    (``{"$ref": null, "value": "…"}``) left out, so they select by what they name, and its
+    enterprise manager given as a bare id read as ``{"value": id}``."""
     body = _body(request)
     for operation in body.get("Operations") or []:
         value = operation.get("value") if isinstance(operation, dict) else None
+        # Entra ID names the enterprise manager by its id alone: ``"value": "<User id>"``.
+        path = str(operation.get("path") or "") if isinstance(operation, dict) else ""
+        if isinstance(value, str) and path.lower().endswith(":user:manager"):
+            operation["value"] = {"value": value}
         if isinstance(value, list):
             operation["value"] = [{k: v for k, v in item.items() if v is not None}
                                   if isinstance(item, dict) else item for item in value]

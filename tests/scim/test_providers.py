@@ -309,6 +309,22 @@ def test_the_enterprise_extension_is_kept_as_sent(scim, org):
                                                                    "department": "Finance"}
 
 
+def test_entra_adds_and_removes_a_manager_by_id(scim, org):
+    # Entra ID's "Add manager" and "Remove manager" requests (its SCIM validator's).
+    added = scim("PATCH", f"Users/{org.alice.pk}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": str(org.hank.pk)}]})
+
+    assert added.status_code == 200, added.content
+    assert added.json()[ENTERPRISE]["manager"]["value"] == str(org.hank.pk)
+    assert scim("GET", f"Users/{org.alice.pk}").json()[ENTERPRISE]["manager"] == {
+        "value": str(org.hank.pk)}
+    removed = scim("PATCH", f"Users/{org.alice.pk}", {"schemas": [PATCH_OP], "Operations": [
+        {"op": "Remove", "path": f"{ENTERPRISE}:manager"}]})
+    assert removed.status_code == 200, removed.content
+    assert "manager" not in removed.json()[ENTERPRISE]
+    assert User.objects.get(pk=org.alice.pk).department == org.dept["MKT"]
+
+
 def test_a_department_srm_does_not_know_is_kept_as_sent_and_moves_nobody(scim, org):
     created = scim("POST", "Users", _entra_user("new@example.com", "x", department="Nowhere"))
 
