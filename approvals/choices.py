@@ -6,21 +6,21 @@ from kit.errors import ErrorCode
 
 
 class StepKind(models.TextChoices):
-    APPROVAL = "approval", "Approval"
-    EXECUTION = "execution", "Execution"
+    APPROVAL = "approval", _("Approval")
+    EXECUTION = "execution", _("Execution")
 
 
 class Responsible(models.TextChoices):
-    REQUESTER_HEAD = "requester_head", "Head of the requester's department"
-    DEPARTMENT = "department", "A named department"
-    FULFILLING = "fulfilling", "The fulfilling department"
+    REQUESTER_HEAD = "requester_head", _("Head of the requester's department")
+    DEPARTMENT = "department", _("A named department")
+    FULFILLING = "fulfilling", _("The fulfilling department")
 
 
 class ReassignReason(models.TextChoices):
     """Why an open step moved to another accountable person (``step.reassigned``)."""
 
-    HEAD_CHANGED = "head_changed", "The department has a new head"
-    LEAVER = "leaver", "The accountable person left"
+    HEAD_CHANGED = "head_changed", _("The department has a new head")
+    LEAVER = "leaver", _("The accountable person left")
 
 
 class ReleaseReason(models.TextChoices):
@@ -32,13 +32,13 @@ class ReleaseReason(models.TextChoices):
 
 
 class StepState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACTIVE = "active", "Active"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    DONE = "done", "Done"
-    SKIPPED = "skipped", "Not needed"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Not needed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # The one place that says which moves a step may make. Steps are created pending (or
@@ -67,12 +67,12 @@ class StepAction(models.TextChoices):
     """What a person may do to a step (``Step.allowed_actions(user)``, the API's
     ``allowed_actions``): each is one service of ``approvals.services``."""
 
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
-    HOLD = "hold", "Ask the requester"
-    CLAIM = "claim", "Take it"
-    TAKE_OVER = "take_over", "Take over"
-    COMPLETE = "complete", "Mark done"
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    HOLD = "hold", _("Ask the requester")
+    CLAIM = "claim", _("Take it")
+    TAKE_OVER = "take_over", _("Take over")
+    COMPLETE = "complete", _("Mark done")
 
 
 class DecisionChannel(models.TextChoices):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from approvals.selectors import INBOX_SORTS, InboxFilters, delegate_candidates
 from governance import limits
@@ -11,11 +12,11 @@ from requests_app.models import CatalogItem
 
 
 class DecisionForm(forms.Form):
-    comment = forms.CharField(label="Comment", required=False, max_length=limits.DECISION_COMMENT)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=limits.DECISION_COMMENT)
 
 
 class CompleteForm(forms.Form):
-    note = forms.CharField(label="Note for the requester", required=False,
+    note = forms.CharField(label=_("Note for the requester"), required=False,
                            max_length=limits.DECISION_COMMENT)
 
 
@@ -23,14 +24,14 @@ class DelegationForm(forms.Form):
     # Chosen from a search over the people one may delegate to (approvals.selectors
     # .delegate_candidates), by username; the page never lists the whole organisation.
     delegate = forms.ModelChoiceField(
-        label="Who decides for you", queryset=User.objects.none(), to_field_name="username",
-        help_text="They will see and decide the approvals waiting for you.",
-        error_messages={"required": "Search for a colleague and choose them.",
-                        "invalid_choice": "Choose someone from the search results."},
+        label=_("Who decides for you"), queryset=User.objects.none(), to_field_name="username",
+        help_text=_("They will see and decide the approvals waiting for you."),
+        error_messages={"required": _("Search for a colleague and choose them."),
+                        "invalid_choice": _("Choose someone from the search results.")},
     )
-    starts_on = forms.DateField(label="First day", widget=DateInput())
-    ends_on = forms.DateField(label="Last day", widget=DateInput())
-    reason = forms.CharField(label="Reason (optional)", required=False,
+    starts_on = forms.DateField(label=_("First day"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Last day"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason (optional)"), required=False,
                              max_length=limits.DELEGATION_REASON)
 
     def __init__(self, *args, user: User, **kwargs):
@@ -48,25 +49,25 @@ SHOW = {"": None, "waiting": False, "held": True}
 class InboxFilterForm(forms.Form):
     """The approvals inbox's search, filters, sort and view (all optional, all in the URL)."""
 
-    q = forms.CharField(label="Search", required=False, max_length=100, widget=forms.TextInput(
-        attrs={"type": "search", "placeholder": "Reference, title or requester"}))
-    department = forms.ModelChoiceField(label="Requester's department", required=False,
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": _("Reference, title or requester")}))
+    department = forms.ModelChoiceField(label=_("Requester's department"), required=False,
                                         queryset=Department.objects.none(), widget=QuickSelect,
-                                        empty_label="Any department", to_field_name="code")
-    item = forms.ModelChoiceField(label="Service", required=False, queryset=CatalogItem.objects.none(),
-                                  widget=QuickSelect, empty_label="Any service",
+                                        empty_label=_("Any department"), to_field_name="code")
+    item = forms.ModelChoiceField(label=_("Service"), required=False, queryset=CatalogItem.objects.none(),
+                                  widget=QuickSelect, empty_label=_("Any service"),
                                   to_field_name="code")
-    show = forms.ChoiceField(label="Show", required=False, choices=[
-        ("", "Everything"), ("waiting", "Waiting for me"), ("held", "On hold"),
-        ("overdue", "Overdue")])
-    min_cost = forms.DecimalField(label="Cost from", required=False, min_value=0, decimal_places=2,
+    show = forms.ChoiceField(label=_("Show"), required=False, choices=[
+        ("", _("Everything")), ("waiting", _("Waiting for me")), ("held", _("On hold")),
+        ("overdue", _("Overdue"))])
+    min_cost = forms.DecimalField(label=_("Cost from"), required=False, min_value=0, decimal_places=2,
                                   max_digits=14)
-    max_cost = forms.DecimalField(label="Cost up to", required=False, min_value=0, decimal_places=2,
+    max_cost = forms.DecimalField(label=_("Cost up to"), required=False, min_value=0, decimal_places=2,
                                   max_digits=14)
-    sort = forms.ChoiceField(label="Sort", required=False,
-                             choices=[(key, label) for key, (label, _) in INBOX_SORTS.items()])
+    sort = forms.ChoiceField(label=_("Sort"), required=False,
+                             choices=[(key, label) for key, (label, _order) in INBOX_SORTS.items()])
     view = forms.ChoiceField(required=False, widget=forms.HiddenInput,
-                             choices=[("", "Automatic"), ("table", "Table"), ("cards", "Cards")])
+                             choices=[("", _("Automatic")), ("table", _("Table")), ("cards", _("Cards"))])
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -51,38 +51,38 @@ class StepTemplate(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Only for “a named department”.",
+        help_text=_("Only for “a named department”."),
     )
     min_cost = models.DecimalField(
-        "applies from estimated cost",
+        _("applies from estimated cost"),
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="The step applies only when the estimated cost is at or above this amount "
-        "(a finance approval). Empty: always applies.",
+        help_text=_("The step applies only when the estimated cost is at or above this amount "
+        "(a finance approval). Empty: always applies."),
     )
     budget_reserve_percent = models.DecimalField(
-        "applies below budget reserve (%)",
+        _("applies below budget reserve (%)"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="The step (also) applies when the request would take its cost centre's "
+        help_text=_("The step (also) applies when the request would take its cost centre's "
         "remaining budget for the quarter below this share of the budget (0: below zero). "
-        "Empty: no budget condition.",
+        "Empty: no budget condition."),
     )
     ola_hours = models.DecimalField(
-        "OLA (business hours)",
+        _("OLA (business hours)"),
         max_digits=7,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.25"))],
     )
     allow_department_approvers = models.BooleanField(
         default=False,
-        help_text="Members with the approver role may decide, not only the head.",
+        help_text=_("Members with the approver role may decide, not only the head."),
     )
 
     class Meta:
@@ -102,14 +102,14 @@ class StepTemplate(models.Model):
 
     def clean(self) -> None:
         if self.responsible == Responsible.DEPARTMENT and not self.department_id:
-            raise ValidationError({"department": "Name the department responsible for this step."})
+            raise ValidationError({"department": _("Name the department responsible for this step.")})
         if self.responsible != Responsible.DEPARTMENT and self.department_id:
             raise ValidationError(
-                {"department": "Leave empty unless the step belongs to a named department."}
+                {"department": _("Leave empty unless the step belongs to a named department.")}
             )
         if self.kind == StepKind.EXECUTION and self.responsible == Responsible.REQUESTER_HEAD:
             raise ValidationError(
-                {"responsible": "Execution is done by a department's agents, not by a head."}
+                {"responsible": _("Execution is done by a department's agents, not by a head.")}
             )
 
     def applies_to(self, estimated_cost: Decimal | None, *, request=None) -> bool:
@@ -264,19 +264,19 @@ class Step(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The head a delegate decided for.",
+        help_text=_("The head a delegate decided for."),
     )
     comment = models.TextField(blank=True)
     decided_outside = models.BooleanField(
-        "decided outside the tool",
+        _("decided outside the tool"),
         default=False,
-        help_text="An ops leader recorded a decision taken by email, phone or in a meeting: "
-        "counted as a bypass of the tool.",
+        help_text=_("An ops leader recorded a decision taken by email, phone or in a meeting: "
+        "counted as a bypass of the tool."),
     )
     on_hold_since = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Set while the step waits for the requester's answer: its clock is stopped.",
+        help_text=_("Set while the step waits for the requester's answer: its clock is stopped."),
     )
     channel = models.CharField(
         _("channel of the decision"),
@@ -551,8 +551,8 @@ class StepHold(models.Model):
         related_name="hold_asked",
     )
     started_at = models.DateTimeField()
-    remind_at = models.DateTimeField(help_text="When the requester is reminded.")
-    expires_at = models.DateTimeField(help_text="When the request is cancelled if unanswered.")
+    remind_at = models.DateTimeField(help_text=_("When the requester is reminded."))
+    expires_at = models.DateTimeField(help_text=_("When the request is cancelled if unanswered."))
     reminded_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
@@ -565,11 +565,11 @@ class StepHold(models.Model):
     )
     cancelled_at = models.DateTimeField(
         null=True, blank=True,
-        help_text="Ended without an answer: the limit passed or the step closed meanwhile.",
+        help_text=_("Ended without an answer: the limit passed or the step closed meanwhile."),
     )
     business_hours = models.DecimalField(
-        "business hours on hold", max_digits=10, decimal_places=4, null=True, blank=True,
-        help_text="Set when the hold ends; time charged to the requester, not the department.",
+        _("business hours on hold"), max_digits=10, decimal_places=4, null=True, blank=True,
+        help_text=_("Set when the hold ends; time charged to the requester, not the department."),
     )
 
     objects = StepHoldQuerySet.as_manager()

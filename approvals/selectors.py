@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Delegation, Step
 from governance.choices import MembershipRole
@@ -45,10 +46,10 @@ def on_hold_for(user: User) -> QuerySet[Step]:
 
 # The inbox's sort orders: name -> (label, ordering after "on hold last").
 INBOX_SORTS = {
-    "due": ("Due first", ("due_at", "pk")),
-    "waiting": ("Waiting longest", ("activated_at", "pk")),
-    "cost": ("Highest cost", (F("request__estimated_cost").desc(nulls_last=True), "due_at", "pk")),
-    "requester": ("Requester", ("request__requester__last_name",
+    "due": (_("Due first"), ("due_at", "pk")),
+    "waiting": (_("Waiting longest"), ("activated_at", "pk")),
+    "cost": (_("Highest cost"), (F("request__estimated_cost").desc(nulls_last=True), "due_at", "pk")),
+    "requester": (_("Requester"), ("request__requester__last_name",
                                 "request__requester__first_name", "due_at", "pk")),
 }
 

@@ -17,7 +17,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from approvals.cards import attach_card_facts
@@ -196,7 +199,7 @@ def _act(request: HttpRequest, pk: int, *, act, page, row, success: str, back: s
     step = _fresh(step)
     if is_htmx(request):
         return row(request, step)
-    messages.success(request, f"{step.request.reference}: {step.name} {success}.")
+    messages.success(request, success % {"reference": step.request.reference, "step": step.name})
     return redirect(safe_next(request, reverse(back)))
 
 
@@ -226,7 +229,8 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     # reason is not passed, so the service refuses with what is left.
     reason = (request.POST.get("over_budget_reason", "")
               if request.POST.get("over_budget") else "")
-    return _decide(request, pk, action=step_approve, name="approve", done="approved",
+    return _decide(request, pk, action=step_approve, name="approve",
+                   done=_("%(reference)s: %(step)s approved."),
                    over_budget_reason=reason)
 
 
@@ -234,7 +238,8 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @serves(Step)
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(request, pk, action=step_reject, name="reject", done="rejected")
+    return _decide(request, pk, action=step_reject, name="reject",
+                   done=_("%(reference)s: %(step)s rejected."))
 
 
 def _bulk_outcome(request: HttpRequest, step: Step, action, comment: str) -> tuple[str, str]:
@@ -266,13 +271,13 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
         ids = []
     error = ""
     if action not in {"approve", "reject"}:
-        error = "Choose to approve or to reject the selected items."
+        error = gettext("Choose to approve or to reject the selected items.")
     elif not ids:
-        error = "Select the items to decide first."
+        error = gettext("Select the items to decide first.")
     elif len(ids) > BULK_LIMIT:
-        error = f"Decide at most {BULK_LIMIT} items at once."
+        error = gettext("Decide at most %(limit)s items at once.") % {"limit": BULK_LIMIT}
     elif action == "reject" and not comment.strip():
-        error = "Say why you reject them: each requester reads the reason."
+        error = gettext("Say why you reject them: each requester reads the reason.")
     if error:
         messages.error(request, error)
         return _render_inbox(request, status=400, bulk_error=error)
@@ -282,7 +287,7 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
     for pk in ids:
         step = found.get(pk)
         if step is None:
-            outcome, words = "not_found", "Not found, or not yours to see."
+            outcome, words = "not_found", gettext("Not found, or not yours to see.")
         else:
             outcome, words = _bulk_outcome(request, step, decide, comment)
         results.append({
@@ -292,7 +297,9 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
         })
     request.session["bulk_results"] = results
     decided = sum(r["outcome"] == "done" for r in results)
-    messages.success(request, f"{decided} of {len(results)} {done}.")
+    summary = (gettext("%(decided)s of %(total)s approved.") if action == "approve"
+               else gettext("%(decided)s of %(total)s rejected."))
+    messages.success(request, summary % {"decided": decided, "total": len(results)})
     return redirect(safe_next(request, reverse("approvals:inbox")))
 
 
@@ -321,7 +328,7 @@ def _work(request: HttpRequest, pk: int, *, act, done: str) -> HttpResponse:
 @serves(Step)
 def claim(request: HttpRequest, pk: int) -> HttpResponse:
     return _work(request, pk, act=lambda step: step_claim(actor=request.user, step=step),
-                 done="is now yours")
+                 done=_("%(reference)s: %(step)s is now yours."))
 
 
 @login_required
@@ -331,7 +338,7 @@ def take_over(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _work(request, pk, act=lambda step: step_take_over(actor=request.user, step=step,
                                                               reason=reason),
-                 done="is now yours (taken over)")
+                 done=_("%(reference)s: %(step)s is now yours (taken over)."))
 
 
 @login_required
@@ -344,7 +351,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     actual_cost = request.POST.get("actual_cost")
     return _work(request, pk, act=lambda step: step_complete(
         actor=request.user, step=step, note=note, actual_cost=actual_cost,
-        money=money_format_for(request)), done="is done")
+        money=money_format_for(request)), done=_("%(reference)s: %(step)s is done."))
 
 
 # --- Delegations -----------------------------------------------------------------------------
@@ -379,8 +386,8 @@ def delegations(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_delegations(request, form)
     if not capabilities(user).may_delegate:
-        raise PermissionDenied("You have no approvals to delegate: heads, deputies and "
-                               "approvers delegate theirs.")
+        raise PermissionDenied(gettext("You have no approvals to delegate: heads, deputies and "
+                                       "approvers delegate theirs."))
     if not form.is_valid():
         return _render_delegations(request, form, status=400)
     data = form.cleaned_data
@@ -392,8 +399,9 @@ def delegations(request: HttpRequest) -> HttpResponse:
         return domain_error_response(
             request, exc, form=form,
             page=lambda status: _render_delegations(request, form, status))
-    messages.success(request, f"{created.delegate} decides for you from {created.starts_on:%d %b} "
-                              f"to {created.ends_on:%d %b %Y}.")
+    messages.success(request, gettext("%(delegate)s decides for you from %(starts)s to %(ends)s.") % {
+        "delegate": created.delegate, "starts": date_format(created.starts_on, "d M"),
+        "ends": date_format(created.ends_on, "d M Y")})
     return redirect("approvals:delegations")
 
 
@@ -409,5 +417,6 @@ def delegation_stop(request: HttpRequest, pk: int) -> HttpResponse:
             request, exc,
             page=lambda status: _render_delegations(
                 request, DelegationForm(user=request.user), status))
-    messages.success(request, f"{delegation.delegate} no longer decides for you.")
+    messages.success(request, gettext("%(delegate)s no longer decides for you.") % {
+        "delegate": delegation.delegate})
     return redirect("approvals:delegations")

@@ -5,6 +5,8 @@ Approvals and Work entries of the navigation, with their counts."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from approvals.models import Step
 from approvals.selectors import capabilities, waiting_for
 from approvals.services.reassign import (
@@ -26,27 +28,27 @@ def connect() -> None:
     # A person who moves leaves the old department's queue: what they had taken on goes back.
     user_moved.connect(on_user_moved, dispatch_uid="approvals.steps_release")
     NAV.append(NavEntry(
-        label="Approvals",
+        label=_("Approvals"),
         url_name="approvals:inbox",
         visible=lambda user: capabilities(user).may_approve,
         count=waiting_for,
-        count_label="waiting for your decision",
+        count_label=_("waiting for your decision"),
         alert=True,
         order=20,
     ))
     # Offered only to people with approvals of their own to hand over while away.
     NAV.append(NavEntry(
-        label="Delegations",
+        label=_("Delegations"),
         url_name="approvals:delegations",
         visible=lambda user: capabilities(user).may_delegate,
         menu=True,
         order=20,
     ))
     NAV.append(NavEntry(
-        label="Work",
+        label=_("Work"),
         url_name="work:queue",
         visible=lambda user: capabilities(user).agent,
         count=lambda user: Step.objects.restrict(user, "work"),
-        count_label="work steps waiting",
+        count_label=_("work steps waiting"),
         order=30,
     ))

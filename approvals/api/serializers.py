@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -116,7 +117,8 @@ class DelegationCreateSerializer(serializers.Serializer):
         # A CharField, not a SlugRelatedField: it refuses NUL bytes before they reach the database.
         user = User.objects.filter(username=username).first()
         if user is None:
-            raise serializers.ValidationError(f"Nobody has the username “{username}”.")
+            raise serializers.ValidationError(
+                _("Nobody has the username “%(username)s”.") % {"username": username})
         return user
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -72,7 +73,7 @@ class StepViewSet(RestrictedReadOnlyViewSet):
         else:
             role = self.request.query_params.get("role")
             if role not in (None, "decide", "work"):
-                raise ValidationError({"role": ["Use decide or work."]})
+                raise ValidationError({"role": [_("Use decide or work.")]})
             decide = Step.objects.restrict(user, "decide").values("pk")
             work = Step.objects.restrict(user, "work").values("pk")
             if role == "decide":

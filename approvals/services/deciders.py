@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from approvals.models import Delegation, Step
 from approvals.services.separation import require_separate_decider
 from governance.errors import NotAllowed
@@ -18,7 +20,7 @@ def _decider(actor: User, step: Step) -> User | None:
     transaction); delegations and approver memberships are read as they are now. The same
     rule as ``Step.objects.restrict(user, "decide")``, which lists what one may decide."""
     if step.request.requester_id == actor.pk:
-        raise NotAllowed("You cannot decide on your own request.", code="own_request")
+        raise NotAllowed(_("You cannot decide on your own request."), code="own_request")
     head = step.accountable_head
     if head is not None and not head.is_active:
         head = None
@@ -28,10 +30,11 @@ def _decider(actor: User, step: Step) -> User | None:
         return head
     if step.template.allow_department_approvers and is_approver_of(actor, step.accountable_department_id):
         return None
-    who = f"{head} (head of {step.accountable_department})" if head else (
-        f"the head of {step.accountable_department}")
+    names = {"head": head, "department": step.accountable_department, "step": step.name}
     raise NotAllowed(
-        f"Only {who} or their delegate can decide “{step.name}”.",
+        (_("Only %(head)s (head of %(department)s) or their delegate can decide “%(step)s”.")
+         if head else
+         _("Only the head of %(department)s or their delegate can decide “%(step)s”.")) % names,
         code="not_decider",
     )
 

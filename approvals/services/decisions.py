@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from approvals.choices import DECISIONS, DecisionChannel, StepKind, StepState
@@ -73,9 +74,9 @@ def step_reject(*, actor: User, step: Step, comment: str, at: datetime | None = 
                            what=gettext_lazy("reason"))
     if not comment:
         raise ValidationFailed(
-            "Say why you reject it: the requester needs the reason.",
+            _("Say why you reject it: the requester needs the reason."),
             code="comment_required",
-            field_errors={"comment": ["A reason is required to reject."]},
+            field_errors={"comment": [_("A reason is required to reject.")]},
         )
     step = _lock(step)
     _require_active(step, StepKind.APPROVAL)
@@ -99,24 +100,25 @@ def step_record_outside_decision(*, actor: User, step: Step, reason: str, outcom
     """
     at = at or timezone.now()
     if outcome not in DECISIONS:
-        raise ValidationFailed("The outcome is either approved or rejected.", code="invalid_outcome",
-                               field_errors={"outcome": ["Choose approved or rejected."]})
+        raise ValidationFailed(_("The outcome is either approved or rejected."),
+                               code="invalid_outcome",
+                               field_errors={"outcome": [_("Choose approved or rejected.")]})
     if not actor.is_ops_leader:
-        raise NotAllowed("Only an ops leader can record a decision taken outside the tool.",
+        raise NotAllowed(_("Only an ops leader can record a decision taken outside the tool."),
                          code="not_ops_leader")
     reason = checked_text(reason, limit=limits.DECISION_COMMENT, field="reason",
                            what=gettext_lazy("reason"))
     if not reason:
         raise ValidationFailed(
-            "Say where and by whom it was decided (for example “approved by Hank by email on "
-            "3 March”).",
+            _("Say where and by whom it was decided (for example “approved by Hank by email on "
+              "3 March”)."),
             code="reason_required",
-            field_errors={"reason": ["A reason is required."]},
+            field_errors={"reason": [_("A reason is required.")]},
         )
     step = _lock(step, with_pending=True)
     _require_active(step, StepKind.APPROVAL)
     if step.request.requester_id == actor.pk:
-        raise NotAllowed("You cannot decide on your own request.", code="own_request")
+        raise NotAllowed(_("You cannot decide on your own request."), code="own_request")
     _close_step(step, state=StepState(outcome), actor=actor, acted_for=None, comment=reason, at=at,
                 outside=True)
     if outcome == StepState.APPROVED:

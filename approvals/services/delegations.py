@@ -7,6 +7,8 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from approvals.models import Delegation
 from approvals.selectors import capabilities, delegate_candidates
@@ -26,29 +28,31 @@ def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: 
     Only someone with approvals to delegate may (a head, deputy or approver: not a delegate
     passing it on), only to one of ``delegate_candidates(actor)``, and from today on."""
     reason = checked_text(reason, limit=limits.DELEGATION_REASON, field="reason",
-                          what="reason")
+                          what=gettext_lazy("reason"))
     if not capabilities(actor).may_delegate:
-        raise NotAllowed("You have no approvals to delegate: heads, deputies and approvers "
-                         "delegate theirs.", code="not_decider")
+        raise NotAllowed(_("You have no approvals to delegate: heads, deputies and approvers "
+                           "delegate theirs."), code="not_decider")
     if delegate.pk == actor.pk:
-        raise ValidationFailed("Choose someone other than yourself.", code="delegate_self",
-                               field_errors={"delegate": ["Choose someone other than yourself."]})
+        yourself = _("Choose someone other than yourself.")
+        raise ValidationFailed(yourself, code="delegate_self",
+                               field_errors={"delegate": [yourself]})
     if not delegate.is_active:
-        raise ValidationFailed(f"{delegate} cannot sign in, so cannot act for you.",
+        raise ValidationFailed(_("%(delegate)s cannot sign in, so cannot act for you.")
+                               % {"delegate": delegate},
                                code="delegate_inactive")
     if not delegate_candidates(actor).filter(pk=delegate.pk).exists():
-        message = (f"{delegate} cannot decide for you: choose someone of your department or "
-                   "the head above it.")
+        message = _("%(delegate)s cannot decide for you: choose someone of your department or "
+                    "the head above it.") % {"delegate": delegate}
         raise ValidationFailed(message, code="delegate_not_allowed",
                                field_errors={"delegate": [message]})
     if ends_on < starts_on:
-        raise ValidationFailed("The last day must be on or after the first day.",
+        raise ValidationFailed(_("The last day must be on or after the first day."),
                                code="dates_reversed",
-                               field_errors={"ends_on": ["Must be on or after the first day."]})
+                               field_errors={"ends_on": [_("Must be on or after the first day.")]})
     if starts_on < timezone.localdate():
-        raise ValidationFailed("A delegation cannot start in the past: it starts today at the "
-                               "earliest.", code="dates_past",
-                               field_errors={"starts_on": ["Must be today or later."]})
+        raise ValidationFailed(_("A delegation cannot start in the past: it starts today at "
+                                 "the earliest."), code="dates_past",
+                               field_errors={"starts_on": [_("Must be today or later.")]})
     # Lock the delegator's row so two overlapping delegations cannot be created at once.
     User.objects.select_for_update().get(pk=actor.pk)
     overlapping = Delegation.objects.filter(
@@ -56,8 +60,9 @@ def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: 
     ).first()
     if overlapping is not None:
         raise Conflict(
-            f"You already delegate to {overlapping.delegate} from {overlapping.starts_on} to "
-            f"{overlapping.ends_on}. End that delegation first.",
+            _("You already delegate to %(delegate)s from %(starts)s to %(ends)s. End that "
+              "delegation first.") % {"delegate": overlapping.delegate,
+                                      "starts": overlapping.starts_on, "ends": overlapping.ends_on},
             code="delegation_overlaps",
         )
     delegation = Delegation.objects.create(
@@ -77,10 +82,10 @@ def delegation_create(*, actor: User, delegate: User, starts_on: date, ends_on: 
 def delegation_end(*, actor: User, delegation: Delegation) -> Delegation:
     delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
     if delegation.delegator_id != actor.pk and not actor.is_superuser:
-        raise NotAllowed("Only the person who delegated can end this delegation.",
+        raise NotAllowed(_("Only the person who delegated can end this delegation."),
                          code="not_delegator")
     if delegation.ended_at is not None:
-        raise Conflict("This delegation has already ended.", code="delegation_ended")
+        raise Conflict(_("This delegation has already ended."), code="delegation_ended")
     delegation.ended_at = timezone.now()
     delegation.save(update_fields=["ended_at"])
     audit_record(actor=actor, verb=AuditVerb.DELEGATION_ENDED, target=delegation,

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from approvals.choices import StepKind, StepState
@@ -29,8 +30,13 @@ from requests_app.money import MoneyFormat, parse_money
 
 def _require_agent(actor: User, step: Step, *, doing: str) -> None:
     if not is_agent_of(actor, step.accountable_department_id):
+        refusals = {
+            "complete": _("Only agents of %(department)s can complete “%(step)s”."),
+            "take on": _("Only agents of %(department)s can take on “%(step)s”."),
+            "take over": _("Only agents of %(department)s can take over “%(step)s”."),
+        }
         raise NotAllowed(
-            f"Only agents of {step.accountable_department} can {doing} “{step.name}”.",
+            refusals[doing] % {"department": step.accountable_department, "step": step.name},
             code="not_agent",
         )
 
@@ -52,8 +58,9 @@ def step_complete(*, actor: User, step: Step, note: str = "", actual_cost: Any =
     _require_agent(actor, step, doing="complete")
     if step.assignee_id not in (None, actor.pk):
         raise Conflict(
-            f"{step.assignee} has taken “{step.name}” on {step.request.reference}. Take it over "
-            "first if you are finishing it for them.",
+            _("%(assignee)s has taken “%(step)s” on %(reference)s. Take it over first if you "
+              "are finishing it for them.") % {"assignee": step.assignee, "step": step.name,
+                                               "reference": step.request.reference},
             code="claimed_by_other",
         )
     request = step.request
@@ -75,17 +82,17 @@ def _actual_cost(request: ServiceRequest, value: Any, *, money: MoneyFormat | No
     if value is None or (isinstance(value, str) and not value.strip()):
         if item.records_actual_cost and fulfils:
             raise ValidationFailed(
-                f"State what {request.reference} actually cost: “{item}” records it at "
-                "fulfilment (0 if nothing).",
+                _("State what %(reference)s actually cost: “%(item)s” records it at "
+                  "fulfilment (0 if nothing).") % {"reference": request.reference, "item": item},
                 code="actual_cost_required",
-                field_errors={"actual_cost": ["State the actual cost (0 if none)."]},
+                field_errors={"actual_cost": [_("State the actual cost (0 if none).")]},
             )
         return None
     if not item.records_actual_cost:
         raise ValidationFailed(
-            f"“{item}” does not record an actual cost; leave it empty.",
+            _("“%(item)s” does not record an actual cost; leave it empty.") % {"item": item},
             code="actual_cost_not_recorded",
-            field_errors={"actual_cost": ["This item does not record an actual cost."]},
+            field_errors={"actual_cost": [_("This item does not record an actual cost.")]},
         )
     return parse_money(value, fmt=money, field="actual_cost", label=gettext_lazy("actual cost"))
 
@@ -153,12 +160,13 @@ def step_claim(*, actor: User, step: Step, at: datetime | None = None) -> Step:
     _require_active(step, StepKind.EXECUTION)
     _require_agent(actor, step, doing="take on")
     if step.assignee_id == actor.pk:
-        raise Conflict(f"“{step.name}” on {step.request.reference} is already yours.",
-                       code="already_yours")
+        raise Conflict(_("“%(step)s” on %(reference)s is already yours.") % {
+            "step": step.name, "reference": step.request.reference}, code="already_yours")
     if step.assignee_id is not None:
         raise Conflict(
-            f"{step.assignee} has already taken “{step.name}” on {step.request.reference}. "
-            "Take it over if you are finishing it for them.",
+            _("%(assignee)s has already taken “%(step)s” on %(reference)s. Take it over if you "
+              "are finishing it for them.") % {"assignee": step.assignee, "step": step.name,
+                                               "reference": step.request.reference},
             code="claimed_by_other",
         )
     step.assignee = actor
@@ -185,11 +193,12 @@ def step_take_over(*, actor: User, step: Step, reason: str = "",
     _require_active(step, StepKind.EXECUTION)
     _require_agent(actor, step, doing="take over")
     if step.assignee_id is None:
-        raise Conflict(f"Nobody has taken “{step.name}” on {step.request.reference}: take it "
-                       "on instead.", code="not_claimed")
+        raise Conflict(_("Nobody has taken “%(step)s” on %(reference)s: take it on instead.")
+                       % {"step": step.name, "reference": step.request.reference},
+                       code="not_claimed")
     if step.assignee_id == actor.pk:
-        raise Conflict(f"“{step.name}” on {step.request.reference} is already yours.",
-                       code="already_yours")
+        raise Conflict(_("“%(step)s” on %(reference)s is already yours.") % {
+            "step": step.name, "reference": step.request.reference}, code="already_yours")
     previous = step.assignee
     step.assignee = actor
     step.save(update_fields=["assignee"])

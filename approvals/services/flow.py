@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from approvals.choices import STEP_MACHINE, StepKind, StepState
@@ -149,11 +150,12 @@ def request_cancel(*, actor: User, request: ServiceRequest, reason: str = "",
     request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if request.state not in OPEN_STATES:
         raise Conflict(
-            f"{request.reference} is already {request.get_state_display().lower()}.",
+            _("%(reference)s is already %(state)s.") % {
+                "reference": request.reference, "state": request.get_state_display().lower()},
             code="request_closed",
         )
     if not request.can_cancel(actor):
-        raise NotAllowed("Only the requester or an ops leader can cancel this request.",
+        raise NotAllowed(_("Only the requester or an ops leader can cancel this request."),
                          code="not_requester")
     active = Step.objects.select_for_update().filter(request=request, state=StepState.ACTIVE).first()
     if active is not None:

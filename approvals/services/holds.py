@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from approvals.choices import DecisionChannel, StepKind, StepState
@@ -33,6 +34,7 @@ from governance.errors import Conflict, DomainError, NotAllowed, ValidationFaile
 from governance.models import User
 from governance.selectors import is_agent_of
 from governance.services.audit import audit_record
+from kit.i18n import in_language_of
 from requests_app.choices import RequestState
 from requests_app.files import check_uploads
 from requests_app.services_conversation import clean_text, comment_store, files_discarded_on_error
@@ -48,8 +50,8 @@ def _asker(actor: User, step: Step) -> User | None:
         return acted_for
     if not is_agent_of(actor, step.accountable_department_id):
         raise NotAllowed(
-            f"Only agents of {step.accountable_department} can ask the requester about "
-            f"“{step.name}”.",
+            _("Only agents of %(department)s can ask the requester about “%(step)s”.") % {
+                "department": step.accountable_department, "step": step.name},
             code="not_agent",
         )
     return None
@@ -58,8 +60,9 @@ def _asker(actor: User, step: Step) -> User | None:
 def _require_active(step: Step) -> None:
     if step.state != StepState.ACTIVE:
         raise Conflict(
-            f"“{step.name}” on {step.request.reference} is {step.get_state_display().lower()}, "
-            "not waiting for anyone.",
+            _("“%(step)s” on %(reference)s is %(state)s, not waiting for anyone.") % {
+                "step": step.name, "reference": step.request.reference,
+                "state": step.get_state_display().lower()},
             code="step_not_active",
         )
 
@@ -74,8 +77,8 @@ def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = N
     question = clean_text(question, field="question", what=gettext_lazy("question"))
     if not question:
         raise ValidationFailed(
-            "Write the question the requester should answer.", code="question_required",
-            field_errors={"question": ["Write your question."]},
+            _("Write the question the requester should answer."), code="question_required",
+            field_errors={"question": [_("Write your question.")]},
         )
     step = _lock(step)
     _require_active(step)
@@ -83,8 +86,10 @@ def step_hold(*, actor: User, step: Step, question: str, at: datetime | None = N
     request = step.request
     if step.on_hold_since is not None:
         raise Conflict(
-            f"“{step.name}” on {request.reference} is already waiting for the requester's answer "
-            f"(since {date_format(timezone.localtime(step.on_hold_since), 'DATETIME_FORMAT')}).",
+            _("“%(step)s” on %(reference)s is already waiting for the requester's answer "
+              "(since %(since)s).") % {
+                "step": step.name, "reference": request.reference,
+                "since": date_format(timezone.localtime(step.on_hold_since), "DATETIME_FORMAT")},
             code="already_on_hold",
         )
     calendar = step.accountable_department.calendar
@@ -124,22 +129,24 @@ def step_answer(*, actor: User, answer: str, step: Step | None = None,
     at = at or timezone.now()
     answer = clean_text(answer, field="answer", what=gettext_lazy("answer"))
     if not answer:
-        raise ValidationFailed("Write your answer.", code="answer_required",
-                               field_errors={"answer": ["Write your answer."]})
+        raise ValidationFailed(_("Write your answer."), code="answer_required",
+                               field_errors={"answer": [_("Write your answer.")]})
     checked = check_uploads(files)
     step = _lock(step or Step.objects.only("pk", "request_id").get(pk=hold.step_id))
     request = step.request
     open_hold = StepHold.objects.select_for_update().filter(step=step).open().first()
     if open_hold is None or (hold is not None and open_hold.pk != hold.pk):
         raise Conflict(
-            f"There is no open question on “{step.name}” of {request.reference}: it was already "
-            "answered, or the request has moved on.",
+            _("There is no open question on “%(step)s” of %(reference)s: it was already "
+              "answered, or the request has moved on.") % {
+                "step": step.name, "reference": request.reference},
             code="no_open_question",
         )
     hold = open_hold
     hold.step = step
     if actor.pk != request.requester_id:
-        raise NotAllowed(f"Only {request.requester}, who made the request, can answer.",
+        raise NotAllowed(_("Only %(requester)s, who made the request, can answer.")
+                         % {"requester": request.requester},
                          code="not_requester")
     _require_active(step)
     with files_discarded_on_error() as stored:
@@ -220,12 +227,14 @@ def hold_expire(*, hold: StepHold | int, at: datetime | None = None) -> bool:
         return False
     request = step.request
     hold.step = step
-    message = (
-        f"Cancelled automatically: {hold.asked_by}'s question of "
-        f"{date_format(timezone.localtime(hold.started_at), 'DATE_FORMAT')} on “{step.name}” "
-        f"was not answered within {settings.SRM_HOLD_CANCEL_BUSINESS_DAYS} business days. "
-        "Submit a new request if it is still needed."
-    )
+    # Stored in the timeline: written in the language of the requester, who reads it.
+    with in_language_of(request.requester):
+        message = _("Cancelled automatically: %(asker)s's question of %(asked)s on “%(step)s” "
+                    "was not answered within %(days)s business days. Submit a new request if it "
+                    "is still needed.") % {
+            "asker": hold.asked_by, "step": step.name,
+            "asked": date_format(timezone.localtime(hold.started_at), "DATE_FORMAT"),
+            "days": settings.SRM_HOLD_CANCEL_BUSINESS_DAYS}
     hold_end(step=step, hold=hold, at=at)
     comment_store(request=request, author=None, body=message, internal=False, files=[], at=at,
                   stored=[])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from approvals.choices import Responsible, StepKind, StepState
 from approvals.models import Step, StepTemplate
 from approvals.services.steps import step_set_active, step_set_closed
@@ -44,8 +46,9 @@ def steps_build(*, request: ServiceRequest, templates: list[StepTemplate],
         applies = template.applies_to(cost, request=request)
         if applies and head is None:
             raise ValidationFailed(
-                f"{department} has no head to be accountable for “{template.name}”. "
-                "Ask an administrator to name one.",
+                _("%(department)s has no head to be accountable for “%(step)s”. "
+                  "Ask an administrator to name one.") % {"department": department,
+                                                          "step": template.name},
                 code="no_accountable_head",
             )
         if applies and template.kind == StepKind.APPROVAL:
@@ -114,7 +117,7 @@ def steps_replay(*, request: ServiceRequest, steps: list[Step], outcome: str,
             sequence = [(s, done_state(s)) for s in live]
         elif outcome == RequestState.REJECTED:
             if approvals_first is None:
-                raise ValidationFailed("This item's path has no approval step to reject.",
+                raise ValidationFailed(_("This item's path has no approval step to reject."),
                                        code="no_approval_step")
             sequence = [(s, done_state(s)) for s in live[:approvals_first]]
             sequence.append((live[approvals_first], StepState.REJECTED))
@@ -125,15 +128,15 @@ def steps_replay(*, request: ServiceRequest, steps: list[Step], outcome: str,
         return None
     if outcome == RequestState.IN_PROGRESS:
         if execution_first is None:
-            raise ValidationFailed("This item's path has no execution step to be in progress.",
+            raise ValidationFailed(_("This item's path has no execution step to be in progress."),
                                    code="no_execution_step")
         at = play([(s, done_state(s)) for s in live[:execution_first]], None)
         current = live[execution_first]
     else:  # open / in_approval: waiting at its first step
         if not live:
-            raise ValidationFailed("This item's path has no step that applies.", code="no_steps")
+            raise ValidationFailed(_("This item's path has no step that applies."), code="no_steps")
         if outcome == RequestState.IN_APPROVAL and live[0].kind != StepKind.APPROVAL:
-            raise ValidationFailed("This item's path starts without an approval step.",
+            raise ValidationFailed(_("This item's path starts without an approval step."),
                                    code="no_approval_step")
         at, current = request.submitted_at, live[0]
     step_set_active(current, at=at)
@@ -178,10 +181,11 @@ def _separate_approver(template: StepTemplate, department: Department, head: Use
                             excluded_ids=approvers)
     if stand_in is None:
         raise ValidationFailed(
-            f"“{template.name}” would go to {head}, who already approves an earlier step of "
-            f"this request, and nobody else can decide it for {department}: nobody decides "
-            f"two approval steps of one request. Ask an administrator to name a deputy for "
-            f"{department} (or a parent department with another head).",
+            _("“%(step)s” would go to %(head)s, who already approves an earlier step of this "
+              "request, and nobody else can decide it for %(department)s: nobody decides two "
+              "approval steps of one request. Ask an administrator to name a deputy for "
+              "%(department)s (or a parent department with another head).") % {
+                "step": template.name, "head": head, "department": department},
             code="no_separate_approver",
         )
     return stand_in
@@ -192,8 +196,9 @@ def _independent_approver(department: Department, requester: User) -> tuple[Depa
     while department.head_id == requester.pk:
         if department.parent_id is None or department.pk in seen:
             raise ValidationFailed(
-                f"You head {department} and it has no parent department, so nobody independent "
-                "can approve your request. Ask an administrator to set a parent department.",
+                _("You head %(department)s and it has no parent department, so nobody "
+                  "independent can approve your request. Ask an administrator to set a parent "
+                  "department.") % {"department": department},
                 code="no_independent_approver",
             )
         seen.add(department.pk)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from approvals.choices import (
     DECISIONS,
@@ -105,10 +106,12 @@ def _separate(step: Step, department: Department, head: User, paths: dict[int, l
                             excluded_ids=others)
     if stand_in is None:
         raise ValidationFailed(
-            f"“{step.name}” on {step.request.reference} would go to {head}, who is already on "
-            f"another approval step of that request, and nobody else can decide it for "
-            f"{department}: nobody decides two approval steps of one request. Name a deputy "
-            f"for {department} (or a parent department with another head) first.",
+            _("“%(step)s” on %(reference)s would go to %(head)s, who is already on another "
+              "approval step of that request, and nobody else can decide it for "
+              "%(department)s: nobody decides two approval steps of one request. Name a deputy "
+              "for %(department)s (or a parent department with another head) first.") % {
+                "step": step.name, "reference": step.request.reference, "head": head,
+                "department": department},
             code="no_separate_approver")
     return stand_in
 
@@ -158,8 +161,9 @@ def steps_follow_head(*, department: Department, new_head: User, actor: User | N
             above, head = _independent_approver(department, new_head)
             if head is None:
                 raise ValidationFailed(
-                    f"{new_head} has an open request waiting in {department}, and {above} has no "
-                    "head to decide it instead. Name a head there first.",
+                    _("%(head)s has an open request waiting in %(department)s, and %(above)s "
+                      "has no head to decide it instead. Name a head there first.") % {
+                        "head": new_head, "department": department, "above": above},
                     code="no_accountable_head")
             return above, head
         return department, new_head
@@ -189,9 +193,11 @@ def steps_leave(*, user: User, actor: User | None, at: datetime) -> list[Move]:
         stand_in = stand_in_for(department, absent=user, requester_id=requester_id)
         if stand_in is None:
             raise ValidationFailed(
-                f"Nobody can take over “{step.name}” on {step.request.reference} from {user}: "
-                f"{department} has no deputy and no department above it with a head. Name a "
-                f"deputy or a new head of {department} first.",
+                _("Nobody can take over “%(step)s” on %(reference)s from %(user)s: "
+                  "%(department)s has no deputy and no department above it with a head. Name a "
+                  "deputy or a new head of %(department)s first.") % {
+                    "step": step.name, "reference": step.request.reference, "user": user,
+                    "department": department},
                 code="no_successor")
         return department, stand_in
 

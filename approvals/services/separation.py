@@ -15,6 +15,7 @@ counts for nobody."""
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from approvals.choices import DECISIONS, StepKind
 from approvals.models import Step
@@ -45,12 +46,15 @@ def earlier_decision_of(person: User, step: Step) -> Step | None:
 def describe_decision(step: Step, person: User) -> str:
     """``approved “Head approval” as head`` / ``… as delegate of Fiona Fischer`` / ``… for
     you (by Hank Hughes, your delegate)``: how ``person`` took part in ``step``'s decision."""
-    verb = step.get_state_display().lower()
+    names = {"verb": step.get_state_display().lower(), "step": step.name,
+             "head": step.acted_for, "decider": step.decided_by}
     if step.decided_by_id == person.pk:
-        role = f"as delegate of {step.acted_for}" if step.acted_for_id else (
-            "as head" if step.accountable_head_id == person.pk else "as approver")
-        return f"{verb} “{step.name}” {role}"
-    return f"had “{step.name}” {verb} on their behalf by {step.decided_by}"
+        if step.acted_for_id:
+            return _("%(verb)s “%(step)s” as delegate of %(head)s") % names
+        if step.accountable_head_id == person.pk:
+            return _("%(verb)s “%(step)s” as head") % names
+        return _("%(verb)s “%(step)s” as approver") % names
+    return _("had “%(step)s” %(verb)s on their behalf by %(decider)s") % names
 
 
 def require_separate_decider(*, actor: User, step: Step, acted_for: User | None) -> None:
@@ -61,11 +65,14 @@ def require_separate_decider(*, actor: User, step: Step, acted_for: User | None)
             continue
         earlier = earlier_decision_of(person, step)
         if earlier is not None:
-            who = "You" if person.pk == actor.pk else str(person)
+            names = {"person": person, "decision": describe_decision(earlier, person),
+                     "reference": step.request.reference, "step": step.name}
             raise NotAllowed(
-                f"{who} already {describe_decision(earlier, person)} on "
-                f"{step.request.reference}; nobody decides two approval steps of one request, "
-                f"so someone else decides “{step.name}”.",
+                (_("You already %(decision)s on %(reference)s; nobody decides two approval "
+                   "steps of one request, so someone else decides “%(step)s”.")
+                 if person.pk == actor.pk else
+                 _("%(person)s already %(decision)s on %(reference)s; nobody decides two "
+                   "approval steps of one request, so someone else decides “%(step)s”.")) % names,
                 code="separation_of_duties",
             )
 
@@ -77,11 +84,13 @@ def set_aside_reasons(steps, user: User) -> list[tuple[Step, str]]:
     for step in steps:
         earlier = earlier_decision_of(user, step)
         if earlier is not None:
-            why = f"You already {describe_decision(earlier, user)}"
+            why = _("You already %(decision)s") % {"decision": describe_decision(earlier, user)}
         else:  # as a delegate: the head they would decide for took part already
             head = step.accountable_head
             earlier = earlier_decision_of(head, step) if head is not None else None
-            why = (f"{head}, whom you stand in for, already {describe_decision(earlier, head)}"
-                   if earlier is not None else "Someone on this request already decided")
-        reasons.append((step, f"{why}; someone else decides “{step.name}”."))
+            why = (_("%(head)s, whom you stand in for, already %(decision)s") % {
+                "head": head, "decision": describe_decision(earlier, head)}
+                if earlier is not None else _("Someone on this request already decided"))
+        reasons.append((step, _("%(why)s; someone else decides “%(step)s”.") % {
+            "why": why, "step": step.name}))
     return reasons

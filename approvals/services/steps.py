@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from approvals.choices import DecisionChannel, StepState
+from django.utils.translation import gettext as _
+
+from approvals.choices import DecisionChannel, StepKind, StepState
 from approvals.models import Step, StepHold
 from approvals.signals import step_closed
 from governance.choices import AuditVerb
@@ -77,19 +79,24 @@ def _lock(step: Step, *, with_pending: bool = False) -> Step:
 def _require_active(step: Step, kind: str) -> None:
     if step.state != StepState.ACTIVE:
         if step.is_decided:
-            who = f" by {step.decided_by}" if step.decided_by_id else ""
+            names = {"step": step.name, "reference": step.request.reference,
+                     "state": step.get_state_display().lower(), "decider": step.decided_by}
             raise AlreadyDecided(
-                f"“{step.name}” on {step.request.reference} was already "
-                f"{step.get_state_display().lower()}{who}."
+                (_("“%(step)s” on %(reference)s was already %(state)s by %(decider)s.")
+                 if step.decided_by_id else
+                 _("“%(step)s” on %(reference)s was already %(state)s.")) % names
             )
         raise Conflict(
-            f"“{step.name}” on {step.request.reference} is {step.get_state_display().lower()}, "
-            "not waiting for anyone.",
+            _("“%(step)s” on %(reference)s is %(state)s, not waiting for anyone.") % {
+                "step": step.name, "reference": step.request.reference,
+                "state": step.get_state_display().lower()},
             code="step_not_active",
         )
     if step.kind != kind:
         raise ValidationFailed(
-            f"“{step.name}” is an {step.get_kind_display().lower()} step.", code="wrong_step_kind"
+            (_("“%(step)s” is an approval step.") if step.kind == StepKind.APPROVAL
+             else _("“%(step)s” is an execution step.")) % {"step": step.name},
+            code="wrong_step_kind"
         )
 
 

@@ -1,0 +1,55 @@
+"""Deciding in German: the refusals of the approval services reach a German reader in German
+over the API and on the page; English readers read the same English as before."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from approvals.choices import StepState
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user, language: str = "") -> Client:
+    client = Client(headers={"Accept-Language": language} if language else {})
+    client.force_login(user)
+    return client
+
+
+def test_a_refusal_over_the_api_is_german_with_accept_language_de(org, submit):
+    request = submit(actor=org.alice)
+    step = request.current_step
+    refused = _client(org.alice, "de-DE,de;q=0.9").post(
+        f"/api/v1/steps/{step.pk}/approve/", {"comment": "Passt"},
+        content_type="application/json")
+    assert refused.status_code == 403
+    body = refused.json()
+    assert body["code"] == "own_request"  # clients match on the code, never the text
+    assert body["message"] == "Sie können nicht über Ihre eigene Anfrage entscheiden."
+    english = _client(org.alice, "en").post(f"/api/v1/steps/{step.pk}/approve/",
+                                            {"comment": "Fine"}, content_type="application/json")
+    assert english.json()["message"] == "You cannot decide on your own request."
+    step.refresh_from_db()
+    assert step.state == StepState.ACTIVE
+
+
+def test_a_german_head_reads_the_form_error_and_the_confirmation_in_german(org, submit):
+    request = submit(actor=org.alice)
+    step = request.current_step
+    head = step.accountable_head
+    head.language = "de"
+    head.save(update_fields=["language"])
+    client = _client(head)
+    refused = client.post(reverse("approvals:reject", args=[step.pk]), {"comment": "  "})
+    assert refused.status_code == 400
+    assert "Begründen Sie die Ablehnung: Die anfragende Person braucht den Grund." in (
+        html.unescape(refused.content.decode()))
+    done = client.post(reverse("approvals:approve", args=[step.pk]), {"comment": ""},
+                       follow=True)
+    assert f"{request.reference}: {step.name} genehmigt." in html.unescape(done.content.decode())
+    step.refresh_from_db()
+    assert step.state == StepState.APPROVED
