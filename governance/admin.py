@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import TokenRevokedBecause
@@ -92,11 +93,12 @@ class UserAdmin(RefusalsAsMessages, BaseUserAdmin):
 
 class DepartmentForm(forms.ModelForm):
     correct_from = forms.DateField(
-        required=False, label="Correct posted delay time from",
-        help_text="Leave empty when the calendar changes from now on. To correct a mistake "
-                  "(a forgotten holiday, wrong working hours), give the first day it was wrong: "
-                  "delay time posted since then is measured again under the new calendar and the "
-                  "difference posted to the ledger, as an adjustment where a quarter has closed.",
+        required=False, label=_("Correct posted delay time from"),
+        help_text=_("Leave empty when the calendar changes from now on. To correct a mistake "
+                    "(a forgotten holiday, wrong working hours), give the first day it was wrong: "
+                    "delay time posted since then is measured again under the new calendar and "
+                    "the difference posted to the ledger, as an adjustment where a quarter has "
+                    "closed."),
     )
 
     class Meta:
@@ -106,9 +108,10 @@ class DepartmentForm(forms.ModelForm):
     def clean_head(self):
         head = self.cleaned_data.get("head")
         if self.instance.pk and self.instance.head_id and head is None:
-            raise forms.ValidationError("A department keeps a head: name the new one.")
+            raise forms.ValidationError(_("A department keeps a head: name the new one."))
         if head is not None and "head" in self.changed_data and not head.is_active:
-            raise forms.ValidationError(f"{head} cannot sign in, so cannot head a department.")
+            raise forms.ValidationError(
+                gettext("%(head)s cannot sign in, so cannot head a department.") % {"head": head})
         return head
 
     def clean_correct_from(self):
@@ -116,13 +119,13 @@ class DepartmentForm(forms.ModelForm):
         if value is None:
             return value
         if not self.instance.pk:
-            raise forms.ValidationError("A new department has no posted delay time to correct.")
+            raise forms.ValidationError(_("A new department has no posted delay time to correct."))
         if value > timezone.localdate():
-            raise forms.ValidationError("A correction cannot start in the future.")
+            raise forms.ValidationError(_("A correction cannot start in the future."))
         if not set(CALENDAR_FIELDS) & set(self.changed_data):
             raise forms.ValidationError(
-                "Nothing to correct: change the business calendar above, then give the day "
-                "it was first wrong.")
+                _("Nothing to correct: change the business calendar above, then give the day "
+                  "it was first wrong."))
         return value
 
 
@@ -138,8 +141,8 @@ class DepartmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
     inlines = [MembershipInline]
     fieldsets = (
         (None, {"fields": ("code", "name", "cost_centre", "parent")}),
-        ("Accountability", {"fields": ("head", "deputy")}),
-        ("Business calendar", {"fields": (*CALENDAR_FIELDS, "correct_from")}),
+        (_("Accountability"), {"fields": ("head", "deputy")}),
+        (_("Business calendar"), {"fields": (*CALENDAR_FIELDS, "correct_from")}),
         (_("Directory"), {"fields": ("source", "external_id", "head_source")}),
     )
     readonly_fields = ["source", "external_id", "head_source"]
@@ -198,7 +201,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["revoke"]
 
-    @admin.display(description="Starts with")
+    @admin.display(description=_("Starts with"))
     def prefix_shown(self, obj: ApiToken) -> str:
         return f"{obj.prefix}…"
 
@@ -206,7 +209,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     def usable(self, obj: ApiToken) -> bool:
         return obj.is_usable
 
-    @admin.action(description="Revoke: stop these tokens working now", permissions=["revoke"])
+    @admin.action(description=_("Revoke: stop these tokens working now"), permissions=["revoke"])
     def revoke(self, request, queryset):
         revoked = sum(api_token_revoke(token=token, actor=request.user,
                                        because=TokenRevokedBecause.ADMINISTRATOR)
@@ -229,11 +232,11 @@ class LoginLockoutAdmin(ReadOnlyAdmin):
     list_select_related = ["unlocked_by"]
     actions = ["unlock"]
 
-    @admin.display(boolean=True, description="In force")
+    @admin.display(boolean=True, description=_("In force"))
     def in_force(self, obj: LoginLockout) -> bool:
         return obj.is_in_force
 
-    @admin.action(description="Unlock: allow sign-ins again at once", permissions=["unlock"])
+    @admin.action(description=_("Unlock: allow sign-ins again at once"), permissions=["unlock"])
     def unlock(self, request, queryset):
         unlocked = sum(login_lockout_unlock(lockout=lockout, actor=request.user)
                        for lockout in queryset)

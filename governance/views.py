@@ -14,6 +14,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from governance import logins
@@ -28,9 +29,12 @@ from kit.web import client_ip, domain_error_response, serves
 
 def lockout_message(until: float | None) -> str:
     minutes = max(1, math.ceil(((until or time.time()) - time.time()) / 60))
-    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-    return (f"Too many failed sign-ins: signing in is locked for {wait}, even with the right "
-            "password. Try again then, or ask an administrator to unlock it.")
+    return ngettext(
+        "Too many failed sign-ins: signing in is locked for a minute, even with the right "
+        "password. Try again then, or ask an administrator to unlock it.",
+        "Too many failed sign-ins: signing in is locked for %(minutes)s minutes, even with the "
+        "right password. Try again then, or ask an administrator to unlock it.",
+        minutes) % {"minutes": minutes}
 
 
 def signin_options() -> dict:
@@ -132,5 +136,6 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.restrict(request.user, "revoke"), pk=pk)
     if api_token_revoke(token=token, actor=request.user, because=TokenRevokedBecause.OWNER):
-        messages.success(request, f"“{token.name}” is revoked: it no longer works.")
+        messages.success(request, gettext("“%(name)s” is revoked: it no longer works.")
+                         % {"name": token.name})
     return redirect("tokens")

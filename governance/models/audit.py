@@ -6,6 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kit.rules import RestrictedQuerySet
 
@@ -53,7 +54,7 @@ class AuditEvent(models.Model):
     )
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Set when a delegate acted for someone else.",
+        help_text=_("Set when a delegate acted for someone else."),
     )
     verb = models.CharField(max_length=64)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.calendar import BusinessCalendar, public_holidays
@@ -17,12 +18,14 @@ from kit.rules import RestrictedQuerySet
 
 def _validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known timezone (for example Europe/Berlin).")
+        raise ValidationError(gettext("“%(value)s” is not a known timezone (for example "
+                                      "Europe/Berlin).") % {"value": value})
 
 
 def _validate_workdays(value: str) -> None:
     if not value or any(c not in "1234567" for c in value) or len(set(value)) != len(value):
-        raise ValidationError("Working days are ISO weekday digits, Monday = 1: for example 12345.")
+        raise ValidationError(gettext("Working days are ISO weekday digits, Monday = 1: for "
+                                      "example 12345."))
 
 
 def _default_timezone() -> str:
@@ -40,16 +43,16 @@ class User(AbstractUser):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="staff",
-        help_text="Home department: a request is charged to the requester's department.",
+        help_text=_("Home department: a request is charged to the requester's department."),
     )
     is_ops_leader = models.BooleanField(
-        "ops leader",
+        _("ops leader"),
         default=False,
-        help_text="Sees every department's accountability, delays and reports.",
+        help_text=_("Sees every department's accountability, delays and reports."),
     )
     timezone = models.CharField(
         max_length=64, blank=True, validators=[_validate_timezone],
-        help_text="Times are shown in this timezone; empty means the organisation's.",
+        help_text=_("Times are shown in this timezone; empty means the organisation's."),
     )
     language = models.CharField(
         _("language"), max_length=8, blank=True, choices=settings.LANGUAGES,
@@ -149,7 +152,7 @@ class Department(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="headed_departments",
-        help_text="The one person accountable for this department's steps and delays.",
+        help_text=_("The one person accountable for this department's steps and delays."),
     )
     deputy = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -164,16 +167,16 @@ class Department(models.Model):
     work_start = models.TimeField(default=time(9, 0))
     work_end = models.TimeField(
         default=time(17, 0),
-        help_text="00:00 means midnight at the end of the day (00:00–00:00 on every day is a "
-                  "round-the-clock service desk).",
+        help_text=_("00:00 means midnight at the end of the day (00:00–00:00 on every day is a "
+                  "round-the-clock service desk)."),
     )
     work_days = models.CharField(
         max_length=7, default="12345", validators=[_validate_workdays],
-        help_text="ISO weekday digits, Monday = 1.",
+        help_text=_("ISO weekday digits, Monday = 1."),
     )
     holiday_country = models.CharField(
         max_length=3, blank=True, default=_default_country,
-        help_text="Public holidays of this country (ISO code) are not business time.",
+        help_text=_("Public holidays of this country (ISO code) are not business time."),
     )
     holiday_subdivision = models.CharField(max_length=10, blank=True)
     source = models.CharField(
@@ -211,13 +214,14 @@ class Department(models.Model):
 
     def clean(self) -> None:
         if self.deputy_id and self.deputy_id == self.head_id:
-            raise ValidationError({"deputy": "The deputy must be someone other than the head."})
+            raise ValidationError({"deputy": _("The deputy must be someone other than the head.")})
         if self.holiday_country:
             try:
                 public_holidays(self.holiday_country, self.holiday_subdivision, 2026)
             except NotImplementedError as exc:
                 raise ValidationError(
-                    {"holiday_country": f"No holiday calendar for {self.holiday_country}."}
+                    {"holiday_country": gettext("No holiday calendar for %(country)s.")
+                     % {"country": self.holiday_country}}
                 ) from exc
 
     @property

@@ -55,7 +55,8 @@ def department_set_head(*, actor: User | None, department: Department, head: Use
             department.save(update_fields=["head_source"])
         return department
     if not head.is_active:
-        message = f"{head} cannot sign in, so cannot head {department}."
+        message = _("%(head)s cannot sign in, so cannot head %(department)s.") % {
+            "head": head, "department": department}
         raise ValidationFailed(message, code="head_inactive", field_errors={"head": [message]})
     department.head = head
     department.head_source = source

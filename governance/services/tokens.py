@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import tokens
 from governance.choices import AuditVerb, TokenRevokedBecause
@@ -25,15 +26,16 @@ def api_token_create(*, user: User, name: str, actor: User | None,
     days = settings.SRM_API_TOKEN_DAYS if days is None else days
     errors = {}
     if not name:
-        errors["name"] = ["Give the token a name that says where it is used."]
+        errors["name"] = [_("Give the token a name that says where it is used.")]
     elif len(name) > 100:
-        errors["name"] = ["At most 100 characters."]
+        errors["name"] = [_("At most %(limit)s characters.") % {"limit": 100}]
     if not 1 <= days <= settings.SRM_API_TOKEN_MAX_DAYS:
-        errors["days"] = [f"Between 1 and {settings.SRM_API_TOKEN_MAX_DAYS} days."]
+        errors["days"] = [_("Between 1 and %(days)s days.") % {"days": settings.SRM_API_TOKEN_MAX_DAYS}]
     if not user.is_active:
-        errors["__all__"] = [f"{user.username} is inactive and cannot use the API."]
+        errors["__all__"] = [_("%(username)s is inactive and cannot use the API.")
+                             % {"username": user.username}]
     if errors:
-        raise ValidationFailed("The token was not created.", field_errors=errors)
+        raise ValidationFailed(_("The token was not created."), field_errors=errors)
     secret, now = tokens.new_secret(), timezone.now()
     token = ApiToken.objects.create(
         user=user, name=name, prefix=secret[:tokens.SHOWN], digest=tokens.digest(secret),
