@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from kit.rules import RestrictedQuerySet
 from kpis.choices import Direction, KPIStatus, Measure, SnapshotSource
@@ -30,7 +31,7 @@ class OutcomeKPI(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    unit = models.CharField(max_length=40, help_text="For example: hours, %, EUR, requests.")
+    unit = models.CharField(max_length=40, help_text=_("For example: hours, %, EUR, requests."))
     direction = models.CharField(max_length=4, choices=Direction.choices)
     baseline = models.DecimalField(max_digits=14, decimal_places=2)
     target = models.DecimalField(max_digits=14, decimal_places=2)
@@ -43,7 +44,7 @@ class OutcomeKPI(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "outcome KPI"
+        verbose_name = _("outcome KPI")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(direction__in=Direction.values), name="kpi_direction_valid"
@@ -87,10 +88,10 @@ class KPISnapshot(models.Model):
 
     kpi = models.ForeignKey(OutcomeKPI, on_delete=models.CASCADE, related_name="snapshots")
     period_start = models.DateField()
-    period_end = models.DateField(help_text="First day after the period.")
+    period_end = models.DateField(help_text=_("First day after the period."))
     value = models.DecimalField(max_digits=14, decimal_places=2)
     sample_size = models.PositiveIntegerField(
-        default=0, help_text="How many requests the value is computed over (0 when entered)."
+        default=0, help_text=_("How many requests the value is computed over (0 when entered).")
     )
     source = models.CharField(
         max_length=12, choices=SnapshotSource.choices, default=SnapshotSource.COMPUTED

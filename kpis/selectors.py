@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from kpis.choices import KPIStatus
 from kpis.models import KPISnapshot, OutcomeKPI
@@ -120,5 +121,5 @@ def kpi_row(user, pk: int) -> KPIRow:
     """One KPI's row, or 404 when the user may not see it."""
     rows = kpi_rows(user, ids=[pk])
     if not rows:
-        raise Http404("No such KPI.")
+        raise Http404(_("No such KPI."))
     return rows[0]

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Avg, Count, F, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
@@ -122,7 +123,7 @@ def snapshots_compute(*, until: datetime | None = None, weeks_back: int = 2) -> 
     (default now). Idempotent; the daily job recomputes the last two weeks so late closures
     land in the right week. Returns the number of snapshots written."""
     if weeks_back < 1:
-        raise ValidationFailed("Backfill at least one week.", code="weeks_back")
+        raise ValidationFailed(_("Backfill at least one week."), code="weeks_back")
     kpis = list(
         OutcomeKPI.objects.exclude(measure=Measure.MANUAL)
         .annotate(go_live=Min("catalog_items__published_at"))
@@ -141,18 +142,20 @@ def kpi_measurement_record(*, actor: User, kpi: OutcomeKPI, period_start: date,
     """The owner department's head (or deputy) enters a manual KPI's value for a week."""
     if not OutcomeKPI.objects.restrict(actor, "record").filter(pk=kpi.pk).exists():
         if not kpi.is_manual:
-            raise ValidationFailed(f"“{kpi}” is computed from requests; it takes no entries.",
+            raise ValidationFailed(_("“%(kpi)s” is computed from requests; it takes no entries.")
+                                   % {"kpi": kpi},
                                    code="kpi_computed")
-        raise NotAllowed(f"Only the head or deputy of {kpi.owner_department} can enter “{kpi}”.",
+        raise NotAllowed(_("Only the head or deputy of %(department)s can enter “%(kpi)s”.")
+                         % {"department": kpi.owner_department, "kpi": kpi},
                          code="not_kpi_owner")
     period_start = week_start(period_start)
     if start_of(period_start) > timezone.now():
-        raise ValidationFailed("That week has not started yet.", code="period_future",
-                               field_errors={"period_start": ["Choose this week or an earlier one."]})
+        raise ValidationFailed(_("That week has not started yet."), code="period_future",
+                               field_errors={"period_start": [_("Choose this week or an earlier one.")]})
     value = _money(value)
     snapshot = KPISnapshot.objects.select_for_update().filter(kpi=kpi, period_start=period_start).first()
     previous = snapshot.value if snapshot else None
-    snapshot, _ = KPISnapshot.objects.update_or_create(
+    snapshot, _created = KPISnapshot.objects.update_or_create(
         kpi=kpi, period_start=period_start,
         defaults={"period_end": period_start + timedelta(days=7), "value": value,
                   "sample_size": 0, "source": SnapshotSource.ENTERED, "entered_by": actor,

@@ -53,7 +53,7 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = MeasurementForm(request.POST or None) if may_record else None
     if request.method == "POST":
         if form is None:
-            messages.error(request, "Only the owner department's head enters this KPI.")
+            messages.error(request, gettext("Only the owner department's head enters this KPI."))
             return redirect("kpis:detail", pk=kpi.pk)
         if form.is_valid():
             try:
@@ -63,7 +63,7 @@ def kpi_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 add_field_errors(form, exc)
             else:
-                messages.success(request, "Measurement recorded.")
+                messages.success(request, gettext("Measurement recorded."))
                 return redirect("kpis:detail", pk=kpi.pk)
     for snapshot in row.history:
         snapshot.meets = kpi.meets_target(snapshot.value)
