@@ -9,6 +9,7 @@ from .budgets import (
     CommitmentKind,
     CommitmentPosting,
     CommitmentReason,
+    ItemActualFigures,
 )
 from .figures import (
     FiguresStamp,
@@ -35,7 +36,7 @@ from .risks import DelayRisk
 
 __all__ = [
     "ALWAYS_EMAILED", "OPTIONAL_KINDS", "AnswerStatus", "Budget", "BudgetFigures",
-    "CommitmentItemFigures", "CommitmentKind",
+    "CommitmentItemFigures", "CommitmentKind", "ItemActualFigures",
     "CommitmentPosting", "CommitmentReason", "InboundDoor", "InboundMessage",
     "InboundOutcome", "NotificationPreference", "ReplyReason",
     "ChangePlan", "DelayPosting", "DelayRisk", "EmailActionUse", "EmailStatus", "FiguresStamp",

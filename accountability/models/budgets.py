@@ -14,9 +14,10 @@ the commitment); once ``period`` has closed, a late posting counts in the open q
 
     remaining = budget − committed − actual + released
 
-The sums are **stored** as well, per cost centre and quarter (``BudgetFigures``) and per cost
-centre, catalog item and funding quarter for the forecast (``CommitmentItemFigures``), each
-row changed in the transaction of the posting (or budget change) that changes it, so the
+The sums are **stored** as well, per cost centre and quarter (``BudgetFigures``), and for the
+forecast per cost centre, catalog item and funding quarter (``CommitmentItemFigures``) and per
+catalog item and funding quarter (``ItemActualFigures``), each row changed in the
+transaction of the posting (or budget change) that changes it, so the
 report, the inbox cards and the budget check read a row instead of summing the ledger. The
 ledger stays the truth: ``services.budget_figures`` recomputes the rows from it to verify
 or repair them. See docs/budgets.md.
@@ -252,22 +253,16 @@ class BudgetFigures(models.Model):
 
 
 class CommitmentItemFiguresQuerySet(models.QuerySet):
-    def add(self, *, department_id: int, item_id: int, period, in_flight=0,
-            fulfilled_estimate=0, fulfilled_actual=0) -> None:
-        values = {"department_id": department_id, "item_id": item_id, "period": period,
-                  "in_flight": in_flight, "fulfilled_estimate": fulfilled_estimate,
-                  "fulfilled_actual": fulfilled_actual}
-        _upsert(self.model, values, ("department_id", "item_id", "period"),
-                [f"{name} = {{t}}.{name} + EXCLUDED.{name}" for name in ITEM_SUMS])
-
-
-ITEM_SUMS = ("in_flight", "fulfilled_estimate", "fulfilled_actual")
+    def add(self, *, department_id: int, item_id: int, period, in_flight) -> None:
+        _upsert(self.model, {"department_id": department_id, "item_id": item_id,
+                             "period": period, "in_flight": in_flight},
+                ("department_id", "item_id", "period"),
+                ["in_flight = {t}.in_flight + EXCLUDED.in_flight"])
 
 
 class CommitmentItemFigures(models.Model):
-    """Per cost centre, catalog item and funding quarter (``period``), what the forecast
-    needs: the commitments not yet released (``in_flight``), and of the requests fulfilled
-    with a commitment, the estimates released and the actual costs posted."""
+    """Per cost centre, catalog item and funding quarter (``period``), the commitments not
+    yet released: the work in flight the forecast scales."""
 
     department = models.ForeignKey("governance.Department", on_delete=models.CASCADE,
                                    related_name="+")
@@ -275,8 +270,6 @@ class CommitmentItemFigures(models.Model):
                              related_name="+")
     period = models.DateField(help_text=_("First day of the budget quarter that funds them."))
     in_flight = models.DecimalField(**FIGURE)
-    fulfilled_estimate = models.DecimalField(**FIGURE)
-    fulfilled_actual = models.DecimalField(**FIGURE)
 
     objects = CommitmentItemFiguresQuerySet.as_manager()
 
@@ -284,10 +277,42 @@ class CommitmentItemFigures(models.Model):
         verbose_name_plural = "commitment item figures"
         constraints = [models.UniqueConstraint(fields=["department", "item", "period"],
                                                name="commitment_item_figures_key")]
-        indexes = [models.Index(fields=["period"], name="commitment_item_period")]
+        # The forecast reads one quarter's work in flight.
+        indexes = [models.Index(fields=["period"], name="commitment_item_period",
+                                condition=~Q(in_flight=0))]
 
     def __str__(self) -> str:
         return f"department {self.department_id}, item {self.item_id}, {self.period}"
+
+
+class ItemActualFiguresQuerySet(models.QuerySet):
+    def add(self, *, item_id: int, period, estimate, actual) -> None:
+        _upsert(self.model, {"item_id": item_id, "period": period, "estimate": estimate,
+                             "actual": actual}, ("item_id", "period"),
+                ["estimate = {t}.estimate + EXCLUDED.estimate",
+                 "actual = {t}.actual + EXCLUDED.actual"])
+
+
+class ItemActualFigures(models.Model):
+    """Per catalog item and funding quarter, of its requests fulfilled with a commitment
+    (every cost centre's): the estimates released and the actual costs posted — the
+    forecast's actual ÷ estimate ratio."""
+
+    item = models.ForeignKey("requests_app.CatalogItem", on_delete=models.CASCADE,
+                             related_name="+")
+    period = models.DateField(help_text=_("First day of the budget quarter that funded them."))
+    estimate = models.DecimalField(**FIGURE)
+    actual = models.DecimalField(**FIGURE)
+
+    objects = ItemActualFiguresQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "item actual figures"
+        constraints = [models.UniqueConstraint(fields=["item", "period"],
+                                               name="item_actual_figures_key")]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}, {self.period}"
 
 
 def _upsert(model, values: dict, key: tuple[str, ...], changes: list[str], *,

@@ -1,5 +1,6 @@
 """The budget figures recomputed from the commitment ledger: to verify the stored sums
-(``BudgetFigures``, ``CommitmentItemFigures``) against the postings they sum, and to rebuild
+(``BudgetFigures``, ``CommitmentItemFigures``, ``ItemActualFigures``) against the postings
+they sum, and to rebuild
 them from the postings when they do not agree (``python manage.py verify_budget_figures
 [--repair]``; the bench after booking a history in bulk).
 
@@ -24,11 +25,13 @@ from accountability.models import (
     CommitmentKind,
     CommitmentPosting,
     CommitmentReason,
+    ItemActualFigures,
 )
 
 ZERO = Decimal("0.00")
 BudgetKey = tuple[int, date]
-ItemKey = tuple[int, int, date]
+FlightKey = tuple[int, int, date]
+ItemKey = tuple[int, date]
 
 
 @dataclass(frozen=True)
@@ -61,28 +64,35 @@ def budget_sums() -> dict[BudgetKey, tuple]:
     return {key: tuple(values) for key, values in sums.items()}
 
 
-def item_sums() -> dict[ItemKey, tuple]:
-    """Per (cost centre, catalog item, funding quarter): (in flight, fulfilled estimate,
-    fulfilled actual) from the postings."""
+def in_flight_sums() -> dict[FlightKey, tuple]:
+    """Per (cost centre, catalog item, funding quarter): (commitments not yet released,)."""
+    rows = (CommitmentPosting.objects.filter(kind__in=[CommitmentKind.COMMIT,
+                                                       CommitmentKind.RELEASE]).order_by()
+            .values("department_id", "request__item_id", "period")
+            .annotate(committed=Sum("amount", filter=Q(kind=CommitmentKind.COMMIT)),
+                      released=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE))))
+    sums = {}
+    for row in rows:
+        if flight := (row["committed"] or ZERO) - (row["released"] or ZERO):
+            sums[(row["department_id"], row["request__item_id"], row["period"])] = (flight,)
+    return sums
+
+
+def item_actual_sums() -> dict[ItemKey, tuple]:
+    """Per (catalog item, funding quarter), of the requests fulfilled with a commitment:
+    (estimates released, actual costs posted)."""
     fulfilled = CommitmentPosting.objects.filter(request_id=OuterRef("request_id"),
                                                  kind=CommitmentKind.RELEASE,
                                                  reason=CommitmentReason.FULFILLED)
-    sums: dict[ItemKey, list] = {}
-    rows = (CommitmentPosting.objects.annotate(with_commitment=Exists(fulfilled)).order_by()
-            .values("department_id", "request__item_id", "period")
-            .annotate(committed=Sum("amount", filter=Q(kind=CommitmentKind.COMMIT)),
-                      released=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE)),
-                      estimate=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE,
-                                                      reason=CommitmentReason.FULFILLED)),
-                      actual=Sum("amount", filter=Q(kind=CommitmentKind.ACTUAL,
-                                                    reason=CommitmentReason.FULFILLED,
-                                                    with_commitment=True))))
-    for row in rows:
-        in_flight = (row["committed"] or ZERO) - (row["released"] or ZERO)
-        values = (in_flight, row["estimate"] or ZERO, row["actual"] or ZERO)
-        if any(values):
-            sums[(row["department_id"], row["request__item_id"], row["period"])] = values
-    return sums
+    rows = (CommitmentPosting.objects.filter(reason=CommitmentReason.FULFILLED,
+                                             kind__in=[CommitmentKind.RELEASE,
+                                                       CommitmentKind.ACTUAL])
+            .filter(Exists(fulfilled)).order_by().values("request__item_id", "period")
+            .annotate(estimate=Sum("amount", filter=Q(kind=CommitmentKind.RELEASE)),
+                      actual=Sum("amount", filter=Q(kind=CommitmentKind.ACTUAL))))
+    return {(row["request__item_id"], row["period"]): (row["estimate"] or ZERO,
+                                                      row["actual"] or ZERO)
+            for row in rows}
 
 
 def _stored_budget() -> dict[BudgetKey, tuple]:
@@ -91,10 +101,14 @@ def _stored_budget() -> dict[BudgetKey, tuple]:
             for f in BudgetFigures.objects.all()}
 
 
-def _stored_items() -> dict[ItemKey, tuple]:
-    return {(f.department_id, f.item_id, f.period): (f.in_flight, f.fulfilled_estimate,
-                                                     f.fulfilled_actual)
-            for f in CommitmentItemFigures.objects.all()}
+def _stored_in_flight() -> dict[FlightKey, tuple]:
+    return {(f.department_id, f.item_id, f.period): (f.in_flight,)
+            for f in CommitmentItemFigures.objects.exclude(in_flight=0)}
+
+
+def _stored_item_actuals() -> dict[ItemKey, tuple]:
+    return {(f.item_id, f.period): (f.estimate, f.actual)
+            for f in ItemActualFigures.objects.all()}
 
 
 def _compare(family: str, stored: dict, ledger: dict, empty: tuple) -> list[Difference]:
@@ -110,7 +124,9 @@ def budget_figures_verify() -> list[Difference]:
     with transaction.atomic():
         _hold_ledger(rebuilding=False)
         return (_compare("budget", _stored_budget(), budget_sums(), (None, ZERO, ZERO, ZERO, 0))
-                + _compare("item", _stored_items(), item_sums(), (ZERO, ZERO, ZERO)))
+                + _compare("in flight", _stored_in_flight(), in_flight_sums(), (ZERO,))
+                + _compare("item actual", _stored_item_actuals(), item_actual_sums(),
+                           (ZERO, ZERO)))
 
 
 @transaction.atomic
@@ -120,15 +136,18 @@ def budget_figures_rebuild() -> int:
     _hold_ledger(rebuilding=True)
     BudgetFigures.objects.all().delete()
     CommitmentItemFigures.objects.all().delete()
+    ItemActualFigures.objects.all().delete()
     budgets = [BudgetFigures(department_id=d, quarter=q, budget=budget, committed=committed,
                              actual=actual, released=released, over_budget=over)
                for (d, q), (budget, committed, actual, released, over) in budget_sums().items()]
-    items = [CommitmentItemFigures(department_id=d, item_id=i, period=p, in_flight=flight,
-                                   fulfilled_estimate=estimate, fulfilled_actual=actual)
-             for (d, i, p), (flight, estimate, actual) in item_sums().items()]
+    flights = [CommitmentItemFigures(department_id=d, item_id=i, period=p, in_flight=flight)
+               for (d, i, p), (flight,) in in_flight_sums().items()]
+    actuals = [ItemActualFigures(item_id=i, period=p, estimate=estimate, actual=actual)
+               for (i, p), (estimate, actual) in item_actual_sums().items()]
     BudgetFigures.objects.bulk_create(budgets, batch_size=2000)
-    CommitmentItemFigures.objects.bulk_create(items, batch_size=2000)
-    return len(budgets) + len(items)
+    CommitmentItemFigures.objects.bulk_create(flights, batch_size=2000)
+    ItemActualFigures.objects.bulk_create(actuals, batch_size=2000)
+    return len(budgets) + len(flights) + len(actuals)
 
 
 def _hold_ledger(*, rebuilding: bool) -> None:
@@ -141,5 +160,6 @@ def _hold_ledger(*, rebuilding: bool) -> None:
         cursor.execute(f"LOCK TABLE {Budget._meta.db_table} IN SHARE MODE")
         if rebuilding:
             cursor.execute(f"LOCK TABLE {BudgetFigures._meta.db_table}, "
-                           f"{CommitmentItemFigures._meta.db_table} IN EXCLUSIVE MODE")
+                           f"{CommitmentItemFigures._meta.db_table}, "
+                           f"{ItemActualFigures._meta.db_table} IN EXCLUSIVE MODE")
         cursor.execute(f"LOCK TABLE {CommitmentPosting._meta.db_table} IN SHARE MODE")

@@ -39,6 +39,7 @@ from accountability.models import (
     CommitmentKind,
     CommitmentPosting,
     CommitmentReason,
+    ItemActualFigures,
 )
 from accountability.models.budgets import is_finance_controller
 from accountability.services.import_files import (
@@ -385,10 +386,11 @@ def on_request_closed(sender, *, request: ServiceRequest, state: str, at: dateti
                               quarter=posting_quarter(period, at=at), actual=actual,
                               released=released)
     if commitment is not None:
-        CommitmentItemFigures.objects.add(
-            department_id=department_id, item_id=request.item_id, period=period,
-            in_flight=-released, fulfilled_estimate=released if fulfilled else ZERO,
-            fulfilled_actual=actual if fulfilled else ZERO)
+        CommitmentItemFigures.objects.add(department_id=department_id, item_id=request.item_id,
+                                          period=period, in_flight=-released)
+        if fulfilled:
+            ItemActualFigures.objects.add(item_id=request.item_id, period=period,
+                                          estimate=released, actual=actual)
     if actual:
         _post(request, kind=CommitmentKind.ACTUAL, period=period, amount=actual,
               reason=CommitmentReason.FULFILLED, at=at)

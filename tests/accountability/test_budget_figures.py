@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accountability.models import BudgetFigures, CommitmentItemFigures
+from accountability.models import BudgetFigures, CommitmentItemFigures, ItemActualFigures
 from accountability.services.budget_figures import budget_figures_verify
 from accountability.services.budgets import OverBudget, budget_set, current_quarter, used_in
 from approvals.choices import StepState
@@ -81,10 +81,12 @@ def test_the_forecast_scales_work_in_flight_by_last_quarters_actuals(client, org
     line = _marketing_line(client)
     # remaining 8,000; the 2,000 in flight is forecast to cost 2,400.
     assert (line[7], line[11]) == ("8000.00", "7600.00")
-    item = CommitmentItemFigures.objects.get(department=org.dept["MKT"],
-                                             item=org.item["laptop"], period=previous)
-    assert (item.in_flight, item.fulfilled_estimate, item.fulfilled_actual) == (
-        Decimal("0.00"), Decimal("1000.00"), Decimal("1200.00"))
+    history = ItemActualFigures.objects.get(item=org.item["laptop"], period=previous)
+    assert (history.estimate, history.actual) == (Decimal("1000.00"), Decimal("1200.00"))
+    assert CommitmentItemFigures.objects.get(
+        department=org.dept["MKT"], item=org.item["laptop"], period=current_quarter(),
+    ).in_flight == Decimal("2000.00")
+    assert budget_figures_verify() == []
 
 
 def test_verify_names_a_difference_and_repair_rewrites_the_figures_from_the_ledger(
