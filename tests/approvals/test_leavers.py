@@ -4,10 +4,9 @@ move audited, their delegations ended. Nothing waits for someone who cannot sign
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from approvals.choices import StepState
@@ -18,6 +17,7 @@ from governance.choices import AuditVerb
 from governance.errors import ValidationFailed
 from governance.models import AuditEvent, Department, User
 from governance.services.org import user_deactivate
+from tests.admin_forms import admin_user_change
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -109,22 +109,7 @@ def test_a_leaver_nobody_can_stand_in_for_is_refused_and_nothing_changes(org, su
 
 
 def _deactivate_in_admin(admin_client, user: User):
-    url = reverse("admin:governance_user_change", args=[user.pk])
-    form = admin_client.get(url).context["adminform"].form
-    data = {}
-    for bound in form:
-        value = bound.value()
-        if bound.name == "password" or value is None or value is False:
-            continue
-        if isinstance(value, time):
-            value = value.strftime("%H:%M")
-        data[bound.html_name] = value
-    for name in ("last_login", "date_joined"):
-        if value := form[name].value():
-            data[f"{name}_0"], data[f"{name}_1"] = (value.strftime("%Y-%m-%d"),
-                                                    value.strftime("%H:%M:%S"))
-    data.pop("is_active", None)
-    return admin_client.post(url, data)
+    return admin_user_change(admin_client, user, is_active=None)
 
 
 def test_the_admin_deactivates_through_the_service(org, submit, admin_client):

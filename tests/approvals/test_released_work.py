@@ -5,8 +5,6 @@ the move comes from an administrator, SCIM provisioning or the claims of a sign-
 
 from __future__ import annotations
 
-from datetime import time
-
 import pytest
 from django.urls import reverse
 
@@ -19,6 +17,7 @@ from governance.identity.oidc import person_from_claims
 from governance.models import AuditEvent, Department, Membership, User
 from governance.services.identity import user_sync_from_directory
 from governance.services.org import user_deactivate
+from tests.admin_forms import admin_user_change
 from tests.scim import conftest as scim_fixtures
 
 pytestmark = [pytest.mark.django_db]
@@ -69,26 +68,7 @@ def _told(org, step, *, ivan_too: bool):
 
 
 def _change_in_admin(admin_client, user: User, **changes):
-    url = reverse("admin:governance_user_change", args=[user.pk])
-    form = admin_client.get(url).context["adminform"].form
-    data = {}
-    for bound in form:
-        value = bound.value()
-        if bound.name == "password" or value is None or value is False:
-            continue
-        if isinstance(value, time):
-            value = value.strftime("%H:%M")
-        data[bound.html_name] = value
-    for name in ("last_login", "date_joined"):
-        if value := form[name].value():
-            data[f"{name}_0"], data[f"{name}_1"] = (value.strftime("%Y-%m-%d"),
-                                                    value.strftime("%H:%M:%S"))
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    response = admin_client.post(url, data)
+    response = admin_user_change(admin_client, user, **changes)
     assert response.status_code == 302, response.context["adminform"].form.errors
     return response
 
