@@ -3,6 +3,9 @@ call the selectors in ``accountability``, render."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import fields
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
 from accountability.board import (
@@ -68,6 +71,17 @@ def _money(value) -> float:
     return float(value or 0)
 
 
+def _rows_key(lines) -> str:
+    """What the board's rows show, as one digest: every figure of every line, each
+    department's code, name and head, and the language the numbers are written in. The
+    rendered rows are cached under it, so they are never staler than the figures."""
+    shown = [(line.department.pk, line.department.code, line.department.name,
+              str(line.department.head or ""),
+              *(repr(getattr(line, f.name)) for f in fields(line) if f.name != "department"))
+             for line in lines]
+    return hashlib.sha256(repr((get_language(), shown)).encode()).hexdigest()
+
+
 @login_required
 @require_GET
 @serves(Department)
@@ -97,7 +111,8 @@ def board(request: HttpRequest) -> HttpResponse:
                       for ln in top],
     }
     return render(request, "accountability/dashboard_board.html", {
-        "lines": lines, "exposure_chart": exposure_chart, "overdue_chart": overdue_chart,
+        "lines": lines, "rows_key": _rows_key(lines),
+        "exposure_chart": exposure_chart, "overdue_chart": overdue_chart,
         "flow_days": FLOW_WINDOW.days, "as_of": as_of,
         "channels": decisions_by_channel([d.pk for d in departments], everything=everything),
         "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),

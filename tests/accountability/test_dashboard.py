@@ -17,6 +17,7 @@ from accountability.board import (
     weekly_trend,
 )
 from accountability.figures import refresh_figures
+from approvals.models import Step
 from approvals.services import step_approve
 from governance.models import Department
 from requests_app.models import ServiceRequest
@@ -186,3 +187,28 @@ def test_dashboard_pages_answer_in_a_bounded_number_of_queries(
     # the department page adds its live counts, trend, split and oldest delays.
     # Recomputed: the families' grouped queries, their writes and the stamps' locks on top.
     assert len(small.captured_queries) <= PINS[url][0 if stored else 1]
+
+
+def test_the_boards_rows_follow_every_change_of_figures_names_and_heads(client, org,
+                                                                        board_history):
+    # Given olivia watched the board (its rows rendered and kept for the next view)
+    refresh_figures()
+    client.force_login(org.olivia)
+    first = client.get("/dashboard/", secure=True).content.decode()
+    assert "Information Technology" not in first
+
+    # When IT is renamed, gets a new head and a new open delay is counted
+    Department.objects.filter(code="IT").update(name="Information Technology", head=org.fiona)
+    r5_it_step = (Step.objects.filter(state="active", accountable_department__code="IT")
+                  .order_by("request__submitted_at").first())
+    make_risk(r5_it_step, detected_at=timezone.now(), level=1, exposure="4321.00")
+    refresh_figures()
+    again = client.get("/dashboard/", secure=True)
+
+    # Then the next view shows all three at once, not the rows it showed before
+    row = next(r for r in again.content.decode().split("<tr>")
+               if 'data-label="Department"' in r and "Information Technology" in r)
+    assert str(org.fiona) in row
+    it = next(ln for ln in again.context["lines"] if ln.department.code == "IT")
+    assert it.exposure > Decimal("300.00")
+    assert f"{it.exposure:,.2f}" in row
