@@ -31,7 +31,7 @@ from requests_app.forms import (
 )
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.money import money_format_for
-from requests_app.search import catalog_matches, requests_matching
+from requests_app.search import catalog_matches, requests_found, requests_matching
 from requests_app.services import request_cancel, request_submit
 
 PAGE_SIZE = 20
@@ -165,6 +165,12 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
 
 SEARCH_LIMIT = 20
+# The search box among what a person sees: up to this many requests, among their ids (found
+# through the rule's listing shape); beyond it the matches are read newest first with the
+# rule on each row. EXPLAIN ANALYZE at 100,000 requests, "mark" (8 % of titles): an employee
+# who sees 3 walked the newest requests for 794 ms, among their ids 0.4 ms; the ops leader
+# (sees all) 0.7 ms newest first.
+SEARCH_AMONG_UP_TO = 1000
 
 
 @login_required
@@ -178,8 +184,12 @@ def search(request: HttpRequest) -> HttpResponse:
     catalog = CatalogItem.objects.restrict(request.user)
     requests, items = [], []
     if query:
-        requests = list(requests_matching(visible, query).select_related(
-            "item", "requester", "current_step__accountable_head")[:SEARCH_LIMIT])
+        among = list(ServiceRequest.objects.restrict(request.user, listing=True)
+                     .values_list("pk", flat=True)[:SEARCH_AMONG_UP_TO + 1])
+        if len(among) <= SEARCH_AMONG_UP_TO:
+            visible = visible.filter(pk__in=among)
+        requests = requests_found(requests_matching(visible, query).select_related(
+            "item", "requester", "current_step__accountable_head"), query, limit=SEARCH_LIMIT)
         items = list(catalog.filter(catalog_matches(query))
                      .select_related("fulfilling_department").order_by("name")[:SEARCH_LIMIT])
         if len(requests) == 1 and not items and requests[0].reference.lower().endswith(

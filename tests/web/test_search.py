@@ -100,3 +100,13 @@ def test_title_search_uses_its_gin_index_on_postgresql(org, submit):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "request_title_words" in plan
+
+
+def test_the_reference_typed_comes_first_then_the_newest(org, submit, as_user):
+    named = submit(cost="100", title="Standing desk")
+    number = str(int(named.reference.rsplit("-", 1)[1]))
+    older = submit(cost="100", title=f"Spare parts for order {number}")
+    newer = submit(cost="100", title=f"Cables for order {number}")
+
+    page = as_user("alice").get(reverse("portal:search"), {"q": number}).content.decode()
+    assert page.index(named.reference) < page.index(newer.reference) < page.index(older.reference)
