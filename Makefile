@@ -29,7 +29,7 @@ CHROMIUM := /usr/bin/chromium
 # sudo only when not root (CI and the dev machines run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help venv assets browsers mailservers directory run test bench lint openapi clean distclean
+.PHONY: help venv assets browsers mailservers directory run test bench lint openapi messages clean distclean
 
 help:
 	@echo "SRM make targets:"
@@ -38,6 +38,7 @@ help:
 	@echo "  bench      run the benchmarks (python -m bench)"
 	@echo "  lint       ruff check and the import contract (lint-imports)"
 	@echo "  openapi    regenerate docs/openapi.yaml (the API contract; a test checks it is current)"
+	@echo "  messages   collect the German strings into the locale/ catalogs and compile them"
 	@echo "  venv       create .venv and install requirements/*.txt (only when they changed; run needs base.txt only)"
 	@echo "  assets     npm ci and copy htmx / Chart.js / Pico into static/vendor/"
 	@echo "  browsers   install Debian chromium at $(CHROMIUM) if missing (browser tests)"
@@ -167,6 +168,13 @@ lint: venv
 
 openapi: venv
 	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
+
+# Each file's strings go to the nearest locale/ (an app's own catalog, else the root one for
+# templates/, srm/ and kit/); the compiled .mo files are committed, so make run needs no gettext.
+MESSAGES_IGNORE = --ignore=.venv --ignore=node_modules --ignore=static --ignore=var --ignore=tests
+messages: venv
+	$(BIN)/python manage.py makemessages -l de $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compilemessages -l de $(MESSAGES_IGNORE)
 
 # --- Cleaning ------------------------------------------------------------------------------------
 clean:

@@ -26,6 +26,8 @@ from django.core.exceptions import (
 )
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse, QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -45,7 +47,7 @@ logger = logging.getLogger("srm.api")
 class TooLarge(exceptions.APIException):
     status_code = 413
     default_code = "too_large"
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
 
 # --- Pagination, filters and throttles ------------------------------------------------------
 
@@ -60,14 +62,15 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
             raise exceptions.ValidationError(
-                {self.page_size_query_param: [f"A whole number from 1 (pages hold at most {self.max_page_size})."]}
+                {self.page_size_query_param: [_("A whole number from 1 (pages hold at most %(most)s).")
+                                              % {"most": self.max_page_size}]}
             )
         return super().get_page_size(request)
 
     def get_page_number(self, request, paginator) -> str:
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit()):
-            raise exceptions.ValidationError({self.page_query_param: ["A page number: 1, 2, …"]})
+            raise exceptions.ValidationError({self.page_query_param: [_("A page number: 1, 2, …")]})
         return super().get_page_number(request, paginator)
 
 
@@ -81,7 +84,7 @@ class _StrictBooleanField(forms.NullBooleanField):
             return True
         if str(value).lower() in ("false", "0"):
             return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
+        raise forms.ValidationError(_("Use true or false."), code="invalid")
 
     def validate(self, value) -> None:
         pass
@@ -101,7 +104,7 @@ class FilterSet(django_filters.FilterSet):
         valid = super().is_valid()
         for name, spec in self.filters.items():
             if self.data.get(name, None) == "" and not isinstance(spec, django_filters.CharFilter):
-                self.form.add_error(name, "Give a value or leave the parameter out.")
+                self.form.add_error(name, _("Give a value or leave the parameter out."))
                 valid = False
         return valid
 
@@ -160,13 +163,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # A file stopped while it streamed in (kit.uploads) names itself and its limit.
         exc = TooLarge(getattr(exc, "message", None) or too_large_message())
     elif isinstance(exc, (SuspiciousOperation, BadRequest)):
-        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
+        exc = exceptions.ParseError(str(exc) or _("The request could not be read."))
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is unreachable (down, restarting, a statement timed out): not a bug.
         logger.error("Database unavailable in %s: %s", _view_name(context), exc)
         set_rollback()
         return Response(_failure_body(context, status=503, code="unavailable",
-                                      what="The database is unavailable right now."),
+                                      what=_("The database is unavailable right now.")),
                         status=503, headers={"Retry-After": "30"})
     if not isinstance(exc, exceptions.APIException):
         # A bug: logged with its traceback, and the client still gets the JSON error body
@@ -174,8 +177,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         logger.error("Unhandled error in %s", _view_name(context), exc_info=exc)
         set_rollback()
         return Response(_failure_body(context, status=500, code="server_error",
-                                      what="Something went wrong on our side; it has been "
-                                           "logged."), status=500)
+                                      what=_("Something went wrong on our side; it has been "
+                                             "logged.")), status=500)
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
@@ -183,8 +186,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         field_errors, general = _flatten(exc.detail)
         message = " ".join(general) or (
-            "Some fields need attention: " + ", ".join(sorted(field_errors)) + "."
-            if field_errors else "The request is not valid."
+            _("Some fields need attention: %(fields)s.") % {"fields": ", ".join(sorted(field_errors))}
+            if field_errors else _("The request is not valid.")
         )
         body = error_body(status=exc.status_code, code="invalid", message=message,
                           field_errors=field_errors)
@@ -307,6 +310,7 @@ def document_errors(result: dict, generator, request, public) -> dict:
 def not_found(request, unknown: str = "") -> JsonResponse:
     return JsonResponse(
         error_body(status=404, code="not_found",
-                   message=f"There is no API endpoint /api/v1/{unknown} (paths end with /)."),
+                   message=_("There is no API endpoint /api/v1/%(path)s (paths end with /).")
+                   % {"path": unknown}),
         status=404,
     )

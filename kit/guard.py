@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
 
 from kit.errors import ErrorCode
 from kit.responses import error_response, is_api, too_large_message
@@ -84,7 +85,8 @@ def _too_deep(request: HttpRequest) -> str | None:
     limit = settings.SRM_JSON_MAX_DEPTH
     if json_depth(request.body) <= limit:
         return None
-    return f"The JSON body nests deeper than {limit} levels of arrays and objects."
+    return _("The JSON body nests deeper than %(limit)s levels of arrays and objects.") % {
+        "limit": limit}
 
 
 # Characters no text field accepts: C0 controls but tab, line feed and carriage return; DEL
@@ -160,13 +162,13 @@ def text_refusal(fields: list[tuple[str, Any]]) -> tuple[ErrorCode, str] | None:
             if found is None:
                 continue
             field, char = found
-            where = f"The field “{field}”" if field else "The request"
+            where = _("The field “%(field)s”") % {"field": field} if field else _("The request")
             if code == ErrorCode.NUL_CHARACTER:
-                return code, (f"{where} contains a NUL character (\\0), which no field "
-                              "accepts. Remove it and send again.")
-            return code, (f"{where} contains a control character (U+{ord(char):04X}), which "
-                          "no field accepts: only tabs and line breaks may be in text. "
-                          "Remove it and send again.")
+                return code, _("%(where)s contains a NUL character (\\0), which no field "
+                               "accepts. Remove it and send again.") % {"where": where}
+            return code, _("%(where)s contains a control character (U+%(code)s), which no field "
+                           "accepts: only tabs and line breaks may be in text. Remove it and "
+                           "send again.") % {"where": where, "code": f"{ord(char):04X}"}
     return None
 
 
@@ -183,7 +185,7 @@ class RequestGuardMiddleware:
             refusal = _refusal(request)
         except MultiPartParserError:
             return _error(request, status=400, code=ErrorCode.MALFORMED_BODY,
-                          message="The form data could not be read; send it again.")
+                          message=_("The form data could not be read; send it again."))
         if refusal:
             code, message = refusal
             return _error(request, status=400, code=code, message=message)

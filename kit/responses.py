@@ -8,6 +8,9 @@ middleware can import it before DRF is set up.
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kit.errors import ErrorCode
 
@@ -32,8 +35,9 @@ def error_response(*, status: int, code: str, message: str, field_errors: dict |
 
 def too_large_message(limit_bytes: int | None = None) -> str:
     if not limit_bytes:
-        return "The request body is too large."
-    return f"The request is too large: at most {limit_bytes // 1024:,} KiB are accepted here."
+        return _("The request body is too large.")
+    return _("The request is too large: at most %(kib)s KiB are accepted here.") % {
+        "kib": number_format(limit_bytes // 1024, force_grouping=True)}
 
 
 def too_large_response(limit_bytes: int | None = None) -> JsonResponse:
@@ -59,17 +63,17 @@ STATUS_CODES: dict[int, ErrorCode] = {
     503: ErrorCode.UNAVAILABLE,
 }
 _STATUS_MESSAGES = {
-    400: "The request could not be read.",
-    401: "Authentication is required.",
-    403: "You are not allowed to do this.",
-    404: "There is no such API endpoint or object.",
-    405: "This method is not allowed here.",
-    406: "Only JSON is served (Accept: application/json).",
-    413: too_large_message(),
-    415: "Send the body as application/json.",
-    429: "Too many requests: wait and try again.",
-    500: "Something went wrong on our side; it has been logged.",
-    503: "The service is unavailable right now; try again in a minute.",
+    400: gettext_lazy("The request could not be read."),
+    401: gettext_lazy("Authentication is required."),
+    403: gettext_lazy("You are not allowed to do this."),
+    404: gettext_lazy("There is no such API endpoint or object."),
+    405: gettext_lazy("This method is not allowed here."),
+    406: gettext_lazy("Only JSON is served (Accept: application/json)."),
+    413: gettext_lazy("The request body is too large."),
+    415: gettext_lazy("Send the body as application/json."),
+    429: gettext_lazy("Too many requests: wait and try again."),
+    500: gettext_lazy("Something went wrong on our side; it has been logged."),
+    503: gettext_lazy("The service is unavailable right now; try again in a minute."),
 }
 # Headers that mean something to a client and survive the rewrite.
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "X-Request-ID")
@@ -95,7 +99,8 @@ class ErrorBodyMiddleware:
             status = response.status_code
             code = STATUS_CODES.get(status, ErrorCode.SERVER_ERROR if status >= 500
                                     else ErrorCode.INVALID)
-            message = _STATUS_MESSAGES.get(status, f"The request failed (HTTP {status}).")
+            message = str(_STATUS_MESSAGES.get(status) or _("The request failed (HTTP %(status)s).")
+                          % {"status": status})
             rewritten = error_response(
                 status=status, code=code, message=message,
                 request_id=getattr(request, "request_id", "") if status >= 500 else None,

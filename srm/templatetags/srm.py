@@ -12,7 +12,7 @@ from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from kit.i18n import amount_text, money_text
 
@@ -133,24 +133,24 @@ def actions_for(obj, user) -> list[str]:
 
 
 _VERBS = {
-    "request.submitted": "Submitted",
-    "request.in_approval": "Awaiting approval",
-    "request.in_progress": "Work started",
-    "request.fulfilled": "Fulfilled",
-    "request.rejected": "Rejected",
-    "request.cancelled": "Cancelled",
-    "step.activated": "Step started",
-    "step.approved": "Approved",
-    "step.rejected": "Rejected",
-    "step.done": "Done",
-    "step.cancelled": "Step cancelled",
-    "step.claimed": "Taken on",
-    "step.taken_over": "Taken over",
-    "request.actual_cost_recorded": "Actual cost recorded",
-    "request.back_to_finance": "Back to finance (actual cost)",
+    "request.submitted": pgettext_lazy("audit", "Submitted"),
+    "request.in_approval": pgettext_lazy("audit", "Awaiting approval"),
+    "request.in_progress": pgettext_lazy("audit", "Work started"),
+    "request.fulfilled": pgettext_lazy("audit", "Fulfilled"),
+    "request.rejected": pgettext_lazy("audit", "Rejected"),
+    "request.cancelled": pgettext_lazy("audit", "Cancelled"),
+    "step.activated": pgettext_lazy("audit", "Step started"),
+    "step.approved": pgettext_lazy("audit", "Approved"),
+    "step.rejected": pgettext_lazy("audit", "Rejected"),
+    "step.done": pgettext_lazy("audit", "Done"),
+    "step.cancelled": pgettext_lazy("audit", "Step cancelled"),
+    "step.claimed": pgettext_lazy("audit", "Taken on"),
+    "step.taken_over": pgettext_lazy("audit", "Taken over"),
+    "request.actual_cost_recorded": pgettext_lazy("audit", "Actual cost recorded"),
+    "request.back_to_finance": pgettext_lazy("audit", "Back to finance (actual cost)"),
 }
 
 
 @register.filter
 def verb_label(verb: str) -> str:
-    return _VERBS.get(verb, verb.replace(".", " ").replace("_", " ").capitalize())
+    return str(_VERBS.get(verb, verb.replace(".", " ").replace("_", " ").capitalize()))
