@@ -33,7 +33,7 @@ from accountability.services.budgets import current_quarter, used_in
 from accountability.services.ledger import posting_quarter
 from approvals.choices import StepKind, StepState
 from governance.periods import quarter_label
-from kit.i18n import money_text
+from kit.i18n import in_language_of, money_text
 from kit.mail import address, header_safe
 
 
@@ -136,9 +136,10 @@ def _headers(notification_ids, *, request=None, message_id: str) -> dict[str, st
 
 
 def notification_email(notification) -> EmailMultiAlternatives:
-    """The e-mail of one notification."""
-    text, html = _render([notification])
+    """The e-mail of one notification, in its recipient's language and timezone."""
     recipient = notification.recipient
+    with in_language_of(recipient):
+        text, html = _render([notification])
     message = EmailMultiAlternatives(
         subject=header_safe(f"[SRM] {notification.subject}"),
         body=text,
@@ -155,9 +156,10 @@ def summary_email(recipient, notifications) -> EmailMultiAlternatives:
     """The daily summary: the items that started waiting for ``recipient``'s decision,
     each with its own action links."""
     count = len(notifications)
-    subject = (_("%(count)s item waits for your decision") if count == 1
-               else _("%(count)s items wait for your decision")) % {"count": count}
-    text, html = _render(notifications, heading=subject)
+    with in_language_of(recipient):
+        subject = (_("%(count)s item waits for your decision") if count == 1
+                   else _("%(count)s items wait for your decision")) % {"count": count}
+        text, html = _render(notifications, heading=subject)
     message = EmailMultiAlternatives(
         subject=header_safe(f"[SRM] {subject}"),
         body=text,

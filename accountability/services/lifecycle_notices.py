@@ -41,7 +41,7 @@ def _when(moment) -> str:
 
 
 def _money(amount) -> str:
-    return money_text(amount) if amount is not None else "not given"
+    return money_text(amount) if amount is not None else _("not given")
 
 
 def _what(request) -> str:
@@ -59,14 +59,20 @@ def _waiting_draft(step, request) -> Draft | None:
     delegate or a department approver sees it in their inbox)."""
     if step.kind != StepKind.APPROVAL or step.accountable_head is None:
         return None
+    with in_language_of(step.accountable_head):
+        facts = {"reference": request.reference, "title": request.title,
+                 "requester": request.requester, "department": request.requester_department,
+                 "item": request.item, "cost": _money(request.estimated_cost),
+                 "step": step.name, "due": _when(step.due_at)}
+        subject = _("%(reference)s waits for your decision: %(title)s") % facts
+        body = "\n".join([_("%(requester)s (%(department)s) asks for %(item)s: “%(title)s”.") % facts,
+                          _("Estimated cost: %(cost)s.") % facts,
+                          _("“%(step)s” is yours to decide by %(due)s.") % facts])
     return Draft(
         recipient=step.accountable_head,
         kind=NotificationKind.WAITING,
-        subject=f"{request.reference} waits for your decision: {request.title}",
-        body=(f"{request.requester} ({request.requester_department}) asks for "
-              f"{request.item}: “{request.title}”.\n"
-              f"Estimated cost: {_money(request.estimated_cost)}.\n"
-              f"“{step.name}” is yours to decide by {_when(step.due_at)}."),
+        subject=subject,
+        body=body,
         link=request.get_absolute_url(),
         reply_to=reply_address(step, step.accountable_head) or "",
         request=request, step=step,
@@ -77,20 +83,25 @@ def on_request_submitted(sender, *, request, steps, at, **kwargs) -> None:
     if not _enabled():
         return
     path = [s for s in steps if s.state != StepState.SKIPPED]
-    lines = [
-        f"{n}. {s.name} — {_who(s)}{'  ← now' if s.state == StepState.ACTIVE else ''}"
-        for n, s in enumerate(path, 1)
-    ]
     active = next((s for s in path if s.state == StepState.ACTIVE), None)
-    now = (f"It is now with {_who(active)}, due {_when(active.due_at)}."
-           if active else "Nothing needed approval.")
+    with in_language_of(request.requester):
+        lines = [
+            f"{n}. {s.name} — {_who(s)}{'  ' + _('← now') if s.state == StepState.ACTIVE else ''}"
+            for n, s in enumerate(path, 1)
+        ]
+        now = (_("It is now with %(who)s, due %(due)s.") % {
+            "who": _who(active), "due": _when(active.due_at)}
+            if active else _("Nothing needed approval."))
+        subject = _("%(reference)s submitted: %(title)s") % {
+            "reference": request.reference, "title": request.title}
+        body = (_("Your request %(what)s was submitted.") % {"what": _what(request)}
+                + f" {now}\n\n" + _("Its path:") + "\n" + "\n".join(lines) + "\n\n"
+                + _("Expected to be fulfilled by %(due)s.") % {"due": _when(request.due_at)})
     drafts = [Draft(
         recipient=request.requester,
         kind=NotificationKind.SUBMITTED,
-        subject=f"{request.reference} submitted: {request.title}",
-        body=(f"Your request {_what(request)} was submitted. {now}\n\n"
-              "Its path:\n" + "\n".join(lines) + "\n\n"
-              f"Expected to be fulfilled by {_when(request.due_at)}."),
+        subject=subject,
+        body=body,
         link=request.get_absolute_url(),
         request=request,
     )]
@@ -121,50 +132,77 @@ def on_step_closed(sender, *, step, at, **kwargs) -> None:
     approvals = [s for s in path if s.kind == StepKind.APPROVAL]
     level = next((n for n, s in enumerate(approvals, 1) if s.pk == step.pk), len(approvals))
     following = next((s for s in path if s.state == StepState.PENDING), None)
-    if following is None:
-        after = "Nothing else is needed: it is fulfilled."
-    elif following.kind == StepKind.APPROVAL:
-        after = f"Next: “{following.name}” by {_who(following)}."
-    else:
-        after = f"Approved in full. Next: {following.accountable_department} carries it out."
-    by = f"{step.decided_by}" + (f" for {step.acted_for}" if step.acted_for_id else "")
-    comment = f"\n\n“{step.comment}”" if step.comment else ""
+    with in_language_of(request.requester):
+        if following is None:
+            after = _("Nothing else is needed: it is fulfilled.")
+        elif following.kind == StepKind.APPROVAL:
+            after = _("Next: “%(step)s” by %(who)s.") % {"step": following.name,
+                                                        "who": _who(following)}
+        else:
+            after = _("Approved in full. Next: %(department)s carries it out.") % {
+                "department": following.accountable_department}
+        by = (_("%(decider)s for %(principal)s") % {"decider": step.decided_by,
+                                                    "principal": step.acted_for}
+              if step.acted_for_id else f"{step.decided_by}")
+        comment = f"\n\n“{step.comment}”" if step.comment else ""
+        subject = _("%(reference)s: %(step)s approved (%(level)s of %(count)s)") % {
+            "reference": request.reference, "step": step.name, "level": level,
+            "count": len(approvals)}
+        body = (_("%(by)s approved “%(title)s”.") % {"by": by, "title": request.title}
+                + f"{comment}\n\n{after}")
     notifications_create(drafts=[Draft(
         recipient=request.requester,
         kind=NotificationKind.APPROVED,
-        subject=f"{request.reference}: {step.name} approved ({level} of {len(approvals)})",
-        body=f"{by} approved “{request.title}”.{comment}\n\n{after}",
+        subject=subject,
+        body=body,
         link=request.get_absolute_url(),
         request=request,
     )], at=at)
 
 
 _CLOSED = {
-    RequestState.FULFILLED: (NotificationKind.FULFILLED, "fulfilled"),
-    RequestState.REJECTED: (NotificationKind.REJECTED, "rejected"),
-    RequestState.CANCELLED: (NotificationKind.CANCELLED, "cancelled"),
+    RequestState.FULFILLED: NotificationKind.FULFILLED,
+    RequestState.REJECTED: NotificationKind.REJECTED,
+    RequestState.CANCELLED: NotificationKind.CANCELLED,
 }
+
+
+def _closed_subject(state: str) -> str:
+    return {RequestState.FULFILLED: _("%(reference)s fulfilled: %(title)s"),
+            RequestState.REJECTED: _("%(reference)s rejected: %(title)s"),
+            RequestState.CANCELLED: _("%(reference)s cancelled: %(title)s")}[state]
+
+
+def _closed_by(state: str, *, yourself: bool) -> str:
+    if state == RequestState.REJECTED:
+        return _("You rejected “%(title)s”.") if yourself else _("%(by)s rejected “%(title)s”.")
+    return _("You cancelled “%(title)s”.") if yourself else _("%(by)s cancelled “%(title)s”.")
 
 
 def on_request_closed(sender, *, request, state, actor, reason, at, **kwargs) -> None:
     if not _enabled() or state not in _CLOSED:
         return
-    kind, word = _CLOSED[state]
-    if state == RequestState.FULFILLED:
-        body = (f"{_what(request)} is done: "
-                f"{request.item.fulfilling_department} fulfilled it on {_when(at)}.")
-    else:
-        by = "You" if actor is not None and actor.pk == request.requester_id else (actor or "SRM")
-        body = f"{by} {word} “{request.title}”."
-        if reason:
-            label = "Reason" if state == RequestState.REJECTED else "Why"
-            body += f"\n\n{label}: {reason}"
-        if state == RequestState.REJECTED:
-            body += "\n\nIf it is still needed, answer the reason in a new request."
+    kind = _CLOSED[state]
+    with in_language_of(request.requester):
+        if state == RequestState.FULFILLED:
+            body = _("%(what)s is done: %(department)s fulfilled it on %(when)s.") % {
+                "what": _what(request), "department": request.item.fulfilling_department,
+                "when": _when(at)}
+        else:
+            yourself = actor is not None and actor.pk == request.requester_id
+            body = _closed_by(state, yourself=yourself) % {"by": actor or "SRM",
+                                                           "title": request.title}
+            if reason:
+                label = _("Reason") if state == RequestState.REJECTED else _("Why")
+                body += f"\n\n{label}: {reason}"
+            if state == RequestState.REJECTED:
+                body += "\n\n" + _("If it is still needed, answer the reason in a new request.")
+        subject = _closed_subject(state) % {"reference": request.reference,
+                                            "title": request.title}
     notifications_create(drafts=[Draft(
         recipient=request.requester,
         kind=kind,
-        subject=f"{request.reference} {word}: {request.title}",
+        subject=subject,
         body=body,
         link=request.get_absolute_url(),
         request=request,
@@ -193,17 +231,26 @@ def on_steps_reassigned(sender, *, moves, reason, actor, at, **kwargs) -> None:
     drafts = []
     for items in by_head.values():
         head = items[0].to_head
-        lines = [f"- {m.step.request.reference} “{m.step.request.title}”: {m.step.name}, due "
-                 f"{_when(m.step.due_at)} (was with {m.from_head or 'nobody'})" for m in items]
         count = len(items)
+        with in_language_of(head):
+            lines = [_("- %(reference)s “%(title)s”: %(step)s, due %(due)s (was with "
+                       "%(previous)s)") % {
+                "reference": m.step.request.reference, "title": m.step.request.title,
+                "step": m.step.name, "due": _when(m.step.due_at),
+                "previous": m.from_head or _("nobody")} for m in items]
+            department = items[0].step.accountable_department
+            subject = ngettext("%(count)s approval now wait for your decision (%(department)s)",
+                               "%(count)s approvals now wait for your decision (%(department)s)",
+                               count) % {"count": count, "department": department}
+            body = (_("You are now accountable for these approvals of %(department)s "
+                      "(%(reason)s):") % {"department": department,
+                                          "reason": str(ReassignReason(reason).label).lower()}
+                    + "\n" + "\n".join(lines))
         drafts.append(Draft(
             recipient=head,
             kind=NotificationKind.WAITING,
-            subject=(f"{count} approval{'s' if count != 1 else ''} now wait for your decision"
-                     f" ({items[0].step.accountable_department})"),
-            body=(f"You are now accountable for these approvals of "
-                  f"{items[0].step.accountable_department} ({ReassignReason(reason).label.lower()}"
-                  "):\n" + "\n".join(lines)),
+            subject=subject,
+            body=body,
             link=reverse("approvals:inbox"),
             # One approval: a reply decides it; several: each has its own address, so none.
             reply_to=(reply_address(items[0].step, head) or "") if count == 1 else "",
