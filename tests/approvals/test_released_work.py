@@ -16,7 +16,7 @@ from governance.choices import AuditVerb, IdentitySource, MembershipRole
 from governance.identity.oidc import person_from_claims
 from governance.models import AuditEvent, Department, Membership, User
 from governance.services.identity import user_sync_from_directory
-from governance.services.org import user_deactivate
+from governance.services.org import user_deactivate, user_move_department
 from tests.admin_forms import admin_user_change
 from tests.scim import conftest as scim_fixtures
 
@@ -88,6 +88,20 @@ def test_an_agent_an_administrator_moves_gives_the_work_back_and_both_are_told(
     # isaac, the other IT agent, finds it in the queue and takes it on.
     step_claim(actor=org.isaac, step=step)
     assert not capabilities(User.objects.get(pk=org.ivan.pk)).agent
+
+
+def test_the_head_reads_what_is_back_on_the_notifications_page(org, submit, client):
+    step = _claimed_by_ivan(org, submit)
+    user_move_department(actor=org.admin, user=org.ivan, department=org.dept["HR"])
+
+    client.force_login(org.irene)
+    page = client.get(reverse("notifications:list")).content.decode()
+
+    assert "1 work step of Ivan Ivanov back in the queue of IT" in page
+    assert f'href="{reverse("work:queue")}"' in page
+    client.force_login(org.isaac)  # the queue shows it to the other agents, nobody's
+    queue = client.get(reverse("work:queue")).content.decode()
+    assert step.request.reference in queue
 
 
 def test_an_agent_who_leaves_gives_the_work_back_and_only_the_head_is_told(
