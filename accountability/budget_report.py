@@ -199,9 +199,9 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
             return {}
         scope = f" AND f.department_id IN ({', '.join(['%s'] * len(ids))})"
         params += list(ids)
-    sql = (f"SELECT f.department_id, SUM(f.in_flight * r.actual / r.estimate - f.in_flight) "
-           f"FROM {flights} f JOIN (SELECT item_id, SUM(estimate) AS estimate, "
-           f"SUM(actual) AS actual FROM {actuals} WHERE period >= %s AND period < %s "
+    sql = (f"SELECT f.department_id, SUM(f.in_flight * r.scale) "
+           f"FROM {flights} f JOIN (SELECT item_id, SUM(actual) / SUM(estimate) - 1 AS scale "
+           f"FROM {actuals} WHERE period >= %s AND period < %s "
            f"GROUP BY item_id HAVING SUM(estimate) > 0 AND SUM(actual) > 0) r "
            f"ON r.item_id = f.item_id "
            f"WHERE f.period = %s AND NOT (f.in_flight = 0){scope} GROUP BY f.department_id")

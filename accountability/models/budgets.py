@@ -277,8 +277,8 @@ class CommitmentItemFigures(models.Model):
         verbose_name_plural = "commitment item figures"
         constraints = [models.UniqueConstraint(fields=["department", "item", "period"],
                                                name="commitment_item_figures_key")]
-        # The forecast reads one quarter's work in flight.
-        indexes = [models.Index(fields=["period"], name="commitment_item_period",
+        # The forecast reads one quarter's work in flight, item by item.
+        indexes = [models.Index(fields=["period", "item"], name="commitment_item_flight",
                                 condition=~Q(in_flight=0))]
 
     def __str__(self) -> str:

@@ -147,6 +147,11 @@ def budget_figures_rebuild() -> int:
     BudgetFigures.objects.bulk_create(budgets, batch_size=2000)
     CommitmentItemFigures.objects.bulk_create(flights, batch_size=2000)
     ItemActualFigures.objects.bulk_create(actuals, batch_size=2000)
+    if connection.vendor == "postgresql":
+        # Rewritten in bulk: give the planner their new sizes at once.
+        with connection.cursor() as cursor:
+            for model in (BudgetFigures, CommitmentItemFigures, ItemActualFigures):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
     return len(budgets) + len(flights) + len(actuals)
 
 
