@@ -23,6 +23,12 @@ export const PEOPLE = {
     given_name: 'Nora', family_name: 'Newman', name: 'Nora Newman',
     department: 'IT', manager: 'irene', groups: ['srm-users', 'srm-agents'],
   },
+  // An IT agent in SRM whom the directory has since moved to HR.
+  ivan: {
+    preferred_username: 'ivan', email: 'ivan.ivanov@example.com', email_verified: true,
+    given_name: 'Ivan', family_name: 'Ivanov', name: 'Ivan Ivanov',
+    department: 'HR', manager: 'hugo', groups: ['srm-users'],
+  },
 };
 
 const provider = new Provider(issuer, {

@@ -9,6 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accountability.models import Notification, NotificationKind
+from approvals.choices import StepState
+from approvals.services import step_approve, step_claim
 from governance.choices import AuditVerb, IdentitySource, MembershipRole
 from governance.models import AuditEvent, Membership, User
 from tests.identity.conftest import PROVIDER_NAME
@@ -98,3 +101,29 @@ def test_a_new_person_is_created_from_the_claims_at_first_sign_in(
         MembershipRole.AGENT
     verbs = set(AuditEvent.objects.filter(object_id=str(nora.pk)).values_list("verb", flat=True))
     assert {AuditVerb.USER_PROVISIONED, AuditVerb.USER_MOVED} <= verbs
+
+
+def test_a_sign_in_that_moves_an_agent_gives_back_their_work_and_tells_the_head(
+        org, submit, oidc_settings, live_server, browser_page):
+    # Given ivan, an IT agent, has taken on an IT step; the provider now says he is in HR
+    request = submit(item="access", cost="0", answers={"details": "VPN", "system": "VPN"})
+    step_approve(actor=org.hank, step=request.steps.get(state=StepState.ACTIVE))
+    step = request.steps.get(state=StepState.ACTIVE)
+    step_claim(actor=org.ivan, step=step)
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+
+    # When he signs in through the provider
+    _sign_in_at_provider(page, "ivan")
+
+    # Then he is in HR, the step is back in IT's queue, and IT's head and he are told
+    expect(page.locator("details.dropdown summary")).to_contain_text("Ivan", timeout=WAIT)
+    assert User.objects.get(pk=org.ivan.pk).department.code == "HR"
+    step.refresh_from_db()
+    assert step.assignee is None
+    released = AuditEvent.objects.get(verb=AuditVerb.STEP_RELEASED, object_id=str(step.pk))
+    assert (released.data["previous_assignee"], released.data["reason"]) == ("ivan", "moved")
+    assert Notification.objects.filter(recipient=org.irene, kind=NotificationKind.RELEASED,
+                                       body__contains=request.reference).exists()
+    page.goto(f"{live_server.url}/notifications/")
+    expect(page.get_by_text("Your work in IT went back to its queue")).to_be_visible(timeout=WAIT)
