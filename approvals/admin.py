@@ -3,12 +3,15 @@ from django.contrib import admin
 from approvals.models import ApprovalPath, Delegation, Step, StepHold, StepTemplate
 
 
-class StepTemplateInline(admin.TabularInline):
+class StepTemplateInline(admin.StackedInline):
+    """One block per step, each field with its label: readable on a phone and by a screen
+    reader (a tabular inline's inputs have only column headings, and it is eight columns
+    wide); the department is a plain labelled list (the search widget had no name)."""
+
     model = StepTemplate
     extra = 0
-    fields = ["order", "name", "kind", "responsible", "department", "min_cost", "ola_hours",
-              "allow_department_approvers"]
-    autocomplete_fields = ["department"]
+    fields = [("order", "name"), ("kind", "responsible"), "department",
+              ("min_cost", "ola_hours"), "allow_department_approvers"]
 
 
 @admin.register(ApprovalPath)
