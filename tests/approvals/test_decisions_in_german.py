@@ -53,3 +53,17 @@ def test_a_german_head_reads_the_form_error_and_the_confirmation_in_german(org, 
     assert f"{request.reference}: {step.name} genehmigt." in html.unescape(done.content.decode())
     step.refresh_from_db()
     assert step.state == StepState.APPROVED
+
+
+@pytest.mark.parametrize("view", ["cards", "table"])
+def test_the_inbox_speaks_german_to_a_german_head(org, submit, view):
+    request = submit(actor=org.alice)
+    head = request.current_step.accountable_head
+    head.language = "de"
+    head.save(update_fields=["language"])
+    page = html.unescape(_client(head).get(reverse("approvals:inbox"), {"view": view})
+                         .content.decode())
+    assert "<h1>Genehmigungen</h1>" in page
+    assert "warten auf Ihre Entscheidung" in page
+    assert "Genehmigen" in page and ">Approve<" not in page
+    assert request.reference in page
