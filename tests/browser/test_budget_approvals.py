@@ -53,8 +53,10 @@ def test_fiona_approves_over_budget_with_a_reason_and_olivia_sees_it(org, submit
     olivia.get_by_role("link", name="Budgets").first.click()
     expect(olivia).to_have_url(re.compile(r"/reports/budgets/$"))
     row = olivia.locator(f'table[data-quarter="{label}"] tr', has_text="CC-1700")
-    expect(row).to_contain_text("60000.00")
-    expect(row).to_contain_text("-2000.00")  # 60,000 − 42,000 − 20,000
+    # Amounts as the page writes them in the reader's language (English: 60,000.00).
+    expect(row.locator('td[data-label="Budget"]')).to_have_text("60,000.00")
+    expect(row.locator('td[data-label="Remaining"]')).to_have_text(
+        "-2,000.00")  # 60,000 − 42,000 − 20,000
     expect(row.locator('td[data-label="Over-budget approvals"]')).to_have_text("1")
     expect(olivia.locator("#overruns")).to_contain_text("Marketing")
     expect(olivia.locator('canvas[data-chart="budget-data"]')).to_have_attribute(
