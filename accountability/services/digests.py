@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Avg, Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accountability.models import DelayRisk, Notification, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
@@ -21,6 +23,7 @@ from accountability.services.risk_messages import amount
 from approvals.choices import StepState
 from approvals.models import Step
 from governance.models import Department, User
+from kit.i18n import in_language_of
 
 TOP = 5
 DUE_SOON = timedelta(days=2)
@@ -35,7 +38,7 @@ class DigestResult:
 
 
 def _week(now: datetime) -> str:
-    year, week, _ = timezone.localtime(now).isocalendar()
+    year, week, _day = timezone.localtime(now).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -47,7 +50,7 @@ def _top_per_department(queryset, *, department: str, order):
 
 
 def _named(risk: DelayRisk, seen: bool) -> str:
-    return f"{risk.request.reference} “{risk.step.name}”" if seen else "A step"
+    return f"{risk.request.reference} “{risk.step.name}”" if seen else _("A step")
 
 
 def _head_drafts(now: datetime, week: str) -> list[Draft]:
@@ -85,31 +88,47 @@ def _head_drafts(now: datetime, week: str) -> list[Draft]:
                if listed else {})
     drafts = []
     for head_id, led in by_head.items():
-        lines, n_total, exposure_total = [], 0, 0
-        seen = seen_by.get(head_id, set())
-        for department in led:
-            t = totals.get(department.pk, {"n": 0, "exposure": 0, "critical": 0})
-            n_total += t["n"]
-            exposure_total += t["exposure"] or 0
-            lines.append(f"{department.name}: {t['n']} open delay(s), {t['critical']} at level 3, "
-                         f"exposure {amount(t['exposure'] or 0)}.")
-            if oldest[department.pk]:
-                lines.append("  Oldest delays:")
-                lines += [f"  • {_named(r, r.pk in seen)}: level {r.level}, "
-                          f"{r.overdue_hours} h overdue, {amount(r.exposure)}"
-                          for r in oldest[department.pk]]
-            if soon[department.pk]:
-                lines.append(f"  Due in the next two days ({soon_counts.get(department.pk, 0)}):")
-                lines += [f"  • {s.request.reference} “{s.name}”, due "
-                          f"{timezone.localtime(s.due_at, department.calendar.tz):%a %d %b %H:%M}"
-                          for s in soon[department.pk]]
-        subject = (f"Weekly delays: {n_total} open, {amount(exposure_total)} exposure"
-                   if n_total else "Weekly delays: nothing overdue")
-        drafts.append(Draft(
-            recipient=heads[head_id], kind=NotificationKind.DIGEST, subject=subject,
-            body="\n".join(lines), dedupe_key=f"digest:head:{head_id}:{week}",
-        ))
+        with in_language_of(heads[head_id]):
+            drafts.append(_head_draft(heads[head_id], led, week=week, totals=totals,
+                                      oldest=oldest, soon=soon, soon_counts=soon_counts,
+                                      seen=seen_by.get(head_id, set())))
     return drafts
+
+
+def _head_draft(head: User, led: list[Department], *, week: str, totals, oldest, soon,
+                soon_counts, seen) -> Draft:
+    """One head's digest, in their language and timezone."""
+    lines, n_total, exposure_total = [], 0, 0
+    for department in led:
+        t = totals.get(department.pk, {"n": 0, "exposure": 0, "critical": 0})
+        n_total += t["n"]
+        exposure_total += t["exposure"] or 0
+        lines.append(_("%(department)s: %(count)s open delay(s), %(critical)s at level 3, "
+                       "exposure %(exposure)s.") % {
+            "department": department.name, "count": t["n"], "critical": t["critical"],
+            "exposure": amount(t["exposure"] or 0)})
+        if oldest[department.pk]:
+            lines.append("  " + _("Oldest delays:"))
+            lines += ["  • " + _("%(which)s: level %(level)s, %(hours)s h overdue, "
+                                 "%(exposure)s") % {
+                "which": _named(r, r.pk in seen), "level": r.level,
+                "hours": r.overdue_hours, "exposure": amount(r.exposure)}
+                for r in oldest[department.pk]]
+        if soon[department.pk]:
+            lines.append("  " + _("Due in the next two days (%(count)s):") % {
+                "count": soon_counts.get(department.pk, 0)})
+            lines += ["  • " + _("%(reference)s “%(step)s”, due %(due)s") % {
+                "reference": s.request.reference, "step": s.name,
+                "due": date_format(timezone.localtime(s.due_at, department.calendar.tz),
+                                   "D d M H:i")}
+                for s in soon[department.pk]]
+    subject = (_("Weekly delays: %(count)s open, %(exposure)s exposure") % {
+        "count": n_total, "exposure": amount(exposure_total)}
+        if n_total else _("Weekly delays: nothing overdue"))
+    return Draft(
+        recipient=head, kind=NotificationKind.DIGEST, subject=subject,
+        body="\n".join(lines), dedupe_key=f"digest:head:{head.pk}:{week}",
+    )
 
 
 def _ops_drafts(week: str) -> list[Draft]:
@@ -123,21 +142,28 @@ def _ops_drafts(week: str) -> list[Draft]:
         .order_by("-exposure", "-n")[:BOTTLENECKS]
     )
     overall = DelayRisk.objects.open().aggregate(n=Count("id"), exposure=Sum("exposure"))
-    lines = [f"Open delays: {overall['n']}, exposure {amount(overall['exposure'] or 0)}.", ""]
-    if ranked:
-        lines.append("Top bottlenecks by exposure:")
-        lines += [
-            f"{i}. {row['department__name']} ({row['department__head__username'] or 'no head'}): "
-            f"{row['n']} open, {row['critical']} at level 3, {amount(row['exposure'])}, "
-            f"average {row['avg_hours']:.1f} h overdue"
-            for i, row in enumerate(ranked, 1)
-        ]
-    subject = f"Weekly bottlenecks: {overall['n']} open delays, {amount(overall['exposure'] or 0)}"
-    return [
-        Draft(recipient=leader, kind=NotificationKind.DIGEST, subject=subject,
-              body="\n".join(lines), dedupe_key=f"digest:ops:{leader.pk}:{week}")
-        for leader in leaders
-    ]
+    drafts = []
+    for leader in leaders:
+        with in_language_of(leader):
+            lines = [_("Open delays: %(count)s, exposure %(exposure)s.") % {
+                "count": overall["n"], "exposure": amount(overall["exposure"] or 0)}, ""]
+            if ranked:
+                lines.append(_("Top bottlenecks by exposure:"))
+                lines += [
+                    f"{i}. " + _("%(department)s (%(head)s): %(count)s open, %(critical)s at "
+                                 "level 3, %(exposure)s, average %(hours)s h overdue") % {
+                        "department": row["department__name"],
+                        "head": row["department__head__username"] or _("no head"),
+                        "count": row["n"], "critical": row["critical"],
+                        "exposure": amount(row["exposure"]),
+                        "hours": f"{row['avg_hours']:.1f}"}
+                    for i, row in enumerate(ranked, 1)
+                ]
+            subject = _("Weekly bottlenecks: %(count)s open delays, %(exposure)s") % {
+                "count": overall["n"], "exposure": amount(overall["exposure"] or 0)}
+        drafts.append(Draft(recipient=leader, kind=NotificationKind.DIGEST, subject=subject,
+                            body="\n".join(lines), dedupe_key=f"digest:ops:{leader.pk}:{week}"))
+    return drafts
 
 
 @transaction.atomic

@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accountability.models import DelayRisk, NotificationKind
 from accountability.services.notifications import Draft, notifications_create
 from governance.models import Department, User
-from kit.i18n import money_text
+from kit.i18n import in_language_of, money_text
 
 MAX_LINES = 20
 
@@ -36,14 +37,17 @@ def amount(value) -> str:
 
 
 def _line(news: RiskNews, risk: DelayRisk, *, escalation: bool, seen: bool) -> str:
-    what = "new delay" if news.new else f"escalated from level {news.old_level}"
-    owner = f" — {risk.department.name}, accountable: {risk.head}" if escalation or not seen else ""
+    what = (_("new delay") if news.new else
+            _("escalated from level %(level)s") % {"level": news.old_level})
+    owner = (" — " + _("%(department)s, accountable: %(head)s") % {
+        "department": risk.department.name, "head": risk.head}
+        if escalation or not seen else "")
     # A risk whose request the recipient may not open is told as a figure of the department.
-    which = f"{risk.request.reference} “{risk.step.name}”" if seen else "A step"
-    return (
-        f"• {which}: level {risk.level} ({what}), "
-        f"{risk.overdue_hours} business hours overdue, exposure {amount(risk.exposure)}{owner}"
-    )
+    which = f"{risk.request.reference} “{risk.step.name}”" if seen else _("A step")
+    return "• " + _("%(which)s: level %(level)s (%(what)s), %(hours)s business hours overdue, "
+                    "exposure %(exposure)s") % {
+        "which": which, "level": risk.level, "what": what, "hours": risk.overdue_hours,
+        "exposure": amount(risk.exposure)} + owner
 
 
 def _link(risk: DelayRisk, *, seen: bool) -> str:
@@ -58,6 +62,13 @@ def _link(risk: DelayRisk, *, seen: bool) -> str:
 
 def _draft(recipient: User, items: list[tuple[RiskNews, bool]], risks: dict[int, DelayRisk],
            seen: set[int]) -> Draft:
+    """The message for ``recipient``, written in their language and timezone."""
+    with in_language_of(recipient):
+        return _written_draft(recipient, items, risks, seen)
+
+
+def _written_draft(recipient: User, items: list[tuple[RiskNews, bool]],
+                   risks: dict[int, DelayRisk], seen: set[int]) -> Draft:
     escalation = any(esc for _, esc in items)
     total = sum((n.exposure for n, _ in items), start=Decimal("0"))
     raised_only = all(n.new and not esc for n, esc in items)
@@ -65,23 +76,30 @@ def _draft(recipient: User, items: list[tuple[RiskNews, bool]], risks: dict[int,
     if len(items) == 1:
         news = items[0][0]
         risk = risks[news.risk_id]
-        verb = "is overdue" if news.new else f"escalated to level {news.level}"
-        subject = (f"{risk.request.reference} “{risk.step.name}” {verb}" if risk.pk in seen
-                   else f"A delay in {risk.department.name} {verb}")
+        facts = {"reference": risk.request.reference, "step": risk.step.name,
+                 "department": risk.department.name, "level": news.level}
+        if risk.pk in seen:
+            subject = (_("%(reference)s “%(step)s” is overdue") if news.new else
+                       _("%(reference)s “%(step)s” escalated to level %(level)s")) % facts
+        else:
+            subject = (_("A delay in %(department)s is overdue") if news.new else
+                       _("A delay in %(department)s escalated to level %(level)s")) % facts
         link = _link(risk, seen=risk.pk in seen)
     else:
-        subject = f"{len(items)} delays need attention ({amount(total)} exposure)"
+        subject = _("%(count)s delays need attention (%(exposure)s exposure)") % {
+            "count": len(items), "exposure": amount(total)}
         link = ""
     intro = (
-        "These delays reached level 3 and are escalated to you:"
-        if escalation and not any(n.head_id == recipient.pk for n, _ in items)
-        else "These steps you are accountable for are overdue:"
+        _("These delays reached level 3 and are escalated to you:")
+        if escalation and not any(n.head_id == recipient.pk for n, _esc in items)
+        else _("These steps you are accountable for are overdue:")
     )
     lines = [_line(n, risks[n.risk_id], escalation=esc, seen=n.risk_id in seen)
              for n, esc in items[:MAX_LINES]]
     if len(items) > MAX_LINES:
-        lines.append(f"…and {len(items) - MAX_LINES} more.")
-    body = "\n".join([intro, "", *lines, "", f"Total exposure: {amount(total)}."])
+        lines.append(_("…and %(count)s more.") % {"count": len(items) - MAX_LINES})
+    body = "\n".join([intro, "", *lines, "", _("Total exposure: %(exposure)s.") % {
+        "exposure": amount(total)}])
     return Draft(recipient=recipient, kind=kind, subject=subject, body=body, link=link)
 
 

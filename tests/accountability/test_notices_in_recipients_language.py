@@ -63,3 +63,27 @@ def test_the_english_requester_hears_of_a_german_heads_decision_in_english(org, 
     approved = Notification.objects.get(kind=NotificationKind.APPROVED, recipient=org.alice)
     assert approved.subject.startswith(f"{request.reference}: {step.name} approved (1 of ")
     assert approved.body.startswith(f"{head} approved “{request.title}”.")
+
+
+def test_a_delay_and_the_weekly_digest_reach_a_german_head_in_german(org, overdue_step,
+                                                                     settings):
+    from delay_time import berlin
+
+    from accountability.services.digests import digests_send
+    from accountability.services.risks import flag_delays
+
+    settings.SRM_LIFECYCLE_NOTICES = False
+    org.hank.language = "de"
+    org.hank.save(update_fields=["language"])
+    step = overdue_step(berlin(2026, 11, 23, 9, 0))
+    flag_delays(now=berlin(2026, 11, 24, 10, 0))
+    notice = Notification.objects.get(kind=NotificationKind.RISK_RAISED)
+    assert notice.recipient == org.hank
+    assert notice.subject == f"{step.request.reference} „{step.name}“ ist überfällig"
+    assert notice.body.startswith("Diese Schritte, für die Sie verantwortlich sind, sind "
+                                  "überfällig:")
+    digests_send(now=berlin(2026, 11, 30, 7, 0))
+    digests = Notification.objects.filter(kind=NotificationKind.DIGEST)
+    assert digests.get(recipient=org.hank).subject.startswith("Wöchentliche Verzögerungen: 1 offen")
+    # The ops leader reads English, as before
+    assert "Top bottlenecks by exposure:" in digests.get(recipient=org.olivia).body
