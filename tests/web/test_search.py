@@ -110,3 +110,21 @@ def test_the_reference_typed_comes_first_then_the_newest(org, submit, as_user):
 
     page = as_user("alice").get(reverse("portal:search"), {"q": number}).content.decode()
     assert page.index(named.reference) < page.index(newer.reference) < page.index(older.reference)
+
+
+def test_the_ids_a_search_looks_among_are_what_the_rule_shows(org, submit):
+    from approvals.services import step_approve
+
+    for actor in (org.alice, org.bob, org.carol, org.dave):
+        request = submit(actor=actor, cost="7500", title="Big screen")
+        step_approve(actor=request.steps.get(state="active").accountable_head,
+                     step=request.steps.get(state="active"))
+    for person in vars(org).values():
+        if not hasattr(person, "is_ops_leader"):
+            continue
+        ids = ServiceRequest.objects.visible_ids(person)
+        seen = set(ServiceRequest.objects.restrict(person).values_list("pk", flat=True))
+        if person.is_ops_leader or person.is_superuser:
+            assert ids is None
+        else:
+            assert {row["pk"] for row in ids} == seen, person.username
