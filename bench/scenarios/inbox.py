@@ -9,6 +9,10 @@
   approvals one POST at a time (``/approvals/steps/<id>/approve/``), summed — what the head
   clicking through them costs the server.
 
+Each note also gives the median CPU time of this process per operation (``cpu_ms`` in the
+JSON): on a shared machine the wall time also counts the waiting for a core; the CPU time
+does not (the database server's work is in the wall time only).
+
 The head: of the generated data set's departments, the one whose head has the fewest items
 waiting; their department's people submit (``request_submit``) until 500 wait, then more for
 the approvals measured. Everything runs inside one transaction that is rolled back at the
@@ -30,7 +34,7 @@ from django.test import Client
 from approvals.choices import StepKind, StepState
 from approvals.models import Step
 from approvals.selectors import inbox_heading_counts
-from bench.context import result, timed
+from bench.context import result, timed_with_cpu
 from bench.scenarios._org import answers_for, items
 from governance.models import Department, User
 from requests_app.services import request_submit
@@ -55,14 +59,14 @@ def _head_with_fewest_waiting() -> Department | None:
             .filter(people__gte=5).order_by("waiting", "pk").select_related("head").first())
 
 
-def _get(client: Client, url: str, times: int) -> list[float]:
+def _get(client: Client, url: str, times: int) -> tuple[list[float], list[float]]:
     def fetch(_: int) -> None:
         response = client.get(url, secure=True)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
 
     fetch(0)  # warm-up: connection, templates, plan cache
-    return timed(fetch, times)
+    return timed_with_cpu(fetch, times)
 
 
 def run(ctx) -> list[dict]:
@@ -103,15 +107,19 @@ def _measure(ctx, size: int, department: Department) -> list[dict]:
             submitted.append(request.pk)
         return submitted
 
+    # Some items' paths start elsewhere (their first step is not this head's approval).
     waiting = inbox_heading_counts(head)[0]
-    submit(max(0, WAITING - waiting))
-    waiting = inbox_heading_counts(head)[0]
+    for _ in range(5):
+        if waiting >= WAITING:
+            break
+        submit(WAITING - waiting)
+        waiting = inbox_heading_counts(head)[0]
     times = 5 if ctx.quick else 20
     client = Client()
     client.force_login(head)
-    baseline = _get(client, "/healthz", times)
-    compact = _get(client, "/approvals/?view=table", times)
-    cards = _get(client, "/approvals/?view=cards", times)
+    baseline, _cpu = _get(client, "/healthz", times)
+    compact, compact_cpu = _get(client, "/approvals/?view=table", times)
+    cards, cards_cpu = _get(client, "/approvals/?view=cards", times)
 
     repeats = 2 if ctx.quick else 5
     # Some items' paths start elsewhere (their first step is not this head's approval).
@@ -139,26 +147,37 @@ def _measure(ctx, size: int, department: Department) -> list[dict]:
             if response.status_code != 302:
                 raise RuntimeError(f"approve answered {response.status_code}")
 
-    bulk_ms = timed(bulk, repeats)
-    single_ms = timed(one_by_one, repeats)
+    bulk_ms, bulk_cpu = timed_with_cpu(bulk, repeats)
+    single_ms, _cpu = timed_with_cpu(one_by_one, repeats)
     left = Step.objects.filter(pk__in=[pk for b in batches for pk in b],
                                state=StepState.ACTIVE).count()
     if left:
         raise RuntimeError(f"{left} of the steps decided are still waiting")
     return [
         result("inbox.compact_first_page", size, compact, baseline="GET /healthz",
-               baseline_samples=baseline,
+               baseline_samples=baseline, cpu_ms=_cpu_ms(compact_cpu),
                note=f"/approvals/?view=table with {waiting} waiting; target ≤ "
                     f"{COMPACT_TARGET_MS} ms: "
-                    f"{'met' if _median(compact) <= COMPACT_TARGET_MS else 'MISSED'}"),
+                    f"{'met' if _median(compact) <= COMPACT_TARGET_MS else 'MISSED'}; "
+                    f"process CPU {_cpu_ms(compact_cpu):.0f} ms"),
         result("inbox.cards_first_page", size, cards, baseline="GET /healthz",
-               baseline_samples=baseline, note=f"/approvals/?view=cards with {waiting} waiting"),
+               baseline_samples=baseline, cpu_ms=_cpu_ms(cards_cpu),
+               note=f"/approvals/?view=cards with {waiting} waiting; "
+                    f"process CPU {_cpu_ms(cards_cpu):.0f} ms"),
         result("inbox.bulk_approve_50", size, bulk_ms,
                baseline=f"{BULK} approvals one POST at a time", baseline_samples=single_ms,
+               cpu_ms=_cpu_ms(bulk_cpu),
                note=f"POST /approvals/decide/, {BULK} items, {repeats} runs; target ≤ "
                     f"{BULK_TARGET_MS} ms: "
-                    f"{'met' if _median(bulk_ms) <= BULK_TARGET_MS else 'MISSED'}"),
+                    f"{'met' if _median(bulk_ms) <= BULK_TARGET_MS else 'MISSED'}; "
+                    f"process CPU {_cpu_ms(bulk_cpu):.0f} ms"),
     ]
+
+
+def _cpu_ms(samples: list[float]) -> float:
+    """The median CPU time of this process per operation: what the page costs the web
+    worker, whatever else the machine is doing (the database's work is not in it)."""
+    return round(_median(samples), 1)
 
 
 def _median(samples: list[float]) -> float:
