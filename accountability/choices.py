@@ -1,6 +1,7 @@
 """Choices and state groups of change plans, legacy workflows and import jobs."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from governance.states import StateMachine
 from kit.errors import ErrorCode
@@ -8,10 +9,10 @@ from kit.errors import ErrorCode
 
 # --- Change plans ----------------------------------------------------------------------------
 class PlanStatus(models.TextChoices):
-    PLANNING = "planning", "Planning"
-    LIVE = "live", "Live"
-    VALUE_REALIZED = "value_realized", "Value realized"
-    ABANDONED = "abandoned", "Abandoned"
+    PLANNING = "planning", _("Planning")
+    LIVE = "live", _("Live")
+    VALUE_REALIZED = "value_realized", _("Value realized")
+    ABANDONED = "abandoned", _("Abandoned")
 
 
 # The one place that says which moves a change plan may make.
@@ -31,25 +32,25 @@ PLAN_CLOSED_STATES = PLAN_MACHINE.terminal
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SPREADSHEET = "spreadsheet", "Spreadsheet"
-    CHAT = "chat", "Chat"
-    PAPER = "paper", "Paper"
-    OTHER_SYSTEM = "other_system", "Other system"
+    EMAIL = "email", _("Email")
+    SPREADSHEET = "spreadsheet", _("Spreadsheet")
+    CHAT = "chat", _("Chat")
+    PAPER = "paper", _("Paper")
+    OTHER_SYSTEM = "other_system", _("Other system")
 
 
 class WorkflowDecision(models.TextChoices):
-    RETIRE = "retire", "Retire"
-    KEEP = "keep", "Keep"
+    RETIRE = "retire", _("Retire")
+    KEEP = "keep", _("Keep")
 
 
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    VALIDATING = "validating", "Checking every row"
-    IMPORTING = "importing", "Importing"
-    DONE = "done", "Done"
-    REJECTED = "rejected", "Rejected: the file has errors"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    VALIDATING = "validating", _("Checking every row")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Done")
+    REJECTED = "rejected", _("Rejected: the file has errors")
+    FAILED = "failed", _("Failed")
 
 
 # An import is checked in full, then imported; a dry run stops after the check. A job the

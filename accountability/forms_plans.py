@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accountability.choices import Channel, PlanStatus
 from accountability.models import ChangePlan, LegacyWorkflow
@@ -15,24 +16,24 @@ from requests_app.models import CatalogItem
 
 class JustificationForm(forms.Form):
     justification = forms.CharField(
-        label="Justification (ops leaders only, when conditions fail)", required=False,
+        label=_("Justification (ops leaders only, when conditions fail)"), required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Recorded in the plan's audit trail with every unmet condition.",
+        help_text=_("Recorded in the plan's audit trail with every unmet condition."),
     )
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RetireForm(forms.Form):
-    evidence = forms.CharField(label="Evidence", widget=forms.Textarea(attrs={"rows": 2}),
-                               help_text="The mailbox closed, the sheet made read-only…")
-    on = forms.DateField(label="Retired on", required=False,
+    evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 2}),
+                               help_text=_("The mailbox closed, the sheet made read-only…"))
+    on = forms.DateField(label=_("Retired on"), required=False,
                          widget=DateInput())
 
     def clean_on(self):
@@ -40,20 +41,20 @@ class RetireForm(forms.Form):
 
 
 class OutsideDecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label="Decision", choices=[
+    outcome = forms.ChoiceField(label=_("Decision"), choices=[
         (state, StepState(state).label) for state in (StepState.APPROVED, StepState.REJECTED)])
     reason = forms.CharField(
-        label="Where and by whom was it decided?", widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For example “approved by Hank by email on 3 March”. Counted as a bypass.",
+        label=_("Where and by whom was it decided?"), widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example “approved by Hank by email on 3 March”. Counted as a bypass."),
     )
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Tracker export (.csv or .xlsx)")
-    item = forms.ModelChoiceField(label="Catalog item", queryset=None)
-    workflow = forms.ModelChoiceField(label="Legacy workflow it replaces", queryset=None,
+    file = forms.FileField(label=_("Tracker export (.csv or .xlsx)"))
+    item = forms.ModelChoiceField(label=_("Catalog item"), queryset=None)
+    workflow = forms.ModelChoiceField(label=_("Legacy workflow it replaces"), queryset=None,
                                       required=False)
-    dry_run = forms.BooleanField(label="Dry run: check every row, import nothing",
+    dry_run = forms.BooleanField(label=_("Dry run: check every row, import nothing"),
                                  required=False)
 
     def __init__(self, *args, plan: ChangePlan, **kwargs):
@@ -80,18 +81,18 @@ class PlanForm(forms.Form):
     """A change plan's fields; the rules (required, dates in order, active sponsor) are the
     service's: ``plan_create`` / ``plan_update`` answer with field errors."""
 
-    name = forms.CharField(label="Name", max_length=limits.NAME)
+    name = forms.CharField(label=_("Name"), max_length=limits.NAME)
     description = forms.CharField(
-        label="What it changes and why", required=False, max_length=limits.PLAN_DESCRIPTION,
+        label=_("What it changes and why"), required=False, max_length=limits.PLAN_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 3}))
-    sponsor = forms.ModelChoiceField(label="Sponsor", queryset=User.objects.none(),
-                                     help_text="Ops leaders, heads and deputies.")
+    sponsor = forms.ModelChoiceField(label=_("Sponsor"), queryset=User.objects.none(),
+                                     help_text=_("Ops leaders, heads and deputies."))
     items = forms.ModelMultipleChoiceField(
-        label="Catalog items it brings live", queryset=CatalogItem.objects.none(), required=False,
+        label=_("Catalog items it brings live"), queryset=CatalogItem.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple)
-    go_live_on = forms.DateField(label="Go-live date", **_DATE)
+    go_live_on = forms.DateField(label=_("Go-live date"), **_DATE)
     value_target_on = forms.DateField(
-        label="Value by", help_text="When the items' outcome KPIs should reach their targets.",
+        label=_("Value by"), help_text=_("When the items' outcome KPIs should reach their targets."),
         **_DATE)
 
     def __init__(self, *args, user, plan: ChangePlan | None = None, **kwargs):
@@ -108,19 +109,19 @@ class PlanForm(forms.Form):
         self.fields["items"].queryset = items.order_by("name")
         if plan is not None and plan.status != PlanStatus.PLANNING:
             self.fields["go_live_on"].disabled = True
-            self.fields["go_live_on"].help_text = "The plan is live: its go-live date is history."
+            self.fields["go_live_on"].help_text = _("The plan is live: its go-live date is history.")
 
 
 class WorkflowForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=limits.NAME,
-                           help_text="For example “laptop approvals by e-mail to it-desk@”.")
-    channel = forms.ChoiceField(label="Runs on", choices=Channel.choices)
+    name = forms.CharField(label=_("Name"), max_length=limits.NAME,
+                           help_text=_("For example “laptop approvals by e-mail to it-desk@”."))
+    channel = forms.ChoiceField(label=_("Runs on"), choices=Channel.choices)
     owning_department = forms.ModelChoiceField(
-        label="Owning department", queryset=Department.objects.order_by("name"),
-        help_text="Its head is accountable for retiring it and is reminded when it is late.")
-    replaced_by = forms.ModelChoiceField(label="Replaced by", queryset=CatalogItem.objects.none(),
+        label=_("Owning department"), queryset=Department.objects.order_by("name"),
+        help_text=_("Its head is accountable for retiring it and is reminded when it is late."))
+    replaced_by = forms.ModelChoiceField(label=_("Replaced by"), queryset=CatalogItem.objects.none(),
                                          required=False)
-    retire_by = forms.DateField(label="Retire by", **_DATE)
+    retire_by = forms.DateField(label=_("Retire by"), **_DATE)
 
     def __init__(self, *args, plan: ChangePlan, workflow: LegacyWorkflow | None = None, **kwargs):
         if workflow is not None and "initial" not in kwargs:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from approvals.selectors import capabilities
 from governance.models import Department
@@ -42,7 +43,7 @@ def department_in_scope(user, code: str) -> Department:
     """The department with ``code`` if the user may see its accountability, else 404."""
     department = departments_in_scope(user).filter(code=code).first()
     if department is None:
-        raise Http404("No such department.")
+        raise Http404(_("No such department."))
     return department
 
 

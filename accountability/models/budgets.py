@@ -236,7 +236,7 @@ class BudgetFigures(models.Model):
     objects = BudgetFiguresQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "budget figures"
+        verbose_name_plural = _("budget figures")
         constraints = [models.UniqueConstraint(fields=["department", "quarter"],
                                                name="budget_figures_key")]
 
@@ -274,7 +274,7 @@ class CommitmentItemFigures(models.Model):
     objects = CommitmentItemFiguresQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "commitment item figures"
+        verbose_name_plural = _("commitment item figures")
         constraints = [models.UniqueConstraint(fields=["department", "item", "period"],
                                                name="commitment_item_figures_key")]
         # The forecast reads one quarter's work in flight, item by item.
@@ -307,7 +307,7 @@ class ItemActualFigures(models.Model):
     objects = ItemActualFiguresQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "item actual figures"
+        verbose_name_plural = _("item actual figures")
         constraints = [models.UniqueConstraint(fields=["item", "period"],
                                                name="item_actual_figures_key")]
 

@@ -12,6 +12,7 @@ lifecycle and the delay risks; it can be dropped and rebuilt at any time
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 HOURS = {"max_digits": 12, "decimal_places": 1, "null": True, "blank": True}
@@ -22,7 +23,7 @@ class FiguresStamp(models.Model):
     ``handoffs``, ``quarter:2026-10-01``), and for which moment."""
 
     key = models.CharField(max_length=40, primary_key=True)
-    computed_at = models.DateTimeField(help_text="The moment the figures describe.")
+    computed_at = models.DateTimeField(help_text=_("The moment the figures describe."))
 
     class Meta:
         db_table = "governance_figuresstamp"
@@ -46,7 +47,7 @@ class OpenWorkFigures(models.Model):
 
     class Meta:
         db_table = "governance_openworkfigures"
-        verbose_name_plural = "open work figures"
+        verbose_name_plural = _("open work figures")
 
     def __str__(self) -> str:
         return f"open work of department {self.department_id}"
@@ -67,7 +68,7 @@ class FlowFigures(models.Model):
 
     class Meta:
         db_table = "governance_flowfigures"
-        verbose_name_plural = "flow figures"
+        verbose_name_plural = _("flow figures")
 
     def __str__(self) -> str:
         return f"flow of department {self.department_id}"
@@ -87,7 +88,7 @@ class WeekFigures(models.Model):
 
     class Meta:
         db_table = "governance_weekfigures"
-        verbose_name_plural = "week figures"
+        verbose_name_plural = _("week figures")
         constraints = [models.UniqueConstraint(fields=["department", "week"],
                                                name="week_figures_unique")]
 
@@ -108,7 +109,7 @@ class ItemTimeFigures(models.Model):
 
     class Meta:
         db_table = "governance_itemtimefigures"
-        verbose_name_plural = "item time figures"
+        verbose_name_plural = _("item time figures")
         constraints = [models.UniqueConstraint(fields=["department", "item"],
                                                name="item_time_figures_unique")]
 
@@ -128,7 +129,7 @@ class HandoffFigures(models.Model):
 
     class Meta:
         db_table = "governance_handofffigures"
-        verbose_name_plural = "handoff figures"
+        verbose_name_plural = _("handoff figures")
         constraints = [models.UniqueConstraint(fields=["from_department", "to_department"],
                                                name="handoff_figures_unique")]
 
@@ -139,7 +140,7 @@ class HandoffFigures(models.Model):
 class QuarterFigures(models.Model):
     """One cost centre's quarter on the quarterly cost report."""
 
-    quarter = models.DateField(help_text="The quarter's first day.")
+    quarter = models.DateField(help_text=_("The quarter's first day."))
     department = models.ForeignKey("governance.Department", on_delete=models.CASCADE,
                                    related_name="+")
     submitted = models.PositiveIntegerField(default=0)
@@ -152,7 +153,7 @@ class QuarterFigures(models.Model):
 
     class Meta:
         db_table = "governance_quarterfigures"
-        verbose_name_plural = "quarter figures"
+        verbose_name_plural = _("quarter figures")
         constraints = [models.UniqueConstraint(fields=["quarter", "department"],
                                                name="quarter_figures_unique")]
 

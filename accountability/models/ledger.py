@@ -14,14 +14,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class PostingReason(models.TextChoices):
-    SCAN = "scan", "Delay scan"
-    CLOSE = "close", "Step closed"
-    CORRECTION = "correction", "Correction"
-    REATTRIBUTION = "reattribution", "Head changed"
-    OPENING = "opening", "Opening balance"
+    SCAN = "scan", _("Delay scan")
+    CLOSE = "close", _("Step closed")
+    CORRECTION = "correction", _("Correction")
+    REATTRIBUTION = "reattribution", _("Head changed")
+    OPENING = "opening", _("Opening balance")
 
 
 class DelayPostingQuerySet(models.QuerySet):
@@ -37,18 +38,18 @@ class DelayPosting(models.Model):
                              related_name="postings")
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="+",
-        help_text="The accountable department the cost is charged to.",
+        help_text=_("The accountable department the cost is charged to."),
     )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", help_text="The head accountable while the time passed.",
+        related_name="+", help_text=_("The head accountable while the time passed."),
     )
-    quarter = models.DateField(help_text="First day of the quarter the posting counts in.")
+    quarter = models.DateField(help_text=_("First day of the quarter the posting counts in."))
     period = models.DateField(
-        help_text="First day of the quarter in which the overdue time passed (an earlier, "
-                  "closed quarter on an adjustment).",
+        help_text=_("First day of the quarter in which the overdue time passed (an earlier, "
+                  "closed quarter on an adjustment)."),
     )
-    seconds = models.DecimalField("business seconds", max_digits=18, decimal_places=6)
+    seconds = models.DecimalField(_("business seconds"), max_digits=18, decimal_places=6)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     posted_at = models.DateTimeField()
     reason = models.CharField(max_length=16, choices=PostingReason.choices)

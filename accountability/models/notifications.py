@@ -19,21 +19,21 @@ from kit.rules import RestrictedQuerySet
 
 
 class NotificationKind(models.TextChoices):
-    RISK_RAISED = "risk_raised", "Delay raised"
-    RISK_ESCALATED = "risk_escalated", "Delay escalated"
-    DIGEST = "digest", "Weekly digest"
-    QUESTION = "question", "Question for you"
-    ANSWER = "answer", "Answer to your question"
-    REMINDER = "reminder", "Reminder"
-    COMMENT = "comment", "New comment"
-    PLAN = "plan", "Change plan"
+    RISK_RAISED = "risk_raised", _("Delay raised")
+    RISK_ESCALATED = "risk_escalated", _("Delay escalated")
+    DIGEST = "digest", _("Weekly digest")
+    QUESTION = "question", _("Question for you")
+    ANSWER = "answer", _("Answer to your question")
+    REMINDER = "reminder", _("Reminder")
+    COMMENT = "comment", _("New comment")
+    PLAN = "plan", _("Change plan")
     # A request's lifecycle, for its requester; WAITING for whoever decides the next step.
-    SUBMITTED = "submitted", "Request submitted"
-    APPROVED = "approved", "Approval given"
-    REJECTED = "rejected", "Request rejected"
-    FULFILLED = "fulfilled", "Request fulfilled"
-    CANCELLED = "cancelled", "Request cancelled"
-    WAITING = "waiting", "Waiting for your decision"
+    SUBMITTED = "submitted", _("Request submitted")
+    APPROVED = "approved", _("Approval given")
+    REJECTED = "rejected", _("Request rejected")
+    FULFILLED = "fulfilled", _("Request fulfilled")
+    CANCELLED = "cancelled", _("Request cancelled")
+    WAITING = "waiting", _("Waiting for your decision")
     # Work an agent had taken on went back to the queue (they moved or left).
     RELEASED = "released", _("Work back in the queue")
 
@@ -54,12 +54,12 @@ OPTIONAL_KINDS = [
 
 
 class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Gave up"
-    NO_ADDRESS = "no_address", "No e-mail address"
-    OFF = "off", "Turned off by you"
-    DAILY = "daily", "In the daily summary"
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Gave up")
+    NO_ADDRESS = "no_address", _("No e-mail address")
+    OFF = "off", _("Turned off by you")
+    DAILY = "daily", _("In the daily summary")
 
 
 class NotificationQuerySet(RestrictedQuerySet):
@@ -89,25 +89,25 @@ class Notification(models.Model):
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
-    link = models.CharField(max_length=300, blank=True, help_text="A path inside SRM.")
+    link = models.CharField(max_length=300, blank=True, help_text=_("A path inside SRM."))
     reply_to = models.CharField(
         max_length=200, blank=True,
-        help_text="The e-mail's Reply-To: a step's signed reply address (deciding by reply).",
+        help_text=_("The e-mail's Reply-To: a step's signed reply address (deciding by reply)."),
     )
     request = models.ForeignKey(
         "requests_app.ServiceRequest", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The request the notice is about: its e-mails form one conversation.",
+        help_text=_("The request the notice is about: its e-mails form one conversation."),
     )
     step = models.ForeignKey(
         "approvals.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The approval a “waiting for your decision” notice asks to decide: its "
-        "e-mail carries the signed action links.",
+        help_text=_("The approval a “waiting for your decision” notice asks to decide: its "
+        "e-mail carries the signed action links."),
     )
     dedupe_key = models.CharField(
         max_length=120, null=True, blank=True, unique=True,
-        help_text="Set for notifications that must exist once (a week's digest), so a job "
-        "that runs twice writes it once.",
+        help_text=_("Set for notifications that must exist once (a week's digest), so a job "
+        "that runs twice writes it once."),
     )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -170,11 +170,11 @@ class NotificationPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
     email_off = models.JSONField(
-        default=list, blank=True, help_text="The notification kinds not sent by e-mail."
+        default=list, blank=True, help_text=_("The notification kinds not sent by e-mail.")
     )
     daily_summary = models.BooleanField(
         default=False,
-        help_text="Items waiting for my decision arrive in one e-mail a day, not one each.",
+        help_text=_("Items waiting for my decision arrive in one e-mail a day, not one each."),
     )
     updated_at = models.DateTimeField(default=timezone.now)
 

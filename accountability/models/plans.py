@@ -13,6 +13,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accountability.choices import (
     IMPORT_FINISHED_STATES,
@@ -66,21 +67,21 @@ class ChangePlan(models.Model):
     )
     items = models.ManyToManyField(
         "requests_app.CatalogItem", blank=True, related_name="change_plans",
-        verbose_name="catalog items in scope",
+        verbose_name=_("catalog items in scope"),
     )
     go_live_on = models.DateField("go-live date")
     value_target_on = models.DateField(
-        "value realization target date",
-        help_text="By when the items' outcome KPIs should reach their targets.",
+        _("value realization target date"),
+        help_text=_("By when the items' outcome KPIs should reach their targets."),
     )
     status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.PLANNING)
     live_override_justification = models.TextField(
-        blank=True, help_text="Set when an ops leader took the plan live with unmet conditions."
+        blank=True, help_text=_("Set when an ops leader took the plan live with unmet conditions.")
     )
     created_at = models.DateTimeField(default=timezone.now)
     went_live_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When value was realized or the plan was abandoned."
+        null=True, blank=True, help_text=_("When value was realized or the plan was abandoned.")
     )
     closing_note = models.TextField(blank=True)
 
@@ -165,25 +166,25 @@ class LegacyWorkflow(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     owning_department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="legacy_workflows",
-        help_text="Its head is accountable for retiring it.",
+        help_text=_("Its head is accountable for retiring it."),
     )
     replaced_by = models.ForeignKey(
         "requests_app.CatalogItem", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="replaced_workflows", verbose_name="replacing catalog item",
+        related_name="replaced_workflows", verbose_name=_("replacing catalog item"),
     )
     retire_by = models.DateField()
     decision = models.CharField(
         max_length=8, choices=WorkflowDecision.choices, default=WorkflowDecision.RETIRE
     )
-    keep_reason = models.TextField(blank=True, help_text="Required when the decision is keep.")
+    keep_reason = models.TextField(blank=True, help_text=_("Required when the decision is keep."))
     retired_on = models.DateField(null=True, blank=True)
     evidence = models.TextField(
-        "evidence note", blank=True,
-        help_text="How we know it is gone: the mailbox closed, the sheet made read-only…",
+        _("evidence note"), blank=True,
+        help_text=_("How we know it is gone: the mailbox closed, the sheet made read-only…"),
     )
     last_reminded_on = models.DateField(
         null=True, blank=True, editable=False,
-        help_text="When the owning head was last told the retirement is overdue.",
+        help_text=_("When the owning head was last told the retirement is overdue."),
     )
 
     objects = LegacyWorkflowQuerySet.as_manager()
@@ -259,25 +260,25 @@ class ImportJob(models.Model):
     )
     file = models.FileField(upload_to="imports/", max_length=255, blank=True,
                             storage=_imports_storage,
-                            help_text="Deleted when the job ends (kept a few days if it failed).")
+                            help_text=_("Deleted when the job ends (kept a few days if it failed)."))
     original_name = models.CharField(max_length=255)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    total = models.PositiveIntegerField(default=0, help_text="Data rows in the file.")
-    done = models.PositiveIntegerField(default=0, help_text="Rows processed in the current phase.")
+    total = models.PositiveIntegerField(default=0, help_text=_("Data rows in the file."))
+    done = models.PositiveIntegerField(default=0, help_text=_("Rows processed in the current phase."))
     imported = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0, help_text="Already imported earlier.")
+    skipped = models.PositiveIntegerField(default=0, help_text=_("Already imported earlier."))
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(
-        default=list, blank=True, help_text="The first bad rows: [line, message]."
+        default=list, blank=True, help_text=_("The first bad rows: [line, message].")
     )
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Written after each batch: a stale one means the worker died."
+        null=True, blank=True, help_text=_("Written after each batch: a stale one means the worker died.")
     )
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started so far.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Runs started so far."))
 
     objects = ImportJobQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
+from django.utils.translation import gettext_lazy as _
 
 from governance.models.org import accountability_scope_ids
 from kit.rules import RestrictedQuerySet
@@ -75,53 +76,53 @@ class DelayRisk(models.Model):
     )
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="delay_risks",
-        help_text="The accountable department (the step's, when it moves to a new head).",
+        help_text=_("The accountable department (the step's, when it moves to a new head)."),
     )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="delay_risks", help_text="The head accountable for the delay now (from ``head_since``).",
+        related_name="delay_risks", help_text=_("The head accountable for the delay now (from ``head_since``)."),
     )
     head_since = models.DateTimeField(
         null=True, blank=True,
-        help_text="When ``head`` became accountable for this delay (a head change); empty: "
-                  "since it was detected.",
+        help_text=_("When ``head`` became accountable for this delay (a head change); empty: "
+                  "since it was detected."),
     )
     previous_head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", help_text="The head accountable until ``head_since``.",
+        related_name="+", help_text=_("The head accountable until ``head_since``."),
     )
     # A database default too: the delay scan opens risks with one INSERT … SELECT.
     previous_heads_exposure = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"),
-        help_text="Cost of delay posted against earlier heads, up to ``head_since``.",
+        help_text=_("Cost of delay posted against earlier heads, up to ``head_since``."),
     )
     detected_at = models.DateTimeField()
     level = models.PositiveSmallIntegerField(default=1)
     escalated_at = models.DateTimeField(null=True, blank=True)
     overdue_hours = models.DecimalField(
-        "business hours overdue", max_digits=10, decimal_places=2, default=0,
-        help_text="For display and levels: overdue_seconds in hours, rounded to 0.01 h.",
+        _("business hours overdue"), max_digits=10, decimal_places=2, default=0,
+        help_text=_("For display and levels: overdue_seconds in hours, rounded to 0.01 h."),
     )
     overdue_seconds = models.DecimalField(
-        "business seconds overdue", max_digits=18, decimal_places=6, default=0,
-        help_text="Exact business time overdue posted so far (the sum of the risk's postings).",
+        _("business seconds overdue"), max_digits=18, decimal_places=6, default=0,
+        help_text=_("Exact business time overdue posted so far (the sum of the risk's postings)."),
     )
     cost_of_delay_per_day = models.DecimalField(max_digits=12, decimal_places=2)
     day_seconds = models.PositiveIntegerField(
-        "business day length (seconds)",
-        help_text="The accountable department's working day when the risk was detected, exact.",
+        _("business day length (seconds)"),
+        help_text=_("The accountable department's working day when the risk was detected, exact."),
     )
     exposure = models.DecimalField(
         max_digits=14, decimal_places=2, default=0,
-        help_text="Cost of delay posted so far (the sum of the risk's postings).",
+        help_text=_("Cost of delay posted so far (the sum of the risk's postings)."),
     )
     posted_until = models.DateTimeField(
-        help_text="The moment up to which the overdue time has been posted to the ledger.",
+        help_text=_("The moment up to which the overdue time has been posted to the ledger."),
     )
     refreshed_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(
-        max_length=16, blank=True, help_text="The state the step closed in (approved, done…)."
+        max_length=16, blank=True, help_text=_("The state the step closed in (approved, done…).")
     )
 
     objects = DelayRiskQuerySet.as_manager()

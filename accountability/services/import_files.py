@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from governance.errors import ValidationFailed
 
@@ -35,8 +36,8 @@ def size_refusal(size: int) -> str | None:
     """Why a file of ``size`` bytes may not be imported (None: it may)."""
     limit = settings.SRM_IMPORT_MAX_BYTES
     if size > limit:
-        return (f"The file is larger than the {_megabytes(limit)} an import may be; split it "
-                "into smaller files.")
+        return _("The file is larger than the %(limit)s an import may be; split it into "
+                 "smaller files.") % {"limit": _megabytes(limit)}
     return None
 
 
@@ -45,7 +46,7 @@ def inspect_file(path: str | os.PathLike) -> None:
     too much, before a byte of it is parsed."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
+        raise ValidationFailed(_("Upload a .csv or .xlsx file."), code="unknown_format")
     if refusal := size_refusal(path.stat().st_size):
         raise ValidationFailed(refusal, code="import_too_large")
     if path.suffix.lower() == ".xlsx":
@@ -57,8 +58,8 @@ def _inspect_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError):
-        raise ValidationFailed("The file is not a valid .xlsx workbook (save it again from "
-                               "your spreadsheet program, or export a CSV).",
+        raise ValidationFailed(_("The file is not a valid .xlsx workbook (save it again from "
+                                 "your spreadsheet program, or export a CSV)."),
                                code="unreadable_file") from None
     unpacked = sum(part.file_size for part in parts)
     limit = settings.SRM_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES
@@ -101,7 +102,7 @@ def read_rows(path: str | os.PathLike, *, columns: Columns = LEGACY
     elif suffix == ".xlsx":
         yield from _read_xlsx(path, columns)
     else:
-        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format")
+        raise ValidationFailed(_("Upload a .csv or .xlsx file."), code="unknown_format")
 
 
 def count_rows(path) -> int:
@@ -112,13 +113,15 @@ def _header(names, columns: Columns) -> list[str]:
     header = [str(n or "").strip().lower()[:100] for n in names]
     missing = [c for c in columns.required if c not in header]
     if missing:
-        raise ValidationFailed(f"The file has no column {', '.join(missing)} (line 1).",
+        raise ValidationFailed(_("The file has no column %(columns)s (line 1).")
+                               % {"columns": ", ".join(missing)},
                                code="missing_columns")
     unknown = [c for c in header if c and c not in columns.known
                and not (columns.prefix and c.startswith(columns.prefix))]
     if unknown:
         raise ValidationFailed(
-            f"Unknown column(s) {', '.join(unknown)[:300]} (line 1): {columns.hint}.",
+            _("Unknown column(s) %(columns)s (line 1): %(hint)s.") % {
+                "columns": ", ".join(unknown)[:300], "hint": columns.hint},
             code="unknown_columns")
     return header
 
@@ -133,7 +136,7 @@ def _read_csv(path, columns: Columns) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 header = _header(next(reader), columns)
             except StopIteration:
-                raise ValidationFailed("The file is empty.", code="empty_file") from None
+                raise ValidationFailed(_("The file is empty."), code="empty_file") from None
             for values in reader:
                 if not any(v.strip() for v in values):
                     continue
@@ -141,16 +144,17 @@ def _read_csv(path, columns: Columns) -> Iterator[tuple[int, dict[str, Any]]]:
         except csv.Error as exc:
             line = reader.line_num
             if "field larger than field limit" in str(exc):
-                message, code = f"Line {line}: a cell is longer than {limit:,} characters.", \
-                    "cell_too_long"
+                message, code = _("Line %(line)s: a cell is longer than %(limit)s characters.") % {
+                    "line": line, "limit": f"{limit:,}"}, "cell_too_long"
             else:
-                message, code = (f"Line {line}: the file cannot be read as CSV "
-                                 f"({str(exc)[:100]})."), "unreadable_file"
-            raise ValidationFailed(f"{message} Nothing was imported.", code=code) from None
+                message, code = _("Line %(line)s: the file cannot be read as CSV (%(why)s).") % {
+                    "line": line, "why": str(exc)[:100]}, "unreadable_file"
+            raise ValidationFailed(message + " " + _("Nothing was imported."), code=code) from None
         except UnicodeDecodeError:
             raise ValidationFailed(
-                f"Line {reader.line_num + 1}: the file is not UTF-8 text; save it as "
-                "“CSV UTF-8”. Nothing was imported.", code="unreadable_file") from None
+                _("Line %(line)s: the file is not UTF-8 text; save it as “CSV UTF-8”. Nothing "
+                  "was imported.") % {"line": reader.line_num + 1},
+                code="unreadable_file") from None
 
 
 def _read_xlsx(path, columns: Columns) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -159,15 +163,15 @@ def _read_xlsx(path, columns: Columns) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ValidationFailed("The file is not a valid .xlsx workbook (save it again from "
-                               "your spreadsheet program, or export a CSV).",
+        raise ValidationFailed(_("The file is not a valid .xlsx workbook (save it again from "
+                                 "your spreadsheet program, or export a CSV)."),
                                code="unreadable_file") from None
     try:
         rows = workbook.active.iter_rows(values_only=True)
         try:
             header = _header(next(rows), columns)
         except StopIteration:
-            raise ValidationFailed("The file is empty.", code="empty_file") from None
+            raise ValidationFailed(_("The file is empty."), code="empty_file") from None
         for line, values in enumerate(rows, start=2):
             if all(v is None or str(v).strip() == "" for v in values):
                 continue

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accountability.choices import IMPORT_FINISHED_STATES, IMPORT_MACHINE, ImportStatus
 from accountability.models import ImportJob, LegacyWorkflow
@@ -310,15 +311,16 @@ def import_job_create(*, actor: User | None, item: CatalogItem, upload: Uploaded
     it, queued through the task outbox in this transaction (the upload never waits on the
     broker; a job queued while the broker is down is published when it returns)."""
     if not _may_import(actor):
-        raise NotAllowed("Only ops leaders import legacy trackers.", code="not_ops_leader")
+        raise NotAllowed(_("Only ops leaders import legacy trackers."), code="not_ops_leader")
     name = upload.name if upload is not None else original_name
     if Path(name).suffix.lower() not in FORMATS:
-        raise ValidationFailed("Upload a .csv or .xlsx file.", code="unknown_format",
-                               field_errors={"file": ["Upload a .csv or .xlsx file."]})
+        raise ValidationFailed(_("Upload a .csv or .xlsx file."), code="unknown_format",
+                               field_errors={"file": [_("Upload a .csv or .xlsx file.")]})
     if upload is not None and (refusal := size_refusal(upload.size or 0)):
         raise ValidationFailed(refusal, code="import_too_large", field_errors={"file": [refusal]})
     if workflow is not None and not workflow.plan.items.filter(pk=item.pk).exists():
-        raise ValidationFailed(f"“{item}” is not in the scope of “{workflow.plan}”.",
+        raise ValidationFailed(_("“%(item)s” is not in the scope of “%(plan)s”.") % {
+            "item": item, "plan": workflow.plan},
                                code="item_not_in_plan")
     job = ImportJob(item=item, workflow=workflow, created_by=actor, dry_run=dry_run,
                     original_name=Path(name).name[:255], heartbeat_at=timezone.now())

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accountability.mailout.compose import notification_email, summary_email
 from accountability.models import (
@@ -202,7 +203,7 @@ def notification_mark_read(*, actor: User, notification: Notification) -> Notifi
         pk=notification.pk, read_at__isnull=True
     ).update(read_at=timezone.now())
     if not updated and notification.recipient_id != actor.pk:
-        raise NotAllowed("This notification is someone else's.", code="not_recipient")
+        raise NotAllowed(_("This notification is someone else's."), code="not_recipient")
     notification.refresh_from_db(fields=["read_at"])
     return notification
 

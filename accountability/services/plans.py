@@ -12,6 +12,8 @@ from datetime import date, datetime
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accountability.choices import PLAN_OPEN_STATES, Channel, PlanStatus, WorkflowDecision
 from accountability.models import ChangePlan, LegacyWorkflow, NotificationKind
@@ -23,6 +25,7 @@ from governance.errors import Conflict, ErrorCode, NotAllowed, ValidationFailed
 from governance.models import Department, User
 from governance.services.audit import audit_record
 from governance.states import assert_transition
+from kit.i18n import in_language_of
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +36,9 @@ def _lock_plan(plan: ChangePlan) -> ChangePlan:
 
 def _require_change(actor: User, plan: ChangePlan) -> None:
     if not plan.changeable_by(actor):
-        raise NotAllowed(f"Only an ops leader or the sponsor ({plan.sponsor}) can change "
-                         f"“{plan}”.", code=ErrorCode.NOT_PLAN_OWNER)
+        raise NotAllowed(_("Only an ops leader or the sponsor (%(sponsor)s) can change "
+                           "“%(plan)s”.") % {"sponsor": plan.sponsor, "plan": plan},
+                         code=ErrorCode.NOT_PLAN_OWNER)
 
 
 def _move(plan: ChangePlan, *, actor: User, status: str, fields: list[str], verb: AuditVerb,
@@ -51,49 +55,53 @@ def _move(plan: ChangePlan, *, actor: User, status: str, fields: list[str], verb
 # --- Creating and editing -------------------------------------------------------------------
 def _required(value, *, field: str, what: str):
     if value in (None, ""):
-        raise ValidationFailed(f"Give the {what}.", code=ErrorCode.FIELD_REQUIRED,
-                               field_errors={field: ["This field is required."]})
+        raise ValidationFailed(_("Give the %(what)s.") % {"what": what},
+                               code=ErrorCode.FIELD_REQUIRED,
+                               field_errors={field: [_("This field is required.")]})
     return value
 
 
 def _name(value: str | None, *, what: str) -> str:
     name = limits.checked_text(value, limit=limits.NAME, field="name", what=what)
     if not name:
-        raise ValidationFailed(f"Give the {what}.", code=ErrorCode.NAME_REQUIRED,
-                               field_errors={"name": ["A name is required."]})
+        raise ValidationFailed(_("Give the %(what)s.") % {"what": what},
+                               code=ErrorCode.NAME_REQUIRED,
+                               field_errors={"name": [_("A name is required.")]})
     return name
 
 
 def _plan_values(*, name, description, sponsor, go_live_on, value_target_on) -> dict:
     """The plan's fields checked as one: the rules the form and the admin share."""
     values = {
-        "name": _name(name, what="plan a name"),
+        "name": _name(name, what=gettext_lazy("plan a name")),
         "description": limits.checked_text(description, limit=limits.PLAN_DESCRIPTION,
-                                           field="description", what="description"),
-        "sponsor": _required(sponsor, field="sponsor", what="plan a sponsor"),
-        "go_live_on": _required(go_live_on, field="go_live_on", what="go-live date"),
+                                           field="description", what=gettext_lazy("description")),
+        "sponsor": _required(sponsor, field="sponsor", what=gettext_lazy("plan a sponsor")),
+        "go_live_on": _required(go_live_on, field="go_live_on", what=gettext_lazy("go-live date")),
         "value_target_on": _required(value_target_on, field="value_target_on",
-                                     what="date by which the value should show"),
+                                     what=gettext_lazy("date by which the value should show")),
     }
     if not values["sponsor"].is_active:
-        raise ValidationFailed(f"{values['sponsor']} has left: choose an active sponsor.",
+        raise ValidationFailed(_("%(sponsor)s has left: choose an active sponsor.")
+                               % {"sponsor": values["sponsor"]},
                                code=ErrorCode.INVALID,
-                               field_errors={"sponsor": ["Choose an active person."]})
+                               field_errors={"sponsor": [_("Choose an active person.")]})
     if values["value_target_on"] < values["go_live_on"]:
-        raise ValidationFailed("Value can only be realized on or after go-live.",
+        raise ValidationFailed(_("Value can only be realized on or after go-live."),
                                code=ErrorCode.DATES_REVERSED,
-                               field_errors={"value_target_on": ["On or after the go-live date."]})
+                               field_errors={"value_target_on": [_("On or after the go-live date.")]})
     return values
 
 
 def _require_ops(actor: User) -> None:
     if not (actor.is_ops_leader or actor.is_superuser):
-        raise NotAllowed("Only ops leaders start change plans.", code=ErrorCode.NOT_OPS_LEADER)
+        raise NotAllowed(_("Only ops leaders start change plans."), code=ErrorCode.NOT_OPS_LEADER)
 
 
 def _require_open(plan: ChangePlan) -> None:
     if not plan.is_open:
-        raise Conflict(f"“{plan}” is {plan.get_status_display().lower()}: it no longer changes.",
+        raise Conflict(_("“%(plan)s” is %(status)s: it no longer changes.") % {
+            "plan": plan, "status": plan.get_status_display().lower()},
                        code=ErrorCode.PLAN_CLOSED)
 
 
@@ -140,9 +148,9 @@ def plan_update(*, actor: User, plan: ChangePlan, name: str, sponsor: User | Non
     values = _plan_values(name=name, description=description, sponsor=sponsor,
                           go_live_on=go_live_on, value_target_on=value_target_on)
     if plan.status != PlanStatus.PLANNING and values["go_live_on"] != plan.go_live_on:
-        raise Conflict(f"“{plan}” went live on {plan.go_live_on}: that date no longer changes.",
-                       code=ErrorCode.PLAN_ALREADY_LIVE,
-                       field_errors={"go_live_on": ["The plan is already live."]})
+        raise Conflict(_("“%(plan)s” went live on %(date)s: that date no longer changes.") % {
+            "plan": plan, "date": plan.go_live_on}, code=ErrorCode.PLAN_ALREADY_LIVE,
+                       field_errors={"go_live_on": [_("The plan is already live.")]})
     changed = _changes(plan, values)
     if items is not None:
         before = set(plan.items.values_list("pk", flat=True))
@@ -163,20 +171,21 @@ def plan_update(*, actor: User, plan: ChangePlan, name: str, sponsor: User | Non
 def _workflow_values(plan: ChangePlan, *, name, channel, owning_department, replaced_by,
                      retire_by) -> dict:
     values = {
-        "name": _name(name, what="workflow a name"),
-        "channel": _required(channel, field="channel", what="channel it runs on"),
+        "name": _name(name, what=gettext_lazy("workflow a name")),
+        "channel": _required(channel, field="channel", what=gettext_lazy("channel it runs on")),
         "owning_department": _required(owning_department, field="owning_department",
-                                       what="department that owns it"),
+                                       what=gettext_lazy("department that owns it")),
         "replaced_by": replaced_by,
-        "retire_by": _required(retire_by, field="retire_by", what="date it should be retired by"),
+        "retire_by": _required(retire_by, field="retire_by", what=gettext_lazy("date it should be retired by")),
     }
     if values["channel"] not in Channel.values:
-        raise ValidationFailed(f"Unknown channel “{channel}”.", code=ErrorCode.INVALID,
-                               field_errors={"channel": ["Choose one of the channels."]})
+        raise ValidationFailed(_("Unknown channel “%(channel)s”.") % {"channel": channel},
+                               code=ErrorCode.INVALID,
+                               field_errors={"channel": [_("Choose one of the channels.")]})
     if replaced_by is not None and not plan.items.filter(pk=replaced_by.pk).exists():
-        raise ValidationFailed(f"“{replaced_by}” is not one of the plan's catalog items.",
-                               code=ErrorCode.ITEM_NOT_IN_PLAN,
-                               field_errors={"replaced_by": ["Add the item to the plan first."]})
+        raise ValidationFailed(_("“%(item)s” is not one of the plan's catalog items.")
+                               % {"item": replaced_by}, code=ErrorCode.ITEM_NOT_IN_PLAN,
+                               field_errors={"replaced_by": [_("Add the item to the plan first.")]})
     return values
 
 
@@ -208,7 +217,8 @@ def workflow_update(*, actor: User, workflow: LegacyWorkflow, name: str, channel
     _require_change(actor, workflow.plan)
     _require_open_plan(workflow)
     if workflow.retired_on is not None:
-        raise Conflict(f"“{workflow}” was already retired on {workflow.retired_on}.",
+        raise Conflict(_("“%(workflow)s” was already retired on %(date)s.") % {
+            "workflow": workflow, "date": workflow.retired_on},
                        code=ErrorCode.ALREADY_RETIRED)
     values = _workflow_values(workflow.plan, name=name, channel=channel,
                               replaced_by=replaced_by, owning_department=owning_department,
@@ -244,7 +254,7 @@ def plan_go_live(*, actor: User, plan: ChangePlan, justification: str = "",
                 code="plan_not_ready",
             )
         if not actor.is_ops_leader:
-            raise NotAllowed("Only an ops leader can take a plan live with unmet conditions.",
+            raise NotAllowed(_("Only an ops leader can take a plan live with unmet conditions."),
                              code="override_needs_ops_leader")
         plan.live_override_justification = justification
     plan.went_live_at = at
@@ -275,8 +285,8 @@ def plan_abandon(*, actor: User, plan: ChangePlan, reason: str,
     at = at or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Say why the plan is abandoned.", code="reason_required",
-                               field_errors={"reason": ["A reason is required."]})
+        raise ValidationFailed(_("Say why the plan is abandoned."), code="reason_required",
+                               field_errors={"reason": [_("A reason is required.")]})
     plan = _lock_plan(plan)
     _require_change(actor, plan)
     assert_transition(plan, PlanStatus.ABANDONED)
@@ -294,7 +304,8 @@ def _lock_workflow(workflow: LegacyWorkflow) -> LegacyWorkflow:
 
 def _require_open_plan(workflow: LegacyWorkflow) -> None:
     if not workflow.plan.is_open:
-        raise Conflict(f"“{workflow.plan}” is {workflow.plan.get_status_display().lower()}.",
+        raise Conflict(_("“%(plan)s” is %(status)s.") % {
+            "plan": workflow.plan, "status": workflow.plan.get_status_display().lower()},
                        code=ErrorCode.PLAN_CLOSED)
 
 
@@ -306,20 +317,22 @@ def workflow_retire(*, actor: User, workflow: LegacyWorkflow, evidence: str,
     evidence = (evidence or "").strip()
     if not evidence:
         raise ValidationFailed(
-            "Say how we know it is gone (the mailbox closed, the sheet made read-only…).",
-            code="evidence_required", field_errors={"evidence": ["Evidence is required."]})
+            _("Say how we know it is gone (the mailbox closed, the sheet made read-only…)."),
+            code="evidence_required", field_errors={"evidence": [_("Evidence is required.")]})
     on = on or timezone.localdate()
     if on > timezone.localdate():
-        raise ValidationFailed("A retirement cannot be dated in the future.",
+        raise ValidationFailed(_("A retirement cannot be dated in the future."),
                                code="retired_in_future",
-                               field_errors={"on": ["Today or earlier."]})
+                               field_errors={"on": [_("Today or earlier.")]})
     workflow = _lock_workflow(workflow)
     _require_open_plan(workflow)
     if workflow.retired_on is None and not workflow.can_retire(actor):
-        raise NotAllowed(f"Only the head of {workflow.owning_department}, the sponsor or an ops "
-                         "leader can retire this workflow.", code="not_workflow_owner")
+        raise NotAllowed(_("Only the head of %(department)s, the sponsor or an ops leader can "
+                           "retire this workflow.") % {"department": workflow.owning_department},
+                         code="not_workflow_owner")
     if workflow.retired_on is not None:
-        raise Conflict(f"“{workflow}” was already retired on {workflow.retired_on}.",
+        raise Conflict(_("“%(workflow)s” was already retired on %(date)s.") % {
+            "workflow": workflow, "date": workflow.retired_on},
                        code="already_retired")
     old = workflow.decision
     workflow.decision, workflow.retired_on, workflow.evidence = WorkflowDecision.RETIRE, on, evidence
@@ -337,13 +350,14 @@ def workflow_keep(*, actor: User, workflow: LegacyWorkflow, reason: str) -> Lega
     the owning head cannot exempt their own department."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Say why this workflow stays.", code="reason_required",
-                               field_errors={"reason": ["A reason is required."]})
+        raise ValidationFailed(_("Say why this workflow stays."), code="reason_required",
+                               field_errors={"reason": [_("A reason is required.")]})
     workflow = _lock_workflow(workflow)
     _require_open_plan(workflow)
     _require_change(actor, workflow.plan)
     if workflow.retired_on is not None:
-        raise Conflict(f"“{workflow}” was already retired on {workflow.retired_on}.",
+        raise Conflict(_("“%(workflow)s” was already retired on %(date)s.") % {
+            "workflow": workflow, "date": workflow.retired_on},
                        code="already_retired")
     old = workflow.decision
     workflow.decision, workflow.keep_reason = WorkflowDecision.KEEP, reason
@@ -383,15 +397,18 @@ def _remind(workflow: LegacyWorkflow, today: date) -> int:
         return 0
     days = (today - workflow.retire_by).days
     link = reverse("plans:detail", args=[workflow.plan_id]) + f"#workflow-{workflow.pk}"
+    with in_language_of(head):
+        facts = {"workflow": workflow, "days": days, "by": workflow.retire_by,
+                 "channel": workflow.get_channel_display().lower(), "plan": workflow.plan,
+                 "department": workflow.owning_department}
+        subject = _("Overdue: retire “%(workflow)s” (%(days)s days late)") % facts
+        body = _("“%(workflow)s” (%(channel)s) was due to be retired by %(by)s under the change "
+                 "plan “%(plan)s”. As head of %(department)s you are accountable for it. Record "
+                 "its retirement with evidence, or ask the sponsor to decide to keep it.") % facts
     _notify(
         recipient=head,
-        subject=f"Overdue: retire “{workflow}” ({days} days late)",
-        body=(
-            f"“{workflow}” ({workflow.get_channel_display().lower()}) was due to be retired by "
-            f"{workflow.retire_by} under the change plan “{workflow.plan}”. As head of "
-            f"{workflow.owning_department} you are accountable for it. Record its retirement "
-            "with evidence, or ask the sponsor to decide to keep it."
-        ),
+        subject=subject,
+        body=body,
         link=link,
         target=workflow,
         correlation=plan_correlation(workflow.plan),

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accountability.board import (
@@ -50,7 +51,7 @@ HANDOFFS_PER_PAGE = 50
 
 def require_accountability(user) -> None:
     if not may_see_accountability(user):
-        raise PermissionDenied("The dashboards are for ops leaders and department heads.")
+        raise PermissionDenied(_("The dashboards are for ops leaders and department heads."))
 
 
 def request_link(user, *, reference: str, pk: int) -> str:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.forms_plans import (
@@ -125,7 +126,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 @serves(CatalogItem)
 def plan_create_view(request: HttpRequest) -> HttpResponse:
     if not _is_ops(request.user):
-        raise PermissionDenied("Only ops leaders start change plans.")
+        raise PermissionDenied(_("Only ops leaders start change plans."))
     form = PlanForm(request.POST or None, user=request.user, initial={"sponsor": request.user})
     if request.method == "POST" and form.is_valid():
         try:
@@ -133,8 +134,8 @@ def plan_create_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            messages.success(request, f"“{plan}” is planned. Name the legacy workflows it "
-                                      "retires next.")
+            messages.success(request, _("“%(plan)s” is planned. Name the legacy workflows it "
+                                        "retires next.") % {"plan": plan})
             return redirect("plans:workflow_add", plan_id=plan.pk)
     return render(request, "accountability/plans/plan_form.html", {"form": form, "plan": None})
 
@@ -151,7 +152,7 @@ def plan_edit_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            messages.success(request, f"“{plan}” is saved.")
+            messages.success(request, _("“%(name)s” is saved.") % {"name": plan})
             return redirect("plans:detail", plan_id=plan.pk)
     return render(request, "accountability/plans/plan_form.html", {"form": form, "plan": plan})
 
@@ -168,9 +169,10 @@ def workflow_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            messages.success(request, f"“{workflow}” is on the plan; "
-                                      f"{workflow.owning_department.head or 'its head'} "
-                                      f"retires it by {date_format(workflow.retire_by, 'j M Y')}.")
+            messages.success(request, _("“%(workflow)s” is on the plan; %(head)s retires it by "
+                                        "%(by)s.") % {
+                "workflow": workflow, "head": workflow.owning_department.head or _("its head"),
+                "by": date_format(workflow.retire_by, "j M Y")})
             if "another" in request.POST:
                 return redirect("plans:workflow_add", plan_id=plan.pk)
             return redirect(reverse("plans:detail", args=[plan.pk]) + f"#workflow-{workflow.pk}")
@@ -184,7 +186,7 @@ def workflow_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 def workflow_edit_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
     workflow = _workflow_for(request.user, workflow_id)
     if not workflow.plan.changeable_by(request.user):
-        raise PermissionDenied("Only an ops leader or the plan's sponsor edits its workflows.")
+        raise PermissionDenied(_("Only an ops leader or the plan's sponsor edits its workflows."))
     form = WorkflowForm(request.POST or None, plan=workflow.plan, workflow=workflow)
     if request.method == "POST" and form.is_valid():
         try:
@@ -192,7 +194,7 @@ def workflow_edit_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            messages.success(request, f"“{workflow}” is saved.")
+            messages.success(request, _("“%(name)s” is saved.") % {"name": workflow})
             return redirect(reverse("plans:detail", args=[workflow.plan_id])
                             + f"#workflow-{workflow.pk}")
     return render(request, "accountability/plans/workflow_form.html",
@@ -227,7 +229,7 @@ def plan_go_live_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         request, plan_id, JustificationForm,
         lambda plan, data: plan_go_live(actor=request.user, plan=plan,
                                         justification=data["justification"]),
-        "“{plan}” is live.")
+        _("“{plan}” is live."))
 
 
 @login_required
@@ -238,7 +240,7 @@ def plan_value_realized_view(request: HttpRequest, plan_id: int) -> HttpResponse
         request, plan_id, NoteForm,
         lambda plan, data: plan_mark_value_realized(actor=request.user, plan=plan,
                                                     note=data["note"]),
-        "“{plan}” has realized its value.")
+        _("“{plan}” has realized its value."))
 
 
 @login_required
@@ -248,7 +250,7 @@ def plan_abandon_view(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _plan_action(
         request, plan_id, ReasonForm,
         lambda plan, data: plan_abandon(actor=request.user, plan=plan, reason=data["reason"]),
-        "“{plan}” was abandoned.")
+        _("“{plan}” was abandoned."))
 
 
 def _workflow_for(user, workflow_id: int) -> LegacyWorkflow:
@@ -271,7 +273,7 @@ def workflow_retire_view(request: HttpRequest, workflow_id: int) -> HttpResponse
         request, workflow_id, RetireForm,
         lambda wf, data: workflow_retire(actor=request.user, workflow=wf,
                                          evidence=data["evidence"], on=data["on"]),
-        "“{workflow}” is retired.")
+        _("“{workflow}” is retired."))
 
 
 @login_required
@@ -281,7 +283,7 @@ def workflow_keep_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
     return _workflow_action(
         request, workflow_id, ReasonForm,
         lambda wf, data: workflow_keep(actor=request.user, workflow=wf, reason=data["reason"]),
-        "“{workflow}” stays.")
+        _("“{workflow}” stays."))
 
 
 # --- Legacy import ---------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def workflow_keep_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
 @serves(ChangePlan)
 def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not _is_ops(request.user):
-        raise PermissionDenied("Only ops leaders import legacy trackers.")
+        raise PermissionDenied(_("Only ops leaders import legacy trackers."))
     plan = plan_get(request.user, plan_id)
     form = ImportForm(request.POST or None, request.FILES or None, plan=plan)
     if request.method == "POST" and form.is_valid():
@@ -303,8 +305,8 @@ def plan_import(request: HttpRequest, plan_id: int) -> HttpResponse:
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            messages.success(request, f"“{job.original_name}” is queued: every row is checked "
-                                      "before anything is imported.")
+            messages.success(request, _("“%(name)s” is queued: every row is checked before "
+                                        "anything is imported.") % {"name": job.original_name})
             return redirect("plans:import_job", job_id=job.pk)
     return render(request, "accountability/plans/import.html", {
         "plan": plan, "form": form, "jobs": import_jobs_for(request.user, plan).defer("errors")[:20],
@@ -333,7 +335,7 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @serves(Step)
 def outside_decision(request: HttpRequest, step_id: int) -> HttpResponse:
     if not request.user.is_ops_leader:
-        raise PermissionDenied("Only ops leaders record decisions taken outside the tool.")
+        raise PermissionDenied(_("Only ops leaders record decisions taken outside the tool."))
     step = get_object_or_404(
         Step.objects.restrict(request.user, "view")
         .filter(kind=StepKind.APPROVAL, state=StepState.ACTIVE)
@@ -348,7 +350,8 @@ def outside_decision(request: HttpRequest, step_id: int) -> HttpResponse:
         except DomainError as exc:
             add_field_errors(form, exc)
         else:
-            messages.warning(request, f"Recorded “{step.name}” on {step.request.reference} as "
-                                      "decided outside the tool; it counts as a bypass.")
+            messages.warning(request, _("Recorded “%(step)s” on %(reference)s as decided outside "
+                                        "the tool; it counts as a bypass.") % {
+                "step": step.name, "reference": step.request.reference})
             return redirect(safe_next(request, reverse("plans:list")))
     return render(request, "accountability/plans/outside_decision.html", {"step": step, "form": form})
