@@ -87,3 +87,19 @@ def test_a_delay_and_the_weekly_digest_reach_a_german_head_in_german(org, overdu
     assert digests.get(recipient=org.hank).subject.startswith("Wöchentliche Verzögerungen: 1 offen")
     # The ops leader reads English, as before
     assert "Top bottlenecks by exposure:" in digests.get(recipient=org.olivia).body
+
+
+def test_a_question_from_an_english_agent_reaches_a_german_requester_in_german(org, submit):
+    org.alice.language = "de"
+    org.alice.save(update_fields=["language"])
+    request = submit(actor=org.alice)
+    step = request.current_step
+    head = step.accountable_head
+    asked = _client(head, "en").post(
+        reverse("conversation:hold", args=[request.reference, step.pk]),
+        {"question": "Which model exactly?"})
+    assert asked.status_code == 302
+    question = Notification.objects.get(kind=NotificationKind.QUESTION)
+    assert question.recipient == org.alice
+    assert question.subject == f"{request.reference}: {head} braucht weitere Informationen"
+    assert "wartet auf Ihre Antwort" in question.body and "Which model exactly?" in question.body
