@@ -21,11 +21,13 @@ ROOT = Path(settings.BASE_DIR)
 
 # Template directories whose every visible word must be in {% translate %} or
 # {% blocktranslate %}. The apps' own template directories join as they are translated.
-CHECKED_TEMPLATE_DIRS = [ROOT / "templates"]
+CHECKED_TEMPLATE_DIRS = [ROOT / "templates", ROOT / "requests_app" / "templates",
+                         ROOT / "approvals" / "templates", ROOT / "governance" / "templates"]
 
 # The German catalogs checked: the root one (templates/, srm/, kit/) and each app's own catalog
 # once it is complete (its directory added here, beside its templates above).
-CHECKED_LOCALE_DIRS = [ROOT / "locale"]
+CHECKED_LOCALE_DIRS = [ROOT / "locale", *(ROOT / app / "locale" for app in (
+    "requests_app", "approvals", "governance", "kpis", "accountability"))]
 
 # Not language: the product's name and the abbreviations the glossary defines.
 NOT_LANGUAGE = {"SRM", "OLA", "p90", "L1", "L2", "L3"}
