@@ -165,7 +165,7 @@ def by_quarter(clock: BusinessClock, pieces: Iterable[tuple[datetime, datetime]]
             if us:
                 found[quarter] = found.get(quarter, 0) + us
             begin, quarter = cut, next_quarter(quarter)
-    return dict(sorted(found.items()))
+    return found if len(found) < 2 else dict(sorted(found.items()))
 
 
 @lru_cache(maxsize=256)

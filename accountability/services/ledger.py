@@ -74,8 +74,9 @@ def entries(*, increments: dict[date, int], seconds_before: Decimal, amount_befo
     for period, us in increments.items():
         if not us:
             continue
-        seconds += seconds_of(us)
+        piece = seconds_of(us)
+        seconds += piece
         total = money(seconds, per_day=per_day, day_seconds=day_seconds)
-        out.append(Entry(posting_quarter(period, at=at), period, seconds_of(us), total - amount))
+        out.append(Entry(posting_quarter(period, at=at), period, piece, total - amount))
         amount = total
     return out, seconds, amount

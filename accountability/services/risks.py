@@ -6,17 +6,18 @@ requests, catalog items) through SQL and string references and never calls its s
 
 1. one transaction-scoped advisory lock (PostgreSQL): a second concurrent scan returns at
    once as "skipped";
-2. one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` opens a risk for every active, not-on-hold
-   step past due that has none (the partial unique constraint is the last word; the step and
-   its request are locked ``SKIP LOCKED``, so a step being closed right now is left for the
-   next run and can never end up with an open risk after it closed);
-3. one ``SELECT`` of the open risks whose step is still overdue — the only rows that reach
-   Python, because business time needs the department's calendar (a ``BusinessClock`` per
-   distinct calendar, whole days memoised) — and one of the holds that stopped their clocks;
-4. per batch of changed risks: one ``UPDATE … FROM unnest(…)`` of their running totals, one
-   ``INSERT`` of their postings to the cost-of-delay ledger (the overdue time since the last
-   posting, per quarter in which it passed: nothing already posted is touched), one details
-   query for the risks raised or escalated;
+2. one ``SELECT`` of every active, not-on-hold step past due that has no open risk; the step
+   and its request are locked ``SKIP LOCKED`` until the scan commits, so a step being closed
+   right now is left for the next run and can never end up with an open risk after it closed;
+3. one ``SELECT`` of the open risks whose step is still overdue, and one of the holds that
+   stopped their clocks — the only rows that reach Python, because business time needs the
+   department's calendar (a ``BusinessClock`` per distinct calendar, whole days memoised);
+4. per batch of changed risks: one statement that inserts the new risks with their figures
+   (``INSERT … ON CONFLICT DO NOTHING``: the partial unique constraint is the last word) and
+   updates the others' running totals (``UPDATE … FROM unnest(…)``), one ``INSERT`` of their
+   postings to the cost-of-delay ledger (the overdue time since the last posting, per quarter
+   in which it passed: nothing already posted is touched), one details query for the risks
+   raised or escalated;
 5. the audit events and the notification rows, ``bulk_create``d, in the same transaction.
 
 Killed mid-way, the transaction rolls back and the next run does the work.
@@ -85,7 +86,7 @@ class ScanResult:
 
 @dataclass
 class _Change:
-    risk_id: int
+    risk_id: int | None  # None for a risk not yet inserted
     head_id: int | None
     department_id: int
     new: bool
@@ -96,6 +97,10 @@ class _Change:
     day_seconds: int
     posted_until: datetime
     entries: list[Entry]
+    # A new risk's row, inserted with its figures.
+    step_id: int | None = None
+    request_id: int | None = None
+    per_day: Decimal | None = None
 
     @property
     def overdue_hours(self) -> Decimal:
@@ -115,25 +120,23 @@ def _acquire_scan_lock() -> bool:
         return cursor.fetchone()[0]
 
 
-def _open_missing_risks(now: datetime) -> set[int]:
-    """Open a risk for each overdue step without one; return the new risks' ids."""
+def _overdue_without_risk(now: datetime) -> list[tuple]:
+    """The overdue steps without an open risk, locked: ``(step, request, department, head,
+    cost per day, due at, OLA hours)`` each."""
 
     risk, step = DelayRisk._meta, Step._meta
     request, item = ServiceRequest._meta, CatalogItem._meta
     # The lifecycle locks the request (FOR UPDATE) and then the step before closing a step.
     # Skipping rows it holds leaves a step being closed right now to the next run; locking
-    # both rows makes PostgreSQL re-check the step's state if it changed since the
-    # statement began. NO KEY UPDATE still lets other rows reference the request.
+    # both rows (until the scan commits) makes PostgreSQL re-check the step's state if it
+    # changed since the statement began. NO KEY UPDATE still lets other rows reference the
+    # request.
     lock = "FOR NO KEY UPDATE OF r, s SKIP LOCKED" if connection.vendor == "postgresql" else ""
     at = connection.ops.adapt_datetimefield_value(now)
     ts = "timestamptz" if connection.vendor == "postgresql" else "text"
     sql = f"""
-        INSERT INTO {_q(risk.db_table)} (step_id, request_id, department_id, head_id, detected_at,
-            level, overdue_hours, overdue_seconds, cost_of_delay_per_day, day_seconds, exposure,
-            posted_until, refreshed_at, resolution)
         SELECT s.id, s.request_id, s.accountable_department_id, s.accountable_head_id,
-            CAST(%s AS {ts}), 1, 0, 0, i.cost_of_delay_per_day, 0, 0, s.due_at,
-            CAST(%s AS {ts}), ''
+            i.cost_of_delay_per_day, s.due_at, s.ola_hours
         FROM {_q(step.db_table)} s
         JOIN {_q(request.db_table)} r ON r.id = s.request_id
         JOIN {_q(item.db_table)} i ON i.id = r.item_id
@@ -141,12 +144,16 @@ def _open_missing_risks(now: datetime) -> set[int]:
           AND NOT EXISTS (SELECT 1 FROM {_q(risk.db_table)} x
                           WHERE x.step_id = s.id AND x.resolved_at IS NULL)
         {lock}
-        ON CONFLICT (step_id) WHERE resolved_at IS NULL DO NOTHING
-        RETURNING id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [at, at, StepState.ACTIVE.value, at])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(sql, [StepState.ACTIVE.value, at])
+        rows = cursor.fetchall()
+    if connection.vendor != "postgresql":
+        # SQLite hands back text and floats: the figures are computed from exact values.
+        convert = connection.ops.convert_datetimefield_value
+        rows = [(*r[:4], Decimal(str(r[4])), convert(r[5], None, connection),
+                 Decimal(str(r[6]))) for r in rows]
+    return rows
 
 
 def _calendars() -> dict[int, object]:
@@ -177,15 +184,36 @@ def _measure(*, clock: BusinessClock, due_at: datetime, posted_until: datetime, 
                    per_day=per_day, day_seconds=day_seconds, at=at)
 
 
-def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change], ScanResult]:
-    """Time every open risk of a still-overdue step since its last posting; return those whose
-    figures changed."""
+def _measure_open_risks(now: datetime, fresh: list[tuple]) -> tuple[list[_Change], ScanResult]:
+    """Time every open risk of a still-overdue step since its last posting, and the overdue
+    steps in ``fresh`` that have none yet; return the changes: every new risk and the open
+    ones whose figures changed."""
     calendars = _calendars()
     clocks: dict[object, BusinessClock] = {}
     result = ScanResult(now=now)
     changes: list[_Change] = []
     holds = _holds_after_due({"step__state": StepState.ACTIVE, "step__on_hold_since__isnull": True,
                               "step__due_at__lt": now})
+
+    def clock_of(calendar) -> BusinessClock:
+        clock = clocks.get(calendar)
+        if clock is None:
+            clock = clocks[calendar] = BusinessClock(calendar)
+        return clock
+
+    def measure(*, level, seconds, exposure, per_day, day_seconds, posted_until, step_id,
+                due_at, ola, calendar):
+        posted, seconds, exposure = _measure(
+            clock=clock_of(calendar), due_at=due_at, posted_until=posted_until, end=now,
+            holds=holds.get(step_id, ()), seconds=seconds, exposure=exposure, per_day=per_day,
+            day_seconds=day_seconds, at=now)
+        new_level = max(level, risk_level(overdue_hours=hours_of(seconds), ola_hours=ola,
+                                          day_hours=Decimal(day_seconds) / 3600))
+        result.open += 1
+        result.exposure += exposure
+        result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
+        return posted, seconds, exposure, new_level
+
     rows = (
         DelayRisk.objects.filter(
             resolved_at__isnull=True,
@@ -203,26 +231,27 @@ def _measure_open_risks(now: datetime, new_ids: set[int]) -> tuple[list[_Change]
     )
     for (risk_id, head_id, dept_id, level, seconds, exposure, per_day, day_seconds, posted_until,
          step_id, due_at, ola) in rows:
-        calendar = calendars[dept_id]
-        clock = clocks.get(calendar)
-        if clock is None:
-            clock = clocks[calendar] = BusinessClock(calendar)
-        new = risk_id in new_ids
-        if new:
-            day_seconds = calendar.day_seconds
-        posted, seconds, exposure = _measure(
-            clock=clock, due_at=due_at, posted_until=posted_until, end=now,
-            holds=holds.get(step_id, ()), seconds=seconds, exposure=exposure, per_day=per_day,
-            day_seconds=day_seconds, at=now)
-        new_level = max(level, risk_level(overdue_hours=hours_of(seconds), ola_hours=ola,
-                                          day_hours=Decimal(day_seconds) / 3600))
-        result.open += 1
-        result.exposure += exposure
-        result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
-        if new or new_level != level or posted:
-            changes.append(_Change(risk_id, head_id, dept_id, new, level, new_level, seconds,
+        posted, seconds, exposure, new_level = measure(
+            level=level, seconds=seconds, exposure=exposure, per_day=per_day,
+            day_seconds=day_seconds, posted_until=posted_until, step_id=step_id, due_at=due_at,
+            ola=ola, calendar=calendars[dept_id])
+        if new_level != level or posted:
+            changes.append(_Change(risk_id, head_id, dept_id, False, level, new_level, seconds,
                                    exposure, day_seconds, now if posted else posted_until,
                                    posted))
+    day_lengths: dict[int, int] = {}
+    for step_id, request_id, dept_id, head_id, per_day, due_at, ola in fresh:
+        calendar = calendars[dept_id]
+        day_seconds = day_lengths.get(dept_id)
+        if day_seconds is None:
+            day_seconds = day_lengths[dept_id] = calendar.day_seconds
+        posted, seconds, exposure, new_level = measure(
+            level=1, seconds=Decimal("0.000000"), exposure=Decimal("0.00"), per_day=per_day,
+            day_seconds=day_seconds, posted_until=due_at, step_id=step_id, due_at=due_at,
+            ola=ola, calendar=calendar)
+        changes.append(_Change(None, head_id, dept_id, True, 1, new_level, seconds, exposure,
+                               day_seconds, now if posted else due_at, posted,
+                               step_id=step_id, request_id=request_id, per_day=per_day))
     return changes, result
 
 
@@ -233,55 +262,119 @@ def _column(values: Iterable) -> str:
 
 
 def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
-    """Store one batch of figures and post their increments; return the ids actually updated
-    (a risk resolved by a concurrent close in the meantime is left alone)."""
-    table = _q(DelayRisk._meta.db_table)
+    """Insert the batch's new risks with their figures, store the others' figures, and post
+    their increments; return the ids actually written (a step given a risk, or a risk
+    resolved, by a concurrent close in the meantime is left alone)."""
     if connection.vendor == "postgresql":
-        updated = _write_batch_pg(changes, now, table)
+        written = _write_batch_pg(changes, now)
     else:
-        # SQLite runs one writer at a time: a row per statement is fine at its sizes.
-        updated = set()
-        for c in changes:
-            if DelayRisk.objects.filter(pk=c.risk_id, resolved_at__isnull=True).update(
-                overdue_hours=c.overdue_hours, overdue_seconds=c.overdue_seconds,
-                exposure=c.exposure, level=c.level, day_seconds=c.day_seconds,
-                posted_until=c.posted_until, refreshed_at=now,
-                **({"escalated_at": now} if _escalated(c) else {})):
-                updated.add(c.risk_id)
-    _post([c for c in changes if c.risk_id in updated], now, PostingReason.SCAN)
-    return updated
+        written = _write_batch_sqlite(changes, now)
+    _post([c for c in changes if c.risk_id in written], now, PostingReason.SCAN)
+    return written
 
 
 def _escalated(c: _Change) -> bool:
     return c.level > 1 and (c.new or c.level > c.old_level)
 
 
-def _write_batch_pg(changes: list[_Change], now: datetime, table: str) -> set[int]:
-    sql = f"""
-        UPDATE {table} SET overdue_hours = v.overdue_hours, overdue_seconds = v.overdue_seconds,
-            exposure = v.exposure, level = v.level, day_seconds = v.day_seconds,
-            posted_until = v.posted_until, refreshed_at = %s,
-            escalated_at = CASE WHEN v.escalated = 1 THEN %s ELSE {table}.escalated_at END
-        FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::numeric[],
-                    string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::numeric[],
-                    string_to_array(%s, ',')::integer[], string_to_array(%s, ',')::integer[],
-                    string_to_array(%s, ',')::timestamptz[], string_to_array(%s, ',')::integer[])
-             AS v(id, overdue_hours, overdue_seconds, exposure, level, day_seconds, posted_until,
-                  escalated)
-        WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
-        RETURNING {table}.id
-    """
-    params = [
-        now, now,
-        _column(c.risk_id for c in changes), _column(c.overdue_hours for c in changes),
-        _column(c.overdue_seconds for c in changes), _column(c.exposure for c in changes),
-        _column(c.level for c in changes), _column(c.day_seconds for c in changes),
-        _column(c.posted_until.isoformat() for c in changes),
-        _column(int(_escalated(c)) for c in changes),
-    ]
+def _write_batch_sqlite(changes: list[_Change], now: datetime) -> set[int]:
+    # SQLite runs one writer at a time: nobody can have opened or closed a risk meanwhile,
+    # and a row per statement is fine at its sizes.
+    fresh = [c for c in changes if c.new]
+    risks = DelayRisk.objects.bulk_create([
+        DelayRisk(step_id=c.step_id, request_id=c.request_id, department_id=c.department_id,
+                  head_id=c.head_id, detected_at=now, level=c.level,
+                  escalated_at=now if _escalated(c) else None, overdue_hours=c.overdue_hours,
+                  overdue_seconds=c.overdue_seconds, cost_of_delay_per_day=c.per_day,
+                  day_seconds=c.day_seconds, exposure=c.exposure, posted_until=c.posted_until,
+                  refreshed_at=now)
+        for c in fresh], batch_size=BATCH)
+    for c, risk in zip(fresh, risks, strict=True):
+        c.risk_id = risk.pk
+    written = {c.risk_id for c in fresh}
+    for c in changes:
+        if not c.new and DelayRisk.objects.filter(pk=c.risk_id, resolved_at__isnull=True).update(
+                overdue_hours=c.overdue_hours, overdue_seconds=c.overdue_seconds,
+                exposure=c.exposure, level=c.level, day_seconds=c.day_seconds,
+                posted_until=c.posted_until, refreshed_at=now,
+                **({"escalated_at": now} if _escalated(c) else {})):
+            written.add(c.risk_id)
+    return written
+
+
+def _write_batch_pg(changes: list[_Change], now: datetime) -> set[int]:
+    """One statement: the new risks' ``INSERT … ON CONFLICT DO NOTHING`` and the others'
+    ``UPDATE … FROM unnest(…)``, each returning ``(id, step)`` of the rows it wrote."""
+    table = _q(DelayRisk._meta.db_table)
+    fresh = [c for c in changes if c.new]
+    changed = [c for c in changes if not c.new]
+    parts: list[str] = []
+    params: list = []
+    if fresh:
+        parts.append(f"""
+            INSERT INTO {table} (step_id, request_id, department_id, head_id, detected_at, level,
+                escalated_at, overdue_hours, overdue_seconds, cost_of_delay_per_day,
+                day_seconds, exposure, posted_until, refreshed_at, resolution)
+            SELECT v.step, v.request, v.dept, NULLIF(v.head, 0), %s, v.level,
+                CASE WHEN v.escalated = 1 THEN %s::timestamptz END, v.overdue_hours,
+                v.overdue_seconds, v.per_day, v.day_seconds, v.exposure, v.posted_until, %s, ''
+            FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[],
+                        string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[],
+                        string_to_array(%s, ',')::integer[], string_to_array(%s, ',')::integer[],
+                        string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::numeric[],
+                        string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::integer[],
+                        string_to_array(%s, ',')::numeric[],
+                        string_to_array(%s, ',')::timestamptz[])
+                 AS v(step, request, dept, head, level, escalated, overdue_hours,
+                      overdue_seconds, per_day, day_seconds, exposure, posted_until)
+            ON CONFLICT (step_id) WHERE resolved_at IS NULL DO NOTHING
+            RETURNING id, step_id""")
+        params += [
+            now, now, now,
+            _column(c.step_id for c in fresh), _column(c.request_id for c in fresh),
+            _column(c.department_id for c in fresh), _column(c.head_id or 0 for c in fresh),
+            _column(c.level for c in fresh), _column(int(_escalated(c)) for c in fresh),
+            _column(c.overdue_hours for c in fresh), _column(c.overdue_seconds for c in fresh),
+            _column(c.per_day for c in fresh), _column(c.day_seconds for c in fresh),
+            _column(c.exposure for c in fresh),
+            _column(c.posted_until.isoformat() for c in fresh),
+        ]
+    if changed:
+        parts.append(f"""
+            UPDATE {table} SET overdue_hours = v.overdue_hours,
+                overdue_seconds = v.overdue_seconds, exposure = v.exposure, level = v.level,
+                day_seconds = v.day_seconds, posted_until = v.posted_until, refreshed_at = %s,
+                escalated_at = CASE WHEN v.escalated = 1 THEN %s ELSE {table}.escalated_at END
+            FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::numeric[],
+                        string_to_array(%s, ',')::numeric[], string_to_array(%s, ',')::numeric[],
+                        string_to_array(%s, ',')::integer[], string_to_array(%s, ',')::integer[],
+                        string_to_array(%s, ',')::timestamptz[],
+                        string_to_array(%s, ',')::integer[])
+                 AS v(id, overdue_hours, overdue_seconds, exposure, level, day_seconds,
+                      posted_until, escalated)
+            WHERE {table}.id = v.id AND {table}.resolved_at IS NULL
+            RETURNING {table}.id, {table}.step_id""")
+        params += [
+            now, now,
+            _column(c.risk_id for c in changed), _column(c.overdue_hours for c in changed),
+            _column(c.overdue_seconds for c in changed), _column(c.exposure for c in changed),
+            _column(c.level for c in changed), _column(c.day_seconds for c in changed),
+            _column(c.posted_until.isoformat() for c in changed),
+            _column(int(_escalated(c)) for c in changed),
+        ]
+    if not parts:
+        return set()
+    sql = parts[0] if len(parts) == 1 else (
+        f"WITH ins AS ({parts[0]}), upd AS ({parts[1]}) "
+        "SELECT id, step_id FROM ins UNION ALL SELECT id, step_id FROM upd")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    if fresh:
+        ids = {step_id: pk for pk, step_id in rows}
+        for c in fresh:
+            c.risk_id = ids.get(c.step_id)
+    return {pk for pk, _ in rows}
 
 
 def _post(changes: Iterable[_Change], now: datetime, reason: str, note: str = "") -> None:
@@ -388,8 +481,7 @@ def flag_delays(*, now: datetime | None = None) -> ScanResult:
 def _flag_delays(now: datetime) -> ScanResult:
     if not _acquire_scan_lock():
         return ScanResult(now=now, skipped=True)
-    new_ids = _open_missing_risks(now)
-    changes, result = _measure_open_risks(now, new_ids)
+    changes, result = _measure_open_risks(now, _overdue_without_risk(now))
     for start in range(0, len(changes), BATCH):
         batch = changes[start:start + BATCH]
         updated = _write_batch(batch, now)
