@@ -51,11 +51,22 @@ class DelayRiskQuerySet(RestrictedQuerySet):
         people = list(people)
         if not people:
             return {}
-        parts = [self.restrict(person).order_by().annotate(reader=Value(person.pk))
-                 .values_list("reader", "pk") for person in people]
+        parts, everything = [], []
+        for person in people:
+            visible = self.restrict(person)
+            if visible is self:
+                # The rule shows them every risk (ops leaders, superusers): no branch of
+                # their own, they share one that lists the risks.
+                everything.append(person.pk)
+            else:
+                parts.append(visible.order_by().annotate(reader=Value(person.pk))
+                             .values_list("reader", "pk"))
+        if everything:
+            parts.append(self.order_by().annotate(reader=Value(0)).values_list("reader", "pk"))
         seen: dict[int, set[int]] = {person.pk: set() for person in people}
         for reader, pk in parts[0].union(*parts[1:], all=True):
-            seen[reader].add(pk)
+            for person in everything if reader == 0 else (reader,):
+                seen[person].add(pk)
         return seen
 
     def open(self) -> DelayRiskQuerySet:
