@@ -445,23 +445,28 @@ def _announce(changes: list[_Change], now: datetime) -> int:
 
 def _audit_pg(news: list[_Change], now: datetime, content_type_id: int) -> None:
     """The ``risk.raised`` / ``risk.escalated`` events of a batch in one statement (the same
-    rows the loop below builds on SQLite)."""
+    rows the loop below builds on SQLite). The step, request, department and head are looked
+    up per risk by primary key: a join would make PostgreSQL hash the whole step table for a
+    batch of a few thousand risks."""
 
     sql = f"""
         INSERT INTO {_q(AuditEvent._meta.db_table)} (created_at, actor_id, on_behalf_of_id, verb,
             content_type_id, object_id, object_repr, correlation, from_state, to_state, data)
         SELECT %s, NULL, NULL, CASE WHEN v.new = 1 THEN %s ELSE %s END,
-            %s, r.id::text, 'Delay L' || r.level || ' on step ' || r.step_id, q.reference,
+            %s, r.id::text, 'Delay L' || r.level || ' on step ' || r.step_id,
+            (SELECT q.reference FROM {_q(ServiceRequest._meta.db_table)} q
+             WHERE q.id = r.request_id),
             CASE WHEN v.new = 1 THEN '' ELSE 'level ' || v.old_level END, 'level ' || r.level,
-            jsonb_build_object('step', s.name, 'department', d.code, 'head', u.username,
-                               'overdue_hours', r.overdue_hours::text, 'exposure', r.exposure::text)
+            jsonb_build_object(
+                'step', (SELECT s.name FROM {_q(Step._meta.db_table)} s WHERE s.id = r.step_id),
+                'department', (SELECT d.code FROM {_q(Department._meta.db_table)} d
+                               WHERE d.id = r.department_id),
+                'head', (SELECT u.username FROM {_q(User._meta.db_table)} u
+                         WHERE u.id = r.head_id),
+                'overdue_hours', r.overdue_hours::text, 'exposure', r.exposure::text)
         FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::integer[],
                     string_to_array(%s, ',')::integer[]) AS v(id, new, old_level)
         JOIN {_q(DelayRisk._meta.db_table)} r ON r.id = v.id
-        JOIN {_q(Step._meta.db_table)} s ON s.id = r.step_id
-        JOIN {_q(ServiceRequest._meta.db_table)} q ON q.id = r.request_id
-        JOIN {_q(Department._meta.db_table)} d ON d.id = r.department_id
-        LEFT JOIN {_q(User._meta.db_table)} u ON u.id = r.head_id
         ORDER BY r.id
     """
     with connection.cursor() as cursor:
