@@ -20,10 +20,19 @@ GERMAN_MONEY = re.compile(r"6\.500,00\s€")  # \s: the no-break space between t
 
 
 def _fits(page) -> None:
-    """Nothing on the page is wider than the window (no sideways scrolling)."""
+    """Nothing on the page is wider than the window (no sideways scrolling), once the charts
+    have followed a change of the window's size."""
+    for _ in range(15):
+        if page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+            break
+        page.wait_for_timeout(200)
     width = page.evaluate("document.documentElement.scrollWidth")
     window = page.evaluate("window.innerWidth")
-    assert width <= window, f"{page.url} is {width}px wide at {window}px"
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)
+                       + ' ' + (e.textContent || '').trim().slice(0, 40))""")
+    assert width <= window, f"{page.url} is {width}px wide at {window}px: {wide}"
 
 
 def test_alice_submits_in_german_and_hank_reads_it_in_german(org, sign_in, live_server,
@@ -84,3 +93,25 @@ def test_alice_submits_in_german_and_hank_reads_it_in_german(org, sign_in, live_
     assert re.search(r"Geschätzte Kosten: 6\.500,00\s€", text), text
     assert "waits for your decision" not in text and "Estimated cost" not in text
     assert '<html lang="de">' in html
+
+
+ROOT_PAGES = ["/dashboard/", "/dashboard/departments/MKT/", "/dashboard/handoffs/", "/reports/",
+              "/reports/budgets/", "/kpis/", "/help/", "/notifications/",
+              "/notifications/preferences/", "/governance/plans/"]
+
+
+def test_the_german_pages_fit_a_phone_and_a_desktop(org, sign_in, live_server, shot):
+    """Longer German words: every page of the board, reports, KPIs, help, notifications and
+    change plans in German, at 1280 and at 390 px, is no wider than the window."""
+    org.olivia.language = "de"
+    org.olivia.save(update_fields=["language"])
+    olivia = sign_in("olivia")
+    for path in ROOT_PAGES:
+        olivia.set_viewport_size({"width": 1280, "height": 800})
+        response = olivia.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        expect(olivia.locator("html")).to_have_attribute("lang", "de")
+        _fits(olivia)
+        olivia.set_viewport_size(PHONE)
+        _fits(olivia)
+    shot(olivia, "de-plans")
