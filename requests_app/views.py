@@ -66,16 +66,19 @@ def submit(request: HttpRequest, item_code: str) -> HttpResponse:
         code=item_code,
     )
     money = money_format_for(request)
-    thresholds = approval_thresholds(item, money) if item.asks_cost else []
-    form_class = submit_form_class(item, money, thresholds)
+
+    def submit_form(**kwargs):
+        # Built only for a page to show: a submission that goes through needs no form (nor
+        # the path's cost thresholds its help text states, one query).
+        thresholds = approval_thresholds(item, money) if item.asks_cost else []
+        return submit_form_class(item, money, thresholds)(**kwargs)
 
     def page(form, status=200):
         return render(request, "requests_app/submit.html", {"item": item, "form": form},
                       status=status)
 
     if request.method != "POST":
-        return page(form_class())
-    form = form_class(data=request.POST)
+        return page(submit_form())
     try:
         created = request_submit(
             actor=request.user, item=item, answers=answers_from(item, request.POST),
@@ -83,8 +86,9 @@ def submit(request: HttpRequest, item_code: str) -> HttpResponse:
             money=money,
         )
     except DomainError as exc:
-        return domain_error_response(request, exc, form=form,
-                                     page=lambda status: page(form, status))
+        refused = submit_form(data=request.POST)
+        return domain_error_response(request, exc, form=refused,
+                                     page=lambda status: page(refused, status))
     step = created.current_step
     if created.estimated_cost is None:
         done = gettext("%(reference)s submitted.") % {"reference": created.reference}
