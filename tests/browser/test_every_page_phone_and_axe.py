@@ -181,7 +181,11 @@ def _visit_again_in_german(browser, base: str, first: dict) -> tuple[dict, int]:
 
 def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
         demo, submit, browser, live_server):
-    submit(cost="6000")  # alice's request on its first step: her page and hank's inbox item
+    submit(cost="6000")  # alice's request on its first step: hank's inbox item
+    # Her newest request, the one she opens: an answer without a place to break the line.
+    submit(item="onboarding", cost="0", answers={
+        "details": "Starts in the Munich office.", "starter_name": "Maximiliane Musterfrau",
+        "start_date": "2027-01-04", "email": "maximiliane.musterfrau-lindqvist@example.org"})
     problems, visited, first = _visit_all(browser, live_server.url)
     problems_de, done_de = _visit_again_in_german(browser, live_server.url, first)
 
