@@ -8,6 +8,7 @@ import time
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils.translation import gettext as _
 
 from kit.errors import ErrorCode
 from kit.responses import error_response, is_api
@@ -67,8 +68,8 @@ class RequestIdMiddleware:
 
 def unavailable(request: HttpRequest) -> HttpResponse:
     request_id = context.request_id.get()
-    message = ("The database is unavailable right now. We could not confirm whether your "
-               "change was saved: check it before trying again, in a minute.")
+    message = _("The database is unavailable right now. We could not confirm whether your "
+                "change was saved: check it before trying again, in a minute.")
     if is_api(request):
         response: HttpResponse = error_response(status=503, code=ErrorCode.UNAVAILABLE,
                                                 message=message, request_id=request_id)

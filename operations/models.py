@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxTaskQuerySet(models.QuerySet):
@@ -16,14 +17,14 @@ class OutboxTaskQuerySet(models.QuerySet):
 class OutboxTask(models.Model):
     """One task to publish. The row is deleted once the broker has accepted the message."""
 
-    task = models.CharField(max_length=200, help_text="The Celery task's name.")
+    task = models.CharField(max_length=200, help_text=_("The Celery task's name."))
     args = models.JSONField(default=list, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True,
-                                  help_text="The web request that asked for it (logs).")
+                                  help_text=_("The web request that asked for it (logs)."))
     created_at = models.DateTimeField(default=timezone.now)
     available_at = models.DateTimeField(default=timezone.now,
-                                        help_text="Not published before (retry back-off).")
+                                        help_text=_("Not published before (retry back-off)."))
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
@@ -42,7 +43,7 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=64, primary_key=True)
     at = models.DateTimeField()
-    seconds = models.FloatField(default=0, help_text="How long the run took.")
+    seconds = models.FloatField(default=0, help_text=_("How long the run took."))
     detail = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:

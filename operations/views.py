@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
@@ -102,21 +103,22 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
             "back": _same_site_referer(request)}), status=413)
     if is_api(request):
         return error_response(status=400, code=ErrorCode.MALFORMED_BODY,
-                              message="The request could not be read; send it again.")
+                              message=_("The request could not be read; send it again."))
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return error_response(status=403, code=ErrorCode.FORBIDDEN,
-                              message=str(exception) or "You are not allowed to do this.")
+                              message=str(exception) or _("You are not allowed to do this."))
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return error_response(status=404, code=ErrorCode.NOT_FOUND, message=(
-            f"There is no API endpoint {request.path} (version 1 is under /api/v1/)."))
+            _("There is no API endpoint %(path)s (version 1 is under /api/v1/).")
+            % {"path": request.path}))
     return defaults.page_not_found(request, exception)
 
 
@@ -125,8 +127,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     error body; elsewhere Django's page."""
     if is_api(request):
         return error_response(status=403, code=ErrorCode.FORBIDDEN, message=(
-            f"CSRF check failed ({reason}): send the X-CSRFToken header with a session, or "
-            "use a token (Authorization: Token …)."))
+            _("CSRF check failed (%(reason)s): send the X-CSRFToken header with a session, or "
+              "use a token (Authorization: Token …).") % {"reason": reason}))
     return django_csrf_failure(request, reason)
 
 
@@ -144,9 +146,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return error_response(
             status=500, code=ErrorCode.SERVER_ERROR, request_id=request_id,
-            message=("Something failed on our side. We could not confirm whether your "
-                     "change was saved: read the object again before retrying. Quote "
-                     f"request id {request_id} to your administrator."))
+            message=_("Something failed on our side. We could not confirm whether your "
+                      "change was saved: read the object again before retrying. Quote "
+                      "request id %(request_id)s to your administrator.")
+            % {"request_id": request_id})
     back = _same_site_referer(request)
     template = loader.get_template("500.html")
     return HttpResponse(template.render({"request_id": request_id, "back": back,

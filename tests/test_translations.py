@@ -27,7 +27,7 @@ CHECKED_TEMPLATE_DIRS = [ROOT / "templates", ROOT / "requests_app" / "templates"
 # The German catalogs checked: the root one (templates/, srm/, kit/) and each app's own catalog
 # once it is complete (its directory added here, beside its templates above).
 CHECKED_LOCALE_DIRS = [ROOT / "locale", *(ROOT / app / "locale" for app in (
-    "requests_app", "approvals", "governance", "kpis", "accountability"))]
+    "requests_app", "approvals", "governance", "kpis", "accountability", "operations"))]
 
 # Not language: the product's name and the abbreviations the glossary defines.
 NOT_LANGUAGE = {"SRM", "OLA", "p90", "L1", "L2", "L3"}
