@@ -110,3 +110,8 @@ def test_mail_is_rendered_in_the_recipients_language(org):
         assert translation.get_language() == "en"
         with in_language_of(org.alice) as language:
             assert language == "en"
+
+
+def test_the_sign_in_page_offers_the_switch(db):
+    page = Client(HTTP_ACCEPT_LANGUAGE="de").get("/accounts/login/").content.decode()
+    assert 'action="/language/"' in page and "Anmelden" in page and 'value="en"' in page
