@@ -83,19 +83,19 @@ def connect() -> None:
 
     if not any(entry.url_name == "notifications:list" for entry in NAV):
         NAV.append(NavEntry(
-            label="Notifications",
+            label=gettext_lazy("Notifications"),
             url_name="notifications:list",
             count=_unread_count,
-            count_label="unread",
+            count_label=gettext_lazy("unread"),
             alert=True,
         ))
-    NAV.append(NavEntry("Dashboard", "dashboard:board", visible=may_see_accountability))
-    NAV.append(NavEntry("Reports", "reports:quarterly", visible=may_see_accountability))
+    NAV.append(NavEntry(gettext_lazy("Dashboard"), "dashboard:board", visible=may_see_accountability))
+    NAV.append(NavEntry(gettext_lazy("Reports"), "reports:quarterly", visible=may_see_accountability))
     # Heads, deputies and ops leaders (the check the other entries already made, cached);
     # finance approvers who lead no department open /reports/budgets/ directly.
     NAV.append(NavEntry(gettext_lazy("Budgets"), "reports:budgets",
                         visible=may_see_accountability))
-    NAV.append(NavEntry(label="Change plans", url_name="plans:list", visible=_sees_plans))
+    NAV.append(NavEntry(label=gettext_lazy("Change plans"), url_name="plans:list", visible=_sees_plans))
 
 
 def _unread_count(user):

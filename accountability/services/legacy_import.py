@@ -51,6 +51,7 @@ from governance.errors import DomainError, NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
 from governance.states import assert_transition
+from kit.i18n import in_language_of
 from operations import outbox
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.services import ImportedRequest, import_clean, requests_import
@@ -413,17 +414,22 @@ def _job_execute(job: ImportJob, path, progress: Progress | None) -> ImportJob:
         _job_end(job, ImportStatus.FAILED, ImportReport(),
                  message=f"Failed on our side: {type(exc).__name__}: {str(exc)[:200]}")
         raise
-    if not report.ok:
-        message = (f"{report.error_count} of {report.total} rows have errors; nothing was "
-                   "imported. Fix them and upload the file again.")
-        return _job_end(job, ImportStatus.REJECTED, report, message=message)
-    if job.dry_run:
-        message = (f"Dry run: all {report.total} rows are valid; {report.total - report.skipped} "
-                   f"would be imported, {report.skipped} were imported before.")
-    else:
-        message = (f"Imported {report.imported} requests; skipped {report.total - report.imported} "
-                   "imported before.")
-        report.skipped = report.total - report.imported
+    # Kept on the job and read later by whoever started it: written in their language.
+    with in_language_of(job.created_by):
+        if not report.ok:
+            message = _("%(errors)s of %(total)s rows have errors; nothing was imported. Fix "
+                        "them and upload the file again.") % {"errors": report.error_count,
+                                                              "total": report.total}
+            return _job_end(job, ImportStatus.REJECTED, report, message=message)
+        if job.dry_run:
+            message = _("Dry run: all %(total)s rows are valid; %(new)s would be imported, "
+                        "%(skipped)s were imported before.") % {
+                "total": report.total, "new": report.total - report.skipped,
+                "skipped": report.skipped}
+        else:
+            message = _("Imported %(imported)s requests; skipped %(skipped)s imported before.") % {
+                "imported": report.imported, "skipped": report.total - report.imported}
+            report.skipped = report.total - report.imported
     return _job_end(job, ImportStatus.DONE, report, message=message)
 
 

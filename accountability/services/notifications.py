@@ -223,12 +223,12 @@ def notification_preferences_set(*, actor: User, email_off: list[str], daily_sum
     unknown = sorted(set(email_off) - set(OPTIONAL_KINDS))
     if unknown:
         raise ValidationFailed(
-            "These notices are always e-mailed: " + ", ".join(unknown) + ".",
+            _("These notices are always e-mailed: %(kinds)s.") % {"kinds": ", ".join(unknown)},
             code="notification_kind_fixed",
-            field_errors={"email_off": ["Delays and questions are always e-mailed."]},
+            field_errors={"email_off": [_("Delays and questions are always e-mailed.")]},
         )
     email_off = sorted(set(email_off))
-    preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
     before = {"email_off": preference.email_off, "daily_summary": preference.daily_summary}
     preference.email_off, preference.daily_summary = email_off, daily_summary
     preference.updated_at = at

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.models import (
@@ -61,8 +62,9 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @serves(why="marks the person's own notifications read (the service reads them by recipient)")
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notifications_mark_all_read(actor=request.user)
-    messages.success(request, f"Marked {count} notification(s) as read." if count
-                     else "Nothing unread.")
+    messages.success(request, ngettext("Marked %(count)s notification(s) as read.",
+                                       "Marked %(count)s notification(s) as read.", count)
+                     % {"count": count} if count else gettext("Nothing unread."))
     return redirect("notifications:list")
 
 
@@ -70,11 +72,12 @@ class PreferencesForm(forms.Form):
     email = forms.MultipleChoiceField(
         choices=[(kind.value, kind.label) for kind in OPTIONAL_KINDS],
         widget=forms.CheckboxSelectMultiple, required=False,
-        label="Send me an e-mail for",
+        label=gettext_lazy("Send me an e-mail for"),
     )
     daily_summary = forms.BooleanField(
         required=False,
-        label="Items waiting for my decision: one summary e-mail a day instead of one each",
+        label=gettext_lazy("Items waiting for my decision: one summary e-mail a day instead of "
+                           "one each"),
     )
 
 
@@ -97,7 +100,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Your e-mail preferences are saved.")
+            messages.success(request, gettext("Your e-mail preferences are saved."))
             return redirect("notifications:preferences")
     return render(request, "accountability/notifications/preferences.html", {
         "form": form,
