@@ -14,6 +14,7 @@ from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accountability.choices import WorkflowDecision
 from accountability.models import ChangePlan, ImportJob, LegacyWorkflow
@@ -97,7 +98,7 @@ def plan_readiness(plan: ChangePlan) -> list[Condition]:
     conditions: list[Condition] = []
     items = list(plan.items.select_related("kpi", "path", "fulfilling_department__head"))
     if not items:
-        conditions.append(Condition(False, "The plan has no catalog items in scope yet.",
+        conditions.append(Condition(False, _("The plan has no catalog items in scope yet."),
                                     _admin("accountability_changeplan", plan.pk), "items_in_scope"))
     templates = list(
         StepTemplate.objects.filter(path_id__in={i.path_id for i in items})
@@ -117,16 +118,19 @@ def plan_readiness(plan: ChangePlan) -> list[Condition]:
     reported_departments: set[int] = set()
     for item in items:
         fix = _admin("requests_app_catalogitem", item.pk)
-        conditions.append(Condition(item.is_published, f"“{item}” is published."
-                                    if item.is_published else f"“{item}” is not published.",
-                                    fix, "item_published"))
+        names = {"item": item, "kpi": item.kpi, "path": item.path}
+        conditions.append(Condition(item.is_published, (_("“%(item)s” is published.")
+                                    if item.is_published else _("“%(item)s” is not published."))
+                                    % names, fix, "item_published"))
         conditions.append(Condition(item.kpi_id is not None,
-                                    f"“{item}” serves the outcome KPI “{item.kpi}”." if item.kpi_id
-                                    else f"“{item}” has no outcome KPI.", fix, "item_kpi"))
+                                    (_("“%(item)s” serves the outcome KPI “%(kpi)s”.") if item.kpi_id
+                                     else _("“%(item)s” has no outcome KPI.")) % names, fix,
+                                    "item_kpi"))
         steps = by_path.get(item.path_id, [])
         conditions.append(Condition(bool(steps),
-                                    f"“{item}” follows the path “{item.path}”." if steps
-                                    else f"The path “{item.path}” of “{item}” has no steps.",
+                                    (_("“%(item)s” follows the path “%(path)s”.") if steps
+                                     else _("The path “%(path)s” of “%(item)s” has no steps."))
+                                    % names,
                                     _admin("approvals_approvalpath", item.path_id), "item_path"))
         for template in steps:
             conditions.append(_template_ola(template))
@@ -143,8 +147,9 @@ def plan_readiness(plan: ChangePlan) -> list[Condition]:
             continue  # already reported against the step that needs the head
         conditions.append(Condition(
             department.head_id is not None,
-            f"{department} has a head ({department.head})." if department.head_id
-            else f"{department} has no head to be accountable.",
+            (_("%(department)s has a head (%(head)s).") if department.head_id
+             else _("%(department)s has no head to be accountable.")) % {
+                "department": department, "head": department.head},
             _admin("governance_department", department.pk), "department_head"))
 
     for workflow in plan_workflows(plan):
@@ -156,8 +161,9 @@ def _template_ola(template) -> Condition:
     ok = template.ola_hours is not None and template.ola_hours > 0
     return Condition(
         ok,
-        f"Step “{template.name}” of “{template.path}” has an OLA of {template.ola_hours} "
-        "business hours." if ok else f"Step “{template.name}” of “{template.path}” has no OLA.",
+        (_("Step “%(step)s” of “%(path)s” has an OLA of %(hours)s business hours.") if ok
+         else _("Step “%(step)s” of “%(path)s” has no OLA.")) % {
+            "step": template.name, "path": template.path, "hours": template.ola_hours},
         _admin("approvals_approvalpath", template.path_id), "template_ola")
 
 
@@ -176,29 +182,33 @@ def _departments_without_head(template, item, headless, requested_by, responsibl
 
 
 def _template_head(template, item, missing) -> Condition:
-    where = f"Step “{template.name}” of “{template.path}” for “{item}”"
+    names = {"step": template.name, "path": template.path, "item": item,
+             "departments": ", ".join(str(d) for d in missing)}
     if not missing:
-        return Condition(True, f"{where} has an accountable head.",
+        return Condition(True, _("Step “%(step)s” of “%(path)s” for “%(item)s” has an "
+                                 "accountable head.") % names,
                          _admin("approvals_approvalpath", template.path_id), "template_head")
-    names = ", ".join(str(d) for d in missing)
-    return Condition(False, f"{where} has no accountable head: {names} has no head.",
+    return Condition(False, _("Step “%(step)s” of “%(path)s” for “%(item)s” has no accountable "
+                              "head: %(departments)s has no head.") % names,
                      _admin("governance_department", missing[0].pk), "template_head")
 
 
 def _workflow_condition(plan: ChangePlan, workflow: LegacyWorkflow) -> Condition:
     fix = reverse("plans:detail", args=[plan.pk]) + f"#workflow-{workflow.pk}"
+    names = {"workflow": workflow, "on": workflow.retired_on, "reason": workflow.keep_reason,
+             "by": workflow.retire_by, "channel": workflow.get_channel_display().lower(),
+             "department": workflow.owning_department}
     if workflow.retired_on:
-        return Condition(True, f"“{workflow}” was retired on {workflow.retired_on}.", fix,
+        return Condition(True, _("“%(workflow)s” was retired on %(on)s.") % names, fix,
                          "workflow_retired")
     if workflow.decision == WorkflowDecision.KEEP and workflow.keep_reason.strip():
-        return Condition(True, f"“{workflow}” stays: {workflow.keep_reason}", fix,
+        return Condition(True, _("“%(workflow)s” stays: %(reason)s") % names, fix,
                          "workflow_retired")
     if workflow.retire_by > plan.go_live_on:
-        return Condition(True, f"“{workflow}” is due for retirement on {workflow.retire_by}, "
-                         "after go-live.", fix, "workflow_retired")
-    return Condition(False, f"“{workflow}” ({workflow.get_channel_display().lower()}, "
-                     f"{workflow.owning_department}) is due by go-live ({workflow.retire_by}) "
-                     "and not retired.", fix, "workflow_retired")
+        return Condition(True, _("“%(workflow)s” is due for retirement on %(by)s, after "
+                                 "go-live.") % names, fix, "workflow_retired")
+    return Condition(False, _("“%(workflow)s” (%(channel)s, %(department)s) is due by go-live "
+                              "(%(by)s) and not retired.") % names, fix, "workflow_retired")
 
 
 def plan_is_ready(plan: ChangePlan) -> bool:

@@ -65,16 +65,18 @@ def _inspect_zip(path: Path) -> None:
     limit = settings.SRM_IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES
     if unpacked > limit:
         raise ValidationFailed(
-            f"The workbook unpacks to {_megabytes(unpacked)}, more than the "
-            f"{_megabytes(limit)} uncompressed an import may be; split it into smaller files.",
+            _("The workbook unpacks to %(size)s, more than the %(limit)s uncompressed an import "
+              "may be; split it into smaller files.") % {"size": _megabytes(unpacked),
+                                                         "limit": _megabytes(limit)},
             code="import_too_large")
     ratio_limit = settings.SRM_IMPORT_XLSX_MAX_RATIO
     for part in parts:
         if part.file_size > _RATIO_FLOOR and part.file_size > ratio_limit * max(
                 part.compress_size, 1):
             raise ValidationFailed(
-                f"The workbook's part {part.filename[:80]} has a compression ratio above "
-                f"{ratio_limit}:1, which no real export has; export the data again.",
+                _("The workbook's part %(part)s has a compression ratio above %(ratio)s:1, which "
+                  "no real export has; export the data again.") % {
+                    "part": part.filename[:80], "ratio": ratio_limit},
                 code="import_too_large")
 
 
