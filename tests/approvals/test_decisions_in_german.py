@@ -64,6 +64,6 @@ def test_the_inbox_speaks_german_to_a_german_head(org, submit, view):
     page = html.unescape(_client(head).get(reverse("approvals:inbox"), {"view": view})
                          .content.decode())
     assert "<h1>Genehmigungen</h1>" in page
-    assert "warten auf Ihre Entscheidung" in page
+    assert "1 wartet auf Ihre Entscheidung" in page
     assert "Genehmigen" in page and ">Approve<" not in page
     assert request.reference in page
