@@ -157,7 +157,9 @@ def sign_in(browser, live_server):
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
+        # The first request of a run loads the URL configuration, every view and template:
+        # on a busy machine that alone can take longer than the default.
+        page.goto(f"{live_server.url}/accounts/login/", timeout=60_000)
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
