@@ -5,8 +5,8 @@
 Seeds the demo (``seed_demo``, as ``make run`` does) into a throw-away SQLite database in a
 temporary folder, starts the web server there with DEBUG off on a free port, signs in as the
 demo people with Playwright driving Debian's Chromium (/usr/bin/chromium, ``make browsers``)
-and saves each page at 1280×800 into docs/screenshots/. Nothing of the repository's var/ is
-touched. The pictures show the demo as it is on the day they are taken.
+and saves each page at 1280×800 (and the inbox at 390×844, a phone) into docs/screenshots/.
+Nothing of the repository's var/ is touched. The pictures show the demo as it is on the day they are taken.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 PYTHON = sys.executable
 
 # (file name, who, where); "{fulfilled}" is a request of alice's that was fulfilled; "{head}"
@@ -95,6 +96,15 @@ def _take(browser, base: str, fulfilled: str, head: str) -> None:
     page.screenshot(path=str(DOCS / "submit-errors.png"))
     page.context.close()
     print("docs/screenshots/submit-errors.png  alice /portal/new/laptop/")
+    # A phone: the head's inbox at 390 px with the navigation's menu open.
+    page = _sign_in(browser, base, head)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/approvals/")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Menu").click()
+    page.screenshot(path=str(DOCS / "phone-inbox.png"))
+    page.context.close()
+    print(f"docs/screenshots/phone-inbox.png  {head} /approvals/ (390 px, menu open)")
 
 
 def main() -> int:
