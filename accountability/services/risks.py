@@ -409,12 +409,16 @@ def _post(changes: Iterable[_Change], now: datetime, reason: str, note: str = ""
     ], batch_size=BATCH)
 
 
-def _announce(changes: list[_Change], now: datetime) -> int:
-    """Audit events and notifications for the risks raised or escalated in this batch (the
-    risks were updated just before, so the rows carry this scan's level and figures)."""
-    news = [c for c in changes if c.new or c.level > c.old_level]
+def _news(changes: list[_Change]) -> list[_Change]:
+    """The risks of a batch raised or escalated by this scan."""
+    return [c for c in changes if c.new or c.level > c.old_level]
+
+
+def _audit(news: list[_Change], now: datetime) -> None:
+    """The audit events of a batch's news (the risks were written just before, so the rows
+    carry this scan's level and figures)."""
     if not news:
-        return 0
+        return
     content_type = ContentType.objects.get_for_model(DelayRisk)
     if connection.vendor == "postgresql":
         _audit_pg(news, now, content_type.pk)
@@ -436,6 +440,12 @@ def _announce(changes: list[_Change], now: datetime) -> int:
             )
             for risk in risks
         ], batch_size=BATCH)
+
+
+def _notify(news: list[_Change], now: datetime) -> int:
+    """One notification per person for the whole scan, however many batches it wrote."""
+    if not news:
+        return 0
     return notify_risks([
         RiskNews(risk_id=c.risk_id, head_id=c.head_id, department_id=c.department_id,
                  level=c.level, new=c.new, old_level=c.old_level, exposure=c.exposure)
@@ -487,6 +497,7 @@ def _flag_delays(now: datetime) -> ScanResult:
     if not _acquire_scan_lock():
         return ScanResult(now=now, skipped=True)
     changes, result = _measure_open_risks(now, _overdue_without_risk(now))
+    news: list[_Change] = []
     for start in range(0, len(changes), BATCH):
         batch = changes[start:start + BATCH]
         updated = _write_batch(batch, now)
@@ -494,7 +505,10 @@ def _flag_delays(now: datetime) -> ScanResult:
         result.refreshed += len(batch)
         result.raised += sum(1 for c in batch if c.new)
         result.escalated += sum(1 for c in batch if not c.new and c.level > c.old_level)
-        result.notifications += _announce(batch, now)
+        batch_news = _news(batch)
+        _audit(batch_news, now)
+        news += batch_news
+    result.notifications = _notify(news, now)
     logger.info("%s", result)
     return result
 

@@ -81,6 +81,20 @@ def test_many_delays_at_once_are_one_message_per_person(org, overdue_step):
     assert note.subject.startswith("3 delays need attention")
 
 
+def test_a_scan_written_in_several_batches_is_still_one_message_per_person(
+    org, overdue_step, monkeypatch
+):
+    """A large scan writes its risks in batches; the people it tells hear of all of them once."""
+    monkeypatch.setattr("accountability.services.risks.BATCH", 2)
+    for hour in (9, 10, 11, 12, 13):
+        overdue_step(berlin(2026, 11, 23, hour, 0))
+    result = flag_delays(now=berlin(2026, 11, 25, 16, 0))
+    assert result.raised == 5
+    note = Notification.objects.get(recipient=org.hank)
+    assert note.subject.startswith("5 delays need attention")
+    assert result.notifications == Notification.objects.count()
+
+
 def test_each_notification_is_e_mailed_exactly_once(org, overdue_step):
     overdue_step(MONDAY_9)
     flag_delays(now=berlin(2026, 11, 24, 10, 0))
