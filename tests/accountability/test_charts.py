@@ -102,7 +102,7 @@ def test_kpis_have_sparklines_and_a_target_band(org, client):
     client.force_login(org.alice)
     html = client.get("/kpis/").content.decode()
     assert 'data-spark="10.00,12.00,11.00"' in html
-    assert "Last 3 weeks: from 10.00 to 11.00" in html
+    assert "Last 3 weeks: from 10 to 11" in html
     detail = _chart(client.get(f"/kpis/{kpi.pk}/").content.decode(), "kpi-data")
     assert detail["datasets"][0]["data"] == [10.0, 12.0, 11.0]
     band = detail["band"]

@@ -208,7 +208,7 @@ def test_errors_are_kept_up_to_the_limit_and_each_message_is_short(org, tmp_path
     assert job.message.startswith("3000 of 3000 rows have errors")
     client.force_login(org.olivia)
     page = client.get(reverse("plans:import_job", args=[job.pk])).content.decode()
-    assert "3000 bad rows in all; the first 100 are shown" in page
+    assert "3,000 bad rows in all; the first 100 are shown" in page
     assert len(page) < 100_000
 
 
