@@ -92,7 +92,7 @@ def _sign_in(browser, base: str, username: str, locale: str):
     page.goto(f"{base}/accounts/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    page.locator("#id_password").press("Enter")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     return page
 
