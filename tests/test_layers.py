@@ -37,6 +37,12 @@ ALLOWED = {
            ("_import_child", "accountability.services.legacy_import"),
            ("_import_child", "requests_app.models"),
        ]},
+    **{("bench/profile.py", function, module): BENCH_SCRIPT
+       for function, module in [
+           ("_service_calls", "approvals.services"), ("_service_calls", "bench.scenarios._org"),
+           ("_service_calls", "requests_app.services"), ("main", "accountability.figures"),
+           ("main", "bench.scenarios.http_load"),
+       ]},
 }
 
 

@@ -128,4 +128,4 @@ def test_the_department_page_names_both_heads(laptop_delay, overdue_step, client
     client.force_login(org.olivia)
     page = client.get(reverse("dashboard:department", args=["MKT"])).content.decode()
     assert "Bob Brown" in page
-    assert "until 2026-09-09 13:00 Hank Hughes: 300.00" in page
+    assert "since 9 Sep 2026, 13:00; until then Hank Hughes: 300.00" in page
