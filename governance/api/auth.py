@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from governance.tokens import token_find, token_used
+from kit.i18n import saved_language
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -22,7 +24,14 @@ class TokenAuthentication(authentication.BaseAuthentication):
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        return self.authenticate_credentials(secret)
+        user, token = self.authenticate_credentials(secret)
+        # A token's person is known only now, after the middleware chose the language from
+        # the browser's Accept-Language: their saved language wins here, as on the pages.
+        language = saved_language(user)
+        if language:
+            translation.activate(language)
+            request._request.LANGUAGE_CODE = language
+        return user, token
 
     def authenticate_credentials(self, secret: str):
         token = token_find(secret)

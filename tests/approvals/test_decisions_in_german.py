@@ -8,8 +8,10 @@ import html
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from approvals.choices import StepState
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,21 @@ def test_a_refusal_over_the_api_is_german_with_accept_language_de(org, submit):
     assert english.json()["message"] == "You cannot decide on your own request."
     step.refresh_from_db()
     assert step.state == StepState.ACTIVE
+
+
+def test_a_token_client_reads_its_persons_saved_language_whatever_it_asks_for(org, submit):
+    request = submit(actor=org.alice)
+    step = request.current_step
+    org.alice.language = "de"
+    org.alice.save(update_fields=["language"])
+    client = APIClient(headers={"Accept-Language": "en"})
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(org.alice)}")
+    refused = client.post(f"/api/v1/steps/{step.pk}/approve/", {"comment": "Passt"},
+                          format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "own_request"
+    assert refused.json()["message"] == "Sie können nicht über Ihre eigene Anfrage entscheiden."
+    assert refused.headers["Content-Language"] == "de"
 
 
 def test_a_german_head_reads_the_form_error_and_the_confirmation_in_german(org, submit):
