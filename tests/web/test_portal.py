@@ -119,10 +119,17 @@ def test_heads_can_list_every_request_they_can_see(org, submit, as_user):
 
 
 def test_the_timeline_says_who_decided_for_whom_and_how_late(org, submit, as_user):
-    # Given hank delegated to bob, and bob approved for him, a little late
+    # Given hank delegated to bob, and bob approved for him, a little late: submitted two
+    # hours into a coming working day, so the five hours past due are working time whatever
+    # the hour the test runs at (the delay is settled as a risk only if they are)
     delegation_create(actor=org.hank, delegate=org.bob, starts_on=timezone.localdate(),
-                      ends_on=timezone.localdate() + timedelta(days=3))
-    request = submit(cost="6000")
+                      ends_on=timezone.localdate() + timedelta(days=14))
+    calendar = org.hank.department.calendar
+    day = timezone.localdate() + timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    opens, _closes = calendar.window(day)
+    request = submit(cost="6000", at=opens + timedelta(hours=2))
     step = request.steps.get(state="active")
     step_approve(actor=org.bob, step=step, comment="Agreed with Hank",
                  at=step.due_at + timedelta(hours=5))
