@@ -206,9 +206,11 @@ def _failure_body(context: dict, *, status: int, code: str, what: str) -> dict:
     the request id (set by operations.middleware) an operator finds in the logs."""
     request = context.get("request")
     request_id = getattr(getattr(request, "_request", request), "request_id", "")
-    body = error_body(status=status, code=code, message=(
-        f"{what} We could not confirm whether your change was saved: read the object again "
-        "before retrying." + (f" Request id: {request_id}." if request_id else "")))
+    message = " ".join([what, _("We could not confirm whether your change was saved: read the "
+                                "object again before retrying.")])
+    if request_id:
+        message += " " + _("Request id: %(id)s.") % {"id": request_id}
+    body = error_body(status=status, code=code, message=message)
     body["request_id"] = request_id
     return body
 

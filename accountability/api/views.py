@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -70,7 +71,7 @@ def _require_accountability(user) -> None:
     # The pages' rule (accountability.views.dashboard.require_accountability): heads and ops leaders.
     if not may_see_accountability(user):
         raise exceptions.PermissionDenied(
-            "The accountability figures are for ops leaders and department heads."
+            _("The accountability figures are for ops leaders and department heads.")
         )
 
 

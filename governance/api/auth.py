@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -19,11 +20,11 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "Send the token as `Authorization: Token <secret>`.")
+                _("Send the token as `Authorization: Token <secret>`."))
         try:
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            raise exceptions.AuthenticationFailed(_("Invalid token: the secret must be ASCII text.")) from None
         user, token = self.authenticate_credentials(secret)
         # A token's person is known only now, after the middleware chose the language from
         # the browser's Accept-Language: their saved language wins here, as on the pages.
@@ -37,8 +38,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
         token = token_find(secret)
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(
-                "Invalid token: unknown, expired or revoked. Create a new one on your "
-                "API tokens page.")
+                _("Invalid token: unknown, expired or revoked. Create a new one on your "
+                  "API tokens page."))
         token_used(token)
         return token.user, token
 
