@@ -14,7 +14,7 @@ split of a stretch of overdue time into reporting quarters (DESIGN.md, "Definiti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -56,14 +56,24 @@ def money(seconds: Decimal | int, *, per_day: Decimal, day_seconds: int) -> Deci
 def risk_level(*, overdue_hours: Decimal, ola_hours: Decimal, day_hours: Decimal) -> int:
     """1 once past due; 2 at a further LEVEL2 fraction of the OLA; 3 at the LEVEL3 fraction
     or beyond LEVEL3_BUSINESS_DAYS business days."""
-    if (
-        overdue_hours >= ola_hours * settings.SRM_RISK_LEVEL3_OLA_FRACTION
-        or overdue_hours > day_hours * settings.SRM_RISK_LEVEL3_BUSINESS_DAYS
-    ):
-        return 3
-    if overdue_hours >= ola_hours * settings.SRM_RISK_LEVEL2_OLA_FRACTION:
-        return 2
-    return 1
+    return level_rule()(overdue_hours, ola_hours, day_hours)
+
+
+def level_rule() -> Callable[[Decimal, Decimal, Decimal], int]:
+    """``risk_level`` with the settings read once: ``rule(overdue_hours, ola_hours,
+    day_hours)``, for a scan that levels thousands of risks."""
+    level2 = settings.SRM_RISK_LEVEL2_OLA_FRACTION
+    level3 = settings.SRM_RISK_LEVEL3_OLA_FRACTION
+    level3_days = settings.SRM_RISK_LEVEL3_BUSINESS_DAYS
+
+    def rule(overdue_hours: Decimal, ola_hours: Decimal, day_hours: Decimal) -> int:
+        if overdue_hours >= ola_hours * level3 or overdue_hours > day_hours * level3_days:
+            return 3
+        if overdue_hours >= ola_hours * level2:
+            return 2
+        return 1
+
+    return rule
 
 
 class BusinessClock:

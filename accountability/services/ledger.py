@@ -14,6 +14,7 @@ Money is computed once per risk from exact seconds and carried: each posting is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -63,12 +64,28 @@ class Entry:
     amount: Decimal
 
 
+def posting_quarters(at: datetime) -> Callable[[date], date]:
+    """``posting_quarter(period, at=at)`` remembered per period, for the thousands of risks
+    one scan posts at the same moment."""
+    found: dict[date, date] = {}
+
+    def quarter_for(period: date) -> date:
+        quarter = found.get(period)
+        if quarter is None:
+            quarter = found[period] = posting_quarter(period, at=at)
+        return quarter
+
+    return quarter_for
+
+
 def entries(*, increments: dict[date, int], seconds_before: Decimal, amount_before: Decimal,
-            per_day: Decimal, day_seconds: int, at: datetime
+            per_day: Decimal, day_seconds: int, at: datetime,
+            quarter_for: Callable[[date], date] | None = None,
             ) -> tuple[list[Entry], Decimal, Decimal]:
     """The postings for new overdue time (``{period: business µs}``, oldest first) of a risk
     that has posted ``seconds_before`` and ``amount_before`` so far; returns them and the
-    risk's totals after."""
+    risk's totals after. ``quarter_for`` is ``posting_quarters(at)`` when the caller posts
+    many risks at ``at``."""
     out = []
     seconds, amount = seconds_before, amount_before
     for period, us in increments.items():
@@ -77,6 +94,7 @@ def entries(*, increments: dict[date, int], seconds_before: Decimal, amount_befo
         piece = seconds_of(us)
         seconds += piece
         total = money(seconds, per_day=per_day, day_seconds=day_seconds)
-        out.append(Entry(posting_quarter(period, at=at), period, piece, total - amount))
+        quarter = quarter_for(period) if quarter_for else posting_quarter(period, at=at)
+        out.append(Entry(quarter, period, piece, total - amount))
         amount = total
     return out, seconds, amount

@@ -41,11 +41,12 @@ from accountability.delays import (
     by_quarter,
     counted,
     hours_of,
+    level_rule,
     reporting_tz,
     risk_level,
 )
 from accountability.models import DelayPosting, DelayRisk, PostingReason
-from accountability.services.ledger import Entry, entries
+from accountability.services.ledger import Entry, entries, posting_quarters
 from accountability.services.risk_messages import RiskNews, notify_risks
 from approvals.choices import StepState
 from approvals.models import Step, StepHold
@@ -174,14 +175,17 @@ def _holds_after_due(step_filter: dict) -> dict[int, list[tuple[datetime, dateti
 
 def _measure(*, clock: BusinessClock, due_at: datetime, posted_until: datetime, end: datetime,
              holds, seconds: Decimal, exposure: Decimal, per_day: Decimal, day_seconds: int,
-             at: datetime) -> tuple[list[Entry], Decimal, Decimal]:
-    """The postings for the overdue time from ``posted_until`` to ``end``."""
+             at: datetime, tz=None, quarter_for=None) -> tuple[list[Entry], Decimal, Decimal]:
+    """The postings for the overdue time from ``posted_until`` to ``end`` (``tz``, the
+    reporting timezone, and ``quarter_for``, ``posting_quarters(at)``, from a caller that
+    measures many risks)."""
     if end <= posted_until or end <= due_at:
         return [], seconds, exposure
-    pieces = counted(due_at=due_at, start=posted_until, end=end, holds=holds)
-    increments = by_quarter(clock, pieces, reporting_tz())
+    pieces = (counted(due_at=due_at, start=posted_until, end=end, holds=holds) if holds
+              else [(max(posted_until, due_at), end)])
+    increments = by_quarter(clock, pieces, tz or reporting_tz())
     return entries(increments=increments, seconds_before=seconds, amount_before=exposure,
-                   per_day=per_day, day_seconds=day_seconds, at=at)
+                   per_day=per_day, day_seconds=day_seconds, at=at, quarter_for=quarter_for)
 
 
 def _measure_open_risks(now: datetime, fresh: list[tuple]) -> tuple[list[_Change], ScanResult]:
@@ -201,17 +205,24 @@ def _measure_open_risks(now: datetime, fresh: list[tuple]) -> tuple[list[_Change
             clock = clocks[calendar] = BusinessClock(calendar)
         return clock
 
+    # What is the same for every risk of this scan, read once.
+    tz, quarter_for, level_of = reporting_tz(), posting_quarters(now), level_rule()
+    day_hours: dict[int, Decimal] = {}
+    by_level = result.by_level
+
     def measure(*, level, seconds, exposure, per_day, day_seconds, posted_until, step_id,
                 due_at, ola, calendar):
         posted, seconds, exposure = _measure(
             clock=clock_of(calendar), due_at=due_at, posted_until=posted_until, end=now,
             holds=holds.get(step_id, ()), seconds=seconds, exposure=exposure, per_day=per_day,
-            day_seconds=day_seconds, at=now)
-        new_level = max(level, risk_level(overdue_hours=hours_of(seconds), ola_hours=ola,
-                                          day_hours=Decimal(day_seconds) / 3600))
+            day_seconds=day_seconds, at=now, tz=tz, quarter_for=quarter_for)
+        hours = day_hours.get(day_seconds)
+        if hours is None:
+            hours = day_hours[day_seconds] = Decimal(day_seconds) / 3600
+        new_level = max(level, level_of(hours_of(seconds), ola, hours))
         result.open += 1
         result.exposure += exposure
-        result.by_level[new_level] = result.by_level.get(new_level, 0) + 1
+        by_level[new_level] = by_level.get(new_level, 0) + 1
         return posted, seconds, exposure, new_level
 
     rows = (
