@@ -112,20 +112,22 @@ def notify_risks(news: list[RiskNews], *, at: datetime) -> int:
     head_above: dict[int, int | None] | None = None
     ops_leaders: list[int] = []
     for item in news:
-        if item.head_id is not None:
-            per_person[item.head_id].append((item, False))
+        head = item.head_id
+        if head is not None:
+            per_person[head].append((item, False))
         if item.level < 3 or (not item.new and item.old_level >= 3):
             continue
         if head_above is None:
             head_above = dict(Department.objects.values_list("pk", "parent__head_id"))
             ops_leaders = list(User.objects.filter(is_ops_leader=True, is_active=True)
                                .values_list("pk", flat=True))
-        told = {item.head_id}
-        for person in [head_above.get(item.department_id), *ops_leaders]:
-            if person is None or person in told:
-                continue
-            told.add(person)
-            per_person[person].append((item, True))
+        # Each person once: the head above, then the ops leaders, never the head again.
+        above = head_above.get(item.department_id)
+        if above is not None and above != head:
+            per_person[above].append((item, True))
+        for person in ops_leaders:
+            if person != head and person != above:
+                per_person[person].append((item, True))
     if not per_person:
         return 0
     shown = {n.risk_id for items in per_person.values() for n, _ in items[:MAX_LINES]}

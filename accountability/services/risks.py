@@ -269,7 +269,7 @@ def _measure_open_risks(now: datetime, fresh: list[tuple]) -> tuple[list[_Change
 def _column(values: Iterable) -> str:
     """One batch column as a single text parameter (PostgreSQL ``string_to_array``): the
     driver then quotes one string instead of thousands of values."""
-    return ",".join(str(v) for v in values)
+    return ",".join(map(str, values))
 
 
 def _write_batch(changes: list[_Change], now: datetime) -> set[int]:
