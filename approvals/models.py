@@ -29,8 +29,8 @@ from kit.rules import RestrictedQuerySet
 
 
 class ApprovalPath(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
 
     class Meta:
         ordering = ["name"]
@@ -40,11 +40,20 @@ class ApprovalPath(models.Model):
 
 
 class StepTemplate(models.Model):
-    path = models.ForeignKey(ApprovalPath, on_delete=models.CASCADE, related_name="templates")
-    order = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=16, choices=StepKind.choices)
-    responsible = models.CharField(max_length=20, choices=Responsible.choices)
+    path = models.ForeignKey(
+        ApprovalPath,
+        on_delete=models.CASCADE,
+        related_name="templates",
+        verbose_name=_("path"),
+    )
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    kind = models.CharField(max_length=16, choices=StepKind.choices, verbose_name=_("kind"))
+    responsible = models.CharField(
+        max_length=20,
+        choices=Responsible.choices,
+        verbose_name=_("responsible"),
+    )
     department = models.ForeignKey(
         "governance.Department",
         null=True,
@@ -52,6 +61,7 @@ class StepTemplate(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Only for “a named department”."),
+        verbose_name=_("department"),
     )
     min_cost = models.DecimalField(
         _("applies from estimated cost"),
@@ -83,6 +93,7 @@ class StepTemplate(models.Model):
     allow_department_approvers = models.BooleanField(
         default=False,
         help_text=_("Members with the approver role may decide, not only the head."),
+        verbose_name=_("allow department approvers"),
     )
 
     class Meta:
@@ -226,17 +237,29 @@ class StepQuerySet(RestrictedQuerySet):
 
 class Step(models.Model):
     request = models.ForeignKey(
-        "requests_app.ServiceRequest", on_delete=models.CASCADE, related_name="steps"
+        "requests_app.ServiceRequest", on_delete=models.CASCADE, related_name="steps",
+        verbose_name=_("request"),
     )
-    template = models.ForeignKey(StepTemplate, on_delete=models.PROTECT, related_name="steps")
+    template = models.ForeignKey(
+        StepTemplate,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        verbose_name=_("template"),
+    )
     # Copied from the template at submission, so history survives later edits of the path.
-    order = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=16, choices=StepKind.choices)
-    ola_hours = models.DecimalField(max_digits=7, decimal_places=2)
-    state = models.CharField(max_length=16, choices=StepState.choices, default=StepState.PENDING)
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    kind = models.CharField(max_length=16, choices=StepKind.choices, verbose_name=_("kind"))
+    ola_hours = models.DecimalField(max_digits=7, decimal_places=2, verbose_name=_("OLA hours"))
+    state = models.CharField(
+        max_length=16,
+        choices=StepState.choices,
+        default=StepState.PENDING,
+        verbose_name=_("state"),
+    )
     accountable_department = models.ForeignKey(
-        "governance.Department", on_delete=models.PROTECT, related_name="steps"
+        "governance.Department", on_delete=models.PROTECT, related_name="steps",
+        verbose_name=_("accountable department"),
     )
     accountable_head = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -244,6 +267,7 @@ class Step(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="accountable_steps",
+        verbose_name=_("accountable head"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -251,12 +275,14 @@ class Step(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_steps",
+        verbose_name=_("assignee"),
     )
-    activated_at = models.DateTimeField(null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("activated at"))
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("decided by"),
     )
     acted_for = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -265,8 +291,9 @@ class Step(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The head a delegate decided for."),
+        verbose_name=_("acted for"),
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
     decided_outside = models.BooleanField(
         _("decided outside the tool"),
         default=False,
@@ -277,6 +304,7 @@ class Step(models.Model):
         null=True,
         blank=True,
         help_text=_("Set while the step waits for the requester's answer: its clock is stopped."),
+        verbose_name=_("on hold since"),
     )
     channel = models.CharField(
         _("channel of the decision"),
@@ -490,16 +518,18 @@ class Delegation(models.Model):
     """While active, ``delegate`` may decide the approvals waiting for ``delegator``."""
 
     delegator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given",
+        verbose_name=_("delegator"),
     )
     delegate = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received",
+        verbose_name=_("delegate"),
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField()
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    starts_on = models.DateField(verbose_name=_("starts on"))
+    ends_on = models.DateField(verbose_name=_("ends on"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
 
     objects = DelegationQuerySet.as_manager()
 
@@ -541,31 +571,47 @@ class StepHold(models.Model):
     stopped. The time on hold, in the accountable department's business time, is recorded in
     ``business_hours`` when the hold ends, and the step's due time moves by that much."""
 
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="holds")
-    asked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    step = models.ForeignKey(
+        Step,
+        on_delete=models.CASCADE,
+        related_name="holds",
+        verbose_name=_("step"),
     )
-    question = models.TextField()
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("asked by"),
+    )
+    question = models.TextField(verbose_name=_("question"))
     question_comment = models.OneToOneField(
         "requests_app.Comment", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="hold_asked",
+        verbose_name=_("question comment"),
     )
-    started_at = models.DateTimeField()
-    remind_at = models.DateTimeField(help_text=_("When the requester is reminded."))
-    expires_at = models.DateTimeField(help_text=_("When the request is cancelled if unanswered."))
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    remind_at = models.DateTimeField(
+        help_text=_("When the requester is reminded."),
+        verbose_name=_("remind at"),
+    )
+    expires_at = models.DateTimeField(
+        help_text=_("When the request is cancelled if unanswered."),
+        verbose_name=_("expires at"),
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reminded at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("answered by"),
     )
-    answer = models.TextField(blank=True)
+    answer = models.TextField(blank=True, verbose_name=_("answer"))
     answer_comment = models.OneToOneField(
         "requests_app.Comment", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="hold_answered",
+        verbose_name=_("answer comment"),
     )
     cancelled_at = models.DateTimeField(
         null=True, blank=True,
         help_text=_("Ended without an answer: the limit passed or the step closed meanwhile."),
+        verbose_name=_("cancelled at"),
     )
     business_hours = models.DecimalField(
         _("business hours on hold"), max_digits=10, decimal_places=4, null=True, blank=True,

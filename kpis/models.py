@@ -29,16 +29,25 @@ class OutcomeKPIQuerySet(RestrictedQuerySet):
 class OutcomeKPI(models.Model):
     """The outcome a service exists for; every published catalog item serves one."""
 
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
-    unit = models.CharField(max_length=40, help_text=_("For example: hours, %, EUR, requests."))
-    direction = models.CharField(max_length=4, choices=Direction.choices)
-    baseline = models.DecimalField(max_digits=14, decimal_places=2)
-    target = models.DecimalField(max_digits=14, decimal_places=2)
-    owner_department = models.ForeignKey(
-        "governance.Department", on_delete=models.PROTECT, related_name="kpis"
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    unit = models.CharField(
+        max_length=40,
+        help_text=_("For example: hours, %, EUR, requests."),
+        verbose_name=_("unit"),
     )
-    measure = models.CharField(max_length=24, choices=Measure.choices)
+    direction = models.CharField(
+        max_length=4,
+        choices=Direction.choices,
+        verbose_name=_("direction"),
+    )
+    baseline = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("baseline"))
+    target = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("target"))
+    owner_department = models.ForeignKey(
+        "governance.Department", on_delete=models.PROTECT, related_name="kpis",
+        verbose_name=_("owner department"),
+    )
+    measure = models.CharField(max_length=24, choices=Measure.choices, verbose_name=_("measure"))
 
     objects = OutcomeKPIQuerySet.as_manager()
 

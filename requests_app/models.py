@@ -43,23 +43,27 @@ class CatalogItemQuerySet(RestrictedQuerySet):
 
 
 class CatalogItem(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     keywords = models.CharField(
         max_length=300, blank=True,
         help_text=_("Other words people use for it, comma separated (notebook, MacBook): the "
         "catalog search and the search box find the item by them too."),
+        verbose_name=_("keywords"),
     )
     fulfilling_department = models.ForeignKey(
-        "governance.Department", on_delete=models.PROTECT, related_name="catalog_items"
+        "governance.Department", on_delete=models.PROTECT, related_name="catalog_items",
+        verbose_name=_("fulfilling department"),
     )
     path = models.ForeignKey(
-        "approvals.ApprovalPath", on_delete=models.PROTECT, related_name="catalog_items"
+        "approvals.ApprovalPath", on_delete=models.PROTECT, related_name="catalog_items",
+        verbose_name=_("path"),
     )
     form_fields = models.JSONField(
         default=list, blank=True, validators=[validate_field_specs],
         help_text=_('A list of {"name", "label", "type", "required", "help_text", "choices"}.'),
+        verbose_name=_("form fields"),
     )
     asks_cost = models.BooleanField(
         _("asks for an estimated cost"), default=True,
@@ -92,7 +96,7 @@ class CatalogItem(models.Model):
         verbose_name=_("outcome KPI"),
         help_text=_("The outcome this service exists for. Required before publishing."),
     )
-    is_published = models.BooleanField(default=False)
+    is_published = models.BooleanField(default=False, verbose_name=_("is published"))
     published_at = models.DateTimeField(
         _("live since"), null=True, blank=True, help_text=_("Go-live: first published.")
     )
@@ -324,39 +328,61 @@ class ServiceRequestQuerySet(RestrictedQuerySet):
 
 
 class ServiceRequest(models.Model):
-    reference = models.CharField(max_length=20, unique=True, editable=False)
-    title = models.CharField(max_length=200)
+    reference = models.CharField(
+        max_length=20,
+        unique=True,
+        editable=False,
+        verbose_name=_("reference"),
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests",
+        verbose_name=_("requester"),
     )
     requester_department = models.ForeignKey(
-        "governance.Department", on_delete=models.PROTECT, related_name="requests_made"
+        "governance.Department", on_delete=models.PROTECT, related_name="requests_made",
+        verbose_name=_("requester department"),
     )
-    item = models.ForeignKey(CatalogItem, on_delete=models.PROTECT, related_name="requests")
-    answers = models.JSONField(default=dict, blank=True)
+    item = models.ForeignKey(
+        CatalogItem,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("item"),
+    )
+    answers = models.JSONField(default=dict, blank=True, verbose_name=_("answers"))
     estimated_cost = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
+        verbose_name=_("estimated cost"),
     )
     actual_cost = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("What it actually cost, stated by the agent at fulfilment (items that "
         "record it)."),
+        verbose_name=_("actual cost"),
     )
     state = models.CharField(
-        max_length=16, choices=RequestState.choices, default=RequestState.IN_APPROVAL
+        max_length=16, choices=RequestState.choices, default=RequestState.IN_APPROVAL,
+        verbose_name=_("state"),
     )
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.PORTAL)
+    source = models.CharField(
+        max_length=16,
+        choices=Source.choices,
+        default=Source.PORTAL,
+        verbose_name=_("source"),
+    )
     external_key = models.CharField(
         max_length=120, null=True, blank=True, unique=True,
         help_text=_("The key of the record in the system it was imported from."),
+        verbose_name=_("external key"),
     )
-    submitted_at = models.DateTimeField(default=timezone.now)
-    due_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now, verbose_name=_("submitted at"))
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     current_step = models.ForeignKey(
-        "approvals.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "approvals.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("current step"),
     )
     accountable_department = models.ForeignKey(
         "governance.Department",
@@ -365,6 +391,7 @@ class ServiceRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="accountable_requests",
         help_text=_("The department whose step is active now."),
+        verbose_name=_("accountable department"),
     )
 
     objects = ServiceRequestQuerySet.as_manager()
@@ -545,19 +572,25 @@ class Comment(models.Model):
     the request and ops leaders, never for the requester. ``author`` is empty for messages
     SRM writes itself (an automatic cancellation)."""
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    request = models.ForeignKey(
+        ServiceRequest,
+        on_delete=models.CASCADE,
+        related_name="comments",
+        verbose_name=_("request"),
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("author"),
     )
     # What pages, anchors and the API call it: a random id, so the ids a requester sees do
     # not count the internal notes between their comments (the primary key would).
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    body = models.TextField(blank=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
     internal = models.BooleanField(
         _("internal note"), default=False,
         help_text=_("Only the accountable departments and ops leaders see it, never the requester."),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     objects = CommentQuerySet.as_manager()
 
@@ -594,23 +627,35 @@ class AttachmentQuerySet(RestrictedQuerySet):
 
 
 class Attachment(models.Model):
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
     request = models.ForeignKey(
-        ServiceRequest, on_delete=models.CASCADE, related_name="attachments"
+        ServiceRequest, on_delete=models.CASCADE, related_name="attachments",
+        verbose_name=_("request"),
     )
     comment = models.ForeignKey(
-        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments",
+        verbose_name=_("comment"),
     )
-    file = models.FileField(storage=attachments_storage, upload_to=attachment_key, max_length=200)
+    file = models.FileField(
+        storage=attachments_storage,
+        upload_to=attachment_key,
+        max_length=200,
+        verbose_name=_("file"),
+    )
     original_name = models.CharField(
         _("file name"), max_length=200, help_text=_("Sanitised; shown and offered on download.")
     )
-    size = models.PositiveBigIntegerField(help_text=_("Bytes."))
-    content_type = models.CharField(max_length=120, help_text=_("Detected from the content."))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    size = models.PositiveBigIntegerField(help_text=_("Bytes."), verbose_name=_("size"))
+    content_type = models.CharField(
+        max_length=120,
+        help_text=_("Detected from the content."),
+        verbose_name=_("content type"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     objects = AttachmentQuerySet.as_manager()
 

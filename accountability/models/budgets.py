@@ -79,13 +79,18 @@ class BudgetQuerySet(RestrictedQuerySet):
 class Budget(models.Model):
     department = models.ForeignKey("governance.Department", on_delete=models.PROTECT,
                                     related_name="budgets",
-                                    help_text=_("The cost centre (a department) it funds."))
-    quarter = models.DateField(help_text=_("First day of the calendar quarter."))
+                                    help_text=_("The cost centre (a department) it funds."),
+                                    verbose_name=_("department"))
+    quarter = models.DateField(
+        help_text=_("First day of the calendar quarter."),
+        verbose_name=_("quarter"),
+    )
     amount = models.DecimalField(max_digits=14, decimal_places=2,
-                                 validators=[MinValueValidator(0)])
-    updated_at = models.DateTimeField()
+                                 validators=[MinValueValidator(0)], verbose_name=_("amount"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("updated by"))
 
     objects = BudgetQuerySet.as_manager()
 
@@ -148,23 +153,33 @@ class CommitmentPostingQuerySet(BudgetScopedQuerySet):
 
 class CommitmentPosting(models.Model):
     request = models.ForeignKey("requests_app.ServiceRequest", on_delete=models.PROTECT,
-                                related_name="commitment_postings")
+                                related_name="commitment_postings", verbose_name=_("request"))
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="+",
         help_text=_("The requester's department: the cost centre that pays."),
+        verbose_name=_("department"),
     )
-    kind = models.CharField(max_length=8, choices=CommitmentKind.choices)
-    quarter = models.DateField(help_text=_("First day of the quarter the posting counts in."))
+    kind = models.CharField(max_length=8, choices=CommitmentKind.choices, verbose_name=_("kind"))
+    quarter = models.DateField(
+        help_text=_("First day of the quarter the posting counts in."),
+        verbose_name=_("quarter"),
+    )
     period = models.DateField(
         help_text=_("First day of the budget quarter that funds the request (an earlier, "
                     "closed quarter on an adjustment)."),
+        verbose_name=_("period"),
     )
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    posted_at = models.DateTimeField()
-    reason = models.CharField(max_length=12, choices=CommitmentReason.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("amount"))
+    posted_at = models.DateTimeField(verbose_name=_("posted at"))
+    reason = models.CharField(
+        max_length=12,
+        choices=CommitmentReason.choices,
+        verbose_name=_("reason"),
+    )
     over_budget_reason = models.TextField(
         blank=True,
         help_text=_("Why the approval went over the remaining budget (commitments only)."),
+        verbose_name=_("over budget reason"),
     )
 
     objects = CommitmentPostingQuerySet.as_manager()

@@ -59,29 +59,48 @@ class InboundMessageQuerySet(RestrictedQuerySet):
 
 
 class InboundMessage(models.Model):
-    message_id = models.CharField(max_length=255, unique=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    door = models.CharField(max_length=16, choices=InboundDoor.choices)
-    sender = models.CharField(max_length=254, blank=True, help_text=_("The From address."))
-    subject = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField(max_length=255, unique=True, verbose_name=_("message ID"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    door = models.CharField(max_length=16, choices=InboundDoor.choices, verbose_name=_("door"))
+    sender = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text=_("The From address."),
+        verbose_name=_("sender"),
+    )
+    subject = models.CharField(max_length=200, blank=True, verbose_name=_("subject"))
     step = models.ForeignKey("approvals.Step", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+                             related_name="+", verbose_name=_("step"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+",
-                              help_text=_("The person the sender was found to be."))
-    action = models.CharField(max_length=16, blank=True, help_text=_("What the reply asked for."))
-    outcome = models.CharField(max_length=16, choices=InboundOutcome.choices)
-    reason = models.CharField(max_length=64, help_text=_("Why, as a stable code."))
-    detail = models.TextField(blank=True)
+                              help_text=_("The person the sender was found to be."),
+                              verbose_name=_("actor"))
+    action = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_("What the reply asked for."),
+        verbose_name=_("action"),
+    )
+    outcome = models.CharField(
+        max_length=16,
+        choices=InboundOutcome.choices,
+        verbose_name=_("outcome"),
+    )
+    reason = models.CharField(
+        max_length=64,
+        help_text=_("Why, as a stable code."),
+        verbose_name=_("reason"),
+    )
+    detail = models.TextField(blank=True, verbose_name=_("detail"))
     answer_status = models.CharField(max_length=16, choices=AnswerStatus.choices,
-                                     default=AnswerStatus.NONE)
-    answer_to = models.CharField(max_length=254, blank=True)
-    answer_subject = models.CharField(max_length=200, blank=True)
-    answer_body = models.TextField(blank=True)
-    answer_references = models.TextField(blank=True)
-    answer_attempts = models.PositiveSmallIntegerField(default=0)
-    answer_error = models.TextField(blank=True)
-    answer_sent_at = models.DateTimeField(null=True, blank=True)
+                                     default=AnswerStatus.NONE, verbose_name=_("answer status"))
+    answer_to = models.CharField(max_length=254, blank=True, verbose_name=_("answer to"))
+    answer_subject = models.CharField(max_length=200, blank=True, verbose_name=_("answer subject"))
+    answer_body = models.TextField(blank=True, verbose_name=_("answer body"))
+    answer_references = models.TextField(blank=True, verbose_name=_("answer references"))
+    answer_attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("answer attempts"))
+    answer_error = models.TextField(blank=True, verbose_name=_("answer error"))
+    answer_sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answer sent at"))
 
     objects = InboundMessageQuerySet.as_manager()
 

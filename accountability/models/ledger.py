@@ -35,25 +35,35 @@ class DelayPostingQuerySet(models.QuerySet):
 
 class DelayPosting(models.Model):
     risk = models.ForeignKey("accountability.DelayRisk", on_delete=models.PROTECT,
-                             related_name="postings")
+                             related_name="postings", verbose_name=_("risk"))
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="+",
         help_text=_("The accountable department the cost is charged to."),
+        verbose_name=_("department"),
     )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", help_text=_("The head accountable while the time passed."),
+        verbose_name=_("head"),
     )
-    quarter = models.DateField(help_text=_("First day of the quarter the posting counts in."))
+    quarter = models.DateField(
+        help_text=_("First day of the quarter the posting counts in."),
+        verbose_name=_("quarter"),
+    )
     period = models.DateField(
         help_text=_("First day of the quarter in which the overdue time passed (an earlier, "
                   "closed quarter on an adjustment)."),
+        verbose_name=_("period"),
     )
     seconds = models.DecimalField(_("business seconds"), max_digits=18, decimal_places=6)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    posted_at = models.DateTimeField()
-    reason = models.CharField(max_length=16, choices=PostingReason.choices)
-    note = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("amount"))
+    posted_at = models.DateTimeField(verbose_name=_("posted at"))
+    reason = models.CharField(
+        max_length=16,
+        choices=PostingReason.choices,
+        verbose_name=_("reason"),
+    )
+    note = models.CharField(max_length=200, blank=True, verbose_name=_("note"))
 
     objects = DelayPostingQuerySet.as_manager()
 

@@ -84,40 +84,51 @@ class NotificationQuerySet(RestrictedQuerySet):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        verbose_name=_("recipient"),
     )
-    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
-    subject = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    link = models.CharField(max_length=300, blank=True, help_text=_("A path inside SRM."))
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices, verbose_name=_("kind"))
+    subject = models.CharField(max_length=200, verbose_name=_("subject"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    link = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("A path inside SRM."),
+        verbose_name=_("link"),
+    )
     reply_to = models.CharField(
         max_length=200, blank=True,
         help_text=_("The e-mail's Reply-To: a step's signed reply address (deciding by reply)."),
+        verbose_name=_("reply to"),
     )
     request = models.ForeignKey(
         "requests_app.ServiceRequest", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The request the notice is about: its e-mails form one conversation."),
+        verbose_name=_("request"),
     )
     step = models.ForeignKey(
         "approvals.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text=_("The approval a “waiting for your decision” notice asks to decide: its "
         "e-mail carries the signed action links."),
+        verbose_name=_("step"),
     )
     dedupe_key = models.CharField(
         max_length=120, null=True, blank=True, unique=True,
         help_text=_("Set for notifications that must exist once (a week's digest), so a job "
         "that runs twice writes it once."),
+        verbose_name=_("dedupe key"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
     email_status = models.CharField(
-        max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING,
+        verbose_name=_("email status"),
     )
-    email_sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    email_sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("email sent at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
 
     objects = NotificationQuerySet.as_manager()
 

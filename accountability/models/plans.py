@@ -60,30 +60,38 @@ class ChangePlanQuerySet(RestrictedQuerySet):
 
 
 class ChangePlan(models.Model):
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sponsored_plans"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sponsored_plans",
+        verbose_name=_("sponsor"),
     )
     items = models.ManyToManyField(
         "requests_app.CatalogItem", blank=True, related_name="change_plans",
         verbose_name=_("catalog items in scope"),
     )
-    go_live_on = models.DateField("go-live date")
+    go_live_on = models.DateField(_("go-live date"))
     value_target_on = models.DateField(
         _("value realization target date"),
         help_text=_("By when the items' outcome KPIs should reach their targets."),
     )
-    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.PLANNING)
+    status = models.CharField(
+        max_length=16,
+        choices=PlanStatus.choices,
+        default=PlanStatus.PLANNING,
+        verbose_name=_("status"),
+    )
     live_override_justification = models.TextField(
-        blank=True, help_text=_("Set when an ops leader took the plan live with unmet conditions.")
+        blank=True, help_text=_("Set when an ops leader took the plan live with unmet conditions."),
+        verbose_name=_("live override justification"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    went_live_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    went_live_at = models.DateTimeField(null=True, blank=True, verbose_name=_("went live at"))
     closed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When value was realized or the plan was abandoned.")
+        null=True, blank=True, help_text=_("When value was realized or the plan was abandoned."),
+        verbose_name=_("closed at"),
     )
-    closing_note = models.TextField(blank=True)
+    closing_note = models.TextField(blank=True, verbose_name=_("closing note"))
 
     objects = ChangePlanQuerySet.as_manager()
 
@@ -161,23 +169,34 @@ class LegacyWorkflowQuerySet(RestrictedQuerySet):
 class LegacyWorkflow(models.Model):
     """A shadow process the plan replaces: an approval by email, a team's spreadsheet…"""
 
-    plan = models.ForeignKey(ChangePlan, on_delete=models.CASCADE, related_name="workflows")
-    name = models.CharField(max_length=200)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    plan = models.ForeignKey(
+        ChangePlan,
+        on_delete=models.CASCADE,
+        related_name="workflows",
+        verbose_name=_("plan"),
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    channel = models.CharField(max_length=16, choices=Channel.choices, verbose_name=_("channel"))
     owning_department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="legacy_workflows",
         help_text=_("Its head is accountable for retiring it."),
+        verbose_name=_("owning department"),
     )
     replaced_by = models.ForeignKey(
         "requests_app.CatalogItem", null=True, blank=True, on_delete=models.PROTECT,
         related_name="replaced_workflows", verbose_name=_("replacing catalog item"),
     )
-    retire_by = models.DateField()
+    retire_by = models.DateField(verbose_name=_("retire by"))
     decision = models.CharField(
-        max_length=8, choices=WorkflowDecision.choices, default=WorkflowDecision.RETIRE
+        max_length=8, choices=WorkflowDecision.choices, default=WorkflowDecision.RETIRE,
+        verbose_name=_("decision"),
     )
-    keep_reason = models.TextField(blank=True, help_text=_("Required when the decision is keep."))
-    retired_on = models.DateField(null=True, blank=True)
+    keep_reason = models.TextField(
+        blank=True,
+        help_text=_("Required when the decision is keep."),
+        verbose_name=_("keep reason"),
+    )
+    retired_on = models.DateField(null=True, blank=True, verbose_name=_("retired on"))
     evidence = models.TextField(
         _("evidence note"), blank=True,
         help_text=_("How we know it is gone: the mailbox closed, the sheet made read-only…"),
@@ -185,6 +204,7 @@ class LegacyWorkflow(models.Model):
     last_reminded_on = models.DateField(
         null=True, blank=True, editable=False,
         help_text=_("When the owning head was last told the retirement is overdue."),
+        verbose_name=_("last reminded on"),
     )
 
     objects = LegacyWorkflowQuerySet.as_manager()
@@ -251,34 +271,65 @@ class ImportJob(models.Model):
     """One legacy tracker import, checked in full and then imported in batches; its counters
     drive the progress bar."""
 
-    item = models.ForeignKey("requests_app.CatalogItem", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(
+        "requests_app.CatalogItem",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("item"),
+    )
     workflow = models.ForeignKey(
-        LegacyWorkflow, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
+        LegacyWorkflow, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports",
+        verbose_name=_("workflow"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("created by"),
     )
     file = models.FileField(upload_to="imports/", max_length=255, blank=True,
                             storage=_imports_storage,
-                            help_text=_("Deleted when the job ends (kept a few days if it failed)."))
-    original_name = models.CharField(max_length=255)
-    dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    total = models.PositiveIntegerField(default=0, help_text=_("Data rows in the file."))
-    done = models.PositiveIntegerField(default=0, help_text=_("Rows processed in the current phase."))
-    imported = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0, help_text=_("Already imported earlier."))
-    error_count = models.PositiveIntegerField(default=0)
+                            help_text=_("Deleted when the job ends (kept a few days if it failed)."),
+                            verbose_name=_("file"))
+    original_name = models.CharField(max_length=255, verbose_name=_("original name"))
+    dry_run = models.BooleanField(default=False, verbose_name=_("dry run"))
+    status = models.CharField(
+        max_length=16,
+        choices=ImportStatus.choices,
+        default=ImportStatus.QUEUED,
+        verbose_name=_("status"),
+    )
+    total = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Data rows in the file."),
+        verbose_name=_("total"),
+    )
+    done = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Rows processed in the current phase."),
+        verbose_name=_("done"),
+    )
+    imported = models.PositiveIntegerField(default=0, verbose_name=_("imported"))
+    skipped = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Already imported earlier."),
+        verbose_name=_("skipped"),
+    )
+    error_count = models.PositiveIntegerField(default=0, verbose_name=_("error count"))
     errors = models.JSONField(
-        default=list, blank=True, help_text=_("The first bad rows: [line, message].")
+        default=list, blank=True, help_text=_("The first bad rows: [line, message]."),
+        verbose_name=_("errors"),
     )
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True, verbose_name=_("message"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Written after each batch: a stale one means the worker died.")
+        null=True, blank=True, help_text=_("Written after each batch: a stale one means the worker died."),
+        verbose_name=_("heartbeat at"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Runs started so far."))
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text=_("Runs started so far."),
+        verbose_name=_("attempts"),
+    )
 
     objects = ImportJobQuerySet.as_manager()
 

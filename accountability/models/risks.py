@@ -81,35 +81,46 @@ class DelayRisk(models.Model):
     the history accountability reporting reads.
     """
 
-    step = models.ForeignKey("approvals.Step", on_delete=models.PROTECT, related_name="delay_risks")
+    step = models.ForeignKey(
+        "approvals.Step",
+        on_delete=models.PROTECT,
+        related_name="delay_risks",
+        verbose_name=_("step"),
+    )
     request = models.ForeignKey(
-        "requests_app.ServiceRequest", on_delete=models.PROTECT, related_name="delay_risks"
+        "requests_app.ServiceRequest", on_delete=models.PROTECT, related_name="delay_risks",
+        verbose_name=_("request"),
     )
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="delay_risks",
         help_text=_("The accountable department (the step's, when it moves to a new head)."),
+        verbose_name=_("department"),
     )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="delay_risks", help_text=_("The head accountable for the delay now (from ``head_since``)."),
+        verbose_name=_("head"),
     )
     head_since = models.DateTimeField(
         null=True, blank=True,
         help_text=_("When ``head`` became accountable for this delay (a head change); empty: "
                   "since it was detected."),
+        verbose_name=_("head since"),
     )
     previous_head = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", help_text=_("The head accountable until ``head_since``."),
+        verbose_name=_("previous head"),
     )
     # A database default too: the delay scan opens risks with one INSERT … SELECT.
     previous_heads_exposure = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"),
         help_text=_("Cost of delay posted against earlier heads, up to ``head_since``."),
+        verbose_name=_("previous heads exposure"),
     )
-    detected_at = models.DateTimeField()
-    level = models.PositiveSmallIntegerField(default=1)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    detected_at = models.DateTimeField(verbose_name=_("detected at"))
+    level = models.PositiveSmallIntegerField(default=1, verbose_name=_("level"))
+    escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
     overdue_hours = models.DecimalField(
         _("business hours overdue"), max_digits=10, decimal_places=2, default=0,
         help_text=_("For display and levels: overdue_seconds in hours, rounded to 0.01 h."),
@@ -118,7 +129,11 @@ class DelayRisk(models.Model):
         _("business seconds overdue"), max_digits=18, decimal_places=6, default=0,
         help_text=_("Exact business time overdue posted so far (the sum of the risk's postings)."),
     )
-    cost_of_delay_per_day = models.DecimalField(max_digits=12, decimal_places=2)
+    cost_of_delay_per_day = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        verbose_name=_("cost of delay per day"),
+    )
     day_seconds = models.PositiveIntegerField(
         _("business day length (seconds)"),
         help_text=_("The accountable department's working day when the risk was detected, exact."),
@@ -126,14 +141,17 @@ class DelayRisk(models.Model):
     exposure = models.DecimalField(
         max_digits=14, decimal_places=2, default=0,
         help_text=_("Cost of delay posted so far (the sum of the risk's postings)."),
+        verbose_name=_("exposure"),
     )
     posted_until = models.DateTimeField(
         help_text=_("The moment up to which the overdue time has been posted to the ledger."),
+        verbose_name=_("posted until"),
     )
-    refreshed_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(verbose_name=_("refreshed at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolution = models.CharField(
-        max_length=16, blank=True, help_text=_("The state the step closed in (approved, done…).")
+        max_length=16, blank=True, help_text=_("The state the step closed in (approved, done…)."),
+        verbose_name=_("resolution"),
     )
 
     objects = DelayRiskQuerySet.as_manager()

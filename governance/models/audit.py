@@ -48,29 +48,58 @@ class AuditEvent(models.Model):
     reference gathers the request's own events and those of its steps into one timeline).
     """
 
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("actor"),
     )
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text=_("Set when a delegate acted for someone else."),
+        verbose_name=_("on behalf of"),
     )
-    verb = models.CharField(max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
-    object_repr = models.CharField(max_length=200)
-    correlation = models.CharField(max_length=40, blank=True)
-    from_state = models.CharField(max_length=32, blank=True)
-    to_state = models.CharField(max_length=32, blank=True)
-    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    verb = models.CharField(max_length=64, verbose_name=_("verb"))
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("content type"),
+    )
+    object_id = models.CharField(max_length=64, verbose_name=_("object ID"))
+    object_repr = models.CharField(max_length=200, verbose_name=_("object repr"))
+    correlation = models.CharField(max_length=40, blank=True, verbose_name=_("correlation"))
+    from_state = models.CharField(max_length=32, blank=True, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=32, blank=True, verbose_name=_("to state"))
+    data = models.JSONField(
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        verbose_name=_("data"),
+    )
     # The hash chain (PostgreSQL; docs/architecture.md, "The audit trail"): written by the
     # database's BEFORE INSERT trigger, never by Python. Each event is the ``chain_seq``-th
     # of its correlation's chain; ``hash`` = SHA-256 over ``prev_hash`` (the hash of the
     # previous event of the chain, "" for the first) and the event's content.
-    chain_seq = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
-    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
-    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    chain_seq = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("chain seq"),
+    )
+    prev_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        verbose_name=_("prev hash"),
+    )
+    hash = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        verbose_name=_("hash"),
+    )
 
     objects = AuditEventQuerySet.as_manager()
 

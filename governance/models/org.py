@@ -44,6 +44,7 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="staff",
         help_text=_("Home department: a request is charged to the requester's department."),
+        verbose_name=_("department"),
     )
     is_ops_leader = models.BooleanField(
         _("ops leader"),
@@ -53,6 +54,7 @@ class User(AbstractUser):
     timezone = models.CharField(
         max_length=64, blank=True, validators=[_validate_timezone],
         help_text=_("Times are shown in this timezone; empty means the organisation's."),
+        verbose_name=_("timezone"),
     )
     language = models.CharField(
         _("language"), max_length=8, blank=True, choices=settings.LANGUAGES,
@@ -140,11 +142,12 @@ def accountability_scope_ids(user) -> set[int]:
 
 
 class Department(models.Model):
-    code = models.CharField(max_length=40, unique=True)
-    name = models.CharField(max_length=200)
-    cost_centre = models.CharField(max_length=40, blank=True)
+    code = models.CharField(max_length=40, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    cost_centre = models.CharField(max_length=40, blank=True, verbose_name=_("cost centre"))
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent"),
     )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,6 +156,7 @@ class Department(models.Model):
         on_delete=models.PROTECT,
         related_name="headed_departments",
         help_text=_("The one person accountable for this department's steps and delays."),
+        verbose_name=_("head"),
     )
     deputy = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -160,25 +164,34 @@ class Department(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="deputised_departments",
+        verbose_name=_("deputy"),
     )
     timezone = models.CharField(
-        max_length=64, default=_default_timezone, validators=[_validate_timezone]
+        max_length=64, default=_default_timezone, validators=[_validate_timezone],
+        verbose_name=_("timezone"),
     )
-    work_start = models.TimeField(default=time(9, 0))
+    work_start = models.TimeField(default=time(9, 0), verbose_name=_("work start"))
     work_end = models.TimeField(
         default=time(17, 0),
         help_text=_("00:00 means midnight at the end of the day (00:00–00:00 on every day is a "
                   "round-the-clock service desk)."),
+        verbose_name=_("work end"),
     )
     work_days = models.CharField(
         max_length=7, default="12345", validators=[_validate_workdays],
         help_text=_("ISO weekday digits, Monday = 1."),
+        verbose_name=_("work days"),
     )
     holiday_country = models.CharField(
         max_length=3, blank=True, default=_default_country,
         help_text=_("Public holidays of this country (ISO code) are not business time."),
+        verbose_name=_("holiday country"),
     )
-    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    holiday_subdivision = models.CharField(
+        max_length=10,
+        blank=True,
+        verbose_name=_("holiday subdivision"),
+    )
     source = models.CharField(
         _("source"), max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL,
         help_text=_("Where the department itself (name, code, parent) comes from."),
@@ -238,10 +251,21 @@ class Department(models.Model):
 
 class Membership(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("user"),
     )
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("department"),
+    )
+    role = models.CharField(
+        max_length=16,
+        choices=MembershipRole.choices,
+        default=MembershipRole.MEMBER,
+        verbose_name=_("role"),
+    )
     source = models.CharField(
         _("source"), max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL,
         help_text=_("Whether the directory (a group's members) or SRM made this membership."),

@@ -14,19 +14,20 @@ class LoginLockout(models.Model):
     after repeated failures. The failures are counted in the cache every web worker shares
     (``governance.logins``); this row is what administrators see and unlock."""
 
-    scope = models.CharField(max_length=16, choices=LockoutScope.choices)
+    scope = models.CharField(max_length=16, choices=LockoutScope.choices, verbose_name=_("scope"))
     # The name typed at the sign-in form (it need not name an account: unknown names are
     # locked too, so a lockout does not tell whether an account exists).
-    username = models.CharField(max_length=150, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True, verbose_name=_("username"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    failures = models.PositiveIntegerField()
-    started_at = models.DateTimeField(default=timezone.now)
-    until = models.DateTimeField()
-    unlocked_at = models.DateTimeField(null=True, blank=True)
+                             on_delete=models.SET_NULL, related_name="+", verbose_name=_("user"))
+    failures = models.PositiveIntegerField(verbose_name=_("failures"))
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    until = models.DateTimeField(verbose_name=_("until"))
+    unlocked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("unlocked at"))
     unlocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("unlocked by"))
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -61,17 +62,18 @@ class ApiToken(models.Model):
     cannot be read back from the database, a backup or the admin (``governance.tokens``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
-    name = models.CharField(max_length=100)
+                             related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
     # The secret's first characters, to tell tokens apart in lists (not enough to use one).
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(max_length=12, verbose_name=_("prefix"))
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_reason = models.CharField(max_length=32, blank=True,
-                                      choices=TokenRevokedBecause.choices)
+                                      choices=TokenRevokedBecause.choices,
+                                      verbose_name=_("revoked reason"))
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -110,7 +112,7 @@ class IdentityProvider(models.Model):
     (``ScimToken``); what it writes is audited as coming from it."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     objects = IdentityProviderQuerySet.as_manager()
 
@@ -128,12 +130,12 @@ class ScimToken(models.Model):
     a keyed hash of its secret is stored (``governance.tokens``), shown once at creation."""
 
     provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE,
-                                 related_name="scim_tokens")
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+                                 related_name="scim_tokens", verbose_name=_("provider"))
+    prefix = models.CharField(max_length=12, verbose_name=_("prefix"))
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
