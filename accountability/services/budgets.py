@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +41,7 @@ from accountability.models import (
     CommitmentReason,
     ItemActualFigures,
 )
-from accountability.models.budgets import is_finance_controller
+from accountability.models.budgets import SUMS, is_finance_controller
 from accountability.services.import_files import (
     FORMATS,
     Columns,
@@ -311,52 +311,149 @@ def over_budget_message(*, department: Department, quarter: date, remaining: Dec
              "%(cost)s: the budget does not allow it.") % words
 
 
+@dataclass(frozen=True)
+class _Commitment:
+    """What the last approval's commitment did: ``committed``, and the cost centre's stored
+    quarter — after the commitment when committed, as it stands when refused."""
+
+    committed: bool
+    figures: BudgetFigures
+
+
 def on_request_approved(sender, *, request: ServiceRequest, step, actor: User | None,
                         over_budget_reason: str, at: datetime, **kwargs) -> None:
     """The last approval commits the estimated cost in the quarter of the approval.
 
-    One statement adds the commitment to the cost centre's stored quarter and returns the
-    quarter as it now is, holding its row lock to the end of the transaction, so concurrent
-    approvals spend the budget one at a time, each seeing the ones before. One that takes the
-    remaining budget below zero is taken back and refused unless it carries an over-budget
-    reason (and ``SRM_OVER_BUDGET_APPROVAL`` allows it)."""
+    The commitment is added to the cost centre's stored quarter under the row's lock, held to
+    the end of the transaction, so concurrent approvals spend the budget one at a time, each
+    seeing the ones before. One that would take the remaining budget below zero is refused,
+    leaving the figures as they were, unless it carries an over-budget reason (and
+    ``SRM_OVER_BUDGET_APPROVAL`` allows it). A request committed before commits nothing
+    again (the step actions hold the request's lock, so the test cannot race)."""
     cost = request.estimated_cost
-    if not cost or CommitmentPosting.objects.filter(request=request,
-                                                    kind=CommitmentKind.COMMIT).exists():
+    if not cost:
         return
     period = current_quarter(at)
     quarter = posting_quarter(period, at=at)
+    allowed = settings.SRM_OVER_BUDGET_APPROVAL
+    reason = over_budget_reason.strip() if allowed else ""
+    commit = _commit_in_one_statement if connection.vendor == "postgresql" else _commit_in_steps
+    outcome = commit(request, period=period, quarter=quarter, cost=cost, reason=reason, at=at)
+    if outcome is None:
+        return
+    figures = outcome.figures
+    if outcome.committed and (figures.budget is None or figures.remaining >= 0):
+        return
+    department = Department.objects.get(pk=request.requester_department_id)
+    if not outcome.committed:
+        message = over_budget_message(
+            department=department, quarter=quarter, remaining=figures.remaining, cost=cost,
+            reference=request.reference, allowed=allowed)
+        raise OverBudget(message, field_errors={"over_budget_reason": [
+            _("Say why it is approved over budget.") if allowed else _("The budget is spent.")]})
+    audit_record(actor=actor, verb=AuditVerb.REQUEST_OVER_BUDGET, target=request,
+                 correlation=request.reference, at=at, data={
+                     "reason": reason, "cost_centre": department.code,
+                     "quarter": quarter_label(quarter), "budget": figures.budget,
+                     "remaining_before": figures.remaining + cost,
+                     "remaining_after": figures.remaining, "step": step.name})
+
+
+# One statement on PostgreSQL: unless the request has a commitment already, add the cost to
+# the cost centre's stored quarter — only where it has no budget, where the budget allows it
+# or with an over-budget reason (the conflicting row is locked either way) —, then, from the
+# row that statement returns, add it to the work in flight and append the posting. Every part
+# reads the statement's one snapshot, so the budget test is made on the figures row itself,
+# in its ``DO UPDATE``, which always sees the row's latest version: a concurrent approval of
+# the same cost centre waits for the lock and then sees the commitment before it.
+_COMMIT = """
+WITH fresh AS (
+    SELECT NOT EXISTS (SELECT 1 FROM {posting}
+                       WHERE request_id = %(request)s AND kind = %(kind)s) AS is_new
+),
+figures AS (
+    INSERT INTO {figures} AS f
+        (department_id, quarter, budget, committed, actual, released, over_budget)
+    SELECT %(department)s, %(quarter)s, NULL, %(cost)s, 0, 0, 0 FROM fresh WHERE is_new
+    ON CONFLICT (department_id, quarter) DO UPDATE SET
+        committed = f.committed + EXCLUDED.committed,
+        over_budget = f.over_budget + CASE
+            WHEN f.budget - (f.committed + f.actual - f.released) < EXCLUDED.committed
+            THEN 1 ELSE 0 END
+    WHERE f.budget IS NULL OR %(over)s
+        OR f.budget - (f.committed + f.actual - f.released) >= EXCLUDED.committed
+    RETURNING f.id, f.budget, f.committed, f.actual, f.released, f.over_budget,
+        COALESCE(f.budget - (f.committed + f.actual - f.released) < 0, FALSE) AS over
+),
+in_flight AS (
+    INSERT INTO {items} AS i (department_id, item_id, period, in_flight)
+    SELECT %(department)s, %(item)s, %(period)s, %(cost)s FROM figures
+    ON CONFLICT (department_id, item_id, period) DO UPDATE SET
+        in_flight = i.in_flight + EXCLUDED.in_flight
+),
+posting AS (
+    INSERT INTO {posting} (request_id, department_id, kind, quarter, period, amount,
+                           posted_at, reason, over_budget_reason)
+    SELECT %(request)s, %(department)s, %(kind)s, %(quarter)s, %(period)s, %(cost)s,
+           %(at)s, %(reason)s, CASE WHEN over THEN %(over_reason)s ELSE '' END FROM figures
+)
+SELECT is_new, id, budget, committed, actual, released, over_budget FROM fresh
+LEFT JOIN figures ON TRUE
+"""
+
+
+def _commit_in_one_statement(request: ServiceRequest, *, period: date, quarter: date,
+                             cost: Decimal, reason: str, at: datetime) -> _Commitment | None:
+    """PostgreSQL: the commitment in one statement (``_COMMIT``); None when the request was
+    committed before."""
+    department_id = request.requester_department_id
+    sql = _COMMIT.format(posting=CommitmentPosting._meta.db_table,
+                         figures=BudgetFigures._meta.db_table,
+                         items=CommitmentItemFigures._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {
+            "request": request.pk, "kind": str(CommitmentKind.COMMIT),
+            "department": department_id, "quarter": quarter, "period": period, "cost": cost,
+            "item": request.item_id, "over": bool(reason), "over_reason": reason, "at": at,
+            "reason": str(CommitmentReason.APPROVED)})
+        is_new, pk, budget, *sums = cursor.fetchone()
+    if not is_new:
+        return None
+    if pk is None:
+        # Refused: the row stands as it was, still locked by the statement; read it for the
+        # message.
+        figures = BudgetFigures.objects.get(department_id=department_id, quarter=quarter)
+        return _Commitment(committed=False, figures=figures)
+    figures = BudgetFigures(pk=pk, department_id=department_id, quarter=quarter, budget=budget)
+    for name, value in zip(SUMS, sums, strict=True):
+        setattr(figures, name, value)
+    return _Commitment(committed=True, figures=figures)
+
+
+def _commit_in_steps(request: ServiceRequest, *, period: date, quarter: date, cost: Decimal,
+                     reason: str, at: datetime) -> _Commitment | None:
+    """SQLite (no data-modifying CTEs; one writer at a time): the same in four statements."""
+    if CommitmentPosting.objects.filter(request=request, kind=CommitmentKind.COMMIT).exists():
+        return None
     department_id = request.requester_department_id
     figures = BudgetFigures.objects.add(department_id=department_id, quarter=quarter,
                                         committed=cost, returning=True)
-    over = ""
-    if figures.budget is not None and figures.remaining < 0:
-        remaining = figures.remaining + cost
-        department = Department.objects.get(pk=department_id)
-        allowed = settings.SRM_OVER_BUDGET_APPROVAL
-        if not allowed or not over_budget_reason.strip():
-            # Taken back at once, so the figures stay right even for a caller that goes on
-            # in the same transaction after the refusal.
-            BudgetFigures.objects.add(department_id=department_id, quarter=quarter,
-                                      committed=-cost)
-            message = over_budget_message(
-                department=department, quarter=quarter, remaining=remaining,
-                cost=cost, reference=request.reference, allowed=allowed)
-            raise OverBudget(message, field_errors={"over_budget_reason": [
-                _("Say why it is approved over budget.") if allowed
-                else _("The budget is spent.")]})
-        over = over_budget_reason.strip()
+    over = figures.budget is not None and figures.remaining < 0
+    if over and not reason:
+        # Taken back at once, so the figures stay right even for a caller that goes on in the
+        # same transaction after the refusal.
+        BudgetFigures.objects.add(department_id=department_id, quarter=quarter,
+                                  committed=-cost)
+        figures.committed -= cost
+        return _Commitment(committed=False, figures=figures)
+    if over:
         BudgetFigures.objects.add(department_id=department_id, quarter=quarter, over_budget=1)
-        audit_record(actor=actor, verb=AuditVerb.REQUEST_OVER_BUDGET, target=request,
-                     correlation=request.reference, at=at, data={
-                         "reason": over, "cost_centre": department.code,
-                         "quarter": quarter_label(quarter), "budget": figures.budget,
-                         "remaining_before": remaining, "remaining_after": figures.remaining,
-                         "step": step.name})
+        figures.over_budget += 1
     CommitmentItemFigures.objects.add(department_id=department_id, item_id=request.item_id,
                                       period=period, in_flight=cost)
     _post(request, kind=CommitmentKind.COMMIT, period=period, amount=cost,
-          reason=CommitmentReason.APPROVED, at=at, over_budget_reason=over)
+          reason=CommitmentReason.APPROVED, at=at, over_budget_reason=reason if over else "")
+    return _Commitment(committed=True, figures=figures)
 
 
 def on_request_closed(sender, *, request: ServiceRequest, state: str, at: datetime,

@@ -5,10 +5,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accountability.models import Budget, CommitmentPosting
+from accountability.models import Budget, BudgetFigures, CommitmentItemFigures, CommitmentPosting
+from accountability.services.budget_figures import budget_figures_verify
 from accountability.services.budgets import (
     budget_set,
     budgets_import,
@@ -16,6 +19,7 @@ from accountability.services.budgets import (
     used_in,
 )
 from approvals.choices import StepState
+from approvals.models import Step
 from approvals.services import (
     request_cancel,
     step_approve,
@@ -23,11 +27,17 @@ from approvals.services import (
     step_complete,
     step_reject,
 )
+from approvals.signals import request_approved
 from governance.errors import Conflict, NotAllowed, ValidationFailed
 from governance.models import AuditEvent
 from governance.periods import quarter_label
+from requests_app.models import ServiceRequest
 
 BERLIN = ZoneInfo("Europe/Berlin")
+# A last approval that commits, on PostgreSQL: the request's and its steps' locks, the step
+# closed with its audit event, its delay risk, the notices, the commitment (one statement;
+# four before), the request moved on: 13, and the savepoint around them.
+APPROVAL_STATEMENTS = 15
 
 
 def active(request):
@@ -268,3 +278,63 @@ def test_the_demo_budgets_cover_every_cost_centre_and_keep_marketing_tight(org, 
     assert created == 4 * centres
     assert seed_budgets() == 0  # idempotent
     assert remaining(org) == TIGHT
+
+
+def test_the_last_approval_commits_in_one_statement(org, submit, q1):
+    # Given a request waiting for its last approval, content types cached as in a running
+    # server
+    ContentType.objects.get_for_models(ServiceRequest, Step)
+    request = submit(cost="7500")
+    step_approve(actor=org.hank, step=active(request))
+    step = active(request)
+
+    # When fiona approves it: the commitment is one statement on PostgreSQL (is it committed
+    # already, the stored figures, the work in flight and the posting); SQLite takes four
+    with CaptureQueriesContext(connection) as approval:
+        step_approve(actor=org.fiona, step=step)
+    ledger_statements = [q["sql"] for q in approval.captured_queries
+                         if "accountability_commitment" in q["sql"]
+                         or "accountability_budgetfigures" in q["sql"]]
+    postgresql = connection.vendor == "postgresql"
+    assert len(ledger_statements) == (1 if postgresql else 4), ledger_statements
+    assert len(approval.captured_queries) == (APPROVAL_STATEMENTS if postgresql
+                                              else APPROVAL_STATEMENTS + 3)
+
+    # Then the figures, the work in flight and the ledger hold it
+    assert ledger(request) == [("commit", "7500.00")]
+    assert remaining(org) == Decimal("2500.00")
+    assert CommitmentItemFigures.objects.get(department=org.dept["MKT"]).in_flight == \
+        Decimal("7500.00")
+    assert budget_figures_verify() == []
+
+
+def test_a_request_commits_once_however_often_its_approval_is_announced(org, submit, q1):
+    request = submit(cost="7500")
+    approve_all(org, request)
+    step = request.steps.filter(state=StepState.APPROVED).last()
+    request_approved.send(sender=Step, request=request, step=step, actor=org.fiona,
+                          over_budget_reason="", at=timezone.now())
+    assert ledger(request) == [("commit", "7500.00")]
+    assert remaining(org) == Decimal("2500.00")
+    assert budget_figures_verify() == []
+
+
+def test_an_approval_over_budget_changes_no_figure_when_refused(org, submit, q1):
+    first = submit(cost="9000")
+    approve_all(org, first)
+    second = submit(cost="1500")  # below the finance threshold: the head's is the last
+    before = list(BudgetFigures.objects.values())
+    with pytest.raises(Conflict) as refused:
+        step_approve(actor=org.hank, step=active(second))
+    assert "has €1,000.00 left" in refused.value.message
+    assert list(BudgetFigures.objects.values()) == before
+    assert CommitmentItemFigures.objects.get(department=org.dept["MKT"]).in_flight == \
+        Decimal("9000.00")
+
+    step_approve(actor=org.hank, step=active(second), over_budget_reason="Year-end deal")
+    figures = BudgetFigures.objects.get(department=org.dept["MKT"], quarter=current_quarter())
+    assert (figures.committed, figures.over_budget) == (Decimal("10500.00"), 1)
+    event = AuditEvent.objects.get(verb="request.over_budget")
+    assert (event.data["remaining_before"], event.data["remaining_after"]) == ("1000.00",
+                                                                               "-500.00")
+    assert budget_figures_verify() == []
