@@ -103,5 +103,7 @@ def _unread_count(user):
     return Notification.objects.restrict(user).unread()
 
 
-def _sees_plans(user) -> bool:
-    return user.is_ops_leader or user.is_superuser or ChangePlan.objects.restrict(user).exists()
+def _sees_plans(user):
+    """Ops leaders and superusers; anyone else when the change plan rule shows them a plan
+    (the navigation asks that in its badges' statement)."""
+    return user.is_ops_leader or user.is_superuser or ChangePlan.objects.restrict(user)

@@ -20,6 +20,8 @@ from django.urls import NoReverseMatch, reverse
 class NavEntry:
     label: str
     url_name: str
+    # Who sees it: a bool, or a QuerySet (seen when it has a row: asked in the badges'
+    # statement, so a rule like "sponsors a change plan" costs no round trip of its own).
     visible: Callable = lambda user: True
     # The badge: an int, or a QuerySet whose rows to count (counted with the others at once).
     count: Callable | None = None
@@ -50,19 +52,19 @@ def nav(request: HttpRequest) -> dict:
     known = request.__dict__.get("_srm_nav_counted", {})
     links, menu = [], []
     for entry in sorted(NAV, key=lambda e: e.order):
-        if not entry.visible(user):
+        visible = entry.visible(user)
+        if not isinstance(visible, QuerySet) and not visible:
             continue
         try:
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
+        link = {"key": entry.url_name.replace(":", "-"), "label": entry.label, "url": url,
+                "visible": visible}
         if entry.menu:
-            menu.append({"key": entry.url_name.replace(":", "-"), "label": entry.label, "url": url})
+            menu.append(link)
             continue
-        links.append({
-            "key": entry.url_name.replace(":", "-"),
-            "label": entry.label,
-            "url": url,
+        link.update({
             "active": False,
             # An int or a QuerySet.
             "count": (known[entry.url_name] if entry.url_name in known
@@ -70,11 +72,19 @@ def nav(request: HttpRequest) -> dict:
             "count_label": entry.count_label,
             "alert": entry.alert,
         })
-    # Counts given as querysets are counted together, in one round trip.
-    pending = [link for link in links if isinstance(link["count"], QuerySet)]
-    for link, value in zip(pending, count_together([link["count"] for link in pending]),
-                           strict=True):
+        links.append(link)
+    # Counts and visibility given as querysets are asked together, in one round trip.
+    counting = [link for link in links if isinstance(link["count"], QuerySet)]
+    asking = [link for link in links + menu if isinstance(link["visible"], QuerySet)]
+    counts, seen = ask_together([link["count"] for link in counting],
+                                [link["visible"] for link in asking])
+    for link, value in zip(counting, counts, strict=True):
         link["count"] = value
+    hidden = {id(link) for link, value in zip(asking, seen, strict=True) if not value}
+    links = [link for link in links if id(link) not in hidden]
+    menu = [link for link in menu if id(link) not in hidden]
+    for link in links + menu:
+        del link["visible"]
     # Only the most specific entry is current (/portal/requests/ is not also /portal/).
     matching = [link for link in links if request.path.startswith(link["url"])]
     if matching:
@@ -85,20 +95,35 @@ def nav(request: HttpRequest) -> dict:
 def count_together(querysets: list[QuerySet]) -> list[int]:
     """``[qs.count() for qs in querysets]`` in one statement: a SELECT of one scalar
     ``COUNT(*)`` subquery per queryset (same FROM and WHERE as ``count()`` runs)."""
-    counts: list[int | None] = [None] * len(querysets)
-    parts, params, positions = [], [], []
-    for position, queryset in enumerate(querysets):
+    return ask_together(querysets, [])[0]
+
+
+def ask_together(counted: list[QuerySet],
+                 existing: list[QuerySet]) -> tuple[list[int], list[bool]]:
+    """``([qs.count() for qs in counted], [qs.exists() for qs in existing])`` in one
+    statement: a SELECT of one scalar ``COUNT(*)`` subquery per counted queryset (same FROM
+    and WHERE as ``count()`` runs) and one ``EXISTS`` per asked one."""
+    answers: list[int | bool | None] = [None] * (len(counted) + len(existing))
+    parts, params, positions, database = [], [], [], None
+    for position, queryset in enumerate([*counted, *existing]):
+        is_count = position < len(counted)
         try:
-            sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+            if is_count:
+                sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+            else:
+                sql, query_params = queryset.order_by().values("pk")[:1].query.sql_with_params()
         except EmptyResultSet:  # .none(): nothing to ask the database
-            counts[position] = 0
+            answers[position] = 0 if is_count else False
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS nav_count_{position})")
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS nav_count_{position})" if is_count
+                     else f"EXISTS ({sql})")
         params.extend(query_params)
         positions.append(position)
+        database = database or queryset.db
     if parts:
-        with connections[querysets[positions[0]].db].cursor() as cursor:
+        with connections[database].cursor() as cursor:
             cursor.execute("SELECT " + ", ".join(parts), params)
             for position, value in zip(positions, cursor.fetchone(), strict=True):
-                counts[position] = value
-    return counts
+                answers[position] = value
+    return ([int(value) for value in answers[:len(counted)]],
+            [bool(value) for value in answers[len(counted):]])

@@ -160,3 +160,22 @@ def test_the_navigation_shows_change_plans_to_those_concerned(client, org, plan)
     assert (olivia.status_code, alice.status_code) == (200, 200)
     assert "Change plans" in olivia.content.decode()
     assert "Change plans" not in alice.content.decode()
+    # The sponsor, and the head whose department's workflow the plan retires (hank, MKT);
+    # not a head the plan does not concern (helen, HR).
+    for person, sees in ((org.irene, True), (org.hank, True), (org.helen, False)):
+        page = login(client, person).get("/portal/").content.decode()
+        assert ('id="nav-plans-list"' in page) is sees, person.username
+
+
+def test_whether_someone_sees_change_plans_costs_the_navigation_no_statement(
+        client, org, plan, django_assert_max_num_queries):
+    # Session with its person, the role row, the badges with "sees a change plan", the page.
+    login(client, org.hank).get("/portal/")
+    with django_assert_max_num_queries(4) as hank:
+        page = client.get("/portal/").content.decode()
+    assert 'id="nav-plans-list"' in page
+    statements = len(hank.captured_queries)
+    login(client, org.helen).get("/portal/")
+    with django_assert_max_num_queries(statements):
+        page = client.get("/portal/").content.decode()
+    assert 'id="nav-plans-list"' not in page
