@@ -71,7 +71,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the person read in the session's own statement (SESSION_ENGINE below).
+    "governance.identity.sessions.AuthenticationMiddleware",
     # … unless the signed-in person saved one on their profile.
     "kit.i18n.UserLanguageMiddleware",
     "kit.web.TimezoneMiddleware",
@@ -704,6 +705,8 @@ if OIDC_ISSUER:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
         f"{_issuer.scheme}://{_issuer.netloc}")
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions whose row names the signed-in person: one statement loads both.
+SESSION_ENGINE = "governance.identity.sessions"
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 
 # --- Operations (docs/operations.md) ---------------------------------------------------------

@@ -20,10 +20,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from importlib import import_module
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.middleware.csrf import _get_new_csrf_string
 
 from accountability.figures import refresh_figures
@@ -101,7 +102,7 @@ def _workers_peak_mb(server: subprocess.Popen) -> float:
 
 # --- who acts ----------------------------------------------------------------------------------
 def _session_cookie(user: User) -> str:
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = BACKEND
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()

@@ -34,6 +34,7 @@ from mozilla_django_oidc.views import (
 from governance.choices import IdentitySource
 from governance.errors import DomainError
 from governance.identity.groups import roles_from_groups
+from governance.identity.sessions import user_read_with_session
 from governance.services.identity import DirectoryPerson, user_sync_from_directory
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ class ProviderBackend(OIDCAuthenticationBackend):
     OIDC_RP_IDP_SIGN_KEY = None
 
     def get_user(self, user_id):
-        user = super().get_user(user_id)
+        # The person the session's own statement read (governance.identity.sessions), if any.
+        user = user_read_with_session(user_id) or super().get_user(user_id)
         # A person deactivated (a leaver) is signed out of the session they still have.
         return user if user is not None and user.is_active else None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
+from governance.identity.sessions import user_read_with_session
+
 
 def local_passwords_for(user) -> bool:
     return settings.SRM_LOCAL_PASSWORDS or user.is_superuser
@@ -17,3 +19,11 @@ class LocalPasswordBackend(ModelBackend):
 
     def user_can_authenticate(self, user) -> bool:
         return super().user_can_authenticate(user) and local_passwords_for(user)
+
+    def get_user(self, user_id):
+        # The person the session's own statement read (governance.identity.sessions), checked
+        # as ModelBackend checks the one it reads.
+        user = user_read_with_session(user_id)
+        if user is None:
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -148,3 +151,17 @@ class ScimToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None
+
+
+class UserSession(AbstractBaseSession):
+    """A browser's session (``SESSION_ENGINE`` = ``governance.identity.sessions``): Django's
+    session row with the signed-in person's id beside it, so a request reads the session and
+    its person in one statement (the person's row is still read on every request: a leaver
+    or a changed password ends the session at once)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="+")
+
+    @classmethod
+    def get_session_store_class(cls):
+        return import_module(settings.SESSION_ENGINE).SessionStore

@@ -87,6 +87,6 @@ def test_the_query_count_does_not_grow_with_the_organisation(client, org,
     assert len(response.context["rows"]) >= 38
 
 
-# Session, user, navigation counts, the tree (one query), the conflicts (one), the department
-# and its members (two).
-PINNED = 8
+# Session with its person (one statement), navigation counts, the tree (one query), the
+# conflicts (one), the department and its members (two).
+PINNED = 7
