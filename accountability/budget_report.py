@@ -25,7 +25,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -173,8 +173,32 @@ def budget_blocks(departments: list[Department], *, quarters: int = 4,
 def budget_watch(departments: list[Department], *, everything: bool = False,
                  now=None) -> list[BudgetRow]:
     """The board's budget lines: this quarter's cost centres with a budget that are forecast
-    to overrun or had approvals over budget (the same rows as the budget report's)."""
-    rows = budget_blocks(departments, quarters=1, everything=everything, now=now)[0].rows
+    to overrun or had approvals over budget (the same rows, figures and forecasts as the
+    budget report's). Only the cost centres that can show up are read, in at most two
+    statements: those with a budget or an approval over budget, then their forecasts."""
+    now = now or timezone.now()
+    quarter = last_quarters(1, until=now)[0]
+    found = (BudgetFigures.objects.filter(quarter=quarter)
+             .filter((Q(budget__isnull=False) & ~Q(budget=0)) | ~Q(over_budget=0))
+             .values_list("department_id", "budget", "committed", "actual", "released",
+                          "over_budget"))
+    if not everything:
+        found = found.filter(department_id__in=[d.pk for d in departments])
+    figures = {department_id: rest for department_id, *rest in found}
+    rows = []
+    for department in departments:  # in the board's order
+        if department.pk in figures:
+            budget, committed, actual, released, over_budget = figures[department.pk]
+            rows.append(BudgetRow(quarter, department, budget or ZERO, committed, actual,
+                                  released, over_budget=over_budget))
+    if quarter == posting_quarter(quarter_of(now, reporting_tz()), at=now):
+        budgeted = [row.department.pk for row in rows if row.budget]
+        extra = forecasts(budgeted, quarter, now=now) if budgeted else {}
+        for row in rows:
+            row.forecast = row.remaining
+            if row.department.pk in extra:
+                row.forecast = (row.remaining - extra[row.department.pk]).quantize(
+                    CENT, ROUND_HALF_UP)
     return [row for row in rows if row.overruns or row.over_budget]
 
 

@@ -9,11 +9,12 @@ import pytest
 from django.db.models import Sum
 from openpyxl import load_workbook
 
+from accountability.budget_report import budget_blocks, budget_watch
 from accountability.models import Budget, CommitmentPosting
 from accountability.services.budgets import budget_set, current_quarter
 from approvals.choices import StepState
 from approvals.services import request_cancel, step_approve, step_claim, step_complete
-from governance.models import AuditEvent
+from governance.models import AuditEvent, Department
 from governance.periods import quarter_label
 from kit.i18n import amount_text
 from tests.factories import api_token
@@ -150,3 +151,23 @@ def test_the_board_flags_the_overrun_and_counts_over_budget_approvals(client, hi
     assert "Budgets this quarter" in page
     assert "forecast to overrun, -4,700.00 EUR at quarter end" in page
     assert "1 approval over budget" in page
+
+
+@pytest.mark.parametrize("scope", ["everything", "MKT and IT", "HR"])
+def test_the_board_s_budget_lines_are_the_report_s_rows(history, scope):
+    # The board reads only the cost centres that can show up; the lines, their figures and
+    # their forecasts are the budget report's current quarter, in the board's order.
+    everything = scope == "everything"
+    departments = list(Department.objects.order_by("name") if everything
+                       else Department.objects.filter(code__in=scope.split(" and ")))
+    budget_set(actor=history.fiona, department=history.dept["IT"], quarter=current_quarter(),
+               amount="500")  # a budget, nothing used: not on the board
+
+    def shown(rows):
+        return [(r.department.code, r.budget, r.remaining, r.forecast, r.overruns,
+                 r.over_budget) for r in rows if r.overruns or r.over_budget]
+
+    report = budget_blocks(departments, quarters=1, everything=everything)[0].rows
+    watch = budget_watch(departments, everything=everything)
+    assert shown(watch) == shown(report)
+    assert [r.department.code for r in watch] == (["MKT"] if scope != "HR" else [])
