@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
+from django.utils.dateformat import DateFormat
+from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -63,19 +64,30 @@ def _style(fmt: str) -> str:
     return _STYLES["date"]
 
 
+# Separates the parts of one formatting pass (no date format writes it).
+_PART = "\x1f"
+
+
+def _formatted(value, *formats: str) -> list[str]:
+    """``[date_filter(value, f) for f in formats]`` in one pass of the formatter: a page of
+    rows writes three formats of each time (the title's two and the shown one)."""
+    return DateFormat(value).format(_PART.join(get_format(f) for f in formats)).split(_PART)
+
+
 @register.simple_tag
 def when(value: datetime | None, fmt: str = "datetime"):
     """A machine-readable <time> in the viewer's timezone (the middleware activates it), in
     the active language's style (``fmt``: datetime, date, time or long)."""
     if value is None:
         return "—"
-    local = timezone.localtime(value) if isinstance(value, datetime) else value
     if isinstance(value, datetime):  # the title names the timezone: "9 Nov 2026, 17:41 CET"
-        full = f"{date_filter(local, 'DATETIME_FORMAT')} {date_filter(local, 'T')}"
+        full, zone, shown = _formatted(timezone.localtime(value), "DATETIME_FORMAT", "T",
+                                       _style(fmt))
+        full = f"{full} {zone}"
     else:
-        full = date_filter(local, "DATE_FORMAT")
+        full, shown = _formatted(value, "DATE_FORMAT", _style(fmt))
     return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(),
-                       full, date_filter(local, _style(fmt)))
+                       full, shown)
 
 
 @register.simple_tag

@@ -60,6 +60,22 @@ def test_dates_carry_the_year_and_times_the_24_hour_clock(language, datetime_tex
     assert "p.m." not in html and "PM" not in html
 
 
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_time_s_title_names_the_long_form_and_the_timezone(language):
+    day = AT.date()
+    with translation.override(language), timezone.override(BERLIN):
+        html = _render(language, "{% when at 'time' %}|{% when day 'date' %}|{% when nothing %}",
+                       at=AT, day=day, nothing=None)
+        expected = _render(language, '{{ at|date:"DATETIME_FORMAT" }} {{ at|date:"T" }}|'
+                           '{{ at|date:"TIME_FORMAT" }}|{{ day|date:"DATE_FORMAT" }}|'
+                           '{{ day|date:"SHORT_DATE_FORMAT" }}', at=AT, day=day).split("|")
+    assert html.split("|") == [
+        f'<time datetime="{AT.isoformat()}" title="{expected[0]}">{expected[1]}</time>',
+        f'<time datetime="{day.isoformat()}" title="{expected[2]}">{expected[3]}</time>',
+        "—"]
+    assert expected[0].endswith(" CET")
+
+
 @pytest.mark.django_db
 def test_a_german_page_shows_german_money_and_dates(org, submit):
     request = submit(actor=org.alice, cost="6500")
