@@ -10,8 +10,9 @@ gunicorn, wrk or network is in the picture. For each row it prints the mean time
 measured without the profiler, the statements per request, and the top functions by their own
 time under ``cProfile`` (per request, and as a share of the profiled total). ``submit`` and
 ``approve`` are ``request_submit`` and ``step_approve`` called in process, as
-``bench/scenarios/services.py`` calls them. The rows write into the data set, like the
-benchmark's.
+``bench/scenarios/services.py`` calls them. ``home`` is the signed-in page shell (``GET /``:
+session, person, role row, the redirect to their work). The rows write into the data set,
+like the benchmark's.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-ROWS = ["my_requests", "request_page", "board", "submit_portal", "submit_api", "approve_api",
-        "submit", "approve"]
+ROWS = ["home", "my_requests", "request_page", "board", "submit_portal", "submit_api",
+        "approve_api", "submit", "approve"]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
