@@ -146,3 +146,22 @@ def test_only_people_who_approve_something_are_offered_delegation(org, who, offe
             "delegate": "bob", "starts_on": today, "ends_on": today})
         assert response.status_code == 403
         assert not Delegation.objects.exists()
+
+
+def test_a_delegate_may_approve_only_on_the_days_the_delegation_runs(org):
+    from unittest import mock
+
+    from approvals.selectors import capabilities
+    from governance.models import User
+
+    today = timezone.localdate()
+    delegate = next(p for p in delegate_candidates(org.hank)
+                    if not capabilities(User.objects.get(pk=p.pk)).may_approve)
+    delegation_create(actor=org.hank, delegate=delegate, starts_on=today + timedelta(days=1),
+                      ends_on=today + timedelta(days=2))
+
+    def on(day) -> bool:
+        with mock.patch("django.utils.timezone.localdate", return_value=day):
+            return capabilities(User.objects.get(pk=delegate.pk)).delegate
+
+    assert [on(today + timedelta(days=n)) for n in range(4)] == [False, True, True, False]
