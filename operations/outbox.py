@@ -42,12 +42,19 @@ def enqueue(task: str, *, args: list | tuple = (), kwargs: dict | None = None) -
     """Queue ``task`` (by its Celery name) to run once the current transaction commits."""
     row = OutboxTask.objects.create(task=task, args=list(args), kwargs=kwargs or {},
                                     request_id=context.request_id.get())
+    enqueued(row.pk)
+    return row
+
+
+def enqueued(pk: int) -> None:
+    """Publish the row ``pk`` once the current transaction commits: for a writer that
+    inserted it itself, in the statement of its own rows (``notifications_create``), with
+    ``request_id`` from ``operations.context``."""
     mode = settings.SRM_OUTBOX_PUBLISH
     if mode == "inline":
-        transaction.on_commit(lambda: _publish_quietly([row.pk]), robust=True)
+        transaction.on_commit(lambda: _publish_quietly([pk]), robust=True)
     elif mode == "thread":
-        transaction.on_commit(lambda: _publisher.kick(row.pk), robust=True)
-    return row
+        transaction.on_commit(lambda: _publisher.kick(pk), robust=True)
 
 
 @dataclass

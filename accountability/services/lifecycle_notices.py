@@ -120,9 +120,8 @@ def on_step_handed_over(sender, *, step, at, **kwargs) -> None:
 def on_step_closed(sender, *, step, at, **kwargs) -> None:
     """A decided step's "waiting" notices are done; an approval is news for the requester."""
     request = step.request
-    Notification.objects.about(request).unread().filter(
-        kind=NotificationKind.WAITING).update(read_at=at)
     if not _enabled() or step.state != StepState.APPROVED:
+        notifications_create(drafts=[], at=at, done_about=request.get_absolute_url())
         return
     loaded = request.__dict__.get("_srm_steps")  # read with the request's lock, in order
     path = ([s for s in loaded if s.state != StepState.SKIPPED] if loaded is not None else
@@ -150,14 +149,15 @@ def on_step_closed(sender, *, step, at, **kwargs) -> None:
             "count": len(approvals)}
         body = (_("%(by)s approved “%(title)s”.") % {"by": by, "title": request.title}
                 + f"{comment}\n\n{after}")
+    link = request.get_absolute_url()
     notifications_create(drafts=[Draft(
         recipient=request.requester,
         kind=NotificationKind.APPROVED,
         subject=subject,
         body=body,
-        link=request.get_absolute_url(),
+        link=link,
         request=request,
-    )], at=at)
+    )], at=at, done_about=link)
 
 
 _CLOSED = {

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +36,9 @@ from governance.choices import AuditVerb
 from governance.errors import NotAllowed, ValidationFailed
 from governance.models import User
 from governance.services.audit import audit_record
+from operations import context as outbox_context
 from operations import outbox
+from operations.models import OutboxTask
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +81,19 @@ def _email_status(draft: Draft, preferences: dict[int, NotificationPreference]) 
     return EmailStatus.PENDING
 
 
-def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> list[Notification]:
+def notifications_create(*, drafts: list[Draft], at: datetime | None = None,
+                         done_about: str = "") -> list[Notification]:
     """Write the notifications in the current transaction; deliver them after it commits,
     by e-mail unless the recipient turned that kind off (``NotificationPreference``).
-    Drafts whose ``dedupe_key`` already exists are skipped (a job that ran twice)."""
+    Drafts whose ``dedupe_key`` already exists are skipped (a job that ran twice).
+    ``done_about``: a link whose unread "waiting" notices are done (read at ``at``) first,
+    in the same statement on PostgreSQL (a decided step's, ``lifecycle_notices``)."""
     at = at or timezone.now()
+    if connection.vendor == "postgresql" and drafts and not any(d.dedupe_key for d in drafts):
+        return _create_pg(drafts, at, done_about)
+    if done_about:
+        Notification.objects.filter(link=done_about, kind=NotificationKind.WAITING).unread(
+            ).update(read_at=at)
     if not drafts:
         return []
     optional = {d.recipient.pk for d in drafts if d.kind in OPTIONAL_KINDS}
@@ -112,6 +122,91 @@ def notifications_create(*, drafts: list[Draft], at: datetime | None = None) -> 
         # By the task's name: the tasks module sits above the services (it imports them).
         outbox.enqueue(DELIVER_TASK, args=[ids])
     return created
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+# The rows, their e-mail status read from the recipients' preferences as ``_email_status``
+# reads it (a kind that is always e-mailed never looks at them), and the delivery task for
+# the pending ones: one statement.
+_DONE_PG = f"""
+WITH done AS (
+    UPDATE {_q(Notification._meta.db_table)} SET read_at = %(at)s
+    WHERE link = %(done_about)s AND kind = '{NotificationKind.WAITING.value}'
+        AND read_at IS NULL
+), """
+_CREATE_PG = f"""
+v AS (
+    SELECT * FROM unnest(%(recipient)s::bigint[], %(kind)s::text[], %(subject)s::text[],
+                         %(body)s::text[], %(link)s::text[], %(reply_to)s::text[],
+                         %(request)s::bigint[], %(step)s::bigint[], %(addressed)s::boolean[])
+        WITH ORDINALITY AS v(recipient, kind, subject, body, link, reply_to, request, step,
+                             addressed, n)
+), n AS (
+    INSERT INTO {_q(Notification._meta.db_table)} (recipient_id, kind, subject, body, link,
+        reply_to, request_id, step_id, dedupe_key, created_at, read_at, email_status,
+        email_sent_at, attempts, last_error, next_attempt_at)
+    SELECT v.recipient, v.kind, v.subject, v.body, v.link, v.reply_to, v.request, v.step, NULL,
+        %(at)s, NULL,
+        CASE WHEN NOT v.addressed THEN '{EmailStatus.NO_ADDRESS.value}'
+             WHEN p.user_id IS NULL THEN '{EmailStatus.PENDING.value}'
+             WHEN p.email_off ? v.kind THEN '{EmailStatus.OFF.value}'
+             WHEN v.kind = '{NotificationKind.WAITING.value}' AND p.daily_summary
+                 THEN '{EmailStatus.DAILY.value}'
+             ELSE '{EmailStatus.PENDING.value}' END,
+        NULL, 0, '', %(at)s
+    FROM v LEFT JOIN {_q(NotificationPreference._meta.db_table)} p
+        ON p.user_id = v.recipient AND v.kind = ANY(%(optional)s::text[])
+    ORDER BY v.n
+    RETURNING id, email_status
+), task AS (
+    INSERT INTO {_q(OutboxTask._meta.db_table)} (task, args, kwargs, request_id, created_at,
+        available_at, attempts, last_error)
+    SELECT %(task)s, jsonb_build_array(jsonb_agg(n.id ORDER BY n.id)), '{{}}'::jsonb,
+        %(request_id)s, %(now)s, %(now)s, 0, ''
+    FROM n WHERE n.email_status = '{EmailStatus.PENDING.value}'
+    HAVING count(*) > 0
+    RETURNING id
+)
+SELECT n.id, n.email_status, (SELECT id FROM task) FROM n ORDER BY n.id
+"""
+
+
+def _create_pg(drafts: list[Draft], at: datetime, done_about: str) -> list[Notification]:
+    """``notifications_create`` on PostgreSQL, without dedupe keys: the rows, their e-mail
+    status and their delivery task in one statement (not a read of the preferences, the
+    rows' insert and the task's), and the "waiting" notices ``done_about`` marked read."""
+    rows = [
+        Notification(
+            recipient=d.recipient, kind=d.kind, subject=d.subject[:200], body=d.body,
+            link=d.link[:300], dedupe_key=None, reply_to=d.reply_to, created_at=at,
+            request=d.request, step=d.step, next_attempt_at=at,
+        )
+        for d in drafts
+    ]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute((_DONE_PG if done_about else "WITH ") + _CREATE_PG, {
+            "done_about": done_about,
+            "recipient": [r.recipient_id for r in rows],
+            "kind": [str(r.kind) for r in rows],
+            "subject": [r.subject for r in rows], "body": [r.body for r in rows],
+            "link": [r.link for r in rows], "reply_to": [r.reply_to for r in rows],
+            "request": [r.request_id for r in rows], "step": [r.step_id for r in rows],
+            "addressed": [bool(d.recipient.email) for d in drafts],
+            "optional": [str(k) for k in OPTIONAL_KINDS], "at": at,
+            "task": DELIVER_TASK, "request_id": outbox_context.request_id.get(), "now": now,
+        })
+        written = cursor.fetchall()
+    task_id = None
+    for row, (pk, status, task) in zip(rows, written, strict=True):
+        row.pk, row.email_status, task_id = pk, status, task
+        row._state.adding, row._state.db = False, connection.alias
+    if task_id is not None:
+        outbox.enqueued(task_id)
+    return rows
 
 
 @dataclass
