@@ -17,12 +17,15 @@ from accountability.models import ChangePlan, Notification
 from accountability.scope import may_see_accountability
 from accountability.services import budgets, lifecycle_notices, notices
 from accountability.services.risks import (
+    OPEN_RISK,
     on_calendar_corrected,
     on_step_closed,
     on_steps_reassigned,
+    open_delay_risk,
 )
 from approvals.cards import register_card_facts
 from approvals.conditions import register_budget_probe
+from approvals.services.steps import register_lock_fact
 from approvals.signals import (
     comment_added,
     hold_reminded,
@@ -45,6 +48,7 @@ def connect() -> None:
     monitoring.connect()
     # A closing step resolves its open delay risk in the same transaction.
     step_closed.connect(on_step_closed, dispatch_uid="accountability.resolve_delay_risk")
+    register_lock_fact(OPEN_RISK, open_delay_risk)  # read with the step's lock: no lookup
     # A corrected business calendar measures posted delay time again.
     calendar_corrected.connect(on_calendar_corrected,
                                dispatch_uid="accountability.calendar_corrected")

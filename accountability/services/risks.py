@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accountability.delays import (
@@ -564,17 +564,21 @@ def _posted_until(step, at: datetime):
     (or until its hold began): ``(risk, entries, seconds after, exposure after, end)``. A
     step overdue by then that no scan has seen yet gets a new, unsaved risk; one not overdue
     gets none (``risk`` is None)."""
-    risk = (
+    end = min(at, step.on_hold_since) if step.on_hold_since else at
+    # ``False`` when the step's lock found no open risk (``open_delay_risk``): none can have
+    # appeared since, the scan skips the locked request.
+    known = getattr(step, OPEN_RISK, None)
+    risk = None if known is False else (
         DelayRisk.objects.select_for_update(of=("self",))
         .select_related("department")
         .filter(step_id=step.pk, resolved_at__isnull=True)
         .first()
     )
-    end = min(at, step.on_hold_since) if step.on_hold_since else at
     if risk is None and (step.due_at is None or end <= step.due_at):
         return None, [], None, None, end
-    department = risk.department if risk else Department.objects.get(
-        pk=step.accountable_department_id)
+    department = risk.department if risk else (
+        step.accountable_department if "accountable_department" in step._state.fields_cache
+        else Department.objects.get(pk=step.accountable_department_id))
     calendar = department.calendar
     if risk is None:
         per_day = (
@@ -604,6 +608,17 @@ def _reference(step) -> str:
         return request.reference
 
     return ServiceRequest.objects.values_list("reference", flat=True).get(pk=step.request_id)
+
+
+# What ``approvals.services.steps._lock`` reads with each step it locks (registered in
+# ``accountability.wiring``): whether it has an open delay risk. The lifecycle locks the
+# request before its steps and the scan skips locked requests, so the answer holds until the
+# transaction ends, and a step closed in time skips the risk's lookup.
+OPEN_RISK = "srm_open_delay_risk"
+
+
+def open_delay_risk() -> Exists:
+    return Exists(DelayRisk.objects.filter(step_id=OuterRef("pk"), resolved_at__isnull=True))
 
 
 def on_step_closed(sender, *, step, at, **kwargs) -> None:

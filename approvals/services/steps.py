@@ -3,7 +3,9 @@ is active, close it (ending an open hold) with its audit event and domain event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -19,6 +21,18 @@ from requests_app.models import ServiceRequest
 
 _STEP_FIELDS_ON_CLOSE = ["state", "completed_at", "decided_by", "acted_for", "comment",
                          "on_hold_since", "decided_outside", "due_at", "channel"]
+
+
+# Facts about each step that the lock reads in the same statement, by annotation name
+# (subscribers register them at start-up, as ``accountability.wiring`` registers whether the
+# step has an open delay risk): what the receivers of ``step_closed`` would otherwise ask in
+# a statement of their own.
+_LOCK_FACTS: dict[str, Callable[[], Any]] = {}
+
+
+def register_lock_fact(name: str, expression: Callable[[], Any]) -> None:
+    """Have ``_lock`` annotate each step it locks with ``expression()`` as ``name``."""
+    _LOCK_FACTS[name] = expression
 
 
 def step_set_active(step: Step, *, at: datetime) -> None:
@@ -61,6 +75,8 @@ def _lock(step: Step, *, with_pending: bool = False) -> Step:
     request = requests.get(pk=step.request_id)
     locked = Step.objects.select_for_update(of=("self",)).select_related(
         "template", "accountable_department", "accountable_head")
+    if _LOCK_FACTS:
+        locked = locked.annotate(**{name: fact() for name, fact in _LOCK_FACTS.items()})
     if not with_pending:
         fresh = locked.get(pk=step.pk)
     else:
