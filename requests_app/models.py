@@ -164,6 +164,30 @@ class RequestCounter(models.Model):
         return list(range(last - count + 1, last + 1))
 
     @classmethod
+    def next_with_ids(cls, year: int, *, ids: dict[type[models.Model], int]
+                      ) -> tuple[int, dict[type[models.Model], list[int]]]:
+        """The next reference number of ``year`` and ``ids[model]`` new primary keys of each
+        model, from their sequences in one statement on PostgreSQL (a submission then writes
+        its request already pointing at its first step: no second write). Elsewhere the keys
+        are left to the inserts (empty lists)."""
+        if connection.vendor != "postgresql":
+            return cls.next_values(year, 1)[0], {model: [] for model in ids}
+        models_ = list(ids)
+        columns = ", ".join(
+            "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s))"
+            for _model in models_)
+        params: list = [cls._sequence_name(year)]
+        for model in models_:
+            params += [model._meta.db_table, model._meta.pk.column, ids[model]]
+        with connection.cursor() as cursor:
+            # nextval is strict: NULL while the year's sequence is missing (the first of a year).
+            cursor.execute(f"SELECT nextval(to_regclass(%s)), {columns}", params)
+            value, *keys = cursor.fetchone()
+        if value is None:
+            value = cls._from_sequence(year, 1)[0]
+        return value, dict(zip(models_, keys, strict=True))
+
+    @classmethod
     def continue_after(cls, year: int, value: int, *, using: str = "default") -> None:
         """Make the next reference of ``year`` follow ``value`` (after a bulk load)."""
         cls.objects.using(using).update_or_create(year=year, defaults={"value": value})

@@ -148,9 +148,18 @@ def request_submission(
     request.due_at = departments[item.fulfilling_department_id].calendar.add(
         at, item.target_cycle_hours)
     steps = steps_build(request=request, templates=templates, departments=departments)
-    # The reference last: everything that can refuse the submission has been checked.
-    request.reference = reference_for(at=at)
-    request.save(force_insert=True)
+    # The reference last: everything that can refuse the submission has been checked. With
+    # it, the request's and its steps' keys (PostgreSQL): the request is written once, with
+    # its first step, by ``request_start``.
+    year = _reference_year(at)
+    number, keys = RequestCounter.next_with_ids(year, ids={ServiceRequest: 1, Step: len(steps)})
+    request.reference = f"SR-{year}-{number:06d}"
+    if keys[ServiceRequest]:
+        request.pk = keys[ServiceRequest][0]
+        for step, pk in zip(steps, keys[Step], strict=True):
+            step.pk = pk
+    else:
+        request.save(force_insert=True)
     submitted = audit_build(
         actor=actor,
         verb=AuditVerb.REQUEST_SUBMITTED,

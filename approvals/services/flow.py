@@ -21,6 +21,7 @@ from governance.limits import checked_text
 from governance.models import AuditEvent, User
 from governance.services.audit import audit_build, audit_record, audit_save
 from governance.states import assert_transition
+from kit.writes import save_together
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
@@ -42,8 +43,8 @@ def request_advance(*, request: ServiceRequest, actor: User | None, at: datetime
         request_close(request=request, state=RequestState.FULFILLED, actor=actor, at=at)
         return None
     step_set_active(step, at=at)
-    step.save(update_fields=["state", "activated_at", "due_at"])
-    _handed_over(request=request, step=step, actor=actor, at=at)
+    _handed_over(request=request, step=step, actor=actor, at=at,
+                 step_fields=["state", "activated_at", "due_at"])
     step_handed_over.send(sender=Step, step=step, at=at)
     return step
 
@@ -52,7 +53,9 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
                   at: datetime, events: list[AuditEvent] = ()) -> list[AuditEvent] | None:
     """``request_advance`` for a request being submitted, whose ``steps`` are built but not
     saved yet: the first pending one is saved already active (no read-back, no second
-    write), then the request moves on exactly as after ``request_advance``. ``events``
+    write), then the request moves on exactly as after ``request_advance``. A request not
+    saved yet (its key and its steps' reserved: ``RequestCounter.next_with_ids``) is written
+    once, pointing at its first step already. ``events``
     (the submission's own audit event) are written first, in the same statement as the
     handoff's. Saves the steps and returns every audit event written, in order (None when
     nothing applied and the request was fulfilled at once)."""
@@ -60,6 +63,8 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
                   if s.state == StepState.PENDING), None)
     if first is not None:
         step_set_active(first, at=at)
+    elif request._state.adding:
+        request.save(force_insert=True)
     Step.objects.bulk_create(steps)
     if first is None:  # nothing applies: fulfilled at once, as request_advance decides
         audit_save(list(events))
@@ -71,10 +76,10 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
 
 
 def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
-                 events: list[AuditEvent] = ()) -> list[AuditEvent]:
-    """``step`` (saved, active) is now the request's: point the request at it and record
-    the handoff (audit events in one statement). Returns the events written (``events``
-    first)."""
+                 events: list[AuditEvent] = (), step_fields: list[str] = ()) -> list[AuditEvent]:
+    """``step`` (active) is now the request's: point the request at it and record the
+    handoff (audit events in one statement). ``step_fields``: what changed on the step, saved
+    with the request in one statement. Returns the events written (``events`` first)."""
     department = step.accountable_department
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
@@ -83,7 +88,12 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
     request.current_step = step
     request.accountable_department = department
     request.state = new_state
-    request.save(update_fields=["current_step", "accountable_department", "state"])
+    if request._state.adding:  # submitted just now: one insert (the step's key is reserved)
+        request.save(force_insert=True)
+    else:
+        request_fields = ["current_step", "accountable_department", "state"]
+        save_together(*([(step, list(step_fields))] if step_fields else []),
+                      (request, request_fields))
     events = list(events)
     events.append(audit_build(
         actor=actor,
