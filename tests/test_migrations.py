@@ -6,8 +6,10 @@ from io import StringIO
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -15,7 +17,7 @@ from django.utils import timezone
 
 from accountability.models import ChangePlan, DelayRisk, Notification
 from accountability.services.risks import flag_delays
-from governance.models import ApiToken, AuditEvent
+from governance.models import ApiToken, AuditEvent, UserSession
 from tests.factories import make_plan, make_workflow
 
 # The migration state of the release before the move (main at 71d750a): governance's last
@@ -138,3 +140,22 @@ def test_tokens_of_the_previous_release_are_hashed_and_keep_working(org, client)
     assert token.name == "Migrated token" and token.digest != legacy
     assert token.expires_at > timezone.now() + timedelta(days=89)
     assert "authtoken_token" not in connection.introspection.table_names()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sessions_open_before_the_change_stay_signed_in(org, client):
+    # Given a session in Django's own table, as the release before wrote it
+    _migrate([("governance", "0023_field_labels_translated")])
+    old = DjangoSessionStore()
+    old.update({SESSION_KEY: str(org.alice.pk),
+                BACKEND_SESSION_KEY: "governance.identity.passwords.LocalPasswordBackend",
+                HASH_SESSION_KEY: org.alice.get_session_auth_hash()})
+    old.create()
+
+    # When it migrates, the session is still signed in, its row naming its person
+    _migrate()
+    client.cookies["sessionid"] = old.session_key
+    page = client.get("/portal/")
+    assert page.status_code == 200 and "Alice" in page.content.decode()
+    assert UserSession.objects.get(session_key=old.session_key).user == org.alice

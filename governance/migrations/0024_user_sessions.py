@@ -13,14 +13,14 @@ from django.utils import timezone
 
 def copy_open_sessions(apps, schema_editor):
     from django.contrib.auth import SESSION_KEY
-    from django.contrib.sessions.backends.base import SessionBase
+    from django.contrib.sessions.backends.db import SessionStore
 
     connection = schema_editor.connection
     if "django_session" not in connection.introspection.table_names():
         return
     UserSession = apps.get_model("governance", "UserSession")
     User = apps.get_model("governance", "User")
-    decoder = SessionBase()
+    decoder = SessionStore()  # the salt is the store's class name, the same in both
     with connection.cursor() as cursor:
         cursor.execute("SELECT session_key, session_data, expire_date FROM django_session "
                        "WHERE expire_date > %s", [timezone.now()])
