@@ -22,7 +22,7 @@ from approvals.choices import (
     StepState,
 )
 from approvals.conditions import budget_below_reserve
-from governance.choices import MembershipRole
+from approvals.roles import role_ids
 from governance.models import User
 from governance.states import can_transition
 from kit.rules import RestrictedQuerySet
@@ -188,41 +188,50 @@ class StepQuerySet(RestrictedQuerySet):
     def _decidable(self, user) -> tuple[StepQuerySet, list[Q]]:
         """The steps ``user`` would decide, and the conditions that set one of them aside
         (separation of duties), for ``decidable_by`` and ``decision_counts``."""
-        delegators = (Delegation.objects.active()
-                      .filter(delegate=user, delegator__is_active=True).order_by()
-                      .values("delegator_id"))
-        heads = User.objects.filter(pk=user.pk).order_by().values("pk").union(delegators,
-                                                                              all=True)
-        approver_of = user.memberships.filter(role=MembershipRole.APPROVER).values("department_id")
-        # Each branch picks its steps from its own index and the union of their ids is a
-        # primary-key lookup. An OR of the branches cannot use an index at all: PostgreSQL
-        # then read every active step (~300 ms at 200,000) even for a head with nothing
-        # waiting, on every page the navigation counts the inbox for.
+        roles = role_ids(user)
+        delegators = roles.active_delegators
         waiting = Step.objects.filter(kind=StepKind.APPROVAL, state=StepState.ACTIVE).order_by()
-        as_head = waiting.filter(accountable_head__in=heads).values("pk")
-        as_approver = waiting.filter(
-            template__allow_department_approvers=True, accountable_department__in=approver_of,
-        ).values("pk")
-        steps = self.filter(
-            pk__in=as_head.union(as_approver, all=True),
-            kind=StepKind.APPROVAL,
-            state=StepState.ACTIVE,
-        ).exclude(request__requester=user)
+        if roles.loaded and not roles.approver_of:
+            # Only as the head or their delegate: one indexed lookup of a few heads' steps.
+            steps = self.filter(kind=StepKind.APPROVAL, state=StepState.ACTIVE,
+                                accountable_head__in=[user.pk, *delegators])
+        else:
+            heads = ([user.pk, *delegators] if roles.loaded else
+                     User.objects.filter(pk=user.pk).order_by().values("pk").union(delegators,
+                                                                                   all=True))
+            # Each branch picks its steps from its own index and the union of their ids is
+            # a primary-key lookup. An OR of the branches cannot use an index at all:
+            # PostgreSQL then read every active step (~300 ms at 200,000) even for a head
+            # with nothing waiting, on every page the navigation counts the inbox for.
+            as_head = waiting.filter(accountable_head__in=heads).values("pk")
+            as_approver = waiting.filter(
+                template__allow_department_approvers=True,
+                accountable_department__in=roles.approver_of,
+            ).values("pk")
+            steps = self.filter(
+                pk__in=as_head.union(as_approver, all=True),
+                kind=StepKind.APPROVAL,
+                state=StepState.ACTIVE,
+            )
+        steps = steps.exclude(request__requester=user)
         decided = Step.objects.filter(request=OuterRef("request"), kind=StepKind.APPROVAL,
                                       state__in=DECISIONS, decided_outside=False)
         by_user = decided.filter(Q(decided_by=user) | Q(acted_for=user))
-        by_head = decided.filter(Q(decided_by=OuterRef("accountable_head"))
-                                 | Q(acted_for=OuterRef("accountable_head")))
-        return steps, [
-            Q(Exists(by_user)),
-            Q(accountable_head__in=delegators) & ~Q(accountable_head=user) & Exists(by_head),
-        ]
+        set_aside = [Q(Exists(by_user))]
+        if not roles.loaded or delegators:
+            by_head = decided.filter(Q(decided_by=OuterRef("accountable_head"))
+                                     | Q(acted_for=OuterRef("accountable_head")))
+            set_aside.append(Q(accountable_head__in=delegators) & ~Q(accountable_head=user)
+                             & Exists(by_head))
+        return steps, set_aside
 
     def workable_by(self, user) -> StepQuerySet:
         """Active execution steps of the departments where ``user`` is an agent."""
         if not user.is_authenticated:
             return self.none()
-        agent_of = user.memberships.filter(role=MembershipRole.AGENT).values("department_id")
+        agent_of = role_ids(user).agent_of
+        if not agent_of and isinstance(agent_of, tuple):
+            return self.none()
         return self.filter(
             kind=StepKind.EXECUTION, state=StepState.ACTIVE, accountable_department__in=agent_of
         )

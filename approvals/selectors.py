@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
-from django.db import connections
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals.models import Delegation, Step
-from governance.choices import MembershipRole
+from approvals.roles import roles_now
 from governance.models import Department, Membership, User
+from kit.rules import request_memo
 
 _ROW_RELATIONS = (
     "request__item",
@@ -143,57 +142,19 @@ class Capabilities:
         return self.leads or self.approver
 
 
-def _capabilities_query(pk, day) -> QuerySet:
-    me = OuterRef("pk")
-    return (
-        User.objects.filter(pk=pk)
-        .annotate(
-            leads=Exists(Department.objects.filter(Q(head=me) | Q(deputy=me))),
-            approver=Exists(Membership.objects.filter(user=me, role=MembershipRole.APPROVER)),
-            agent=Exists(Membership.objects.filter(user=me, role=MembershipRole.AGENT)),
-            delegate=Exists(Delegation.objects.active(day).filter(delegate=me)),
-        )
-        .values("leads", "approver", "agent", "delegate")
-    )
-
-
-# The capabilities statement is the same for everyone but the person and the day: built
-# once per process with stand-ins for both (building it through the ORM took ~4 ms of CPU,
-# on every page), then run with the person's id and today's date in their places.
-_ANY_PERSON = -7_340_021
-_ANY_DAY = date(1, 1, 2)
-_statement: dict[str, tuple[str, list]] = {}
-
-
-def _capabilities_statement(db: str) -> tuple[str, list]:
-    if db not in _statement:
-        query = _capabilities_query(_ANY_PERSON, _ANY_DAY).using(db).query
-        sql, params = query.sql_with_params()
-        persons = [i for i, p in enumerate(params) if type(p) is int and p == _ANY_PERSON]
-        days = [i for i, p in enumerate(params) if isinstance(p, date) and p == _ANY_DAY]
-        if len(persons) != 1 or len(days) != 2:  # pragma: no cover - the query above changed
-            raise RuntimeError("capabilities: the stand-ins are not where they were")
-        _statement[db] = (sql, list(params))
-    return _statement[db]
-
-
 def capabilities(user: User) -> Capabilities:
-    """One statement per request, cached on the user object the request carries."""
-    cached = getattr(user, "_srm_capabilities", None)
+    """From the person's role ids (``approvals.roles``): the statement that loads them for
+    the visibility rules answers this too, once per HTTP request. Outside one, cached on the
+    user object."""
+    memo = request_memo()
+    cached = None if memo is not None else getattr(user, "_srm_capabilities", None)
     if cached is not None:
         return cached
-    db = User.objects.db
-    sql, stand_ins = _capabilities_statement(db)
-    today = timezone.localdate()
-    params = [user.pk if type(p) is int and p == _ANY_PERSON
-              else today if isinstance(p, date) and p == _ANY_DAY else p for p in stand_ins]
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise User.DoesNotExist(f"No person with id {user.pk}")
-    result = Capabilities(*(bool(value) for value in row))
-    user._srm_capabilities = result
+    roles = roles_now(user)
+    result = Capabilities(leads=bool(roles.led), approver=bool(roles.approver_of),
+                          agent=bool(roles.agent_of), delegate=bool(roles.delegators))
+    if memo is None:
+        user._srm_capabilities = result
     return result
 
 

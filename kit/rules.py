@@ -23,6 +23,12 @@ from django.db import models
 # The rules asked while serving the current HTTP request: {(model label, action)}; None when
 # no page or endpoint is being served (services, tasks, the shell).
 _asked: ContextVar[set[tuple[str, str]] | None] = ContextVar("srm_rules_asked", default=None)
+# What the rules remember while one HTTP request is served (a person's role ids, the rules
+# built from them); None elsewhere. See ``request_memo``.
+_memo: ContextVar[dict | None] = ContextVar("srm_rules_memo", default=None)
+
+# Keyword arguments of a rule whose answer may be remembered (not a model instance).
+_PLAIN = (bool, int, str, type(None))
 
 
 class RestrictedQuerySet(models.QuerySet):
@@ -40,13 +46,44 @@ class RestrictedQuerySet(models.QuerySet):
             asked = _asked.get()
             if asked is not None:
                 asked.add((self.model._meta.label, action))
-            return rule(self, user, action, *args, **kw)
+            memo = _memo.get()
+            if memo is None or args or not _unnarrowed(self) \
+                    or not all(isinstance(v, _PLAIN) for v in kw.values()):
+                return rule(self, user, action, *args, **kw)
+            # Asked of the whole table: the same rule for the same person is built once per
+            # HTTP request, and each caller gets its own copy to narrow.
+            key = ("rule", type(self), getattr(user, "pk", None), action,
+                   tuple(sorted(kw.items())))
+            built = memo.get(key)
+            if built is None:
+                built = memo[key] = rule(self, user, action, *args, **kw)
+            return built.all()
 
         restrict._srm_noted = True
         cls.restrict = restrict
 
     def restrict(self, user, action: str = "view"):  # pragma: no cover - always overridden
         raise NotImplementedError(f"{self.model.__name__} has no visibility rule")
+
+
+def _unnarrowed(queryset: models.QuerySet) -> bool:
+    """``queryset`` is its model's manager's, untouched (``Model.objects.restrict(…)``)."""
+    query = queryset.query
+    return (not query.where and query.group_by is None and not query.annotations
+            and not query.select_related and not query.order_by and not query.distinct
+            and not query.extra and not query.values_select
+            and not query.combinator and query.low_mark == 0 and query.high_mark is None
+            and not query.select_for_update and query.deferred_loading == (frozenset(), True)
+            and not queryset._prefetch_related_lookups and queryset._fields is None
+            and queryset._iterable_class is models.query.ModelIterable
+            and queryset._db is None and queryset._result_cache is None)
+
+
+def request_memo() -> dict | None:
+    """What the rules remember while the current HTTP request is served (a person's role
+    ids, the rules built from them), or None when none is being served: services, tasks and
+    the shell build every rule anew."""
+    return _memo.get()
 
 
 def note_asked(model: type[models.Model], action: str) -> None:
@@ -79,9 +116,11 @@ class Serving:
     def __enter__(self) -> Serving:
         self.asked: set[tuple[str, str]] = set()
         self._token = _asked.set(self.asked)
+        self._memo_token = _memo.set({})
         return self
 
     def __exit__(self, *exc) -> None:
+        _memo.reset(self._memo_token)
         _asked.reset(self._token)
 
     def check(self, status_code: int) -> None:

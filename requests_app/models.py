@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import StepState
-from approvals.models import Delegation, Step
-from governance.selectors import department_ids_with_role, departments_led_by
+from approvals.models import Step
+from approvals.roles import role_ids
 from governance.states import can_transition
 from kit.rules import RestrictedQuerySet
 from requests_app.choices import OPEN_STATES, REQUEST_MACHINE, RequestAction, RequestState, Source
@@ -240,17 +240,28 @@ def _staff_of_request(user) -> Exists:
     """The ``internal`` rule's own part, for a row of the view rule: a step (not skipped) of
     the request accountable to a department where ``user`` is a member (any role), head or
     deputy, to ``user``, or to a head who delegated to ``user``."""
-    delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
+    roles = role_ids(user)
+    if roles.loaded:
+        departments = _in("accountable_department", roles.member_of + roles.led)
+    else:
+        departments = [Q(accountable_department__in=roles.member_of),
+                       Q(accountable_department__in=roles.led)]
+    staff = [*departments, Q(accountable_head=user), *_in("accountable_head", roles.delegators)]
     return Exists(
         Step.objects.filter(request=OuterRef("pk"))
         .exclude(state=StepState.SKIPPED)
-        .filter(
-            Q(accountable_department__in=user.memberships.values("department_id"))
-            | Q(accountable_department__in=departments_led_by(user).values("pk"))
-            | Q(accountable_head=user)
-            | Q(accountable_head__in=delegators)
-        )
+        .filter(_any(staff))
     )
+
+
+def _in(field: str, ids) -> list[Q]:
+    """``field IN ids`` as a one-condition list, none when ``ids`` is a loaded empty list (a
+    branch that can match nothing is left out of the SQL)."""
+    if isinstance(ids, tuple):
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+    return [Q(**{f"{field}__in": ids})]
 
 
 class ServiceRequestQuerySet(RestrictedQuerySet):
@@ -308,15 +319,17 @@ class ServiceRequestQuerySet(RestrictedQuerySet):
     @staticmethod
     def _branches(user) -> tuple[list[Q], list[Q]]:
         """The rule's branches: on the request itself, and through one of its steps."""
-        led = departments_led_by(user).values("pk")
-        working = department_ids_with_role(user, "agent", "approver")
-        delegators = Delegation.objects.active().filter(delegate=user).values("delegator_id")
-        own = [Q(requester=user), Q(requester_department__in=led)]
+        roles = role_ids(user)
+        own = [Q(requester=user), *_in("requester_department", roles.led)]
+        if roles.loaded:  # one list: one index scan
+            departments = _in("accountable_department", roles.led + roles.working)
+        else:
+            departments = [Q(accountable_department__in=roles.led),
+                           Q(accountable_department__in=roles.working)]
         through_steps = [
-            Q(accountable_department__in=led),
-            Q(accountable_department__in=working),
+            *departments,
             Q(accountable_head=user),
-            Q(accountable_head__in=delegators),
+            *_in("accountable_head", roles.delegators),
             Q(assignee=user),
         ]
         return own, through_steps

@@ -25,7 +25,7 @@ from accountability.choices import (
     PlanStatus,
     WorkflowDecision,
 )
-from governance.selectors import departments_led_by
+from approvals.roles import role_ids
 from governance.states import can_transition
 from kit.rules import RestrictedQuerySet
 
@@ -49,7 +49,9 @@ class ChangePlanQuerySet(RestrictedQuerySet):
         if action == "change":
             return self.filter(sponsor=user)
 
-        led = departments_led_by(user).values("pk")
+        led = role_ids(user).led
+        if isinstance(led, tuple) and not led:
+            return self.filter(sponsor=user)
         owns_workflow = LegacyWorkflow.objects.filter(
             plan=OuterRef("pk"), owning_department__in=led
         )
