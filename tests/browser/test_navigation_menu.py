@@ -1,5 +1,6 @@
 """The navigation on a phone: below 768 px the links fold behind a Menu button that a mouse,
-a finger and a keyboard open and close; from 768 px they are all in view, no button."""
+a finger and a keyboard open and close; wider, where they fit on one row, they are all in
+view, no button."""
 
 from __future__ import annotations
 
@@ -71,15 +72,16 @@ def test_the_menu_works_from_the_keyboard(org, sign_in, live_server):
     expect(menu).to_have_attribute("aria-expanded", "true")
 
 
-def test_from_768_px_every_link_is_in_view_without_a_button(org, sign_in, live_server):
-    olivia = sign_in("olivia")
-    for viewport in ({"width": 768, "height": 900}, DESKTOP):
-        olivia.set_viewport_size(viewport)
-        olivia.goto(f"{live_server.url}/dashboard/")
-        expect(olivia.get_by_role("button", name="Menu")).to_be_hidden()
-        for link in olivia.locator("#nav-links > li > a").all():
+def test_where_the_links_fit_they_are_all_in_view_without_a_button(org, sign_in, live_server):
+    # Where they do not fit on one row they fold (tests/browser/test_navigation_one_row.py).
+    for username, viewport in (("olivia", {"width": 1600, "height": 900}), ("alice", DESKTOP)):
+        person = sign_in(username)
+        person.set_viewport_size(viewport)
+        person.goto(f"{live_server.url}/portal/")
+        expect(person.get_by_role("button", name="Menu")).to_be_hidden()
+        for link in person.locator("#nav-links > li > a").all():
             expect(link).to_be_visible()
-        assert olivia.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert person.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
 
 def test_without_javascript_the_links_are_shown_and_the_button_is_not(org, browser, live_server):
