@@ -9,7 +9,8 @@
     var flash = document.createElement("p");
     flash.className = "flash flash-error";
     flash.setAttribute("role", "alert");
-    flash.textContent = "That did not work. Reload the page and try again.";
+    // The text comes with the page, in the reader's language (templates/partials/messages.html).
+    flash.textContent = box.dataset.errorText || "That did not work. Reload the page and try again.";
     box.replaceChildren(flash);
   });
 

@@ -115,3 +115,17 @@ def test_mail_is_rendered_in_the_recipients_language(org):
 def test_the_sign_in_page_offers_the_switch(db):
     page = Client(HTTP_ACCEPT_LANGUAGE="de").get("/accounts/login/").content.decode()
     assert 'action="/language/"' in page and "Anmelden" in page and 'value="en"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "text"), [
+    ("de", "Das hat nicht geklappt. Laden Sie die Seite neu und versuchen Sie es noch einmal."),
+    ("en", "That did not work. Reload the page and try again."),
+])
+def test_the_note_of_a_failed_inline_action_comes_in_the_readers_language(org, language, text):
+    """The page's script writes this note when an inline action (approve from the inbox, a
+    comment) gets no answer it can show; it takes the text the page carries."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(org.alice)
+    page = client.get("/portal/").content.decode()
+    assert f'data-error-text="{text}"' in page
