@@ -209,10 +209,13 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
     ``commitment × (ratio − 1)``, the ratio being its catalog item's actual ÷ estimate over
     the requests fulfilled in the ``RATIO_QUARTERS`` quarters before (1 without history).
 
-    One grouped query on the stored figures: the work in flight of the quarter per cost
-    centre and item (a commitment counts in the quarter that funds it, so what is in flight
-    there is what is in flight for the quarter), joined to each item's actuals and estimates
-    of the quarters before — thousands of rows at most, whatever the size of the ledger."""
+    One query on the stored figures: the work in flight of the quarter per cost centre and
+    item (a commitment counts in the quarter that funds it, so what is in flight there is
+    what is in flight for the quarter), joined to each item's actuals and estimates of the
+    quarters before, summed per item — thousands of rows at most, whatever the size of the
+    ledger. The ratio is taken and the work scaled here, in decimal arithmetic, so every
+    database gives the same cents: SQLite has no decimal type (it keeps 1200.00 as the integer
+    1200, and 1200 / 1000 is 1 there) and would divide in integers or binary floats."""
     first = last_quarters(RATIO_QUARTERS + 1, until=now or timezone.now())[0]
     quote = connection.ops.quote_name
     flights = quote(CommitmentItemFigures._meta.db_table)
@@ -223,16 +226,27 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
             return {}
         scope = f" AND f.department_id IN ({', '.join(['%s'] * len(ids))})"
         params += list(ids)
-    sql = (f"SELECT f.department_id, SUM(f.in_flight * r.scale) "
-           f"FROM {flights} f JOIN (SELECT item_id, SUM(actual) / SUM(estimate) - 1 AS scale "
-           f"FROM {actuals} WHERE period >= %s AND period < %s "
+    sql = (f"SELECT f.department_id, f.in_flight, r.actual, r.estimate "
+           f"FROM {flights} f JOIN (SELECT item_id, SUM(actual) AS actual, "
+           f"SUM(estimate) AS estimate FROM {actuals} WHERE period >= %s AND period < %s "
            f"GROUP BY item_id HAVING SUM(estimate) > 0 AND SUM(actual) > 0) r "
            f"ON r.item_id = f.item_id "
-           f"WHERE f.period = %s AND NOT (f.in_flight = 0){scope} GROUP BY f.department_id")
+           f"WHERE f.period = %s AND NOT (f.in_flight = 0){scope}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {department: Decimal(str(extra)) for department, extra in rows if extra}
+    extras: dict[int, Decimal] = {}
+    for department, in_flight, actual, estimate in rows:
+        in_flight, actual, estimate = _stored(in_flight), _stored(actual), _stored(estimate)
+        extras[department] = (extras.get(department, ZERO)
+                              + in_flight * (actual - estimate) / estimate)
+    return {department: extra for department, extra in extras.items() if extra}
+
+
+def _stored(value) -> Decimal:
+    """A stored amount (two decimals) as read from the database: a Decimal on PostgreSQL, an
+    int or a binary float on SQLite (whose sums of floats are a hair off: back to the cent)."""
+    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
 
 
 def budget_table(blocks: list[BudgetBlock]) -> list[list]:

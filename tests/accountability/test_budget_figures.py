@@ -89,6 +89,26 @@ def test_the_forecast_scales_work_in_flight_by_last_quarters_actuals(client, org
     assert budget_figures_verify() == []
 
 
+def test_the_forecast_is_the_same_to_the_cent_on_every_database(client, org, submit):
+    """Laptops ran 3,100 on 3,000 estimated last quarter (a ratio of 1.0333…): the 1,500.15
+    in flight is forecast 50.005 over, so 8,499.85 left becomes 8,449.85 (half a cent rounds
+    up) — on SQLite, which keeps no decimals, as on PostgreSQL."""
+    org.item["laptop"].records_actual_cost = True
+    org.item["laptop"].save(update_fields=["records_actual_cost"])
+    at = timezone.make_aware(datetime.combine(last_quarters(2)[0] + timedelta(days=20), time(10)))
+    done = submit(cost="3000", at=at)
+    step_approve(actor=org.hank, step=active(done), at=at + timedelta(hours=1))
+    step_claim(actor=org.ivan, step=active(done), at=at + timedelta(hours=2))
+    step_complete(actor=org.ivan, step=active(done), actual_cost=Decimal("3100"),
+                  at=at + timedelta(hours=3))
+    budget_set(actor=org.fiona, department=org.dept["MKT"], quarter=current_quarter(),
+               amount="10000")
+    flight = submit(cost="1500.15")
+    step_approve(actor=org.hank, step=active(flight))
+    client.force_login(org.olivia)
+    assert _marketing_line(client)[7::4] == ["8499.85", "8449.85"]
+
+
 def test_verify_names_a_difference_and_repair_rewrites_the_figures_from_the_ledger(
         client, org, submit):
     budget_set(actor=org.fiona, department=org.dept["MKT"], quarter=current_quarter(),
