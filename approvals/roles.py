@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -80,15 +81,11 @@ class LiveRoles:
 
     @property
     def delegators(self) -> QuerySet:
-        from approvals.models import Delegation
-
-        return Delegation.objects.active().filter(delegate=self.user).values("delegator_id")
+        return _delegations().active().filter(delegate=self.user).values("delegator_id")
 
     @property
     def active_delegators(self) -> QuerySet:
-        from approvals.models import Delegation
-
-        return (Delegation.objects.active().filter(delegate=self.user, delegator__is_active=True)
+        return (_delegations().active().filter(delegate=self.user, delegator__is_active=True)
                 .order_by().values("delegator_id"))
 
 
@@ -116,11 +113,15 @@ def _remembered(memo: dict, user: User) -> Roles:
     return roles
 
 
-def _load(user: User) -> Roles:
-    from approvals.models import Delegation
+def _delegations():
+    """The Delegation model's manager. approvals.models builds its rules from this module, so
+    the model is looked up in the app registry rather than imported (no import cycle)."""
+    return apps.get_model("approvals", "Delegation").objects
 
+
+def _load(user: User) -> Roles:
     department, membership = Department._meta, Membership._meta
-    delegation, person = Delegation._meta, User._meta
+    delegation, person = _delegations().model._meta, User._meta
     today = timezone.localdate()
     # One statement, each part from its own index: (what, department or person id) rows.
     sql = (

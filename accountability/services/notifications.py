@@ -134,7 +134,7 @@ def _q(name: str) -> str:
 _DONE_PG = f"""
 WITH done AS (
     UPDATE {_q(Notification._meta.db_table)} SET read_at = %(at)s
-    WHERE link = %(done_about)s AND kind = '{NotificationKind.WAITING.value}'
+    WHERE link = %(done_about)s AND kind = %(waiting)s
         AND read_at IS NULL
 ), """
 _CREATE_PG = f"""
@@ -153,7 +153,7 @@ v AS (
         CASE WHEN NOT v.addressed THEN '{EmailStatus.NO_ADDRESS.value}'
              WHEN p.user_id IS NULL THEN '{EmailStatus.PENDING.value}'
              WHEN p.email_off ? v.kind THEN '{EmailStatus.OFF.value}'
-             WHEN v.kind = '{NotificationKind.WAITING.value}' AND p.daily_summary
+             WHEN v.kind = %(waiting)s AND p.daily_summary
                  THEN '{EmailStatus.DAILY.value}'
              ELSE '{EmailStatus.PENDING.value}' END,
         NULL, 0, '', %(at)s
@@ -189,7 +189,7 @@ def _create_pg(drafts: list[Draft], at: datetime, done_about: str) -> list[Notif
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute((_DONE_PG if done_about else "WITH ") + _CREATE_PG, {
-            "done_about": done_about,
+            "done_about": done_about, "waiting": NotificationKind.WAITING.value,
             "recipient": [r.recipient_id for r in rows],
             "kind": [str(r.kind) for r in rows],
             "subject": [r.subject for r in rows], "body": [r.body for r in rows],

@@ -53,9 +53,9 @@ def test_the_compact_inbox_reads_as_many_queries_for_100_items_as_for_10(org, su
         page = hank.get("/approvals/?view=table").content.decode()
     assert page.count('class="inbox-row') == 50  # the first page of two
     assert "100 waiting for your decision" in page
-    # 11: the cards' budget line is one query for the whole page (docs/budgets.md); whether
-    # the person sees the dashboards comes from the role check the navigation runs anyway.
-    assert len(hundred) == len(ten) == 11
+    # 9: the session with its person, the role ids (the rules and the navigation's role
+    # check), the cards' budget line as one query for the whole page (docs/budgets.md).
+    assert len(hundred) == len(ten) == 9
 
 
 def test_search_by_partial_reference_title_or_requester(org, submit, as_user):
