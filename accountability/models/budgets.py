@@ -152,8 +152,11 @@ class CommitmentPostingQuerySet(BudgetScopedQuerySet):
 
 
 class CommitmentPosting(models.Model):
+    # No index of its own: ``commitment_request_kind`` (request, kind) leads with it, and one
+    # index fewer is one write fewer on every posting.
     request = models.ForeignKey("requests_app.ServiceRequest", on_delete=models.PROTECT,
-                                related_name="commitment_postings", verbose_name=_("request"))
+                                related_name="commitment_postings", verbose_name=_("request"),
+                                db_index=False)
     department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="+",
         help_text=_("The requester's department: the cost centre that pays."),
