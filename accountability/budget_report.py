@@ -17,6 +17,7 @@ flight). See docs/budgets.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -170,36 +171,54 @@ def budget_blocks(departments: list[Department], *, quarters: int = 4,
     ]
 
 
-def budget_watch(departments: list[Department], *, everything: bool = False,
+# What the board's budget lines show of a department.
+WATCHED = ("department_id", "department__code", "department__name", "department__cost_centre")
+WATCHED_FIELDS = ["id", "code", "name", "cost_centre"]
+
+
+def budget_watch(department_ids: Iterable[int], *, everything: bool = False,
                  now=None) -> list[BudgetRow]:
-    """The board's budget lines: this quarter's cost centres with a budget that are forecast
-    to overrun or had approvals over budget (the same rows, figures and forecasts as the
-    budget report's). Only the cost centres that can show up are read, in at most two
-    statements: those with a budget or an approval over budget, then their forecasts."""
+    """The board's budget lines: this quarter's cost centres among ``department_ids`` (every
+    one with ``everything``) with a budget that are forecast to overrun or had approvals over
+    budget (the same rows, figures and forecasts as the budget report's), by department name.
+    Read on every view (every commitment moves them), and only the cost centres that can
+    show up: on PostgreSQL in one statement, those over budget or whose forecast may be
+    below zero, with their department's name and their forecast (``_watch_candidates``);
+    elsewhere in two, those with a budget or an approval over budget, then their forecasts."""
     now = now or timezone.now()
     quarter = last_quarters(1, until=now)[0]
-    found = (BudgetFigures.objects.filter(quarter=quarter)
-             .filter((Q(budget__isnull=False) & ~Q(budget=0)) | ~Q(over_budget=0))
-             .values_list("department_id", "budget", "committed", "actual", "released",
-                          "over_budget"))
-    if not everything:
-        found = found.filter(department_id__in=[d.pk for d in departments])
-    figures = {department_id: rest for department_id, *rest in found}
+    ids = None if everything else list(department_ids)
+    current = quarter == posting_quarter(quarter_of(now, reporting_tz()), at=now)
+    if current and connection.vendor == "postgresql":
+        found = _watch_candidates(ids, quarter, now=now)
+    else:
+        candidates = (BudgetFigures.objects.filter(quarter=quarter)
+                      .filter((Q(budget__isnull=False) & ~Q(budget=0)) | ~Q(over_budget=0))
+                      .order_by("department__name", "department_id")
+                      .values_list(*WATCHED, "budget", "committed", "actual", "released",
+                                   "over_budget"))
+        if ids is not None:
+            candidates = candidates.filter(department_id__in=ids)
+        found = list(candidates)
+        budgeted = [pk for pk, _code, _name, _centre, budget, *_ in found if budget]
+        extra = forecasts(budgeted, quarter, now=now) if current and budgeted else {}
+        found = [(*row, extra.get(row[0])) for row in found]
     rows = []
-    for department in departments:  # in the board's order
-        if department.pk in figures:
-            budget, committed, actual, released, over_budget = figures[department.pk]
-            rows.append(BudgetRow(quarter, department, budget or ZERO, committed, actual,
-                                  released, over_budget=over_budget))
-    if quarter == posting_quarter(quarter_of(now, reporting_tz()), at=now):
-        budgeted = [row.department.pk for row in rows if row.budget]
-        extra = forecasts(budgeted, quarter, now=now) if budgeted else {}
-        for row in rows:
+    for *department, budget, committed, actual, released, over_budget, extra in found:
+        row = BudgetRow(quarter, None, budget or ZERO, committed, actual, released,
+                        over_budget=over_budget)
+        if current:
             row.forecast = row.remaining
-            if row.department.pk in extra:
-                row.forecast = (row.remaining - extra[row.department.pk]).quantize(
-                    CENT, ROUND_HALF_UP)
-    return [row for row in rows if row.overruns or row.over_budget]
+            if row.budget and extra:
+                row.forecast = (row.remaining - extra).quantize(CENT, ROUND_HALF_UP)
+        rows.append((row, department))
+    watched = []
+    for row, department in rows:
+        if row.overruns or row.over_budget:
+            # Only the fields the lines show are read; any other loads when asked for.
+            row.department = Department.from_db(connection.alias, WATCHED_FIELDS, department)
+            watched.append(row)
+    return watched
 
 
 def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
@@ -216,21 +235,9 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
     on SQLite, which has no decimal type (it keeps 1200.00 as the integer 1200, and 1200 /
     1000 is 1 there), the rows per cost centre and item are scaled here in decimal
     arithmetic, so both give the same cents."""
-    first = last_quarters(RATIO_QUARTERS + 1, until=now or timezone.now())[0]
-    quote = connection.ops.quote_name
-    flights = quote(CommitmentItemFigures._meta.db_table)
-    actuals = quote(ItemActualFigures._meta.db_table)
-    scope, params = "", [first, quarter, quarter]
-    if not everything:
-        if not ids:
-            return {}
-        scope = f" AND f.department_id IN ({', '.join(['%s'] * len(ids))})"
-        params += list(ids)
-    ratios = (f"FROM {flights} f JOIN (SELECT item_id, SUM(actual) AS actual, "
-              f"SUM(estimate) AS estimate FROM {actuals} WHERE period >= %s AND period < %s "
-              f"GROUP BY item_id HAVING SUM(estimate) > 0 AND SUM(actual) > 0) r "
-              f"ON r.item_id = f.item_id "
-              f"WHERE f.period = %s AND NOT (f.in_flight = 0){scope}")
+    if not everything and not ids:
+        return {}
+    ratios, params = _in_flight(None if everything else ids, quarter, now=now)
     if connection.vendor == "postgresql":
         # numeric is exact: summed per cost centre in the database (one row each, not one per
         # cost centre and item: tens of thousands at 1,000,000 requests), multiplied before
@@ -250,6 +257,55 @@ def forecasts(ids: list[int], quarter: date, *, everything: bool = False,
         extras[department] = (extras.get(department, ZERO)
                               + in_flight * (actual - estimate) / estimate)
     return {department: extra for department, extra in extras.items() if extra}
+
+
+def _in_flight(ids: list[int] | None, quarter: date, *, now=None) -> tuple[str, list]:
+    """The FROM and WHERE of ``forecasts``' query, with its parameters: the work in flight
+    of ``quarter`` per cost centre (among ``ids``; every one with ``None``) and item, as
+    ``f``, joined to its item's summed actuals and estimates of the ratio quarters, as
+    ``r``."""
+    first = last_quarters(RATIO_QUARTERS + 1, until=now or timezone.now())[0]
+    quote = connection.ops.quote_name
+    flights = quote(CommitmentItemFigures._meta.db_table)
+    actuals = quote(ItemActualFigures._meta.db_table)
+    scope, params = "", [first, quarter, quarter]
+    if ids is not None:
+        scope = f" AND f.department_id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    return (f"FROM {flights} f JOIN (SELECT item_id, SUM(actual) AS actual, "
+            f"SUM(estimate) AS estimate FROM {actuals} WHERE period >= %s AND period < %s "
+            f"GROUP BY item_id HAVING SUM(estimate) > 0 AND SUM(actual) > 0) r "
+            f"ON r.item_id = f.item_id "
+            f"WHERE f.period = %s AND NOT (f.in_flight = 0){scope}"), params
+
+
+def _watch_candidates(ids: list[int] | None, quarter: date, *, now) -> list[tuple]:
+    """PostgreSQL: the board's budget lines that may show, in one statement: ``quarter``'s
+    cost centres (among ``ids``; every one with ``None``) with an approval over budget, or
+    with a budget and a forecast below one cent (a superset of those whose forecast, rounded
+    to the cent, is below zero; ``budget_watch`` decides), each as its department's
+    ``WATCHED`` values, its figures and ``forecasts``' extra for it (``None`` without one),
+    by department name."""
+    if ids is not None and not ids:
+        return []
+    quote = connection.ops.quote_name
+    figures = quote(BudgetFigures._meta.db_table)
+    departments = quote(Department._meta.db_table)
+    ratios, params = _in_flight(ids, quarter, now=now)
+    scope = "" if ids is None else f" AND b.department_id IN ({', '.join(['%s'] * len(ids))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT b.department_id, d.code, d.name, d.cost_centre, b.budget, b.committed, "
+            f"b.actual, b.released, b.over_budget, x.extra "
+            f"FROM {figures} b JOIN {departments} d ON d.id = b.department_id "
+            f"LEFT JOIN (SELECT f.department_id, "
+            f"SUM(f.in_flight * (r.actual - r.estimate) / r.estimate) AS extra {ratios} "
+            f"GROUP BY f.department_id) x ON x.department_id = b.department_id "
+            f"WHERE b.quarter = %s{scope} AND (NOT (b.over_budget = 0) OR (NOT (b.budget = 0) "
+            f"AND b.budget - b.committed - b.actual + b.released - COALESCE(x.extra, 0) < %s)) "
+            f"ORDER BY d.name, b.department_id",
+            [*params, quarter, *(ids or []), CENT])
+        return cursor.fetchall()
 
 
 def _stored(value) -> Decimal:

@@ -221,23 +221,41 @@ def _quarters_with_data(*, until: date) -> list[date]:
 
 
 # --- reading -----------------------------------------------------------------------------------
+def board_moments(*, now: datetime, live_open_work: bool = False,
+                  known: dict[str, FiguresStamp | None] | None = None) -> dict[str, datetime]:
+    """The moments the board's stored figures describe, by family (the flow window, this
+    quarter, and the open work unless it is counted live), each family recomputed first when
+    it is stale. Every write of those figures moves its family's moment (``_refresh`` stamps
+    them in the same transaction), so together with what the board shows of the organisation
+    they say whether rendered lines are still the current ones."""
+    known = stamps(now=now) if known is None else known
+    quarter = quarter_start(local_date(now))
+    moments = {"flow": _ensure("flow", _store_flow, now, known)}
+    moments[_quarter_key(quarter)] = _ensure(_quarter_key(quarter), _store_quarters([quarter]),
+                                             now, known)
+    if not live_open_work:
+        moments["open"] = _ensure("open", _store_open, now, known)
+    return moments
+
+
 def board_lines(departments: list[Department], *, now: datetime | None = None,
                 everything: bool = False, live_open_work: bool = False,
                 known: dict[str, FiguresStamp | None] | None = None,
+                moments: dict[str, datetime] | None = None,
                 ) -> tuple[list[board.DepartmentLine], datetime]:
     """The board's lines (``board.department_lines``) from the stored figures: open work
     (refreshed every minute), the flow window and this quarter's accruals. With
     ``live_open_work`` (a department page: one department is cheap to count) the open work
-    is counted now. Returns the lines and the oldest moment the stored part describes."""
+    is counted now. ``moments``: what ``board_moments`` just returned for ``now`` (the
+    families are then fresh). Returns the lines and the oldest moment the stored part
+    describes."""
     now = now or timezone.now()
-    known = stamps(now=now) if known is None else known
+    if moments is None:
+        moments = board_moments(now=now, live_open_work=live_open_work, known=known)
     ids = [d.pk for d in departments]
-    moments = [_ensure("flow", _store_flow, now, known)]
     quarter = quarter_start(local_date(now))
-    moments.append(_ensure(_quarter_key(quarter), _store_quarters([quarter]), now, known))
     open_work = None
     if not live_open_work:
-        moments.append(_ensure("open", _store_open, now, known))
         open_work = {
             row.pk: {"open_steps": row.open_steps, "overdue_steps": row.overdue_steps,
                      "risks_by_level": {1: row.risks_l1, 2: row.risks_l2, 3: row.risks_l3},
@@ -252,7 +270,7 @@ def board_lines(departments: list[Department], *, now: datetime | None = None,
                    .values_list("department", F("cost_of_delay") + F("delay_adjustments")))
     lines = board.department_lines(departments, now=now, everything=everything,
                                    open_work=open_work, flow=flow, accrued=accrued)
-    return lines, min(moments)
+    return lines, min(moments.values())
 
 
 def department_trend(department: Department, *, now: datetime | None = None,

@@ -39,6 +39,26 @@ def may_see_accountability(user) -> bool:
     return sees_everything(user) or capabilities(user).leads
 
 
+# What the board shows of a department, as ``departments_shown`` reads it.
+SHOWN = ("pk", "code", "name", "head__first_name", "head__last_name", "head__username")
+
+
+def departments_shown(user) -> list[tuple]:
+    """What the board shows of each department whose accountability ``user`` may see (the
+    department rule), in one statement of plain values: id, code, name and the head's first
+    name, last name and user name, by id. Cheap enough to read on every view, so a rendered
+    board can be checked against the organisation as it is now."""
+    return list(Department.objects.restrict(user, "accountability").order_by("pk").values_list(
+        *SHOWN))
+
+
+def shown_of(departments: list[Department]) -> list[tuple]:
+    """``departments_shown`` of departments already read (with their heads)."""
+    return [(d.pk, d.code, d.name, *((d.head.first_name, d.head.last_name, d.head.username)
+                                     if d.head else (None, None, None)))
+            for d in sorted(departments, key=lambda d: d.pk)]
+
+
 def department_in_scope(user, code: str) -> Department:
     """The department with ``code`` if the user may see its accountability, else 404."""
     department = departments_in_scope(user).filter(code=code).first()

@@ -4,16 +4,18 @@ call the selectors in ``accountability``, render."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -27,6 +29,7 @@ from accountability.board import (
 from accountability.budget_report import budget_watch
 from accountability.figures import (
     board_lines,
+    board_moments,
     department_split,
     department_trend,
     handoff_heatmap,
@@ -38,8 +41,10 @@ from accountability.scope import (
     department_ids_in_scope,
     department_in_scope,
     departments_in_scope,
+    departments_shown,
     may_see_accountability,
     sees_everything,
+    shown_of,
 )
 from governance.models import Department
 from kit.web import serves
@@ -72,27 +77,26 @@ def _money(value) -> float:
     return float(value or 0)
 
 
-def _rows_key(lines) -> str:
-    """What the board's rows show, as one digest: every figure of every line, each
-    department's code, name and head, and the language the numbers are written in. The
-    rendered rows are cached under it, so they are never staler than the figures."""
-    shown = [(line.department.pk, line.department.code, line.department.name,
-              str(line.department.head or ""),
-              *(repr(getattr(line, f.name)) for f in fields(line) if f.name != "department"))
-             for line in lines]
-    return hashlib.sha256(repr((get_language(), shown)).encode()).hexdigest()
+# The board's figures as rendered are kept this long at most; their key moves with every
+# refresh of the stored figures (the open work's every minute), so entries are short-lived.
+FIGURES_CACHE_SECONDS = 300
 
 
-@login_required
-@require_GET
-@serves(Department)
-def board(request: HttpRequest) -> HttpResponse:
-    require_accountability(request.user)
-    departments = list(departments_in_scope(request.user))
-    everything = sees_everything(request.user)
-    # One moment for the page: the budget lines read the quarter the board just made fresh.
-    now = timezone.now()
-    lines, as_of = board_lines(departments, everything=everything, now=now)
+def figures_key(*, shown: list[tuple], moments: dict, everything: bool) -> str:
+    """Everything the board's charts and bottleneck list show, as one cache key: each
+    department in scope with what the page shows of it (``scope.departments_shown``: code,
+    name, head), the moments of the stored figures (each refresh of a family moves its
+    moment, in the transaction that writes the figures), the language and timezone they are
+    written in, and the settings the text names. Read before the figures are, so rendered
+    figures are never older than their key says."""
+    parts = (get_language(), timezone.get_current_timezone_name(), everything,
+             sorted((key, moment.isoformat()) for key, moment in moments.items()), shown,
+             settings.SRM_REPORTING_CURRENCY, settings.SRM_FIGURES_REFRESH_SECONDS,
+             FLOW_WINDOW.days)
+    return "board-figures:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _figures_context(lines, as_of) -> dict:
     top = lines[:BOTTLENECK_BARS]
     currency = settings.SRM_REPORTING_CURRENCY
     # Two questions, two charts, from the table's own lines: where does delay cost most (one
@@ -111,15 +115,44 @@ def board(request: HttpRequest) -> HttpResponse:
                        "data": [ln.risks_by_level.get(level, 0) for level in (1, 2, 3)]}
                       for ln in top],
     }
-    return render(request, "accountability/dashboard_board.html", {
-        "lines": lines, "rows_key": _rows_key(lines),
-        "exposure_chart": exposure_chart, "overdue_chart": overdue_chart,
-        "flow_days": FLOW_WINDOW.days, "as_of": as_of,
-        "channels": decisions_by_channel([d.pk for d in departments], everything=everything),
+    return {
+        "lines": lines, "exposure_chart": exposure_chart, "overdue_chart": overdue_chart,
+        "flow_days": FLOW_WINDOW.days, "as_of": as_of, "currency": currency,
         "refresh_minutes": max(1, settings.SRM_FIGURES_REFRESH_SECONDS // 60),
-        "currency": currency,
+    }
+
+
+@login_required
+@require_GET
+@serves(Department)
+def board(request: HttpRequest) -> HttpResponse:
+    require_accountability(request.user)
+    everything = sees_everything(request.user)
+    # One moment for the page: the budget lines read the quarter the board just made fresh.
+    now = timezone.now()
+    # The charts and the bottleneck list are rendered once per change of what they show:
+    # the key is read first (the departments as shown, the stored figures' moments), then,
+    # when nothing is kept under it, the figures.
+    shown = departments_shown(request.user)
+    moments = board_moments(now=now)
+    key = figures_key(shown=shown, moments=moments, everything=everything)
+    figures = cache.get(key)
+    if figures is None:
+        departments = list(departments_in_scope(request.user))
+        lines, as_of = board_lines(departments, everything=everything, now=now, moments=moments)
+        context = _figures_context(lines, as_of)
+        figures = render_to_string("accountability/partials/board_figures.html", context)
+        # Kept only when the departments read are those the key names (a rename between
+        # the two reads, later undone, must not bring these rows back under the old key).
+        if shown_of(departments) == shown:
+            cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    ids = [row[0] for row in shown]
+    return render(request, "accountability/dashboard_board.html", {
+        "figures": mark_safe(figures),  # noqa: S308 - rendered by our own template above
+        "flow_days": FLOW_WINDOW.days, "currency": settings.SRM_REPORTING_CURRENCY,
+        "channels": decisions_by_channel(ids, everything=everything),
         # Budgets: cost centres forecast to overrun this quarter, approvals over budget.
-        "budget_watch": budget_watch(departments, everything=everything, now=now),
+        "budget_watch": budget_watch(ids, everything=everything, now=now),
     })
 
 

@@ -168,6 +168,6 @@ def test_the_board_s_budget_lines_are_the_report_s_rows(history, scope):
                  r.over_budget) for r in rows if r.overruns or r.over_budget]
 
     report = budget_blocks(departments, quarters=1, everything=everything)[0].rows
-    watch = budget_watch(departments, everything=everything)
+    watch = budget_watch([d.pk for d in departments], everything=everything)
     assert shown(watch) == shown(report)
     assert [r.department.code for r in watch] == (["MKT"] if scope != "HR" else [])

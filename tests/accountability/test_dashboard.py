@@ -16,7 +16,7 @@ from accountability.board import (
     waiting_and_working,
     weekly_trend,
 )
-from accountability.figures import refresh_figures
+from accountability.figures import refresh_figures, refresh_open_work
 from approvals.models import Step
 from approvals.services import step_approve
 from governance.models import Department
@@ -154,8 +154,10 @@ def test_the_oldest_delays_list_only_requests_the_reader_may_open(client, org, b
 # The board's budget lines read the current quarter's ledger live (docs/budgets.md): 5 more.
 # The board: +1 for the decisions by channel (one grouped query).
 # The handoff page: its heatmap reads every pair in one more query (the list is paginated).
-PINS = {"/dashboard/": (16, 47), "/dashboard/departments/IT/": (15, 55),
-        "/dashboard/handoffs/": (9, 19)}
+PINS = {"/dashboard/": (11, 42), "/dashboard/departments/IT/": (13, 53),
+        "/dashboard/handoffs/": (8, 18)}
+# The board's charts and rows kept from an earlier view (nothing changed since).
+KEPT_BOARD_QUERIES = 7
 
 
 @pytest.mark.parametrize("stored", [True, False], ids=["stored", "recomputed"])
@@ -212,3 +214,59 @@ def test_the_boards_rows_follow_every_change_of_figures_names_and_heads(client, 
     it = next(ln for ln in again.context["lines"] if ln.department.code == "IT")
     assert it.exposure > Decimal("300.00")
     assert f"{it.exposure:,.2f}" in row
+
+
+def _bottleneck_rows(page) -> str:
+    html = page.content.decode()
+    start = html.index('id="bottlenecks"')
+    return html[start:html.index("</table>", start)]
+
+
+def test_the_kept_board_follows_figures_names_heads_language_and_scope(
+        client, org, board_history, settings, django_assert_num_queries):
+    # Given the stored figures are fresh for an hour and olivia watched the board
+    settings.SRM_FIGURES_MAX_AGE = settings.SRM_FIGURES_OPEN_MAX_AGE = 3600
+    refresh_figures()
+    client.force_login(org.olivia)
+    first = client.get("/dashboard/", secure=True)
+    assert "lines" in first.context
+
+    # When she looks again with nothing changed, the rows are the ones kept, not rendered
+    # again: session, role row, navigation, the departments as shown, the stamps, the
+    # decisions by channel and the budget lines
+    with django_assert_num_queries(KEPT_BOARD_QUERIES):
+        kept = client.get("/dashboard/", secure=True)
+    assert "lines" not in kept.context
+    assert _bottleneck_rows(kept) == _bottleneck_rows(first)
+
+    # Then each change of what the rows show shows on the next view:
+    # a figure (a new open delay, recounted by the open-work job),
+    r5_it_step = (Step.objects.filter(state="active", accountable_department__code="IT")
+                  .order_by("request__submitted_at").first())
+    make_risk(r5_it_step, detected_at=timezone.now(), level=1, exposure="4321.00")
+    refresh_open_work()
+    rows = _bottleneck_rows(client.get("/dashboard/", secure=True))
+    assert "4,621.00" in rows  # 300 + 4,321
+
+    # a department's name, and its head (a change that sends no signal),
+    Department.objects.filter(code="IT").update(name="Information Technology", head=org.fiona)
+    rows = _bottleneck_rows(client.get("/dashboard/", secure=True))
+    it_row = next(r for r in rows.split("<tr>") if "Information Technology" in r)
+    assert str(org.fiona) in it_row
+
+    # the head's own name,
+    type(org.fiona).objects.filter(pk=org.fiona.pk).update(last_name="Fernández-Wolf")
+    rows = _bottleneck_rows(client.get("/dashboard/", secure=True))
+    assert "Fernández-Wolf" in rows
+
+    # the language (numbers and labels in German),
+    type(org.olivia).objects.filter(pk=org.olivia.pk).update(language="de")
+    rows = _bottleneck_rows(client.get("/dashboard/", secure=True))
+    assert 'data-label="Abteilung"' in rows and "4.621,00" in rows
+
+    # and the person: a head sees only the departments they lead, never the rows kept for
+    # a reader who sees every one.
+    client.force_login(org.hank)
+    page = client.get("/dashboard/", secure=True)
+    assert {ln.department.code for ln in page.context["lines"]} == {"MKT"}
+    assert "Information Technology" not in _bottleneck_rows(page)
