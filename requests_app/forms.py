@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.conf import settings
+from django.db import connections
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -12,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models import StepTemplate
 from governance import limits
+from kit.web import QuickSelect
 from requests_app.choices import REQUEST_STATE_GROUPS, RequestState
 from requests_app.fields import answers_form_class
 from requests_app.models import CatalogItem
@@ -61,41 +65,101 @@ def answers_from(item: CatalogItem, data) -> dict:
 class ListSelect(forms.Select):
     """A ``<select>`` built in Python instead of one template include per option: the same
     markup, for long flat lists (the filter's few hundred services) where Django's per-option
-    templates were half of the page's rendering time."""
+    templates were half of the page's rendering time. Choices that can say what they offer
+    (``_ServiceChoices``) are written out once per set of options and then reused."""
 
     def render(self, name, value, attrs=None, renderer=None):
         if self.allow_multiple_selected:
             return super().render(name, value, attrs, renderer)
-        choices = [choice for choice in self.choices]  # not list(): len() would COUNT(*)
-        if any(isinstance(label, (list, tuple)) for _, label in choices):
+        wanted = self.format_value(value)
+        written = getattr(self.choices, "written", None)
+        if written is not None and len(wanted) <= 1:
+            options = written(_options_html)
+        else:
+            choices = [choice for choice in self.choices]  # not list(): len() would COUNT(*)
+            options = _options_html(choices)
+        if options is None:
             return super().render(name, value, attrs, renderer)  # option groups
-        wanted = set(self.format_value(value))
-        options, found = [], False
-        for option_value, label in choices:
-            option_value = "" if option_value is None else str(option_value)
-            selected = not found and option_value in wanted
-            found = found or selected
-            options.append(f'<option value="{conditional_escape(option_value)}"'
-                           f'{" selected" if selected else ""}>{conditional_escape(label)}</option>')
+        # The first option whose value was chosen is marked, as Django's template does.
+        starts = [(options.find(start), start) for start in
+                  {f'<option value="{conditional_escape(chosen)}">' for chosen in wanted}]
+        found = min(((at, start) for at, start in starts if at >= 0), default=None)
+        if found is not None:
+            at, start = found
+            options = f'{options[:at]}{start[:-1]} selected>{options[at + len(start):]}'
         return format_html('<select name="{}"{}>{}</select>', name,
                            flatatt(self.build_attrs(self.attrs, attrs)),
-                           mark_safe("".join(options)))  # each part escaped above
+                           mark_safe(options))  # each part escaped in _options_html
 
 
-class _ListedChoices(forms.models.ModelChoiceIterator):
-    """The choices read with one plain SELECT of the two columns an option shows. Django's
-    iterator() would open a server-side cursor on PostgreSQL (DECLARE … WITH HOLD, FETCH,
-    CLOSE: three round trips and a materialised result) and build a model instance per row,
-    for a few hundred short rows (``ListSelect`` needs only the value and the label)."""
+    def use_required_attribute(self, initial):
+        if getattr(self.choices, "written", None) is None:
+            return super().use_required_attribute(initial)
+        # Django's answer reads the first choice, i.e. lists them all (a statement): the
+        # first of these is the empty choice when the field has one.
+        return (forms.Widget.use_required_attribute(self, initial)
+                and self.choices.field.empty_label is not None)
+
+
+def _options_html(choices) -> str | None:
+    """The ``<option>``s of flat ``choices``, none selected; None for option groups."""
+    options = []
+    for option_value, label in choices:
+        if isinstance(label, (list, tuple)):
+            return None
+        option_value = "" if option_value is None else str(option_value)
+        options.append(f'<option value="{conditional_escape(option_value)}">'
+                       f'{conditional_escape(label)}</option>')
+    return "".join(options)
+
+
+# The service filter's options as written out, by the empty choice's label (the reader's
+# language) and every option's value and label as the database listed them. Each process
+# keeps its own: the key is what the options show, read afresh on every view, so whichever
+# worker wrote them they are what writing them again would give.
+_WRITTEN: dict[tuple[str, str], str] = {}
+_WRITTEN_KEPT = 64
+
+
+class _ServiceChoices(forms.models.ModelChoiceIterator):
+    """The services a list's filter offers (``CatalogItem.objects.filter_listing``: the
+    catalog's ``filter`` rule, one JSON text read in one statement), written out once per
+    listing: a few hundred options were most of the filter's cost on every view."""
+
+    def _pairs(self, listed: str) -> list[tuple[str, str]]:
+        pairs = json.loads(listed)
+        if connections[CatalogItem.objects.db].vendor != "postgresql":
+            pairs.sort()  # in name order, as SQLite's binary collation sorts
+        head = [] if self.field.empty_label is None else [("", self.field.empty_label)]
+        return head + [(code, name) for name, code in pairs]
 
     def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        yield from self.queryset.values_list(self.field.to_field_name or "pk", "name")
+        yield from self._pairs(CatalogItem.objects.filter_listing(self.field.user))
+
+    def written(self, write) -> str | None:
+        """The options as ``write(choices)`` writes them, kept under what they show."""
+        listed = CatalogItem.objects.filter_listing(self.field.user)
+        key = (str(self.field.empty_label or ""), listed)
+        options = _WRITTEN.get(key)
+        if options is None:
+            options = write(self._pairs(listed))
+            if len(_WRITTEN) >= _WRITTEN_KEPT:
+                _WRITTEN.clear()
+            _WRITTEN[key] = options
+        return options
 
 
-class _ListedModelChoiceField(forms.ModelChoiceField):
-    iterator = _ListedChoices
+class _ServiceField(forms.ModelChoiceField):
+    """A service chosen by its code, among those the catalog's ``filter`` rule offers the
+    person (``user``, set by the form); the rule is built only to check a choice."""
+
+    iterator = _ServiceChoices
+    user = None
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            self.queryset = CatalogItem.objects.restrict(self.user, "filter").only("code", "name")
+        return super().to_python(value)
 
 
 class RequestFilterForm(forms.Form):
@@ -106,12 +170,13 @@ class RequestFilterForm(forms.Form):
                               choices=[("", _("Any state")),
                                        *[(key, label) for key, (label, _states) in
                                          REQUEST_STATE_GROUPS.items()],
-                                       *RequestState.choices])
-    item = _ListedModelChoiceField(label=_("Service"), required=False, empty_label=_("Any service"),
-                                  queryset=CatalogItem.objects.none(), to_field_name="code",
-                                  widget=ListSelect)
+                                       *RequestState.choices],
+                              widget=QuickSelect)
+    item = _ServiceField(label=_("Service"), required=False, empty_label=_("Any service"),
+                         queryset=CatalogItem.objects.none(), to_field_name="code",
+                         widget=ListSelect)
     scope = forms.ChoiceField(label=_("Show"), required=False, choices=[
-        ("mine", _("Requests I made")), ("all", _("All requests I can see"))])
+        ("mine", _("Requests I made")), ("all", _("All requests I can see"))], widget=QuickSelect)
     # Set by the column headings (requests_app.views.REQUEST_SORTS).
     sort = forms.ChoiceField(required=False, widget=forms.HiddenInput, choices=[
         ("-submitted", _("Newest first")), ("submitted", _("Oldest first")), ("due", _("Due first")),
@@ -119,9 +184,7 @@ class RequestFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only what an option shows: not every item's form definition (JSON) on every list.
-        self.fields["item"].queryset = (CatalogItem.objects.restrict(user, "filter")
-                                        .only("code", "name").order_by("name"))
+        self.fields["item"].user = user
 
 
 class CancelForm(forms.Form):
