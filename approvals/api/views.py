@@ -34,7 +34,7 @@ from approvals.services import (
     step_take_over,
 )
 from kit.api import validated
-from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet
+from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet, represented
 from requests_app.money import money_format_for
 
 _ROLE = OpenApiParameter(
@@ -92,13 +92,13 @@ class StepViewSet(RestrictedReadOnlyViewSet):
 
     def _answer(self, step: Step) -> Response:
         fresh = Step.objects.select_related(*STEP_RELATED).get(pk=step.pk)
-        return Response(StepSerializer(fresh, context=self.get_serializer_context()).data)
+        return Response(represented(StepSerializer, fresh, context=self.get_serializer_context()))
 
     def _decided(self, step: Step) -> Response:
         """The step a decision returned: read under its lock inside the service's transaction
         and changed there (state, times, decider), with its request, department and head;
         serialised as is instead of read back (one round trip less per decision)."""
-        return Response(StepSerializer(step, context=self.get_serializer_context()).data)
+        return Response(represented(StepSerializer, step, context=self.get_serializer_context()))
 
     @extend_schema(request=ApproveSerializer, responses=StepSerializer,
                    summary="Approve an approval step")

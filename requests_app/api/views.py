@@ -31,7 +31,7 @@ from approvals.services import step_answer
 from governance.errors import Conflict
 from governance.models import AuditEvent
 from kit.api import BooleanFilter, FilterSet, validated
-from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet
+from kit.api_views import RestrictedReadOnlyViewSet, RestrictedViewSet, represented
 from requests_app.api.conversation import (
     AnswerSerializer,
     CommentCreateSerializer,
@@ -174,8 +174,8 @@ class RequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin,
         return page
 
     def _detail_body(self, service_request: ServiceRequest) -> dict:
-        return RequestDetailSerializer(service_request,
-                                       context=self.get_serializer_context()).data
+        return represented(RequestDetailSerializer, service_request,
+                           context=self.get_serializer_context())
 
     def _detail(self, reference: str) -> ServiceRequest:
         queryset = self.get_queryset().prefetch_related(
