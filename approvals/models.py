@@ -244,6 +244,9 @@ class StepQuerySet(RestrictedQuerySet):
         )
 
 
+_STEP_STATE_LABELS = dict(StepState.choices)
+
+
 class Step(models.Model):
     request = models.ForeignKey(
         "requests_app.ServiceRequest", on_delete=models.CASCADE, related_name="steps",
@@ -375,7 +378,9 @@ class Step(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_state_display()})"
+        # As get_state_display() writes it, without building the choices' dict on each call
+        # (every step's audit event names it).
+        return f"{self.name} ({_STEP_STATE_LABELS.get(self.state, self.state)})"
 
     # --- What may happen (for the UI; services re-check under a lock) ---------------------
     STATE_MACHINE = STEP_MACHINE

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.models import Step, StepTemplate
+from approvals.models import Step
 from approvals.services import (
-    departments_for_path,
+    path_for_submission,
     request_cancel,
     request_start,
     steps_build,
@@ -129,7 +129,6 @@ def request_submission(
         item=item, requester=actor, answers=answers, estimated_cost=estimated_cost, title=title,
         money=money,
     )
-    templates = list(StepTemplate.objects.filter(path_id=item.path_id).order_by("order"))
     request = ServiceRequest(
         title=title,
         requester=actor,
@@ -142,8 +141,8 @@ def request_submission(
         external_key=external_key,
         submitted_at=at,
     )
-    # The departments the path touches and the fulfilling one, with their heads: one query.
-    departments = departments_for_path(templates, request)
+    # The path, the departments it touches and the fulfilling one, with their heads.
+    templates, departments = path_for_submission(request)
     request.requester_department = departments[actor.department_id]
     request.due_at = departments[item.fulfilling_department_id].calendar.add(
         at, item.target_cycle_hours)

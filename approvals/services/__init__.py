@@ -29,6 +29,7 @@ from approvals.services.holds import (
 )
 from approvals.services.paths import (
     departments_for_path,
+    path_for_submission,
     steps_build,
     steps_replay,
 )
@@ -36,7 +37,7 @@ from approvals.services.steps import due_after_hold, hold_end, step_set_active, 
 
 __all__ = [
     "decider_refusal", "delegation_create", "delegation_end", "departments_for_path", "due_after_hold", "hold_end", "hold_expire",
-    "hold_remind", "holds_process_due", "request_advance", "request_cancel", "request_close",
+    "hold_remind", "holds_process_due", "path_for_submission", "request_advance", "request_cancel", "request_close",
     "request_start", "step_answer", "step_approve", "step_claim", "step_complete", "step_hold",
     "step_record_outside_decision", "step_reject", "step_set_active", "step_set_closed",
     "step_take_over", "steps_build", "steps_replay",

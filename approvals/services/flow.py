@@ -21,7 +21,6 @@ from governance.limits import checked_text
 from governance.models import AuditEvent, User
 from governance.services.audit import audit_build, audit_record, audit_save
 from governance.states import assert_transition
-from kit.writes import save_together
 from requests_app.choices import OPEN_STATES, RequestState
 from requests_app.models import ServiceRequest
 
@@ -63,6 +62,10 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
                   if s.state == StepState.PENDING), None)
     if first is not None:
         step_set_active(first, at=at)
+        if request._state.adding and all(s.pk is not None for s in steps):
+            # Keys reserved: the steps, the request and the audit events in one statement.
+            return _handed_over(request=request, step=first, actor=actor, at=at,
+                                events=events, new_steps=steps)
     elif request._state.adding:
         request.save(force_insert=True)
     Step.objects.bulk_create(steps)
@@ -76,10 +79,12 @@ def request_start(*, request: ServiceRequest, steps: list[Step], actor: User | N
 
 
 def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at: datetime,
-                 events: list[AuditEvent] = (), step_fields: list[str] = ()) -> list[AuditEvent]:
+                 events: list[AuditEvent] = (), step_fields: list[str] = (),
+                 new_steps: list[Step] = ()) -> list[AuditEvent]:
     """``step`` (active) is now the request's: point the request at it and record the
-    handoff (audit events in one statement). ``step_fields``: what changed on the step, saved
-    with the request in one statement. Returns the events written (``events`` first)."""
+    handoff. ``step_fields``: what changed on the step; ``new_steps``: the steps of a request
+    being submitted, not saved yet. The step, the request and the audit events are written in
+    one statement (PostgreSQL). Returns the events written (``events`` first)."""
     department = step.accountable_department
     new_state = RequestState.IN_APPROVAL if step.kind == StepKind.APPROVAL else RequestState.IN_PROGRESS
     old_state = request.state
@@ -88,12 +93,6 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
     request.current_step = step
     request.accountable_department = department
     request.state = new_state
-    if request._state.adding:  # submitted just now: one insert (the step's key is reserved)
-        request.save(force_insert=True)
-    else:
-        request_fields = ["current_step", "accountable_department", "state"]
-        save_together(*([(step, list(step_fields))] if step_fields else []),
-                      (request, request_fields))
     events = list(events)
     events.append(audit_build(
         actor=actor,
@@ -120,7 +119,16 @@ def _handed_over(*, request: ServiceRequest, step: Step, actor: User | None, at:
             correlation=request.reference,
             at=at,
         ))
-    audit_save(events)
+    if request._state.adding:  # submitted just now: one insert (the step's key is reserved)
+        if not new_steps:
+            request.save(force_insert=True)
+            audit_save(events)
+        else:
+            audit_save(events, inserts=[new_steps, [request]])
+    else:
+        audit_save(events, updates=[*([(step, list(step_fields))] if step_fields else []),
+                                    (request, ["current_step", "accountable_department",
+                                               "state"])])
     return events
 
 

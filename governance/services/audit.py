@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from governance.choices import AuditVerb
 from governance.models import AuditEvent, User
+from kit.writes import write_together
 
 # The events written while ``audit_collect`` is open (a preview lists them before it rolls
 # back): None when nobody collects.
@@ -60,13 +61,20 @@ def audit_record(
     return event
 
 
-def audit_save(events: list[AuditEvent]) -> list[AuditEvent]:
+def audit_save(events: list[AuditEvent], *,
+               updates: Sequence[tuple[models.Model, list[str]]] = (),
+               inserts: Sequence[Sequence[models.Model]] = ()) -> list[AuditEvent]:
     """Append events built by ``audit_build`` in one statement, in the order given (their
-    ids follow that order, as one ``audit_record`` after the other would give them)."""
-    if len(events) == 1:
-        events[0].save()
-    elif events:
-        AuditEvent.objects.bulk_create(events)
+    ids follow that order, as one ``audit_record`` after the other would give them).
+    ``updates`` and ``inserts``: the change they record, written in the same statement
+    (``kit.writes.write_together``; on SQLite one statement each, before the events)."""
+    if not updates and not inserts:
+        if len(events) == 1:
+            events[0].save()
+        elif events:
+            AuditEvent.objects.bulk_create(events)
+    else:
+        write_together(updates=updates, inserts=[*inserts, events])
     _note(events)
     return events
 
