@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from approvals.choices import StepState
 from approvals.models import Step, StepHold
@@ -34,6 +34,18 @@ def comments_for(*, user: User, request: ServiceRequest):
     )
 
 
+def with_conversation_presence(requests):
+    """``requests``, each row also saying whether its request has any comment and any file
+    attached to the request itself (whoever may see them): ``conversation_for`` then reads
+    neither for a request that has none, as most have. Two index probes in the row's own
+    statement instead of two statements."""
+    return requests.annotate(
+        srm_has_comments=Exists(Comment.objects.filter(request=OuterRef("pk"))),
+        srm_has_request_files=Exists(
+            Attachment.objects.filter(request=OuterRef("pk"), comment__isnull=True)),
+    )
+
+
 def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
     """What ``user`` sees of the request's conversation and what they may do there. Empty
     for someone who may not see the request."""
@@ -41,12 +53,16 @@ def conversation_for(*, user: User, request: ServiceRequest) -> Conversation:
     if not conversation_access(user, request)[0]:
         return conversation
     conversation.can_comment = request.can_comment(user)
-    conversation.comments = list(comments_for(user=user, request=request))
-    conversation.request_files = list(
-        Attachment.objects.restrict(user, request=request)
-        .filter(comment__isnull=True)
-        .select_related("uploaded_by")
-    )
+    # Read through the rules unless the request's row said there is nothing to read at all
+    # (``with_conversation_presence``): what the rules keep of no rows is no rows.
+    if request.__dict__.get("srm_has_comments", True):
+        conversation.comments = list(comments_for(user=user, request=request))
+    if request.__dict__.get("srm_has_request_files", True):
+        conversation.request_files = list(
+            Attachment.objects.restrict(user, request=request)
+            .filter(comment__isnull=True)
+            .select_related("uploaded_by")
+        )
     conversation.can_note = request.can_note(user)
     prefetched = getattr(request, "_prefetched_objects_cache", {}).get("steps")
     if prefetched is not None:  # the request page read its steps already (with these rows)

@@ -35,6 +35,7 @@ from requests_app.forms import (
 from requests_app.models import CatalogItem, ServiceRequest
 from requests_app.money import money_format_for
 from requests_app.search import catalog_matches, requests_found, requests_matching
+from requests_app.selectors_conversation import with_conversation_presence
 from requests_app.services import request_cancel, request_submit
 
 PAGE_SIZE = 20
@@ -233,9 +234,8 @@ def search(request: HttpRequest) -> HttpResponse:
 def _visible_request(request: HttpRequest, reference: str) -> ServiceRequest:
     """Fetch-and-authorise: what the viewer may not see does not exist (404)."""
     return get_object_or_404(
-        ServiceRequest.objects.restrict_with_access(request.user).select_related(
-            "item", "requester", "requester_department", "accountable_department",
-        ),
+        with_conversation_presence(ServiceRequest.objects.restrict_with_access(request.user))
+        .select_related("item", "requester", "requester_department"),
         reference=reference,
     )
 
@@ -249,6 +249,7 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
     steps = list(sr.steps.all())
     active = next((s for s in steps if s.is_active), None)
     user = request.user
+    request_actions = sr.allowed_actions(user)
     context = {
         "sr": sr,
         "steps": steps,
@@ -261,9 +262,10 @@ def _render_detail(request: HttpRequest, sr: ServiceRequest, *, status: int = 20
         ],
         "audit_events": AuditEvent.objects.restrict(user, about=sr)
         .select_related("actor", "on_behalf_of").order_by("created_at", "id"),
-        "cancel_form": cancel_form or CancelForm(),
+        # Only for someone offered the cancel button (the form is shown to no one else).
+        "cancel_form": cancel_form or (CancelForm() if "cancel" in request_actions else None),
         # What this person may do, from the models' can_* (the services' own rules).
-        "request_actions": sr.allowed_actions(user),
+        "request_actions": request_actions,
         "step_actions": active.allowed_actions(user) if active is not None else [],
     }
     return render(request, "requests_app/request_detail.html", context, status=status)

@@ -17,12 +17,13 @@ from approvals.services import step_approve
 # change plans (whether they see accountability comes with the role check).
 # The request page also reads its conversation panel (comments, files, open question) and,
 # while an approval waits, whether its head is away (an active delegation); whether the
-# viewer reads internal notes comes with the request's own row.
+# viewer reads internal notes, and whether the request has any comment or file at all (the
+# panel reads neither when it has none), come with the request's own row.
 # The inbox counts what waits and what is on hold (its heading; the page count reuses it) and
 # lists the departments and services its filters offer, and reads the budget lines of the
 # cost centres its rows charge (one statement for the page).
 LIMITS = {"catalog": 4, "my_requests": 6, "my_requests_all": 6, "inbox": 9, "work": 6,
-          "detail": 10}
+          "detail": 8}
 
 
 def _queries(client, url) -> int:
