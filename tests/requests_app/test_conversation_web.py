@@ -9,7 +9,7 @@ from django.urls import reverse
 from approvals.choices import StepState
 from approvals.models import StepHold
 from requests_app.models import Attachment, Comment
-from requests_app.services_conversation import comment_add
+from requests_app.services_conversation import attachment_add, comment_add
 
 
 def client_for(user, **kwargs) -> Client:
@@ -173,3 +173,26 @@ def test_the_page_reads_a_bounded_number_of_queries(org, laptop, files,
     assert response.content.decode().count('<li class="comment') == 15
     assert response.content.decode().count("/files/") == 15
     print(f"conversation page, 15 comments with files: {len(queries)} queries")
+
+
+def test_the_request_page_reads_its_conversation_only_when_it_has_one(
+        org, laptop, files, django_assert_num_queries):
+    detail = reverse("portal:request_detail", args=[laptop.reference])
+    alice = client_for(org.alice)
+    alice.get(detail)  # the session's first use is not what is measured
+    # Given a request nobody has commented on, the panel asks nothing of its own: the session
+    # with its person, the roles, the navigation, the request, its steps, whether the head
+    # deciding is away, the audit trail.
+    with django_assert_num_queries(7):
+        page = alice.get(detail).content.decode()
+    assert "No comments yet." in page
+    # When a comment with a file, an internal note and a file on the request are added,
+    comment_add(actor=org.alice, request=laptop, body="Quote attached", files=[files.pdf("quote.pdf")])
+    comment_add(actor=org.hank, request=laptop, body="Budget is tight.", internal=True)
+    attachment_add(actor=org.alice, request=laptop, files=[files.pdf("spec.pdf")])
+    page = alice.get(detail).content.decode()
+    # then the page shows them (through the rules: never the note to the requester),
+    assert "Quote attached" in page and "quote.pdf" in page
+    assert "Files on the request" in page and "spec.pdf" in page
+    assert "Budget is tight." not in page
+    assert "Budget is tight." in client_for(org.hank).get(detail).content.decode()
