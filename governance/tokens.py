@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from governance.models import ApiToken, ScimToken, User
+from kit.reads import instance_from, select_columns, width
 
 PREFIX = "srm_"
 _SALT = "governance.tokens.ApiToken"
@@ -58,48 +59,29 @@ def token_find(secret: str) -> ApiToken | None:
     if not secret or len(secret) > 200:
         return None
     digests = _digests(secret)
-    sql, token_names, person_names, converters = _lookup(connection.vendor, len(digests))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*digests, timezone.now()])
+        cursor.execute(_lookup(connection.vendor, len(digests)), [*digests, timezone.now()])
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for position, column, convert in converters:
-        if values[position] is not None:
-            for converter in convert:
-                values[position] = converter(values[position], column, connection)
-    token = ApiToken.from_db(connection.alias, token_names, values[:len(token_names)])
-    person = User.from_db(connection.alias, person_names, values[len(token_names):])
-    ApiToken.user.field.set_cached_value(token, person)
+    split = width(ApiToken)
+    token = instance_from(ApiToken, row[:split])
+    ApiToken.user.field.set_cached_value(token, instance_from(User, row[split:]))
     return token
 
 
 @functools.cache
-def _lookup(vendor: str, digests: int) -> tuple[str, list[str], list[str], list[tuple]]:
+def _lookup(vendor: str, digests: int) -> str:
     """The statement that finds a usable token and its person by one of ``digests`` digests
-    (one per key: ``SECRET_KEY`` and its fallbacks); the attribute names of its columns; and
-    the converters a queryset applies to them (a JSON document decoded, SQLite's text read as
-    a date-time) as ``(position, column, converters)``."""
+    (one per key: ``SECRET_KEY`` and its fallbacks), read back with ``kit.reads``."""
     quote = connection.ops.quote_name
-    token_fields, person_fields = ApiToken._meta.concrete_fields, User._meta.concrete_fields
-    columns = ", ".join([*(f"t.{quote(f.column)}" for f in token_fields),
-                         *(f"p.{quote(f.column)}" for f in person_fields)])
-    sql = (f"SELECT {columns} FROM {quote(ApiToken._meta.db_table)} t "
-           f"JOIN {quote(User._meta.db_table)} p ON p.{quote(User._meta.pk.column)} = t."
-           f"{quote(ApiToken.user.field.column)} "
-           f"WHERE t.{quote('digest')} IN ({', '.join(['%s'] * digests)}) "
-           f"AND t.{quote('revoked_at')} IS NULL AND t.{quote('expires_at')} > %s "
-           f"ORDER BY t.{quote(ApiToken._meta.pk.column)} LIMIT 1")
-    converters = []
-    for position, field in enumerate([*token_fields, *person_fields]):
-        column = field.get_col(field.model._meta.db_table)
-        convert = (*connection.ops.get_db_converters(column),
-                   *column.get_db_converters(connection))
-        if convert:
-            converters.append((position, column, convert))
-    return (sql, [f.attname for f in token_fields], [f.attname for f in person_fields],
-            converters)
+    return (f"SELECT {select_columns(ApiToken, 't')}, {select_columns(User, 'p')} "
+            f"FROM {quote(ApiToken._meta.db_table)} t "
+            f"JOIN {quote(User._meta.db_table)} p ON p.{quote(User._meta.pk.column)} = t."
+            f"{quote(ApiToken.user.field.column)} "
+            f"WHERE t.{quote('digest')} IN ({', '.join(['%s'] * digests)}) "
+            f"AND t.{quote('revoked_at')} IS NULL AND t.{quote('expires_at')} > %s "
+            f"ORDER BY t.{quote(ApiToken._meta.pk.column)} LIMIT 1")
 
 
 def token_used(token: ApiToken) -> None:
