@@ -13,7 +13,8 @@ one that declares nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -89,9 +90,27 @@ def request_memo() -> dict | None:
 def note_asked(model: type[models.Model], action: str) -> None:
     """For a rule's companion that answers with ids instead of a queryset
     (``accountability.scope.department_ids_in_scope``): note the rule as asked."""
+    note_label_asked(model._meta.label, action)
+
+
+def note_label_asked(label: str, action: str) -> None:
     asked = _asked.get()
     if asked is not None:
-        asked.add((model._meta.label, action))
+        asked.add((label, action))
+
+
+@contextmanager
+def rules_aside() -> Iterator[set[tuple[str, str]]]:
+    """Rules asked and remembered apart from the HTTP request being served (a statement built
+    once for many people, from stand-ins: ``kit.reads.Prepared``): yields the rules asked
+    inside, and what they remember there is forgotten on leaving."""
+    asked: set[tuple[str, str]] = set()
+    token, memo_token = _asked.set(asked), _memo.set({})
+    try:
+        yield asked
+    finally:
+        _memo.reset(memo_token)
+        _asked.reset(token)
 
 
 def has_rule(model: type[models.Model]) -> bool:
