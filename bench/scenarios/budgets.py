@@ -147,9 +147,11 @@ def run(ctx) -> list[dict]:
               file=sys.stderr)
         return rows
     half = len(steps) // 2
-    without, with_check = steps[:half], steps[half:2 * half]
-    # Paired: each call with the check right after one without, so a change in the machine's
-    # load during the run weighs on both sides alike.
+    # Interleaved (every other step of the newest first): the two sides are steps of the same
+    # age, so as many of each have a delay risk to resolve, and a page touched by one side's
+    # call is as likely to be touched by the other's. Paired: each call with the check right
+    # after one without, so a change in the machine's load weighs on both sides alike.
+    without, with_check = steps[0:2 * half:2], steps[1:2 * half:2]
     plain: list[float] = []
     checked: list[float] = []
     for bare, step in zip(without, with_check, strict=True):
