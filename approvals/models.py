@@ -248,9 +248,12 @@ _STEP_STATE_LABELS = dict(StepState.choices)
 
 
 class Step(models.Model):
+    # The foreign keys below without an index of their own have one that leads with them:
+    # ``step_order_unique`` (request, order), ``step_dept_state`` (department, state) and
+    # ``step_head_state`` (head, state). A step's every change of state writes each index.
     request = models.ForeignKey(
         "requests_app.ServiceRequest", on_delete=models.CASCADE, related_name="steps",
-        verbose_name=_("request"),
+        verbose_name=_("request"), db_index=False,
     )
     template = models.ForeignKey(
         StepTemplate,
@@ -271,7 +274,7 @@ class Step(models.Model):
     )
     accountable_department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="steps",
-        verbose_name=_("accountable department"),
+        verbose_name=_("accountable department"), db_index=False,
     )
     accountable_head = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -280,6 +283,7 @@ class Step(models.Model):
         on_delete=models.PROTECT,
         related_name="accountable_steps",
         verbose_name=_("accountable head"),
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -417,19 +417,23 @@ class ServiceRequest(models.Model):
         verbose_name=_("reference"),
     )
     title = models.CharField(max_length=200, verbose_name=_("title"))
+    # The foreign keys without an index of their own have one that leads with them:
+    # ``request_requester_recent``, ``request_dept_recent``, ``request_item_submitted`` and
+    # ``request_acc_dept_state``. Every change of a request writes each index.
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests",
-        verbose_name=_("requester"),
+        verbose_name=_("requester"), db_index=False,
     )
     requester_department = models.ForeignKey(
         "governance.Department", on_delete=models.PROTECT, related_name="requests_made",
-        verbose_name=_("requester department"),
+        verbose_name=_("requester department"), db_index=False,
     )
     item = models.ForeignKey(
         CatalogItem,
         on_delete=models.PROTECT,
         related_name="requests",
         verbose_name=_("item"),
+        db_index=False,
     )
     answers = models.JSONField(default=dict, blank=True, verbose_name=_("answers"))
     estimated_cost = models.DecimalField(
@@ -474,6 +478,7 @@ class ServiceRequest(models.Model):
         related_name="accountable_requests",
         help_text=_("The department whose step is active now."),
         verbose_name=_("accountable department"),
+        db_index=False,
     )
 
     objects = ServiceRequestQuerySet.as_manager()

@@ -83,9 +83,10 @@ class NotificationQuerySet(RestrictedQuerySet):
 
 
 class Notification(models.Model):
+    # Indexed by ``notification_recipient`` (recipient, created), which leads with it.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-        verbose_name=_("recipient"),
+        verbose_name=_("recipient"), db_index=False,
     )
     kind = models.CharField(max_length=32, choices=NotificationKind.choices, verbose_name=_("kind"))
     subject = models.CharField(max_length=200, verbose_name=_("subject"))

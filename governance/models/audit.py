@@ -59,11 +59,13 @@ class AuditEvent(models.Model):
         verbose_name=_("on behalf of"),
     )
     verb = models.CharField(max_length=64, verbose_name=_("verb"))
+    # Indexed by (content type, object, created) below, which leads with it.
     content_type = models.ForeignKey(
         ContentType,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("content type"),
+        db_index=False,
     )
     object_id = models.CharField(max_length=64, verbose_name=_("object ID"))
     object_repr = models.CharField(max_length=200, verbose_name=_("object repr"))
