@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,8 @@ def nav(request: HttpRequest) -> dict:
         visible = entry.visible(user)
         if not isinstance(visible, QuerySet) and not visible:
             continue
-        try:
-            url = reverse(entry.url_name)
-        except NoReverseMatch:
+        url = _url(entry.url_name)
+        if url is None:
             continue
         link = {"key": entry.url_name.replace(":", "-"), "label": entry.label, "url": url,
                 "visible": visible}
@@ -90,6 +90,22 @@ def nav(request: HttpRequest) -> dict:
     if matching:
         max(matching, key=lambda link: len(link["url"]))["active"] = True
     return {"nav_links": links, "nav_menu": menu}
+
+
+# The entries' addresses, reversed once per process for each URL configuration and script
+# prefix (they take no arguments, so nothing else changes them).
+_URLS: dict[tuple, str | None] = {}
+
+
+def _url(url_name: str) -> str | None:
+    """``reverse(url_name)``, or ``None`` when no URL has that name."""
+    key = (url_name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    if key not in _URLS:
+        try:
+            _URLS[key] = reverse(url_name)
+        except NoReverseMatch:
+            _URLS[key] = None
+    return _URLS[key]
 
 
 def count_together(querysets: list[QuerySet]) -> list[int]:

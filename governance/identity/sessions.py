@@ -8,6 +8,10 @@ the backend then checks that row exactly as it checks one it read itself (active
 passwords open to them, the session's password hash), so a leaver or a changed password
 still ends the session on the next request. Nothing is cached across requests.
 
+The statement is written once per process (``_lookup``) and read back with ``kit.reads``:
+building the same join through the ORM cost more CPU than running it, on every signed-in
+request.
+
     SESSION_ENGINE = "governance.identity.sessions"
     MIDDLEWARE = [… "governance.identity.sessions.AuthenticationMiddleware" …]
 """
@@ -15,7 +19,7 @@ still ends the session on the next request. Nothing is cached across requests.
 from __future__ import annotations
 
 import contextlib
-import logging
+import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from functools import partial
@@ -25,11 +29,11 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
 from django.contrib.auth.middleware import auser
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.core.exceptions import SuspiciousOperation
+from django.db import connection
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 
-from governance.models import UserSession
+from governance.models import User, UserSession
+from kit.reads import instance_from, select_columns, width
 
 # The person read with the current request's session, while its user is being loaded.
 _read_with_session: ContextVar[object | None] = ContextVar("srm_session_user", default=None)
@@ -41,23 +45,45 @@ class SessionStore(DatabaseSessionStore):
         return UserSession
 
     def _get_session_from_db(self):
+        """The unexpired session row with its person (``select_related("user")``), or
+        ``None``."""
         self.user_row = None
-        try:
-            row = (self.model.objects.select_related("user")
-                   .get(session_key=self.session_key, expire_date__gt=timezone.now()))
-        except (self.model.DoesNotExist, SuspiciousOperation) as e:
-            if isinstance(e, SuspiciousOperation):
-                logger = logging.getLogger(f"django.security.{e.__class__.__name__}")
-                logger.warning(str(e))
+        row = self._read_with_person()
+        if row is None:
             self._session_key = None
             return None
         self.user_row = row.user
+        return row
+
+    def _read_with_person(self) -> UserSession | None:
+        with connection.cursor() as cursor:
+            cursor.execute(_lookup(connection.vendor), [self.session_key, timezone.now()])
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        split = width(UserSession)
+        row = instance_from(UserSession, found[:split])
+        person = instance_from(User, found[split:]) if found[split] is not None else None
+        UserSession.user.field.set_cached_value(row, person)
         return row
 
     def create_model_instance(self, data):
         row = super().create_model_instance(data)
         row.user_id = _user_id(data.get(SESSION_KEY))
         return row
+
+
+@functools.cache
+def _lookup(vendor: str) -> str:
+    """The session row by its key, unexpired, with its person's row (``NULL`` columns while
+    the session names no one), in the columns ``kit.reads`` reads back."""
+    quote = connection.ops.quote_name
+    session, person = UserSession._meta, User._meta
+    return (f"SELECT {select_columns(UserSession, 's')}, {select_columns(User, 'p')} "
+            f"FROM {quote(session.db_table)} s "
+            f"LEFT OUTER JOIN {quote(person.db_table)} p "
+            f"ON p.{quote(person.pk.column)} = s.{quote(UserSession.user.field.column)} "
+            f"WHERE s.{quote(session.pk.column)} = %s AND s.{quote('expire_date')} > %s")
 
 
 def _user_id(value) -> int | None:
@@ -95,9 +121,13 @@ def get_user(request):
 
 
 class AuthenticationMiddleware(DjangoAuthentication):
-    """Django's, with ``request.user`` loaded through ``get_user`` above."""
+    """Django's, with ``request.user`` loaded through ``get_user`` above, and loaded at once
+    rather than behind a lazy object: the next middleware (``kit.i18n.UserLanguageMiddleware``,
+    the saved language) reads it on every request, so deferring it saves no statement, while
+    each of the hundreds of reads of ``request.user`` a page makes would go through the lazy
+    object's proxy."""
 
     def process_request(self, request):
         super().process_request(request)
-        request.user = SimpleLazyObject(lambda: get_user(request))
+        request.user = get_user(request)
         request.auser = partial(auser, request)

@@ -3,9 +3,13 @@ ends at once for a leaver, a changed password, or a sign-out."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from governance.identity.sessions import SessionStore
 from governance.models import UserSession
 
 
@@ -50,3 +54,22 @@ def test_signing_out_removes_the_session(client, org):
     client.post("/accounts/logout/")
     assert not UserSession.objects.exists()
     assert client.get("/portal/").status_code == 302
+
+
+def test_a_session_that_names_no_one_keeps_its_data_and_is_anonymous(client, settings, db):
+    store = SessionStore()
+    store["seen"] = "yes"
+    store.save()
+    assert UserSession.objects.get(session_key=store.session_key).user_id is None
+    again = SessionStore(session_key=store.session_key)
+    assert again["seen"] == "yes" and again.user_row is None
+    client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    response = client.get("/portal/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_an_expired_session_is_not_read(client, org):
+    client.force_login(org.alice)
+    UserSession.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/portal/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.template.loader import get_template
 from django.test import Client
+from django.urls import set_script_prefix
 
 from approvals.services import step_approve
 from srm.templatetags.srm import due_hint
@@ -45,6 +46,18 @@ def test_only_the_most_specific_nav_entry_is_current(as_user):
     page = as_user("alice").get("/portal/requests/").content.decode()
     assert page.count('aria-current="page"') == 1
     assert 'id="nav-portal-my_requests" aria-current="page"' in page
+
+
+def test_the_navigation_links_follow_the_script_prefix(as_user):
+    client = as_user("alice")
+    set_script_prefix("/srm/")  # what the WSGI handler sets from SCRIPT_NAME
+    try:
+        mounted = client.get("/portal/").content.decode()
+    finally:
+        set_script_prefix("/")
+    assert 'href="/srm/portal/requests/" id="nav-portal-my_requests"' in mounted
+    plain = client.get("/portal/").content.decode()
+    assert 'href="/portal/requests/" id="nav-portal-my_requests"' in plain
 
 
 def test_an_unknown_page_is_the_friendly_404(as_user):
