@@ -121,6 +121,14 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Values are bound by the server and a statement run five times on a connection is
+    # prepared there: parsed and planned once per connection instead of on every run (a fifth
+    # to a half of PostgreSQL's CPU per request, docs/performance.md). A transaction-pooling
+    # PgBouncer keeps prepared statements only from 1.21 on with max_prepared_statements set;
+    # behind one that does not, SRM_DB_PREPARED_STATEMENTS=0 binds in the client instead.
+    if env.bool("SRM_DB_PREPARED_STATEMENTS", default=True):
+        _options.setdefault("server_side_binding", True)
+        _options.setdefault("prepare_threshold", 5)
     # A server that does not answer fails the request in seconds instead of hanging it.
     _options.setdefault("connect_timeout", env.int("SRM_DB_CONNECT_TIMEOUT", default=5))
     # Web requests get a statement timeout (gunicorn.conf.py sets it to 10 s); workers, beat
