@@ -6,6 +6,7 @@ same selectors its page uses, so a badge never promises what the page then hides
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -92,20 +93,20 @@ def nav(request: HttpRequest) -> dict:
     return {"nav_links": links, "nav_menu": menu}
 
 
-# The entries' addresses, reversed once per process for each URL configuration and script
-# prefix (they take no arguments, so nothing else changes them).
-_URLS: dict[tuple, str | None] = {}
-
-
 def _url(url_name: str) -> str | None:
-    """``reverse(url_name)``, or ``None`` when no URL has that name."""
-    key = (url_name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
-    if key not in _URLS:
-        try:
-            _URLS[key] = reverse(url_name)
-        except NoReverseMatch:
-            _URLS[key] = None
-    return _URLS[key]
+    """``reverse(url_name)``, or ``None`` when no URL has that name: reversed once per process
+    for each URL configuration and script prefix (the entries take no arguments, so nothing
+    else changes them)."""
+    return _reversed(url_name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=1024)
+def _reversed(url_name: str, prefix: str, urlconf, root_urlconf: str) -> str | None:
+    # The script prefix comes with the request (SCRIPT_NAME): the cache is bounded.
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
 
 
 def count_together(querysets: list[QuerySet]) -> list[int]:
